@@ -1,0 +1,626 @@
+#!/usr/bin/env node
+// Benchmark driver: our MCP server against the official TypeScript SDK server (bench/peer) and,
+// for stdio, against a do-nothing responder (bench/null_responder.c), all on this one driver in
+// one run. See bench/README.md.
+//
+//   node bench/run.mjs --ours "build/conformance-server --stdio" \
+//                      --ours-http "build/conformance-server --port {port}" [--out docs/BENCHMARKS.md]
+//
+// Options (defaults in brackets):
+//   --ours CMD         our server over stdio (required)
+//   --ours-http CMD    our server over Streamable HTTP; {port} is replaced by a free port
+//   --peer CMD         [<this node> bench/peer/server.mjs]
+//   --peer-http CMD    [<this node> bench/peer/server.mjs --http --port {port}]
+//   --out FILE         also write a Markdown report
+//   --spawns N [10]  --calls N [2000]  --warmup N [200]  --duration SECONDS [3]
+//   --concurrency LIST [1,8,32]
+//   --client undici|http [undici]   HTTP client: undici Pool (faster, so a higher ceiling for the
+//                      measurement) or node:http with http.Agent({keepAlive: true})
+// Commands are split on spaces (quotes respected) and run without a shell, so the process
+// measured for memory is the server itself. Everything listens on 127.0.0.1 only.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const PROTOCOL = '2025-11-25';
+const TOOL = 'test_simple_text';
+const INIT_PARAMS = {
+  protocolVersion: PROTOCOL,
+  capabilities: {},
+  clientInfo: { name: 'runagents-mcp-bench', version: '1.0.0' },
+};
+
+// ---------------------------------------------------------------- arguments
+
+function usage(msg) {
+  if (msg) console.error(`run.mjs: ${msg}`);
+  console.error('usage: node bench/run.mjs --ours "CMD --stdio" [--ours-http "CMD --port {port}"] [--out FILE]\n' +
+    '       [--peer CMD] [--peer-http CMD] [--spawns N] [--calls N] [--warmup N] [--duration S] [--concurrency 1,8,32]\n' +
+    '       [--client undici|http]');
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = {
+    peer: `${process.execPath} ${path.join(benchDir, 'peer', 'server.mjs')}`,
+    peerHttp: `${process.execPath} ${path.join(benchDir, 'peer', 'server.mjs')} --http --port {port}`,
+    spawns: 10, calls: 2000, warmup: 200, duration: 3, concurrency: [1, 8, 32], client: 'undici',
+  };
+  const keys = { '--ours': 'ours', '--ours-http': 'oursHttp', '--peer': 'peer', '--peer-http': 'peerHttp', '--out': 'out',
+    '--spawns': 'spawns', '--calls': 'calls', '--warmup': 'warmup', '--duration': 'duration', '--concurrency': 'concurrency', '--client': 'client' };
+  for (let i = 0; i < argv.length; i++) {
+    const k = keys[argv[i]];
+    if (argv[i] === '-h' || argv[i] === '--help') usage();
+    if (!k) usage(`unknown argument ${argv[i]}`);
+    if (i + 1 >= argv.length) usage(`${argv[i]} needs a value`);
+    o[k] = argv[++i];
+  }
+  if (!o.ours) usage('--ours is required');
+  for (const k of ['spawns', 'calls', 'warmup', 'duration']) {
+    o[k] = Number(o[k]);
+    if (!(o[k] > 0) || o[k] > 1e6) usage(`bad --${k}`);
+  }
+  if (typeof o.concurrency === 'string') o.concurrency = o.concurrency.split(',').map(Number);
+  if (o.concurrency.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) usage('bad --concurrency');
+  if (!['undici', 'http'].includes(o.client)) usage('--client is undici or http');
+  return o;
+}
+
+// Split a command line into argv: whitespace separates, '...' and "..." quote, \ escapes.
+function splitCommand(cmd) {
+  const out = [];
+  let cur = '', inTok = false, q = null;
+  for (let i = 0; i < cmd.length; i++) {
+    const c = cmd[i];
+    if (q) {
+      if (c === q) q = null;
+      else if (c === '\\' && q === '"' && i + 1 < cmd.length) cur += cmd[++i];
+      else cur += c;
+    } else if (c === "'" || c === '"') { q = c; inTok = true; }
+    else if (c === '\\' && i + 1 < cmd.length) { cur += cmd[++i]; inTok = true; }
+    else if (/\s/.test(c)) { if (inTok) { out.push(cur); cur = ''; inTok = false; } }
+    else { cur += c; inTok = true; }
+  }
+  if (q) throw new Error(`unbalanced quote in: ${cmd}`);
+  if (inTok) out.push(cur);
+  if (!out.length) throw new Error('empty command');
+  return out;
+}
+
+const shellQuote = (s) => (/^[A-Za-z0-9_@%+=:,./{}-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+// ---------------------------------------------------------------- helpers
+
+const now = () => Number(process.hrtime.bigint()) / 1e6; // milliseconds, sub-µs resolution
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(values, p) { // nearest rank on a sorted copy
+  if (!values.length) return NaN;
+  const s = Float64Array.from(values).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+}
+const median = (v) => percentile(v, 0.5);
+
+function withTimeout(promise, ms, what) {
+  let t;
+  return Promise.race([promise, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`${what}: timed out after ${ms} ms`)), ms); })])
+    .finally(() => clearTimeout(t));
+}
+
+const children = new Set();
+process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+function startProcess(argv, stdio) {
+  const child = spawn(argv[0], argv.slice(1), { stdio });
+  children.add(child);
+  child.stderrTail = '';
+  child.exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => { children.delete(child); child.exitInfo = signal ?? code; resolve(); });
+    child.on('error', (err) => { children.delete(child); child.exitInfo = `(failed to start: ${err.message})`; resolve(); });
+  });
+  if (child.stderr) {
+    child.stderr.on('data', (d) => { child.stderrTail = (child.stderrTail + d.toString()).slice(-2000); });
+  }
+  return child;
+}
+
+async function stopProcess(child) {
+  if (child.exitInfo !== undefined) return;
+  try { child.stdin?.end(); } catch { /* closed */ }
+  if (await Promise.race([child.exited.then(() => true), sleep(1000).then(() => false)])) return;
+  child.kill('SIGTERM');
+  if (await Promise.race([child.exited.then(() => true), sleep(2000).then(() => false)])) return;
+  child.kill('SIGKILL');
+  await child.exited;
+}
+
+function readMemory(pid) { // kB values from /proc/PID/status
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const get = (k) => Number((s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm')) || [])[1]);
+    return { hwm: get('VmHWM'), rss: get('VmRSS') };
+  } catch {
+    return { hwm: NaN, rss: NaN };
+  }
+}
+
+function describeExit(child) {
+  return `exit ${child.exitInfo ?? 'pending'}${child.stderrTail ? `; stderr: ${child.stderrTail.trim().split('\n').slice(-5).join(' | ')}` : ''}`;
+}
+
+// ---------------------------------------------------------------- stdio
+
+class StdioClient {
+  constructor(argv) {
+    this.child = startProcess(argv, ['pipe', 'pipe', 'pipe']);
+    this.pending = new Map();
+    this.nextId = 1;
+    this.buf = '';
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (d) => this.onData(d));
+    this.child.stdin.on('error', () => {}); // EPIPE after the child died: reported via pending
+    this.child.exited.then(() => {
+      for (const [, p] of this.pending) p.reject(new Error(`server exited (${describeExit(this.child)})`));
+      this.pending.clear();
+    });
+  }
+
+  onData(d) {
+    this.buf += d;
+    let nl;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      if (!line.trim()) continue;
+      let msg;
+      try { msg = JSON.parse(line); } catch { continue; }
+      if (msg.id === undefined || msg.method) continue; // notifications, server requests
+      const p = this.pending.get(msg.id);
+      if (!p) continue;
+      this.pending.delete(msg.id);
+      if (msg.error) p.reject(new Error(`JSON-RPC error ${msg.error.code}: ${msg.error.message}`));
+      else p.resolve(msg.result);
+    }
+  }
+
+  request(method, params) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    });
+  }
+
+  notify(method, params) {
+    this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method, ...(params ? { params } : {}) })}\n`);
+  }
+
+  close() { return stopProcess(this.child); }
+}
+
+async function measureStartup(argvs, spawns) { // argvs: { name: argv }; a failing server is dropped, the rest go on
+  const times = Object.fromEntries(Object.keys(argvs).map((k) => [k, []]));
+  const live = new Map(Object.entries(argvs));
+  for (let i = 0; i < spawns; i++) {
+    for (const [name, argv] of [...live]) {
+      const t0 = now();
+      const c = new StdioClient(argv);
+      try {
+        await withTimeout(c.request('initialize', INIT_PARAMS), 10000, 'initialize');
+        times[name].push(now() - t0);
+      } catch (e) {
+        process.stderr.write(`\n  start-up ${name}: ${argv.join(' ')}: ${e.message}\n`);
+        live.delete(name);
+      } finally {
+        await c.close();
+      }
+    }
+  }
+  return Object.fromEntries([...live.keys()].map((k) => [k, { median: median(times[k]), min: Math.min(...times[k]), max: Math.max(...times[k]) }]));
+}
+
+async function measureStdio(argv, calls, warmup) {
+  const c = new StdioClient(argv);
+  try {
+    await withTimeout(c.request('initialize', INIT_PARAMS), 10000, 'initialize');
+    c.notify('notifications/initialized');
+    const call = () => c.request('tools/call', { name: TOOL, arguments: {} });
+    const first = await withTimeout(call(), 10000, 'tools/call');
+    if (!first || !Array.isArray(first.content)) throw new Error(`unexpected tools/call result: ${JSON.stringify(first)}`);
+    for (let i = 0; i < warmup; i++) await call();
+    const lat = new Float64Array(calls);
+    const t0 = now();
+    for (let i = 0; i < calls; i++) {
+      const s = now();
+      await call();
+      lat[i] = now() - s;
+    }
+    const elapsed = now() - t0;
+    await sleep(50);
+    return { p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rate: (calls / elapsed) * 1000, mem: readMemory(c.child.pid) };
+  } finally {
+    await c.close();
+  }
+}
+
+// ---------------------------------------------------------------- HTTP
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function waitForPort(port, child, ms) {
+  const deadline = now() + ms;
+  while (now() < deadline) {
+    if (child.exitInfo !== undefined) throw new Error(`server exited before listening (${describeExit(child)})`);
+    const ok = await new Promise((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`server did not accept connections on 127.0.0.1:${port} within ${ms} ms`);
+}
+
+// An HTTP client for C concurrent workers on keep-alive connections to 127.0.0.1:port/mcp:
+// send(body | undefined, headers, method) -> { status, headers (lower-case names), body (string) }.
+async function makeClient(kind, port, connections) {
+  const base = (data) => ({
+    accept: 'application/json, text/event-stream',
+    ...(data ? { 'content-type': 'application/json' } : {}),
+  });
+  if (kind === 'undici') {
+    const { Pool } = await import('undici'); // from bench/node_modules (bench/package.json)
+    const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1, headersTimeout: 10000, bodyTimeout: 10000 });
+    return {
+      async send(body, headers, method = 'POST') {
+        const data = body === undefined ? undefined : JSON.stringify(body);
+        const res = await pool.request({ path: '/mcp', method, headers: { ...base(data), ...headers }, body: data });
+        return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+      },
+      close: () => pool.destroy(),
+    };
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  return {
+    send(body, headers, method = 'POST') {
+      return new Promise((resolve, reject) => {
+        const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const req = http.request({
+          host: '127.0.0.1', port, path: '/mcp', method, agent,
+          headers: { ...base(data), ...(data ? { 'content-length': data.length } : {}), ...headers },
+        }, (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
+        req.setTimeout(10000, () => req.destroy(new Error('HTTP request timed out')));
+        req.on('error', reject);
+        req.end(data);
+      });
+    },
+    close: async () => agent.destroy(),
+  };
+}
+
+// The JSON-RPC response with this id from a JSON body or an SSE stream.
+function extractResponse(res, id) {
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.body.slice(0, 200)}`);
+  const type = String(res.headers['content-type'] || '');
+  let messages;
+  if (type.includes('text/event-stream')) {
+    messages = [];
+    for (const event of res.body.split(/\r?\n\r?\n/)) {
+      const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+      if (data) { try { messages.push(JSON.parse(data)); } catch { /* not JSON */ } }
+    }
+  } else {
+    const parsed = JSON.parse(res.body);
+    messages = Array.isArray(parsed) ? parsed : [parsed];
+  }
+  const msg = messages.find((m) => m && m.id === id && !m.method);
+  if (!msg) throw new Error(`no response with id ${id} in: ${res.body.slice(0, 200)}`);
+  if (msg.error) throw new Error(`JSON-RPC error ${msg.error.code}: ${msg.error.message}`);
+  return msg.result;
+}
+
+class HttpSession {
+  constructor(client) { this.client = client; this.nextId = 1; this.headers = {}; }
+
+  async open() {
+    const id = this.nextId++;
+    const res = await this.client.send({ jsonrpc: '2.0', id, method: 'initialize', params: INIT_PARAMS }, {});
+    extractResponse(res, id);
+    const sid = res.headers['mcp-session-id'];
+    this.headers = { ...(sid ? { 'mcp-session-id': sid } : {}), 'mcp-protocol-version': PROTOCOL };
+    const n = await this.client.send({ jsonrpc: '2.0', method: 'notifications/initialized' }, this.headers);
+    if (n.status < 200 || n.status >= 300) throw new Error(`notifications/initialized: HTTP ${n.status}`);
+  }
+
+  async call() {
+    const id = this.nextId++;
+    const res = await this.client.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: TOOL, arguments: {} } }, this.headers);
+    return extractResponse(res, id);
+  }
+
+  async close() {
+    if (!this.headers['mcp-session-id']) return;
+    try { await this.client.send(undefined, this.headers, 'DELETE'); } catch { /* best effort */ }
+  }
+}
+
+// C workers, one session each, each with one request in flight, for `seconds`.
+async function runLoad(sessions, seconds, lat) {
+  const deadline = now() + seconds * 1000;
+  let errors = 0, lastError;
+  await Promise.all(sessions.map(async (s) => {
+    while (now() < deadline && errors < 100) {
+      const t = now();
+      try {
+        await s.call();
+        if (lat) lat.push(now() - t);
+      } catch (e) {
+        errors++;
+        lastError = e.message;
+      }
+    }
+  }));
+  if (errors >= 100) throw new Error(`too many failed calls (last: ${lastError})`);
+  return { errors, lastError };
+}
+
+async function measureHttp(template, levels, seconds, clientKind) {
+  const port = await freePort();
+  const argv = splitCommand(template.replaceAll('{port}', String(port)));
+  const child = startProcess(argv, ['ignore', 'ignore', 'pipe']);
+  const out = { levels: {} };
+  try {
+    await waitForPort(port, child, 10000);
+    for (const c of levels) {
+      const client = await makeClient(clientKind, port, c);
+      const sessions = Array.from({ length: c }, () => new HttpSession(client));
+      try {
+        await Promise.all(sessions.map((s) => s.open()));
+        await runLoad(sessions, Math.min(0.5, seconds), null); // warm-up
+        const lat = [];
+        const t0 = now();
+        const { errors, lastError } = await runLoad(sessions, seconds, lat);
+        const elapsed = now() - t0;
+        out.levels[c] = { rate: (lat.length / elapsed) * 1000, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), calls: lat.length, errors, lastError };
+        await Promise.all(sessions.map((s) => s.close()));
+      } finally {
+        await client.close();
+      }
+    }
+    await sleep(50);
+    out.mem = readMemory(child.pid);
+    return out;
+  } catch (e) {
+    throw new Error(`${argv.join(' ')}: ${e.message}${child.stderrTail ? ` (stderr: ${child.stderrTail.trim().split('\n').slice(-3).join(' | ')})` : ''}`);
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+// ---------------------------------------------------------------- null responder
+
+function buildNullResponder(dir, name) {
+  const src = path.join(benchDir, `${name}.c`);
+  const exe = path.join(dir, name);
+  try {
+    execFileSync(process.env.CC || 'cc', ['-O2', '-o', exe, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return exe;
+  } catch (e) {
+    console.error(`warning: could not compile ${src} (${e.message.split('\n')[0]}); its floor is skipped`);
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const fmt = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+const fmtInt = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a');
+const mb = (kb) => (Number.isFinite(kb) ? (kb / 1024).toFixed(1) : 'n/a');
+
+function machineInfo() {
+  let cpu = 'unknown';
+  try { cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m) || [])[1] || cpu; } catch { /* no procfs */ }
+  const nproc = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return { nproc, cpu, kernel: `${os.type()} ${os.release()} ${os.version?.() ?? ''}`.trim(), node: process.version, memTotal: os.totalmem(),
+    load: os.loadavg().map((l) => l.toFixed(2)).join(' ') };
+}
+
+function buildReport(opts, r) {
+  const rows = [];
+  const row = (metric, ours, peer, floor = '') => rows.push([metric, ours, peer, floor]);
+  row(`start-up: spawn to initialize response, median of ${opts.spawns} (ms)`, fmt(r.ours.startup?.median), fmt(r.peer.startup?.median), fmt(r.nul?.startup?.median));
+  row(`stdio tools/call p50, ${opts.calls} sequential calls (µs)`, fmt(r.ours.stdio?.p50 * 1000, 1), fmt(r.peer.stdio?.p50 * 1000, 1), fmt(r.nul?.stdio?.p50 * 1000, 1));
+  row('stdio tools/call p99 (µs)', fmt(r.ours.stdio?.p99 * 1000, 1), fmt(r.peer.stdio?.p99 * 1000, 1), fmt(r.nul?.stdio?.p99 * 1000, 1));
+  row('stdio tools/call rate (calls/s)', fmtInt(r.ours.stdio?.rate), fmtInt(r.peer.stdio?.rate), fmtInt(r.nul?.stdio?.rate));
+  for (const c of opts.concurrency) {
+    const o = r.ours.http?.levels[c], p = r.peer.http?.levels[c], f = r.nulHttp?.levels[c];
+    const lat = (x) => (x ? `${fmt(x.p50, 3)} / ${fmt(x.p99, 3)}` : 'n/a');
+    row(`HTTP c=${c}: throughput (calls/s)`, fmtInt(o?.rate), fmtInt(p?.rate), fmtInt(f?.rate));
+    row(`HTTP c=${c}: p50 / p99 latency (ms)`, lat(o), lat(p), lat(f));
+    if ((o?.errors || 0) + (p?.errors || 0) > 0) row(`HTTP c=${c}: failed calls`, String(o?.errors ?? 'n/a'), String(p?.errors ?? 'n/a'));
+  }
+  row('memory after stdio load: VmHWM / VmRSS (MB)', `${mb(r.ours.stdio?.mem.hwm)} / ${mb(r.ours.stdio?.mem.rss)}`,
+    `${mb(r.peer.stdio?.mem.hwm)} / ${mb(r.peer.stdio?.mem.rss)}`, r.nul?.stdio ? `${mb(r.nul.stdio.mem.hwm)} / ${mb(r.nul.stdio.mem.rss)}` : '');
+  row('memory after HTTP load: VmHWM / VmRSS (MB)', r.ours.http ? `${mb(r.ours.http.mem.hwm)} / ${mb(r.ours.http.mem.rss)}` : 'n/a',
+    r.peer.http ? `${mb(r.peer.http.mem.hwm)} / ${mb(r.peer.http.mem.rss)}` : 'n/a',
+    r.nulHttp ? `${mb(r.nulHttp.mem.hwm)} / ${mb(r.nulHttp.mem.rss)}` : '');
+
+  const ratios = [];
+  const ratio = (name, v, target, met) => ratios.push([name, Number.isFinite(v) ? fmt(v, 3) : 'n/a', target, Number.isFinite(v) ? (met(v) ? 'met' : 'not met') : 'n/a']);
+  ratio('start-up ours/peer', r.ours.startup?.median / r.peer.startup?.median, '<= 0.05 (1/20)', (v) => v <= 0.05);
+  ratio('stdio p50 ours/null responder', r.ours.stdio?.p50 / r.nul?.stdio?.p50, '<= 2', (v) => v <= 2);
+  for (const c of opts.concurrency) {
+    ratio(`HTTP throughput ours/peer, c=${c}`, r.ours.http?.levels[c]?.rate / r.peer.http?.levels[c]?.rate, '>= 10', (v) => v >= 10);
+  }
+  // Not targets: how close each is to what this driver can reach at all (the null responders).
+  const info = (name, v) => ratios.push([name, Number.isFinite(v) ? fmt(v, 3) : 'n/a', '(context)', '']);
+  for (const c of opts.concurrency) {
+    info(`HTTP throughput null responder/peer, c=${c} (driver ceiling)`, r.nulHttp?.levels[c]?.rate / r.peer.http?.levels[c]?.rate);
+  }
+  ratio('memory (VmHWM, stdio) ours/peer', r.ours.stdio?.mem.hwm / r.peer.stdio?.mem.hwm, '<= 0.1 (1/10)', (v) => v <= 0.1);
+  ratio('memory (VmHWM, HTTP) ours/peer', r.ours.http?.mem.hwm / r.peer.http?.mem.hwm, '<= 0.1 (1/10)', (v) => v <= 0.1);
+  return { rows, ratios };
+}
+
+function textTable(header, rows) {
+  const all = [header, ...rows];
+  const w = header.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
+  return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function mdTable(header, rows) {
+  const esc = (s) => String(s).replace(/\|/g, '\\|');
+  return [`| ${header.map(esc).join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = now();
+  const loadAtStart = os.loadavg()[0];
+  if (loadAtStart > 0.5) console.error(`note: load average ${loadAtStart.toFixed(2)} at start; other work on this machine skews the numbers`);
+  const rerun = ['node', path.relative(process.cwd(), fileURLToPath(import.meta.url)) || 'bench/run.mjs', ...process.argv.slice(2)].map(shellQuote).join(' ');
+  const peerModules = path.join(benchDir, 'node_modules', '@modelcontextprotocol', 'sdk', 'package.json');
+  if (!fs.existsSync(peerModules)) {
+    console.error(`run.mjs: ${peerModules} missing; run: (cd ${path.relative(process.cwd(), benchDir) || '.'} && npm ci)`);
+    process.exit(2);
+  }
+  const sdkVersion = JSON.parse(fs.readFileSync(peerModules, 'utf8')).version;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-'));
+  process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+  const nullExe = buildNullResponder(tmp, 'null_responder');
+  const nullHttpExe = buildNullResponder(tmp, 'null_http_responder');
+
+  const cmds = {
+    ours: splitCommand(opts.ours), peer: splitCommand(opts.peer), nul: nullExe ? [nullExe] : null,
+  };
+  const r = { ours: {}, peer: {}, nul: nullExe ? {} : null };
+  const step = async (label, fn) => {
+    process.stderr.write(`${label} ... `);
+    const t = now();
+    try {
+      const v = await fn();
+      process.stderr.write(`done (${((now() - t) / 1000).toFixed(1)} s)\n`);
+      return v;
+    } catch (e) {
+      process.stderr.write(`FAILED\n  ${e.message}\n`);
+      return undefined;
+    }
+  };
+
+  // Start-up spawns alternate between the servers so that drift (caches, other load) hits all alike.
+  const startupOf = await step('start-up (interleaved)', () => measureStartup(
+    Object.fromEntries(Object.entries(cmds).filter(([, v]) => v)), opts.spawns));
+  for (const who of Object.keys(startupOf ?? {})) r[who].startup = startupOf[who];
+  if (startupOf && Object.keys(startupOf).length < Object.values(cmds).filter(Boolean).length) {
+    process.stderr.write('  (start-up failed for some servers; see above)\n');
+  }
+  for (const who of ['ours', 'peer', 'nul']) {
+    if (!cmds[who]) continue;
+    r[who].stdio = await step(`stdio ${who}`, () => measureStdio(cmds[who], opts.calls, opts.warmup));
+  }
+  if (opts.oursHttp) r.ours.http = await step('HTTP ours', () => measureHttp(opts.oursHttp, opts.concurrency, opts.duration, opts.client));
+  else console.error('HTTP ours: skipped (no --ours-http)');
+  r.peer.http = await step('HTTP peer', () => measureHttp(opts.peerHttp, opts.concurrency, opts.duration, opts.client));
+  if (nullHttpExe) {
+    r.nulHttp = await step('HTTP null responder', () => measureHttp(`${shellQuote(nullHttpExe)} --port {port}`, opts.concurrency, opts.duration, opts.client));
+  }
+
+  const { rows, ratios } = buildReport(opts, r);
+  const header = ['metric', 'ours', `peer (TS SDK ${sdkVersion})`, 'null responder (floor)'];
+  const ratioHeader = ['ratio', 'value', 'target', 'result'];
+  const m = machineInfo();
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const secs = ((now() - started) / 1000).toFixed(1);
+  const display = (cmd) => cmd.replace(process.execPath, 'node').replace(benchDir, path.relative(process.cwd(), benchDir) || '.');
+  const clientDesc = opts.client === 'undici'
+    ? 'undici `Pool`, one connection per worker' : 'node:http with `http.Agent({keepAlive: true})`';
+
+  console.log(`\nMCP server benchmark, ${date}; ${m.nproc} CPUs, ${m.cpu}; node ${m.node}; load at start ${loadAtStart.toFixed(2)}; ${secs} s\n`);
+  console.log(textTable(header, rows));
+  console.log('');
+  console.log(textTable(ratioHeader, ratios));
+
+  if (opts.out) {
+    const md = `# Benchmarks
+
+Measured by \`bench/run.mjs\` in one run: our server and the official TypeScript SDK server
+(\`bench/peer/server.mjs\`, \`@modelcontextprotocol/sdk\` ${sdkVersion}) exposing the same tool
+(\`${TOOL}\`, no arguments, fixed text), driven by the same Node.js client.
+
+- Date: ${date}
+- Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${(m.memTotal / 2 ** 30).toFixed(1)} GiB RAM
+- Kernel: ${m.kernel}
+- Driver and peer: node ${m.node}
+- Load average (1 min) at start: ${loadAtStart.toFixed(2)}
+- Ours: \`${opts.ours}\`${opts.oursHttp ? `; HTTP: \`${opts.oursHttp}\`` : ''}
+- Peer: \`${display(opts.peer)}\`; HTTP: \`${display(opts.peerHttp)}\` (node ${m.node})
+- Total bench time: ${secs} s
+
+## Results
+
+${mdTable(header, rows)}
+
+## Ratios
+
+${mdTable(ratioHeader, ratios)}
+
+## Method
+
+- Start-up: wall time from spawning the process to receiving the \`initialize\` response on
+  stdout (the request is written right after spawn); median of ${opts.spawns} spawns, each process
+  stopped before the next starts.
+- stdio: one process; \`initialize\`, \`notifications/initialized\`, ${opts.warmup} warm-up calls, then
+  ${opts.calls} sequential \`tools/call\` requests, each sent after the previous answer arrived. The
+  null responder (\`bench/null_responder.c\`, built with \`cc -O2\`) answers every line with a
+  canned result and no JSON parsing: its p50 is the floor of this driver. Its start-up is the
+  cost of spawning a process from the driver.
+- HTTP: Streamable HTTP on 127.0.0.1 \`/mcp\`; at each concurrency C, C workers, **one session
+  per worker** (initialize + notifications/initialized, untimed), each with one \`tools/call\` in
+  flight at a time over keep-alive connections (${clientDesc}), 0.5 s warm-up
+  then ${opts.duration} s measured. Answers are accepted as JSON or SSE.
+  The driver is a single Node.js process on the same ${m.nproc} CPUs, so at high rates it competes
+  with the server for CPU and the measured rate is bounded by the driver. The HTTP null
+  responder (\`bench/null_http_responder.c\`: one epoll thread, canned answers, no HTTP or JSON
+  parsing beyond framing) shows that bound: no server can score above it on this driver.
+- Memory: VmHWM (peak) and VmRSS from \`/proc/PID/status\` of the server process after its load.
+
+## Rerun
+
+\`\`\`sh
+${rerun}
+\`\`\`
+`;
+    fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+    fs.writeFileSync(opts.out, md);
+    console.log(`\nwrote ${opts.out}`);
+  }
+  const failed = [r.ours.startup, r.peer.startup, r.ours.stdio, r.peer.stdio, r.peer.http, opts.oursHttp ? r.ours.http : 1]
+    .some((v) => v === undefined);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(`run.mjs: ${e.stack || e.message}`);
+  process.exit(1);
+});

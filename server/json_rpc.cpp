@@ -1,0 +1,152 @@
+#include "server/json_rpc.hpp"
+
+#include <string>
+
+namespace runagents::mcp {
+
+size_t json_nesting_depth(std::string_view text, size_t stop_above) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '[':
+      case '{':
+        if (++depth > deepest) {
+          deepest = depth;
+          if (deepest > stop_above) return deepest;
+        }
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default: break;
+    }
+  }
+  return deepest;
+}
+
+namespace {
+
+bool valid_id(const json& id) { return id.is_string() || id.is_number_integer(); }
+
+ParseOutcome reply(const json& id, int code, std::string message, json data = nullptr) {
+  ParseOutcome out;
+  out.error_reply = make_error(id, code, std::move(message), std::move(data));
+  return out;
+}
+
+}  // namespace
+
+ParseOutcome parse_message(std::string_view text, const MessageLimits& limits) {
+  if (text.size() > limits.max_message_bytes) {
+    return reply(nullptr, error_code::invalid_request,
+                 "Message of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
+                     std::to_string(limits.max_message_bytes) +
+                     " bytes (raise it with --max-message-bytes)",
+                 {{"limit", limits.max_message_bytes}, {"size", text.size()}});
+  }
+  if (json_nesting_depth(text, limits.max_depth) > limits.max_depth) {
+    return reply(nullptr, error_code::invalid_request,
+                 "Message nesting exceeds the limit of " + std::to_string(limits.max_depth) +
+                     " levels (raise it with --max-depth)",
+                 {{"limit", limits.max_depth}});
+  }
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return reply(nullptr, error_code::parse_error,
+                 "Parse error: the message is not valid JSON (or not valid UTF-8)");
+  }
+  if (doc.is_array()) {
+    return reply(nullptr, error_code::invalid_request,
+                 "Invalid Request: JSON-RPC batches are not supported (removed in MCP 2025-06-18); "
+                 "send one message at a time");
+  }
+  if (!doc.is_object()) {
+    return reply(nullptr, error_code::invalid_request,
+                 "Invalid Request: a JSON-RPC message must be a JSON object");
+  }
+  const json id = doc.contains("id") ? doc["id"] : json();
+  const json reply_id = valid_id(id) ? id : json();
+  auto jsonrpc = doc.find("jsonrpc");
+  if (jsonrpc == doc.end() || *jsonrpc != "2.0") {
+    return reply(reply_id, error_code::invalid_request,
+                 "Invalid Request: \"jsonrpc\" must be \"2.0\"");
+  }
+  if (doc.contains("id") && !valid_id(id)) {
+    return reply(nullptr, error_code::invalid_request,
+                 "Invalid Request: \"id\" must be a string or an integer");
+  }
+
+  Message msg;
+  auto method = doc.find("method");
+  if (method != doc.end()) {
+    if (!method->is_string()) {
+      return reply(reply_id, error_code::invalid_request,
+                   "Invalid Request: \"method\" must be a string");
+    }
+    msg.method = method->get<std::string>();
+    msg.kind = doc.contains("id") ? Message::Kind::request : Message::Kind::notification;
+    msg.id = id;
+    auto params = doc.find("params");
+    if (params != doc.end() && !params->is_null()) {
+      if (!params->is_object()) {
+        if (msg.kind == Message::Kind::notification) return {};  // nothing to reply to
+        return reply(reply_id, error_code::invalid_params,
+                     "Invalid params: \"params\" must be an object");
+      }
+      msg.params = std::move(*params);
+    }
+    ParseOutcome out;
+    out.message = std::move(msg);
+    return out;
+  }
+
+  // A response to one of our requests.
+  const bool has_result = doc.contains("result"), has_error = doc.contains("error");
+  if (!doc.contains("id") || has_result == has_error) {
+    return reply(reply_id, error_code::invalid_request,
+                 "Invalid Request: expected \"method\" (a request or notification) or \"id\" with "
+                 "exactly one of \"result\" and \"error\" (a response)");
+  }
+  msg.kind = Message::Kind::response;
+  msg.id = id;
+  if (has_result) msg.result = std::move(doc["result"]);
+  if (has_error) msg.error = doc["error"].is_null() ? json::object() : std::move(doc["error"]);
+  ParseOutcome out;
+  out.message = std::move(msg);
+  return out;
+}
+
+json make_result(const json& id, json result) {
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
+}
+
+json make_error(const json& id, int code, std::string message, json data) {
+  json error = {{"code", code}, {"message", std::move(message)}};
+  if (!data.is_null()) error["data"] = std::move(data);
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}};
+}
+
+json make_notification(std::string method, json params) {
+  json n = {{"jsonrpc", "2.0"}, {"method", std::move(method)}};
+  if (!params.is_null()) n["params"] = std::move(params);
+  return n;
+}
+
+std::string serialize(const json& message) {
+  return message.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace runagents::mcp

@@ -1,0 +1,227 @@
+#include "server/mcp_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "server/pagination.hpp"
+
+namespace runagents::mcp {
+
+McpServer::McpServer(ServerInfo info) : info_(std::move(info)), page_size_(kDefaultPageSize) {}
+
+json McpServer::capabilities() const {
+  json caps = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
+  if (!resources_.empty()) caps["resources"] = {{"subscribe", true}, {"listChanged", false}};
+  if (!prompts_.empty()) caps["prompts"] = {{"listChanged", false}};
+  if (completion_) caps["completions"] = json::object();
+  return caps;
+}
+
+json McpServer::initialize(const json& params, Session& session) {
+  if (session.initialized()) {
+    throw RpcError(error_code::invalid_request,
+                   "Invalid Request: the session is already initialized; start a new session to "
+                   "initialize again");
+  }
+  auto version = params.find("protocolVersion");
+  if (version == params.end() || !version->is_string()) {
+    throw RpcError(error_code::invalid_params,
+                   "initialize needs params.protocolVersion (a string such as \"2025-11-25\")");
+  }
+  std::string negotiated = negotiate_version(version->get<std::string>());
+  session.set_initialized(negotiated, params.value("capabilities", json::object()),
+                          params.value("clientInfo", json::object()));
+  json server_info = {{"name", info_.name}, {"version", info_.version}};
+  if (!info_.title.empty()) server_info["title"] = info_.title;
+  json result = {{"protocolVersion", negotiated},
+                 {"capabilities", capabilities()},
+                 {"serverInfo", std::move(server_info)}};
+  if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
+  return result;
+}
+
+namespace {
+
+const std::string& string_param(const json& params, const char* key, const char* method) {
+  auto it = params.find(key);
+  if (it == params.end() || !it->is_string()) {
+    throw RpcError(error_code::invalid_params,
+                   std::string(method) + " needs params." + key + " (a string)");
+  }
+  return it->get_ref<const std::string&>();
+}
+
+bool known_method(const std::string& method) {
+  static const char* kMethods[] = {"tools/list",     "tools/call",          "resources/list",
+                                   "resources/read", "resources/templates/list",
+                                   "resources/subscribe", "resources/unsubscribe",
+                                   "prompts/list",   "prompts/get",         "completion/complete",
+                                   "logging/setLevel"};
+  for (const char* m : kMethods) {
+    if (method == m) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+json McpServer::dispatch(const Message& request, Session& session, RequestContext& ctx) {
+  const std::string& method = request.method;
+  const json params = request.params.is_object() ? request.params : json::object();
+
+  if (method == "initialize") return initialize(params, session);
+  if (method == "ping") return json::object();
+  if (!known_method(method)) {
+    throw RpcError(error_code::method_not_found, "Method not found: " + method,
+                   {{"method", method}});
+  }
+  if (!session.initialized()) {
+    throw RpcError(error_code::invalid_request,
+                   "Server not initialized: send initialize (then notifications/initialized) "
+                   "before " + method);
+  }
+
+  if (method == "tools/list") return tools_.list_page(params, page_size_);
+  if (method == "tools/call") {
+    const std::string& name = string_param(params, "name", "tools/call");
+    json arguments = params.value("arguments", json::object());
+    if (arguments.is_null()) arguments = json::object();
+    if (!arguments.is_object()) {
+      throw RpcError(error_code::invalid_params, "tools/call: params.arguments must be an object");
+    }
+    return call_tool(tools_, name, arguments, ctx).to_json();
+  }
+  if (method == "logging/setLevel") {
+    const std::string& name = string_param(params, "level", "logging/setLevel");
+    auto level = parse_log_level(name);
+    if (!level) {
+      throw RpcError(error_code::invalid_params,
+                     "Unknown log level '" + name +
+                         "'; use debug, info, notice, warning, error, critical, alert or emergency");
+    }
+    session.set_log_level(*level);
+    return json::object();
+  }
+  if (method.rfind("resources/", 0) == 0) {
+    if (resources_.empty()) {
+      throw RpcError(error_code::method_not_found, "Method not found: " + method +
+                                                       " (this server has no resources)");
+    }
+    if (method == "resources/list") return resources_.list_page(params, page_size_);
+    if (method == "resources/templates/list") return resources_.templates_page(params, page_size_);
+    const std::string& uri = string_param(params, "uri", method.c_str());
+    if (method == "resources/read") return resources_.read(uri);
+    if (method == "resources/subscribe") {
+      session.subscribe(uri);
+    } else {
+      session.unsubscribe(uri);
+    }
+    return json::object();
+  }
+  if (method.rfind("prompts/", 0) == 0) {
+    if (prompts_.empty()) {
+      throw RpcError(error_code::method_not_found,
+                     "Method not found: " + method + " (this server has no prompts)");
+    }
+    if (method == "prompts/list") return prompts_.list_page(params, page_size_);
+    return prompts_.get(params);
+  }
+  // completion/complete
+  if (!completion_) {
+    throw RpcError(error_code::method_not_found,
+                   "Method not found: completion/complete (this server offers no completions)");
+  }
+  if (!params.contains("ref") || !params["ref"].is_object() || !params.contains("argument") ||
+      !params["argument"].is_object()) {
+    throw RpcError(error_code::invalid_params,
+                   "completion/complete needs params.ref and params.argument (objects)");
+  }
+  return {{"completion", completion_(params["ref"], params["argument"],
+                                     params.value("context", json::object()))}};
+}
+
+std::optional<json> McpServer::handle_request(const Message& request, Session& session,
+                                              Outbound& out) {
+  session.touch();
+  auto cancellation = session.begin_request(request.id);
+  if (!cancellation) {
+    return make_error(request.id, error_code::invalid_request,
+                      "Invalid Request: a request with this id is already in progress");
+  }
+  json progress_token;
+  if (request.params.is_object()) {
+    auto meta = request.params.find("_meta");
+    if (meta != request.params.end() && meta->is_object()) {
+      auto token = meta->find("progressToken");
+      if (token != meta->end() && (token->is_string() || token->is_number_integer())) {
+        progress_token = *token;
+      }
+    }
+  }
+  RequestContext ctx(session, out, request.id, progress_token, cancellation);
+  json reply;
+  try {
+    reply = make_result(request.id, dispatch(request, session, ctx));
+  } catch (const RpcError& e) {
+    reply = make_error(request.id, e.code(), e.what(), e.data());
+  } catch (const std::exception& e) {
+    spdlog::error("{} failed: {}", request.method, e.what());
+    reply = make_error(request.id, error_code::internal_error,
+                       std::string("Internal error: ") + e.what());
+  }
+  session.end_request(request.id);
+  if (cancellation->cancelled() && request.method != "initialize") {
+    spdlog::debug("{} {} cancelled; no response sent", request.method, request.id.dump());
+    return std::nullopt;
+  }
+  return reply;
+}
+
+void McpServer::handle_notification(const Message& message, Session& session) {
+  session.touch();
+  if (message.kind == Message::Kind::response) {
+    if (!session.resolve(message)) {
+      spdlog::debug("response for unknown request id {} ignored", message.id.dump());
+    }
+    return;
+  }
+  if (message.method == "notifications/cancelled") {
+    if (!message.params.is_object() || !message.params.contains("requestId")) return;
+    const json& id = message.params["requestId"];
+    const json& why = message.params.contains("reason") ? message.params["reason"] : json();
+    std::string reason = why.is_string() ? why.get<std::string>() : "cancelled by the client";
+    if (session.cancel_request(id, reason)) {
+      spdlog::info("request {} cancelled: {}", id.dump(), reason);
+    }
+    return;
+  }
+  // notifications/initialized, notifications/roots/list_changed and unknown notifications need
+  // no action; the spec says unknown notifications are ignored.
+}
+
+void McpServer::add_session(const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(sessions_mu_);
+  sessions_.push_back(session);
+}
+
+void McpServer::remove_session(const Session& session) {
+  std::lock_guard lock(sessions_mu_);
+  std::erase_if(sessions_, [&](const std::weak_ptr<Session>& w) {
+    auto s = w.lock();
+    return !s || s.get() == &session;
+  });
+}
+
+void McpServer::notify_resource_updated(const std::string& uri) {
+  std::vector<std::shared_ptr<Session>> targets;
+  {
+    std::lock_guard lock(sessions_mu_);
+    for (auto& w : sessions_) {
+      if (auto s = w.lock(); s && s->subscribed(uri)) targets.push_back(std::move(s));
+    }
+  }
+  for (auto& s : targets) {
+    s->send_unsolicited(make_notification("notifications/resources/updated", {{"uri", uri}}));
+  }
+}
+
+}  // namespace runagents::mcp

@@ -1,0 +1,133 @@
+#include "server/stdio_transport.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <memory>
+#include <mutex>
+
+#include "server/shutdown_signal.hpp"
+#include "server/worker_pool.hpp"
+
+namespace runagents::mcp {
+
+namespace {
+
+class LineWriter : public Outbound {
+ public:
+  explicit LineWriter(int fd) : fd_(fd) {}
+
+  bool send(const json& message) override { return write_line(serialize(message)); }
+
+  bool write_line(std::string line) {
+    line.push_back('\n');
+    std::lock_guard lock(mu_);
+    if (broken_) return false;
+    const char* p = line.data();
+    size_t left = line.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd_, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        broken_ = true;  // the client closed stdout: nothing more can be delivered
+        return false;
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  std::mutex mu_;
+  bool broken_ = false;
+};
+
+bool blank(const std::string& line) {
+  return line.find_first_not_of(" \t\r") == std::string::npos;
+}
+
+}  // namespace
+
+int run_stdio(McpServer& server, const StdioOptions& options) {
+  shutdown_signal::install();
+  auto writer = std::make_shared<LineWriter>(options.out_fd);
+  auto session = std::make_shared<Session>("stdio");
+  session->set_unsolicited_channel(writer);
+  server.add_session(session);
+  WorkerPool pool;
+
+  auto on_line = [&](const std::string& line) {
+    if (blank(line)) return;
+    ParseOutcome parsed = parse_message(line, options.limits);
+    if (parsed.error_reply) {
+      spdlog::warn("rejected input: {}", (*parsed.error_reply)["error"]["message"].get<std::string>());
+      writer->send(*parsed.error_reply);
+      return;
+    }
+    if (!parsed.message) return;
+    if (parsed.message->kind != Message::Kind::request) {
+      server.handle_notification(*parsed.message, *session);
+      return;
+    }
+    if (parsed.message->method == "initialize") {
+      // Inline, so that requests piped right behind it (scripts do) see an initialized session.
+      if (auto reply = server.handle_request(*parsed.message, *session, *writer)) {
+        writer->send(*reply);
+      }
+      return;
+    }
+    pool.submit([&server, session, writer, msg = std::move(*parsed.message)] {
+      if (auto reply = server.handle_request(msg, *session, *writer)) writer->send(*reply);
+    });
+  };
+  auto on_oversized = [&](size_t size) {
+    writer->send(make_error(nullptr, error_code::invalid_request,
+                            "Message of " + std::to_string(size) + " bytes exceeds the limit of " +
+                                std::to_string(options.limits.max_message_bytes) +
+                                " bytes (raise it with --max-message-bytes)",
+                            {{"limit", options.limits.max_message_bytes}, {"size", size}}));
+  };
+
+  LineSplitter splitter(options.limits.max_message_bytes);
+  std::vector<char> buf(64 * 1024);
+  pollfd fds[2] = {{options.in_fd, POLLIN, 0}, {shutdown_signal::fd(), POLLIN, 0}};
+  for (;;) {
+    int ready = ::poll(fds, 2, -1);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      spdlog::error("poll failed: {}", std::strerror(errno));
+      break;
+    }
+    if (fds[1].revents) {
+      spdlog::info("termination signal received; shutting down");
+      break;
+    }
+    if (!fds[0].revents) continue;
+    ssize_t n = ::read(options.in_fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      splitter.finish(on_line, on_oversized);
+      spdlog::debug("stdin closed; shutting down");
+      break;
+    }
+    splitter.feed(buf.data(), static_cast<size_t>(n), on_line, on_oversized);
+  }
+
+  session->cancel_all("the server is shutting down");
+  bool idle = pool.drain(std::chrono::milliseconds(900));
+  server.remove_session(*session);
+  if (!idle) {
+    // A handler ignored cancellation; do not wait for it (the client expects a prompt exit).
+    spdlog::warn("in-flight work did not stop within 0.9 s; exiting anyway");
+    std::fflush(stderr);
+    std::_Exit(0);
+  }
+  return 0;
+}
+
+}  // namespace runagents::mcp

@@ -1,0 +1,202 @@
+#include "server/tool_registry.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+
+#include "server/pagination.hpp"
+
+namespace runagents::mcp {
+
+ToolResult ToolResult::text(std::string text) {
+  ToolResult r;
+  r.content.push_back({{"type", "text"}, {"text", std::move(text)}});
+  return r;
+}
+
+ToolResult ToolResult::error(std::string message) {
+  ToolResult r = text(std::move(message));
+  r.is_error = true;
+  return r;
+}
+
+ToolResult ToolResult::structured(json value, std::string summary) {
+  ToolResult r;
+  if (!summary.empty()) r.content.push_back({{"type", "text"}, {"text", std::move(summary)}});
+  r.structured_content = std::move(value);
+  return r;
+}
+
+json ToolResult::to_json() const {
+  json out = {{"content", content}};
+  if (structured_content) {
+    out["structuredContent"] = *structured_content;
+    // Clients that predate structured output read the text block (spec: SHOULD include it).
+    if (content.empty()) {
+      out["content"].push_back({{"type", "text"}, {"text", serialize(*structured_content)}});
+    }
+  }
+  if (is_error) out["isError"] = true;
+  return out;
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+void ToolRegistry::add(ToolDefinition tool) {
+  static const std::regex kName("^[A-Za-z0-9_.-]{1,64}$");
+  if (!std::regex_match(tool.name, kName)) {
+    throw std::invalid_argument("tool name '" + tool.name +
+                                "' must be 1-64 characters of A-Z a-z 0-9 _ . -");
+  }
+  if (tools_.count(tool.name)) throw std::invalid_argument("duplicate tool " + tool.name);
+  if (!tool.input_schema.is_object() || tool.input_schema.value("type", "") != "object") {
+    throw std::invalid_argument("tool " + tool.name + ": inputSchema must be an object schema");
+  }
+  auto entry = std::make_unique<Entry>();
+  entry->input = std::make_unique<SchemaValidator>(tool.input_schema);
+  if (tool.output_schema) entry->output = std::make_unique<SchemaValidator>(*tool.output_schema);
+  order_.push_back(tool.name);
+  std::string name = tool.name;
+  entry->tool = std::move(tool);
+  tools_.emplace(std::move(name), std::move(entry));
+}
+
+std::vector<std::string> ToolRegistry::toolsets() const {
+  std::vector<std::string> out;
+  for (const auto& name : order_) {
+    const auto& ts = tools_.at(name)->tool.toolset;
+    if (!ts.empty() && std::find(out.begin(), out.end(), ts) == out.end()) out.push_back(ts);
+  }
+  return out;
+}
+
+void ToolRegistry::select(const ToolSelection& selection) {
+  const auto known_sets = toolsets();
+  for (const auto& ts : selection.toolsets) {
+    if (ts != "all" && std::find(known_sets.begin(), known_sets.end(), ts) == known_sets.end()) {
+      throw std::invalid_argument("unknown toolset '" + ts + "'; valid toolsets: all, " +
+                                  join(known_sets));
+    }
+  }
+  for (const auto* names : {&selection.tools, &selection.exclude_tools}) {
+    for (const auto& name : *names) {
+      if (!tools_.count(name)) {
+        throw std::invalid_argument("unknown tool '" + name + "'; valid tools: " + join(order_));
+      }
+    }
+  }
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  const bool all_sets = (selection.toolsets.empty() && selection.tools.empty()) ||
+                        has(selection.toolsets, "all");
+  std::vector<std::string> kept;
+  for (const auto& name : order_) {
+    const auto& tool = tools_.at(name)->tool;
+    bool keep = all_sets || has(selection.toolsets, tool.toolset) || has(selection.tools, name);
+    if (has(selection.exclude_tools, name)) keep = false;
+    if (selection.read_only && !tool.annotations.read_only) keep = false;
+    if (keep) kept.push_back(name);
+  }
+  for (const auto& name : order_) {
+    if (!has(kept, name)) tools_.erase(name);
+  }
+  order_ = std::move(kept);
+}
+
+const ToolDefinition* ToolRegistry::find(const std::string& name) const {
+  auto it = tools_.find(name);
+  return it == tools_.end() ? nullptr : &it->second->tool;
+}
+
+std::vector<const ToolDefinition*> ToolRegistry::list() const {
+  std::vector<const ToolDefinition*> out;
+  for (const auto& name : order_) out.push_back(&tools_.at(name)->tool);
+  return out;
+}
+
+json ToolRegistry::describe(const ToolDefinition& tool) {
+  json entry = {{"name", tool.name}, {"description", tool.description},
+                {"inputSchema", tool.input_schema}};
+  if (!tool.title.empty()) entry["title"] = tool.title;
+  if (tool.output_schema) entry["outputSchema"] = *tool.output_schema;
+  json annotations = {{"readOnlyHint", tool.annotations.read_only},
+                      {"destructiveHint", tool.annotations.destructive},
+                      {"idempotentHint", tool.annotations.idempotent},
+                      {"openWorldHint", tool.annotations.open_world}};
+  if (!tool.title.empty()) annotations["title"] = tool.title;
+  entry["annotations"] = std::move(annotations);
+  for (auto& [k, v] : tool.extra.items()) entry[k] = v;
+  return entry;
+}
+
+json ToolRegistry::list_page(const json& params, size_t page_size) const {
+  size_t offset = cursor_offset(params, "tools/list");
+  if (offset > order_.size()) {
+    throw RpcError(error_code::invalid_params, "Invalid cursor: it points past the end of the list");
+  }
+  json tools = json::array();
+  size_t end = std::min(order_.size(), offset + std::max<size_t>(page_size, 1));
+  for (size_t i = offset; i < end; ++i) tools.push_back(describe(tools_.at(order_[i])->tool));
+  json result = {{"tools", std::move(tools)}};
+  if (end < order_.size()) result["nextCursor"] = make_cursor("tools/list", end);
+  return result;
+}
+
+std::vector<std::string> ToolRegistry::validate_arguments(const std::string& name,
+                                                          const json& arguments) const {
+  return tools_.at(name)->input->validate(arguments);
+}
+
+std::vector<std::string> ToolRegistry::validate_output(const std::string& name,
+                                                       const json& structured) const {
+  const auto& entry = *tools_.at(name);
+  return entry.output ? entry.output->validate(structured) : std::vector<std::string>{};
+}
+
+ToolResult call_tool(const ToolRegistry& registry, const std::string& name, const json& arguments,
+                     RequestContext& ctx) {
+  const ToolDefinition* tool = registry.find(name);
+  if (!tool) {
+    throw RpcError(error_code::invalid_params, "Unknown tool: " + name + " (tools/list lists them)",
+                   {{"tool", name}});
+  }
+  auto problems = registry.validate_arguments(name, arguments);
+  if (!problems.empty()) {
+    std::string message = "Invalid arguments for tool " + name + ":";
+    for (const auto& p : problems) message += "\n- " + p;
+    message += "\nCheck the tool's inputSchema (tools/list) and call again.";
+    return ToolResult::error(std::move(message));
+  }
+  ToolResult result;
+  try {
+    result = tool->handler(arguments, ctx);
+  } catch (const RpcError&) {
+    throw;
+  } catch (const std::exception& e) {
+    return ToolResult::error(e.what());
+  }
+  if (result.structured_content && !result.is_error) {
+    auto bad = registry.validate_output(name, *result.structured_content);
+    if (!bad.empty()) {
+      spdlog::error("tool {} produced output that does not match its outputSchema: {}", name,
+                    bad.front());
+      return ToolResult::error("Internal error: tool " + name +
+                               " produced a result that does not match its outputSchema (" +
+                               bad.front() + "). Please report this.");
+    }
+  }
+  return result;
+}
+
+}  // namespace runagents::mcp

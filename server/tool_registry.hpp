@@ -1,0 +1,109 @@
+// The tools a server offers: definition + handler per tool, argument validation against the input
+// schema before the handler runs, output validation against the output schema, deterministic
+// listing with cursor pagination, and selection (--toolsets, --tools, --exclude-tools,
+// --read-only).
+//
+// Tools are added at start-up (before any session starts) and then only read, so lookups need no
+// lock. A handler may run on several threads at once.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/json_rpc.hpp"
+#include "server/request_context.hpp"
+#include "server/schema_validator.hpp"
+
+namespace runagents::mcp {
+
+struct ToolAnnotations {
+  bool read_only = false;
+  bool destructive = true;  // meaningful only when not read-only (spec default: true)
+  bool idempotent = false;
+  bool open_world = true;
+};
+
+// What a tool call returns. structured_content, when set, must match the tool's output schema;
+// to_json() then also adds its serialized text as a content block unless one was given.
+struct ToolResult {
+  json content = json::array();
+  std::optional<json> structured_content;
+  bool is_error = false;
+
+  static ToolResult text(std::string text);
+  static ToolResult error(std::string message);
+  // structured_content plus a text block: `summary` when given, else the JSON itself.
+  static ToolResult structured(json value, std::string summary = {});
+
+  json to_json() const;
+};
+
+using ToolHandler = std::function<ToolResult(const json& arguments, RequestContext& ctx)>;
+
+struct ToolDefinition {
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string toolset;  // a domain: agents, tools, runs, approvals, workspace, devboxes, queries
+  json input_schema = {{"type", "object"}, {"additionalProperties", false}};
+  std::optional<json> output_schema;
+  ToolAnnotations annotations;
+  ToolHandler handler;
+  json extra = json::object();  // merged into the tools/list entry as is (e.g. icons, _meta)
+};
+
+struct ToolSelection {
+  std::vector<std::string> toolsets;       // empty: all
+  std::vector<std::string> tools;          // added on top of the toolsets
+  std::vector<std::string> exclude_tools;  // removed last
+  bool read_only = false;                  // keep only readOnlyHint tools
+};
+
+class ToolRegistry {
+ public:
+  ToolRegistry() = default;
+  ToolRegistry(const ToolRegistry&) = delete;
+  ToolRegistry& operator=(const ToolRegistry&) = delete;
+
+  // Throws std::invalid_argument for a duplicate or malformed name or a schema that does not
+  // compile.
+  void add(ToolDefinition tool);
+
+  // Keeps only the selected tools. Throws std::invalid_argument naming an unknown toolset or tool
+  // and listing the valid ones; nothing is changed then.
+  void select(const ToolSelection& selection);
+
+  const ToolDefinition* find(const std::string& name) const;
+  std::vector<const ToolDefinition*> list() const;  // registration order
+  std::vector<std::string> toolsets() const;        // in order of first appearance
+  bool empty() const { return order_.empty(); }
+
+  // The tools/list entry for one tool.
+  static json describe(const ToolDefinition& tool);
+  // tools/list result for `params` (cursor), `page_size` tools per page.
+  json list_page(const json& params, size_t page_size) const;
+
+  // Empty when `arguments` satisfy the input schema; else one line per problem.
+  std::vector<std::string> validate_arguments(const std::string& name, const json& arguments) const;
+  std::vector<std::string> validate_output(const std::string& name, const json& structured) const;
+
+ private:
+  struct Entry {
+    ToolDefinition tool;
+    std::unique_ptr<SchemaValidator> input;
+    std::unique_ptr<SchemaValidator> output;
+  };
+  std::map<std::string, std::unique_ptr<Entry>> tools_;
+  std::vector<std::string> order_;
+};
+
+// Runs one tool call as the MCP server would (validation, handler, exceptions to isError
+// results), for tools/call and for the `call` command. Throws RpcError for an unknown tool.
+ToolResult call_tool(const ToolRegistry& registry, const std::string& name, const json& arguments,
+                     RequestContext& ctx);
+
+}  // namespace runagents::mcp
