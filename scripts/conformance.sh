@@ -117,18 +117,24 @@ const count = (checks, s) => checks.filter((c) => c.status === s).length;
 const tallies = { SUCCESS: 0, FAILURE: 0, WARNING: 0, SKIPPED: 0 };
 let passed = 0, failed = 0;
 const failures = [];
+// A scenario passes when it has no FAILURE check and at least one SUCCESS (as the suite scores it).
+const passes = (checks) => count(checks, 'FAILURE') === 0 && count(checks, 'SUCCESS') > 0;
 const line = (name, checks) => {
-  const f = count(checks, 'FAILURE'), w = count(checks, 'WARNING');
-  return `${f === 0 ? 'PASS' : 'FAIL'} ${name}: ${count(checks, 'SUCCESS')} checks passed, ${f} failed` +
-    (w ? `, ${w} warnings` : '') + (count(checks, 'SKIPPED') ? `, ${count(checks, 'SKIPPED')} skipped` : '');
+  const f = count(checks, 'FAILURE'), w = count(checks, 'WARNING'), k = count(checks, 'SKIPPED');
+  return `${passes(checks) ? 'PASS' : 'FAIL'} ${name}: ${count(checks, 'SUCCESS')} checks passed, ${f} failed` +
+    (w ? `, ${w} warnings` : '') + (k ? `, ${k} skipped` : '') + (f === 0 && !passes(checks) ? ' (no passing check)' : '');
 };
 console.log(`\n=== conformance tally (${revision}, server, required scenarios) ===`);
 for (const name of required) {
   const checks = byScenario.get(name);
   if (!checks) { failed++; failures.push(`${name}: no results (scenario did not run or crashed)`); console.log(`FAIL ${name}: no results`); continue; }
   for (const s of Object.keys(tallies)) tallies[s] += count(checks, s);
-  if (count(checks, 'FAILURE') === 0 && count(checks, 'SUCCESS') > 0) passed++;
-  else { failed++; for (const c of checks.filter((c) => c.status === 'FAILURE')) failures.push(`${name}:${c.id}: ${c.errorMessage ?? c.description ?? ''}`); }
+  if (passes(checks)) passed++;
+  else {
+    failed++;
+    if (count(checks, 'FAILURE') === 0) failures.push(`${name}: no passing check (${checks.map((c) => `${c.id}=${c.status}`).join(', ')})`);
+    for (const c of checks.filter((c) => c.status === 'FAILURE')) failures.push(`${name}:${c.id}: ${c.errorMessage ?? c.description ?? ''}`);
+  }
   console.log(line(name, checks));
 }
 let nsFailed = 0;
@@ -137,8 +143,9 @@ if (extra.length) {
   console.log(`\nrun but not scored for ${revision}:`);
   for (const name of extra) {
     const checks = byScenario.get(name);
-    if (count(checks, 'FAILURE') > 0) {
+    if (!passes(checks)) {
       nsFailed++;
+      if (count(checks, 'FAILURE') === 0) failures.push(`(not scored) ${name}: no passing check (${checks.map((c) => `${c.id}=${c.status}`).join(', ')})`);
       for (const c of checks.filter((c) => c.status === 'FAILURE')) failures.push(`(not scored) ${name}:${c.id}: ${c.errorMessage ?? c.description ?? ''}`);
     }
     console.log(`${line(name, checks)} [${notScored.get(name) ?? 'not scored'}]`);

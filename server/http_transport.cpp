@@ -269,7 +269,6 @@ struct HttpTransport::Impl {
                   std::function<void(long long last_seq)> on_release) {
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
-    res.set_header("Mcp-Session-Id", hs->core->id());
     struct State {
       long long last;
       bool primed;
@@ -431,6 +430,7 @@ struct HttpTransport::Impl {
     }
     std::weak_ptr<HttpSession> weak = hs;
     auto stream = hs->standalone;
+    res.set_header("Mcp-Session-Id", hs->core->id());
     stream_sse(res, hs, stream, after, priming_enabled(*hs->core), [weak](long long last_seq) {
       if (auto s = weak.lock()) {
         std::lock_guard lock(s->mu);

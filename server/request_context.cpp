@@ -15,8 +15,13 @@ void RequestContext::progress(double progress, std::optional<double> total,
   if (progress_token_.is_null() || cancelled()) return;
   if (last_progress_ && progress <= *last_progress_) return;
   last_progress_ = progress;
-  json params = {{"progressToken", progress_token_}, {"progress", progress}};
-  if (total) params["total"] = *total;
+  // Whole numbers go out as integers ("progress": 50), which is what clients print.
+  auto number = [](double v) -> json {
+    return v == static_cast<double>(static_cast<long long>(v)) ? json(static_cast<long long>(v))
+                                                                : json(v);
+  };
+  json params = {{"progressToken", progress_token_}, {"progress", number(progress)}};
+  if (total) params["total"] = number(*total);
   if (!message.empty()) params["message"] = message;
   out_.send(make_notification("notifications/progress", std::move(params)));
 }

@@ -221,6 +221,29 @@ void register_tools(ToolRegistry& tools) {
         return elicit(ctx, "Please select options from the enum fields", schema,
                       "Elicitation completed");
       }));
+  // SEP-1613/SEP-2106: the schema is served to clients untouched, 2020-12 keywords and all.
+  tools.add(tool(
+      "json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features",
+      [](const json&, RequestContext&) { return ToolResult::text("ok"); },
+      {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+       {"type", "object"},
+       {"$defs",
+        {{"address",
+          {{"$anchor", "addressDef"},
+           {"type", "object"},
+           {"properties", {{"street", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}}}}},
+       {"properties",
+        {{"name", {{"type", "string"}}},
+         {"address", {{"$ref", "#/$defs/address"}}},
+         {"contactMethod", {{"type", "string"}, {"enum", {"phone", "email"}}}},
+         {"phone", {{"type", "string"}}},
+         {"email", {{"type", "string"}}}}},
+       {"allOf", {{{"anyOf", {{{"required", {"phone"}}}, {{"required", {"email"}}}}}}}},
+       {"if",
+        {{"properties", {{"contactMethod", {{"const", "phone"}}}}}, {"required", {"contactMethod"}}}},
+       {"then", {{"required", {"phone"}}}},
+       {"else", {{"required", {"email"}}}},
+       {"additionalProperties", false}}));
 }
 
 void register_e2e_tools(ToolRegistry& tools) {
