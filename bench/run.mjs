@@ -381,7 +381,18 @@ async function runLoad(sessions, seconds, lat) {
   return { errors, lastError };
 }
 
+// One retry on a fresh port: the free port is only free when chosen, and a loaded machine can
+// make a first attempt fail for reasons that are not the server's.
 async function measureHttp(template, levels, seconds, clientKind) {
+  try {
+    return await measureHttpOnce(template, levels, seconds, clientKind);
+  } catch (e) {
+    process.stderr.write(`\n  first attempt failed (${e.message}); retrying once ... `);
+    return measureHttpOnce(template, levels, seconds, clientKind);
+  }
+}
+
+async function measureHttpOnce(template, levels, seconds, clientKind) {
   const port = await freePort();
   const argv = splitCommand(template.replaceAll('{port}', String(port)));
   const child = startProcess(argv, ['ignore', 'ignore', 'pipe']);
@@ -438,8 +449,7 @@ function machineInfo() {
   let cpu = 'unknown';
   try { cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m) || [])[1] || cpu; } catch { /* no procfs */ }
   const nproc = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return { nproc, cpu, kernel: `${os.type()} ${os.release()} ${os.version?.() ?? ''}`.trim(), node: process.version, memTotal: os.totalmem(),
-    load: os.loadavg().map((l) => l.toFixed(2)).join(' ') };
+  return { nproc, cpu, kernel: `${os.type()} ${os.release()} ${os.version?.() ?? ''}`.trim(), node: process.version, memTotal: os.totalmem() };
 }
 
 function buildReport(opts, r) {

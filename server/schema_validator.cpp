@@ -60,7 +60,7 @@ std::vector<std::string> SchemaValidator::validate(const json& value) const {
   valijson::ValidationResults::Error error;
   while (results.popError(error)) {
     std::string path = field_path(error.context);
-    std::string line = (path.empty() ? std::string("(arguments)") : path) + ": " + error.description;
+    std::string line = (path.empty() ? std::string("(top level)") : path) + ": " + error.description;
     items.push_back({error.context.size(), std::move(line)});
   }
   std::stable_sort(items.begin(), items.end(),

@@ -1,0 +1,305 @@
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "server/http_transport.hpp"
+
+using namespace runagents::mcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Runs an HttpTransport on an ephemeral loopback port for the duration of a test.
+struct TestServer {
+  McpServer server{ServerInfo{}};
+  std::unique_ptr<HttpTransport> http;
+  std::thread thread;
+  int port = 0;
+
+  explicit TestServer(HttpOptions opts = {}) {
+    ToolDefinition hold;
+    hold.name = "hold";
+    hold.description = "reports progress then waits until cancelled";
+    hold.handler = [](const json&, RequestContext& ctx) {
+      ctx.progress(1, 2, "holding");
+      ctx.sleep_for(30s);
+      return ToolResult::text("released");
+    };
+    server.tools().add(std::move(hold));
+    ToolDefinition echo;
+    echo.name = "echo";
+    echo.description = "echo";
+    echo.handler = [](const json& a, RequestContext&) { return ToolResult::text(a.dump()); };
+    server.tools().add(std::move(echo));
+    ToolDefinition announce;
+    announce.name = "announce";
+    announce.description = "sends an unsolicited notification to the session";
+    announce.handler = [](const json&, RequestContext& ctx) {
+      ctx.session().send_unsolicited(
+          make_notification("notifications/resources/updated", {{"uri", "test://announced"}}));
+      return ToolResult::text("sent");
+    };
+    server.tools().add(std::move(announce));
+    opts.port = 0;
+    http = std::make_unique<HttpTransport>(server, opts);
+    port = http->bind();
+    thread = std::thread([this] { http->serve(); });
+  }
+  ~TestServer() {
+    http->stop();
+    thread.join();
+  }
+
+  httplib::Client client() {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+};
+
+httplib::Headers mcp_headers(const std::string& session = "") {
+  httplib::Headers h = {{"Accept", "application/json, text/event-stream"}};
+  if (!session.empty()) h.emplace("Mcp-Session-Id", session);
+  return h;
+}
+
+const char* kInit =
+    R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})";
+
+std::string initialize(httplib::Client& c) {
+  auto res = c.Post("/mcp", mcp_headers(), kInit, "application/json");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  std::string sid = res->get_header_value("Mcp-Session-Id");
+  REQUIRE(!sid.empty());
+  for (char ch : sid) CHECK((ch >= 0x21 && ch <= 0x7e));
+  return sid;
+}
+
+int error_code_of(const httplib::Result& res) {
+  return json::parse(res->body)["error"]["code"].get<int>();
+}
+
+}  // namespace
+
+TEST_SUITE("http") {
+  TEST_CASE("initialize issues a session; requests without one get 400, unknown ones 404") {
+    TestServer t;
+    auto c = t.client();
+    std::string sid = initialize(c);
+    auto ok = c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})",
+                     "application/json");
+    REQUIRE(ok);
+    CHECK(ok->status == 200);
+    CHECK(ok->get_header_value("Content-Type") == "application/json");
+    CHECK(json::parse(ok->body)["result"]["tools"].size() == 3);
+
+    auto missing = c.Post("/mcp", mcp_headers(), R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})",
+                          "application/json");
+    CHECK(missing->status == 400);
+    auto unknown = c.Post("/mcp", mcp_headers("nope"),
+                          R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})", "application/json");
+    CHECK(unknown->status == 404);
+  }
+
+  TEST_CASE("notifications get 202; DELETE ends the session and later requests get 404") {
+    TestServer t;
+    auto c = t.client();
+    std::string sid = initialize(c);
+    auto note = c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","method":"notifications/initialized"})",
+                       "application/json");
+    CHECK(note->status == 202);
+    CHECK(note->body.empty());
+    auto del = c.Delete("/mcp", mcp_headers(sid));
+    CHECK(del->status == 200);
+    auto after = c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","id":3,"method":"ping"})",
+                        "application/json");
+    CHECK(after->status == 404);
+    CHECK(t.http->session_count() == 0);
+  }
+
+  TEST_CASE("Host and Origin must be localhost unless allowed") {
+    HttpOptions opts;
+    opts.allowed_origins = {"https://app.example.com"};
+    TestServer t(opts);
+    auto c = t.client();
+    auto evil_host = mcp_headers();
+    evil_host.emplace("Host", "evil.example.com");
+    CHECK(c.Post("/mcp", evil_host, kInit, "application/json")->status == 403);
+    auto evil_origin = mcp_headers();
+    evil_origin.emplace("Origin", "http://evil.example.com");
+    CHECK(c.Post("/mcp", evil_origin, kInit, "application/json")->status == 403);
+    auto local_origin = mcp_headers();
+    local_origin.emplace("Origin", "http://localhost:3000");
+    CHECK(c.Post("/mcp", local_origin, kInit, "application/json")->status == 200);
+    auto allowed = mcp_headers();
+    allowed.emplace("Origin", "https://app.example.com");
+    CHECK(c.Post("/mcp", allowed, kInit, "application/json")->status == 200);
+  }
+
+  TEST_CASE("host and origin helpers") {
+    CHECK(host_allowed("localhost:8765", {}));
+    CHECK(host_allowed("[::1]:1", {}));
+    CHECK(host_allowed("127.0.0.1", {}));
+    CHECK_FALSE(host_allowed("evil.example.com", {}));
+    CHECK(host_allowed("box.lan:8765", {"box.lan"}));
+    CHECK(origin_allowed("", {}));
+    CHECK_FALSE(origin_allowed("null", {}));
+    CHECK_FALSE(origin_allowed("http://localhost.evil.com", {}));
+  }
+
+  TEST_CASE("a bearer token is required when configured") {
+    HttpOptions opts;
+    opts.auth_token = "s3cret-token";
+    TestServer t(opts);
+    auto c = t.client();
+    auto denied = c.Post("/mcp", mcp_headers(), kInit, "application/json");
+    CHECK(denied->status == 401);
+    CHECK(denied->get_header_value("WWW-Authenticate").rfind("Bearer", 0) == 0);
+    CHECK(denied->body.find("s3cret") == std::string::npos);
+    auto h = mcp_headers();
+    h.emplace("Authorization", "Bearer s3cret-token");
+    CHECK(c.Post("/mcp", h, kInit, "application/json")->status == 200);
+  }
+
+  TEST_CASE("bad media types, Accept, bodies, versions and methods get the right status") {
+    HttpOptions opts;
+    opts.limits.max_message_bytes = 4096;
+    TestServer t(opts);
+    auto c = t.client();
+    std::string sid = initialize(c);
+    CHECK(c.Post("/mcp", mcp_headers(sid), "{}", "text/plain")->status == 415);
+    httplib::Headers json_only = {{"Accept", "text/html"}, {"Mcp-Session-Id", sid}};
+    CHECK(c.Post("/mcp", json_only, R"({"jsonrpc":"2.0","id":2,"method":"ping"})", "application/json")
+              ->status == 406);
+    httplib::Headers star = {{"Accept", "*/*"}, {"Mcp-Session-Id", sid}};
+    CHECK(c.Post("/mcp", star, R"({"jsonrpc":"2.0","id":2,"method":"ping"})", "application/json")
+              ->status == 200);
+    auto parse = c.Post("/mcp", mcp_headers(sid), "{nope", "application/json");
+    CHECK(parse->status == 400);
+    CHECK(error_code_of(parse) == -32700);
+    auto big = c.Post("/mcp", mcp_headers(sid), std::string(10000, ' '), "application/json");
+    CHECK(big->status == 413);
+    auto version = mcp_headers(sid);
+    version.emplace("MCP-Protocol-Version", "1999-01-01");
+    CHECK(c.Post("/mcp", version, R"({"jsonrpc":"2.0","id":2,"method":"ping"})", "application/json")
+              ->status == 400);
+    auto good_version = mcp_headers(sid);
+    good_version.emplace("MCP-Protocol-Version", "2025-06-18");
+    CHECK(c.Post("/mcp", good_version, R"({"jsonrpc":"2.0","id":2,"method":"ping"})",
+                 "application/json")
+              ->status == 200);
+    auto put = c.Put("/mcp", mcp_headers(sid), "{}", "application/json");
+    CHECK(put->status == 405);
+    CHECK(put->get_header_value("Allow") == "GET, POST, DELETE");
+    // The server is still serving after all that.
+    CHECK(c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","id":9,"method":"ping"})",
+                 "application/json")
+              ->status == 200);
+  }
+
+  TEST_CASE("a handler that sends progress answers with an SSE stream ending in the response") {
+    TestServer t;
+    auto c = t.client();
+    std::string sid = initialize(c);
+    auto res = c.Post(
+        "/mcp", mcp_headers(sid),
+        R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","arguments":{"x":1}}})",
+        "application/json");
+    CHECK(res->get_header_value("Content-Type") == "application/json");
+
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(300ms);
+      auto c2 = t.client();
+      c2.Post("/mcp", mcp_headers(sid),
+              R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":6}})",
+              "application/json");
+    });
+    auto sse = c.Post(
+        "/mcp", mcp_headers(sid),
+        R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"hold","_meta":{"progressToken":1}}})",
+        "application/json");
+    canceller.join();
+    REQUIRE(sse);
+    CHECK(sse->get_header_value("Content-Type") == "text/event-stream");
+    CHECK(sse->body.find("notifications/progress") != std::string::npos);
+    CHECK(sse->body.find("retry: ") != std::string::npos);
+    // Cancelled: the stream ends without a response.
+    CHECK(sse->body.find("\"result\"") == std::string::npos);
+  }
+
+  TEST_CASE("one GET stream per session; it carries the session's unsolicited messages") {
+    TestServer t;
+    auto c = t.client();
+    std::string sid = initialize(c);
+    std::string received;
+    std::thread reader([&] {
+      auto c2 = t.client();
+      httplib::Headers h = {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", sid}};
+      c2.Get("/mcp", h, [&](const char* data, size_t n) {
+        received.append(data, n);
+        return received.find("resources/updated") == std::string::npos;
+      });
+    });
+    std::this_thread::sleep_for(200ms);
+    httplib::Headers h = {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", sid}};
+    CHECK(c.Get("/mcp", h)->status == 409);
+    auto res = c.Post(
+        "/mcp", mcp_headers(sid),
+        R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"announce"}})",
+        "application/json");
+    CHECK(res->status == 200);
+    reader.join();
+    CHECK(received.find("test://announced") != std::string::npos);
+  }
+
+  TEST_CASE("64 open SSE streams do not delay new requests") {
+    TestServer t;
+    std::vector<int> sockets;
+    for (int i = 0; i < 64; ++i) {
+      auto c = t.client();
+      std::string sid = initialize(c);
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(t.port));
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+      std::string req = "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                        "Mcp-Session-Id: " + sid + "\r\n\r\n";
+      REQUIRE(::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+      char buf[256];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      REQUIRE(n > 0);
+      CHECK(std::string(buf, static_cast<size_t>(n)).find("200 OK") != std::string::npos);
+      sockets.push_back(fd);
+    }
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 8; ++i) {
+      auto c = t.client();
+      std::string sid = initialize(c);
+      auto res = c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","id":2,"method":"ping"})",
+                        "application/json");
+      CHECK(res->status == 200);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+    for (int fd : sockets) ::close(fd);
+  }
+
+  TEST_CASE("idle sessions expire") {
+    HttpOptions opts;
+    opts.session_idle_timeout = 1s;
+    TestServer t(opts);
+    auto c = t.client();
+    std::string sid = initialize(c);
+    std::this_thread::sleep_for(1800ms);
+    auto res = c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","id":2,"method":"ping"})",
+                      "application/json");
+    CHECK(res->status == 404);
+  }
+}
