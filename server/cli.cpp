@@ -11,6 +11,7 @@
 #include "server/http_transport.hpp"
 #include "server/logging.hpp"
 #include "server/mcp_server.hpp"
+#include "server/shutdown_signal.hpp"
 #include "server/stdio_transport.hpp"
 #include "tools/catalog.hpp"
 
@@ -198,6 +199,8 @@ void add_server_options(CLI::App& app, Options& opts) {
 }  // namespace
 
 int run(int argc, char** argv) {
+  // Before anything else, so a SIGTERM that arrives during start-up is a clean shutdown too.
+  mcp::shutdown_signal::install();
   CLI::App app{"runagents-mcp: an MCP server for running agents, tools, approvals, devboxes and "
                "queries.\nWith no command it serves MCP over stdio (or HTTP with --http)."};
   app.set_version_flag("--version", std::string("runagents-mcp ") + RUNAGENTS_VERSION);
@@ -267,7 +270,10 @@ int run(int argc, char** argv) {
                RUNAGENTS_VERSION, url.c_str(), url.c_str());
   std::fflush(stderr);
   http.serve();
-  return 0;
+  // Idle keep-alive connections may still be winding down inside cpp-httplib; do not run
+  // destructors under them.
+  std::fflush(nullptr);
+  std::_Exit(0);
 }
 
 }  // namespace runagents::cli

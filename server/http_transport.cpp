@@ -3,7 +3,9 @@
 #include <httplib.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -101,7 +103,7 @@ class ConnectionThreads : public httplib::TaskQueue {
     state_->waiting.clear();
     // Connections notice shutdown within a poll interval; do not hang the process on one that
     // does not.
-    state_->cv.wait_for(lock, std::chrono::seconds(2), [&] { return state_->active == 0; });
+    state_->cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return state_->active == 0; });
   }
 
  private:
@@ -194,6 +196,7 @@ struct HttpTransport::Impl {
   httplib::Server http;
   WorkerPool pool;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> serve_returned{false};
   mutable std::mutex mu;
   std::condition_variable janitor_cv;
   std::map<std::string, std::shared_ptr<HttpSession>> sessions;
@@ -474,6 +477,32 @@ struct HttpTransport::Impl {
   }
 };
 
+namespace {
+
+// Debian's cpp-httplib 0.11.4 is a compiled library that listens with a backlog of 5 (its
+// CPPHTTPLIB_LISTEN_BACKLOG macro cannot be changed from here), so a burst of new clients waits
+// for TCP retries. It does not expose its socket either: find our listening socket by its port and
+// call listen() again, which on Linux just raises the backlog.
+void raise_listen_backlog(int port) {
+  for (int fd = 3; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = 0;
+    if (addr.ss_family == AF_INET) {
+      bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    }
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
+}  // namespace
+
 HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
     : impl_(std::make_unique<Impl>(server, std::move(options))) {
   auto& http = impl_->http;
@@ -571,23 +600,30 @@ int HttpTransport::bind() {
                              std::to_string(impl_->opts.port) +
                              " (is another server using the port? choose one with --port)");
   }
+  raise_listen_backlog(port);
   return port;
 }
 
 void HttpTransport::serve() {
   shutdown_signal::install();
   impl_->janitor = std::thread([self = impl_.get()] { self->expire_idle_sessions(); });
+  // Watches for a termination signal, and once stopping, keeps telling cpp-httplib to stop until
+  // serve() returns: a stop() that lands before the listen loop has started would be lost.
   impl_->signal_watcher = std::thread([this] {
     pollfd pfd{shutdown_signal::fd(), POLLIN, 0};
-    while (!impl_->stopping) {
-      if (::poll(&pfd, 1, 200) > 0) {
+    while (!impl_->serve_returned) {
+      if (!impl_->stopping && ::poll(&pfd, 1, 50) > 0) {
         spdlog::info("termination signal received; shutting down");
         stop();
-        return;
+      }
+      if (impl_->stopping) {
+        impl_->http.stop();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }
   });
-  impl_->http.listen_after_bind();
+  if (!impl_->stopping && !shutdown_signal::requested()) impl_->http.listen_after_bind();
+  impl_->serve_returned = true;
 }
 
 void HttpTransport::stop() {

@@ -93,6 +93,7 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
                             {{"limit", options.limits.max_message_bytes}, {"size", size}}));
   };
 
+  bool eof = false;
   LineSplitter splitter(options.limits.max_message_bytes);
   std::vector<char> buf(64 * 1024);
   pollfd fds[2] = {{options.in_fd, POLLIN, 0}, {shutdown_signal::fd(), POLLIN, 0}};
@@ -113,17 +114,23 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
     if (n <= 0) {
       splitter.finish(on_line, on_oversized);
       spdlog::debug("stdin closed; shutting down");
+      eof = true;
       break;
     }
     splitter.feed(buf.data(), static_cast<size_t>(n), on_line, on_oversized);
   }
 
-  session->cancel_all("the server is shutting down");
-  bool idle = pool.drain(std::chrono::milliseconds(900));
+  // On EOF, requests that finish quickly still get their answers (a script piping a session
+  // reads them after closing its end); whatever runs longer is cancelled. A signal cancels at once.
+  bool idle = eof && pool.drain(std::chrono::milliseconds(400));
+  if (!idle) {
+    session->cancel_all("the server is shutting down");
+    idle = pool.drain(std::chrono::milliseconds(500));
+  }
   server.remove_session(*session);
   if (!idle) {
     // A handler ignored cancellation; do not wait for it (the client expects a prompt exit).
-    spdlog::warn("in-flight work did not stop within 0.9 s; exiting anyway");
+    spdlog::warn("in-flight work did not stop within 0.5 s of cancellation; exiting anyway");
     std::fflush(stderr);
     std::_Exit(0);
   }

@@ -17,6 +17,7 @@
 #include "server/http_transport.hpp"
 #include "server/logging.hpp"
 #include "server/mcp_server.hpp"
+#include "server/shutdown_signal.hpp"
 #include "server/stdio_transport.hpp"
 
 using namespace runagents::mcp;
@@ -374,6 +375,7 @@ int main(int argc, char** argv) {
   app.add_flag("--stdio", stdio, "Serve stdio");
   app.add_flag("--e2e-tools", e2e_tools, "Add the end-to-end test tools");
   app.add_option("--log-level", log_level, "stderr log level");
+  shutdown_signal::install();
   CLI11_PARSE(app, argc, argv);
   setup_logging(log_level);
 
@@ -396,5 +398,6 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "conformance fixture on http://127.0.0.1:%d/mcp\n", bound);
   std::fflush(stderr);
   http.serve();
-  return 0;
+  std::fflush(nullptr);
+  std::_Exit(0);
 }

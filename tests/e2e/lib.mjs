@@ -1,0 +1,442 @@
+// Shared helpers for the end-to-end tests: locating the built binaries, spawning them with
+// bounded waits, a raw line-oriented stdio peer, a raw HTTP peer (fetch), and connecting the
+// official MCP TypeScript SDK client over stdio or Streamable HTTP.
+//
+// Every process spawned here is tracked; call `killAll()` from an `after`/`afterEach` hook (and
+// the process-exit hook below kills any survivor), so a failing test never leaks a server.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BUILD_DIR = path.resolve(REPO_ROOT, process.env.RUNAGENTS_BUILD_DIR || 'build');
+export const FIXTURE = path.join(BUILD_DIR, 'conformance-server');
+export const PRODUCT = path.join(BUILD_DIR, 'runagents-mcp');
+export const PROTOCOL_VERSION = '2025-11-25';
+
+for (const bin of [FIXTURE, PRODUCT]) {
+  if (!existsSync(bin)) {
+    throw new Error(
+      `${bin} is missing; build it first: cmake -B build && cmake --build build -j2 ` +
+        '--target runagents-mcp conformance-server (or set RUNAGENTS_BUILD_DIR)',
+    );
+  }
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Rejects after `ms` with a message naming what was awaited; the timer never keeps Node alive. */
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process tracking.
+
+const live = new Set();
+
+function track(child) {
+  live.add(child);
+  child.exitInfo = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal, at: Date.now() });
+    });
+  });
+  return child;
+}
+
+/** Spawns a binary with stdin/stdout/stderr piped and tracks it for cleanup. */
+export function spawnTracked(command, args = [], options = {}) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+  child.stderrText = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk) => {
+    child.stderrText += chunk;
+    if (child.stderrText.length > 1 << 20) child.stderrText = child.stderrText.slice(-(1 << 19));
+  });
+  // A server that exits early must not crash the test process with EPIPE.
+  child.stdin?.on('error', () => {});
+  return track(child);
+}
+
+/** Registers an externally spawned pid (e.g. by the SDK's stdio transport) for cleanup. */
+const livePids = new Set();
+export function trackPid(pid) {
+  if (pid) livePids.add(pid);
+}
+
+export function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills every tracked process that is still running (SIGKILL) and waits for the exits. */
+export async function killAll() {
+  const waits = [];
+  for (const child of live) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    waits.push(child.exitInfo);
+  }
+  for (const pid of livePids) {
+    if (isAlive(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+  }
+  livePids.clear();
+  await withTimeout(Promise.all(waits), 5000, 'spawned processes to exit');
+}
+
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+  for (const pid of livePids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+});
+
+/** Waits for a tracked child to exit; resolves {code, signal, at} or rejects after `ms`. */
+export function waitExit(child, ms, what = 'the process to exit') {
+  return withTimeout(child.exitInfo, ms, what);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON-RPC shape checks.
+
+/** Asserts `m` is a well-formed JSON-RPC 2.0 message (request, notification or response). */
+export function assertJsonRpc(m, raw = JSON.stringify(m)) {
+  assert.ok(m && typeof m === 'object' && !Array.isArray(m), `not a JSON object: ${raw.slice(0, 200)}`);
+  assert.equal(m.jsonrpc, '2.0', `missing jsonrpc 2.0: ${raw.slice(0, 200)}`);
+  if ('method' in m) {
+    assert.equal(typeof m.method, 'string');
+  } else {
+    assert.ok('id' in m, `a response needs an id: ${raw.slice(0, 200)}`);
+    assert.ok(('result' in m) !== ('error' in m), `exactly one of result/error: ${raw.slice(0, 200)}`);
+    if ('error' in m) {
+      assert.ok(Number.isInteger(m.error.code), `error.code must be an integer: ${raw.slice(0, 200)}`);
+      assert.equal(typeof m.error.message, 'string');
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A raw stdio peer: writes bytes/lines to the server's stdin and parses its stdout line by line.
+
+export class RawStdio {
+  constructor(command, args = []) {
+    this.child = spawnTracked(command, args);
+    this.lines = []; // every stdout line, raw
+    this.messages = []; // parsed lines (null where a line did not parse)
+    this.waiters = new Set();
+    let pending = Buffer.alloc(0);
+    this.child.stdout.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      let nl;
+      while ((nl = pending.indexOf(0x0a)) >= 0) {
+        const line = pending.subarray(0, nl).toString('utf8');
+        pending = pending.subarray(nl + 1);
+        this.lines.push(line);
+        let parsed = null;
+        try {
+          parsed = JSON.parse(line);
+        } catch {}
+        this.messages.push(parsed);
+      }
+      for (const w of this.waiters) w();
+    });
+    this.child.once('exit', () => {
+      for (const w of this.waiters) w();
+    });
+  }
+
+  get pid() {
+    return this.child.pid;
+  }
+
+  /** Writes a string (a newline is added), an object (serialized) or raw bytes (as they are). */
+  write(data) {
+    let buf;
+    if (Buffer.isBuffer(data)) buf = data;
+    else if (typeof data === 'string') buf = Buffer.from(data.endsWith('\n') ? data : `${data}\n`);
+    else buf = Buffer.from(`${JSON.stringify(data)}\n`);
+    return new Promise((resolve, reject) => {
+      this.child.stdin.write(buf, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  /** Resolves the first parsed message at index >= `from` matching `pred`. */
+  waitFor(pred, { from = 0, timeout = 5000, what = 'a matching message' } = {}) {
+    const find = () => {
+      for (let i = from; i < this.messages.length; i++) {
+        if (this.messages[i] && pred(this.messages[i])) return this.messages[i];
+      }
+      return undefined;
+    };
+    return new Promise((resolve, reject) => {
+      const done = (fn, value) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        fn(value);
+      };
+      const check = () => {
+        const found = find();
+        if (found) return done(resolve, found);
+        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          done(reject, new Error(`server exited while waiting for ${what}; ${this.describe()}`));
+        }
+      };
+      const timer = setTimeout(
+        () => done(reject, new Error(`timed out after ${timeout} ms waiting for ${what}; ${this.describe()}`)),
+        timeout,
+      );
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Waits for the response with this id. */
+  response(id, timeout = 5000) {
+    return this.waitFor((m) => m.id === id && !('method' in m), { timeout, what: `the response to id ${JSON.stringify(id)}` });
+  }
+
+  /** Sends a request and waits for its response. */
+  async request(id, method, params, timeout = 5000) {
+    const msg = { jsonrpc: '2.0', id, method };
+    if (params !== undefined) msg.params = params;
+    await this.write(msg);
+    return this.response(id, timeout);
+  }
+
+  async initialize(id = 'init', capabilities = {}) {
+    const reply = await this.request(id, 'initialize', {
+      protocolVersion: PROTOCOL_VERSION,
+      capabilities,
+      clientInfo: { name: 'runagents-e2e-raw', version: '0.0.0' },
+    });
+    await this.write({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    return reply;
+  }
+
+  describe() {
+    const tail = this.lines.slice(-3).map((l) => l.slice(0, 300));
+    return `last stdout lines: ${JSON.stringify(tail)}; stderr tail: ${JSON.stringify(this.child.stderrText.slice(-600))}`;
+  }
+
+  /** Asserts that every stdout line so far is a JSON-RPC message (nothing else on stdout). */
+  assertStdoutClean() {
+    this.lines.forEach((line, i) => {
+      assert.notEqual(this.messages[i], null, `stdout line ${i} is not JSON: ${line.slice(0, 200)}`);
+      assertJsonRpc(this.messages[i], line);
+    });
+  }
+
+  /** Closes stdin and waits for the exit (SIGKILL after `ms`). */
+  async close(ms = 3000) {
+    this.child.stdin.end();
+    try {
+      return await waitExit(this.child, ms);
+    } catch (e) {
+      this.child.kill('SIGKILL');
+      throw e;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP servers and a raw HTTP peer.
+
+/**
+ * Starts a binary serving HTTP on an OS-chosen loopback port (`--port 0`) and resolves
+ * {child, port, url} once it printed its URL on stderr.
+ */
+export async function startHttpServer(command, args = [], env) {
+  const child = spawnTracked(command, [...args, '--port', '0'], env ? { env: { ...process.env, ...env } } : {});
+  child.stdin.end();
+  const re = /http:\/\/127\.0\.0\.1:(\d+)\/mcp/;
+  const port = await withTimeout(
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(child.stderrText);
+        if (m) {
+          child.stderr.off('data', check);
+          resolve(Number(m[1]));
+        }
+      };
+      child.stderr.on('data', check);
+      child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before listening: ${child.stderrText}`)));
+      check();
+    }),
+    5000,
+    `${path.basename(command)} to print its HTTP URL`,
+  );
+  return { child, port, url: `http://127.0.0.1:${port}/mcp` };
+}
+
+export const ACCEPT_BOTH = 'application/json, text/event-stream';
+
+/** Parses an SSE body into the JSON messages of its data fields (skipping empty priming data). */
+export function parseSse(text) {
+  const out = [];
+  for (const block of text.split(/\r?\n\r?\n/)) {
+    const data = block
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).replace(/^ /, ''))
+      .join('\n');
+    if (data.trim()) out.push(JSON.parse(data));
+  }
+  return out;
+}
+
+/**
+ * POSTs `body` (object → JSON, string/Buffer as is) to `url` and resolves
+ * {status, headers, text, json, messages}; `messages` holds the JSON-RPC messages whether the
+ * answer was application/json or an SSE stream.
+ */
+export async function post(url, body, { session, headers = {}, timeout = 10000 } = {}) {
+  const h = { 'content-type': 'application/json', accept: ACCEPT_BOTH, ...headers };
+  if (session) {
+    h['mcp-session-id'] = session;
+    h['mcp-protocol-version'] ??= PROTOCOL_VERSION;
+  }
+  const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  const res = await fetch(url, { method: 'POST', headers: h, body: payload, signal: AbortSignal.timeout(timeout) });
+  return readResponse(res);
+}
+
+export async function readResponse(res) {
+  const text = await res.text();
+  const type = res.headers.get('content-type') || '';
+  let json;
+  let messages = [];
+  if (type.includes('text/event-stream')) {
+    messages = parseSse(text);
+  } else if (text) {
+    try {
+      json = JSON.parse(text);
+      messages = [json];
+    } catch {}
+  }
+  return { status: res.status, headers: res.headers, text, json, messages };
+}
+
+/**
+ * A request through node:http, which (unlike fetch) sends any Host header as given. Resolves the
+ * same shape as `post`.
+ */
+export function rawRequest(url, { method = 'POST', headers = {}, body, timeout = 10000 } = {}) {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: u.pathname, method, headers, timeout, agent: false },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {}
+          resolve({ status: res.statusCode, headers: new Headers(res.headers), text, json, messages: json ? [json] : [] });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${timeout} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Raw initialize over HTTP; resolves the session id after sending notifications/initialized. */
+export async function httpInitialize(url, headers = {}) {
+  const init = await post(
+    url,
+    {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'runagents-e2e-raw', version: '0.0.0' } },
+    },
+    { headers },
+  );
+  assert.equal(init.status, 200, `initialize: ${init.text}`);
+  const session = init.headers.get('mcp-session-id');
+  assert.ok(session, 'initialize must issue Mcp-Session-Id');
+  const note = await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { session, headers });
+  assert.equal(note.status, 202);
+  return session;
+}
+
+/** Asserts an HTTP answer is a 4xx (or exactly `status`) carrying a JSON-RPC error. */
+export function assertHttpError(res, { status, code } = {}) {
+  if (status !== undefined) assert.equal(res.status, status, `HTTP status (body ${res.text.slice(0, 300)})`);
+  else assert.ok(res.status >= 400 && res.status < 500, `expected 4xx, got ${res.status}: ${res.text.slice(0, 300)}`);
+  assert.ok(res.json, `expected a JSON-RPC error body, got: ${res.text.slice(0, 300)}`);
+  assertJsonRpc(res.json, res.text);
+  assert.ok(res.json.error, `expected an error: ${res.text.slice(0, 300)}`);
+  if (code !== undefined) assert.equal(res.json.error.code, code, res.json.error.message);
+  return res.json.error;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The official SDK client over either transport.
+
+export const TRANSPORTS = ['stdio', 'http'];
+
+/**
+ * Starts the fixture (conformance-server --e2e-tools) and connects an SDK client to it.
+ * Resolves {client, transport, kind, pid, received, close}; `received` collects every raw
+ * message the client transport delivered (responses and notifications), in order.
+ */
+export async function connectFixture(kind, { capabilities = {}, args = ['--e2e-tools'], command = FIXTURE } = {}) {
+  const client = new Client({ name: 'runagents-e2e', version: '0.0.0' }, { capabilities });
+  let transport;
+  let server;
+  if (kind === 'stdio') {
+    transport = new StdioClientTransport({ command, args: ['--stdio', ...args], stderr: 'pipe' });
+    transport.stderr?.on('data', () => {}); // drain
+  } else {
+    server = await startHttpServer(command, args);
+    transport = new StreamableHTTPClientTransport(new URL(server.url));
+  }
+  const received = [];
+  transport.onmessage = (m) => received.push(m); // the SDK chains its own handler after this one
+  try {
+    await withTimeout(client.connect(transport), 5000, `SDK client connect over ${kind}`);
+  } finally {
+    if (kind === 'stdio') trackPid(transport.pid); // killed by killAll() even if connect failed
+  }
+  const pid = kind === 'stdio' ? transport.pid : server.child.pid;
+  const close = async () => {
+    if (kind === 'http') {
+      try {
+        await withTimeout(transport.terminateSession(), 2000, 'DELETE session');
+      } catch {}
+    }
+    try {
+      await withTimeout(client.close(), 3000, 'client.close');
+    } catch {}
+  };
+  return { client, transport, kind, pid, server, received, close };
+}
