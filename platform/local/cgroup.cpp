@@ -81,7 +81,9 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
 // Creates <own cgroup>/runagents/<id> of `controller`; returns it, or "" with `why`.
 std::string make_dir(const std::string& controller, const std::string& id, std::string& why) {
@@ -164,6 +166,7 @@ SandboxCgroups::SandboxCgroups(const std::string& sandbox_id, const ResourceLimi
       remove_dir(dir);
     } else {
       freezer_dir_ = dir;
+      freezer_parent_ = dir.substr(0, dir.rfind('/'));
     }
   } else {
     add_note("freezer", why);
@@ -175,7 +178,6 @@ SandboxCgroups::SandboxCgroups(const std::string& sandbox_id, const ResourceLimi
 
 SandboxCgroups::~SandboxCgroups() {
   kill_all();
-  if (has_freezer()) thaw();
   for (const auto* dir : {&pids_dir_, &memory_dir_, &freezer_dir_})
     if (!dir->empty()) remove_dir(*dir);
 }
@@ -211,8 +213,16 @@ void SandboxCgroups::kill_all() {
     auto pids = processes();
     if (pids.empty()) return;
     for (pid_t pid : pids) ::kill(pid, SIGKILL);
+    thaw();
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+}
+
+void SandboxCgroups::release(const std::vector<pid_t>& pids) {
+  if (!has_freezer() || pids.empty()) return;
+  if (read_file(freezer_dir_ + "/freezer.state").rfind("THAWED", 0) == 0) return;
+  // Moving a task into a cgroup that is not freezing thaws it.
+  for (pid_t pid : pids) write_file(freezer_parent_ + "/cgroup.procs", std::to_string(pid));
 }
 
 std::uint64_t SandboxCgroups::oom_kills() const {

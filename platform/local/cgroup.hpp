@@ -41,8 +41,12 @@ class SandboxCgroups {
 
   // Processes in the sandbox's cgroups (empty without pids and freezer).
   std::vector<pid_t> processes() const;
-  // SIGKILLs every process in the cgroups until none is left (bounded to ~2 s).
+  // SIGKILLs every process in the cgroups until none is left (bounded to ~2 s), thawing them so
+  // that they can die.
   void kill_all();
+  // Moves `pids` (already sent SIGKILL) out of the sandbox's freezer cgroup if it is frozen:
+  // a frozen process does not act on SIGKILL until it thaws, and the rest must stay frozen.
+  void release(const std::vector<pid_t>& pids);
   // The memory cgroup's oom_kill counter (0 without memory cgroup).
   std::uint64_t oom_kills() const;
 
@@ -50,6 +54,7 @@ class SandboxCgroups {
   std::string pids_dir_;
   std::string memory_dir_;
   std::string freezer_dir_;
+  std::string freezer_parent_;  // thawed, where killed processes go to die
   std::vector<std::string> procs_files_;
   std::string note_;
 };

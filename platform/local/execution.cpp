@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -17,21 +18,26 @@ const char* to_string(OutputStream stream) {
 
 const char* to_string(ExecStatus status) {
   switch (status) {
-    case ExecStatus::queued: return "queued";
-    case ExecStatus::running: return "running";
-    case ExecStatus::completed: return "completed";
+    case ExecStatus::queued:
+      return "queued";
+    case ExecStatus::running:
+      return "running";
+    case ExecStatus::completed:
+      return "completed";
   }
   return "completed";
 }
 
 CancelToken::CancelToken() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (fd_ < 0)
-    throw PlatformError(ErrorKind::internal,
-                        std::string("cannot create an eventfd for a cancel token: ") +
-                            std::strerror(errno));
+    throw PlatformError(
+        ErrorKind::internal,
+        std::string("cannot create an eventfd for a cancel token: ") + std::strerror(errno));
 }
 
-CancelToken::~CancelToken() { ::close(fd_); }
+CancelToken::~CancelToken() {
+  ::close(fd_);
+}
 
 void CancelToken::cancel() {
   if (cancelled_.exchange(true)) return;
@@ -148,7 +154,8 @@ void decode_exit(const ExitInfo& info, ExecResult& result) {
     result.exit_code = 128 + result.signal;
   } else if (WIFEXITED(info.wait_status)) {
     result.exit_code = WEXITSTATUS(info.wait_status);
-    if (result.exit_code > 128 && result.exit_code < 128 + NSIG) result.signal = result.exit_code - 128;
+    if (result.exit_code > 128 && result.exit_code < 128 + NSIG)
+      result.signal = result.exit_code - 128;
   }
 }
 

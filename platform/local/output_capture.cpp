@@ -6,7 +6,9 @@ namespace runagents::platform::local::detail {
 
 namespace {
 
-bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+bool is_continuation(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
 
 // Length of the cut-off UTF-8 sequence at the end of `s` (0 if it ends on a boundary).
 std::size_t incomplete_utf8_suffix(std::string_view s) {

@@ -10,10 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <tuple>
 
 namespace runagents::platform::local::detail {
 
@@ -74,11 +78,16 @@ enum ChildStage { kStageSetsid, kStageFds, kStageCgroup, kStageRlimit, kStageExe
 
 const char* stage_name(int stage) {
   switch (stage) {
-    case kStageSetsid: return "creating a session";
-    case kStageFds: return "setting up file descriptors";
-    case kStageCgroup: return "joining the sandbox's cgroup";
-    case kStageRlimit: return "setting resource limits";
-    default: return "executing bwrap";
+    case kStageSetsid:
+      return "creating a session";
+    case kStageFds:
+      return "setting up file descriptors";
+    case kStageCgroup:
+      return "joining the sandbox's cgroup";
+    case kStageRlimit:
+      return "setting resource limits";
+    default:
+      return "executing bwrap";
   }
 }
 
@@ -376,9 +385,11 @@ void Supervisor::loop() {
         ::kill(init, SIGKILL);
         kill_stage = 2;
         kill_stage_deadline = now + 1s;
+        released_after_kill();
       } else if (info_fd_ < 0 || now - kill_requested_at >= 500ms) {
         ::kill(-pid_, SIGKILL);
         kill_stage = 3;
+        released_after_kill();
       } else {
         deadline = std::min(deadline, kill_requested_at + 500ms);
       }
@@ -386,6 +397,7 @@ void Supervisor::loop() {
       if (now >= kill_stage_deadline) {
         ::kill(-pid_, SIGKILL);
         kill_stage = 3;
+        released_after_kill();
       } else {
         deadline = std::min(deadline, kill_stage_deadline);
       }
@@ -432,9 +444,8 @@ void Supervisor::loop() {
       [[maybe_unused]] ssize_t n = ::read(wake_fd_, &value, sizeof value);
     }
 
-    for (auto [index, fd, stream] :
-         {std::tuple{i_out, &out_fd_, OutputStream::stdout_stream},
-          std::tuple{i_err, &err_fd_, OutputStream::stderr_stream}}) {
+    for (auto [index, fd, stream] : {std::tuple{i_out, &out_fd_, OutputStream::stdout_stream},
+                                     std::tuple{i_err, &err_fd_, OutputStream::stderr_stream}}) {
       if (!revents(index)) continue;
       ssize_t n = ::read(*fd, buffer.data(), buffer.size());
       if (n > 0) {
@@ -504,12 +515,27 @@ void Supervisor::loop() {
   handler_->on_exit(*this, exit_info);
 }
 
+void Supervisor::released_after_kill() {
+  std::vector<pid_t> pids;
+  for (const auto& info : processes()) {
+    pids.push_back(info.pid);
+    // A SIGSTOPped bwrap (suspended without freezer) must run to reap its init and exit.
+    ::kill(info.pid, SIGCONT);
+  }
+  if (spec_.after_kill) spec_.after_kill(pids);
+}
+
 void Supervisor::kill() {
   {
     std::lock_guard lock(mu_);
     kill_requested_ = true;
   }
   wake();
+}
+
+bool Supervisor::kill_requested() const {
+  std::lock_guard lock(mu_);
+  return kill_requested_;
 }
 
 void Supervisor::wake() {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,18 +41,21 @@ std::vector<ProcInfo> descendants(const std::vector<ProcInfo>& table, pid_t root
 
 // How to start bwrap.
 struct SpawnSpec {
-  std::string program;                      // bwrap
-  std::vector<std::string> argv;            // argv[0] included
-  std::vector<std::string> env;             // "NAME=value"
-  bool pipe_stdin = false;                  // else stdin is /dev/null
-  std::vector<std::string> cgroup_procs;    // cgroup.procs files to join before exec
+  std::string program;                    // bwrap
+  std::vector<std::string> argv;          // argv[0] included
+  std::vector<std::string> env;           // "NAME=value"
+  bool pipe_stdin = false;                // else stdin is /dev/null
+  std::vector<std::string> cgroup_procs;  // cgroup.procs files to join before exec
   std::vector<std::pair<int, rlimit>> rlimits;
+  // Called with the container's processes right after they were sent SIGKILL (to let frozen
+  // ones die); may be empty.
+  std::function<void(const std::vector<pid_t>&)> after_kill;
 };
 inline constexpr int kInfoFd = 3;  // where bwrap --info-fd writes the container's init pid
 
 struct ExitInfo {
   int wait_status = 0;
-  bool reaped = false;       // false if waitpid failed (status unknown)
+  bool reaped = false;             // false if waitpid failed (status unknown)
   bool container_started = false;  // bwrap reported its init pid
 };
 
@@ -83,6 +87,8 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
 
   // Asks for the whole container to be killed; returns at once. Thread-safe.
   void kill();
+  // Whether kill() was called.
+  bool kill_requested() const;
   // Wakes the thread so the handler's on_tick runs. Thread-safe.
   void wake();
   // Queues bytes for stdin (spec.pipe_stdin). Thread-safe.
@@ -109,7 +115,7 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   void run(std::shared_ptr<Supervisor> self);
   bool spawn(std::string& error);
   void loop();
-  void reap_blocking_fallback();
+  void released_after_kill();
 
   SpawnSpec spec_;
   std::shared_ptr<SupervisorHandler> handler_;

@@ -28,11 +28,13 @@ void check_range(const char* field, std::uint64_t value, std::uint64_t min, std:
   if (value < min || value > max)
     throw PlatformError(ErrorKind::invalid, std::string("limits.") + field + " is " +
                                                 std::to_string(value) + ": allowed " +
-                                                std::to_string(min) + " .. " +
-                                                std::to_string(max) + " " + unit);
+                                                std::to_string(min) + " .. " + std::to_string(max) +
+                                                " " + unit);
 }
 
-bool is_executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+bool is_executable(const std::string& path) {
+  return ::access(path.c_str(), X_OK) == 0;
+}
 
 std::string find_bwrap(const std::string& configured) {
   if (!configured.empty()) return configured;
@@ -91,6 +93,49 @@ std::string first_line(const std::string& text) {
   return end == std::string::npos ? text : text.substr(0, end);
 }
 
+constexpr const char* kSetpriv = "/usr/bin/setpriv";
+constexpr uid_t kNobody = 65534;
+
+bool server_is_root() {
+  return ::geteuid() == 0;
+}
+
+// Namespaces and capabilities. A root server runs bwrap privileged and without a user namespace,
+// keeping only what setpriv needs to switch to the sandbox's unprivileged uid (see
+// privilege_drop); the host's uid 0 never runs user code, because root passes permission checks
+// that no namespace takes away (writing /proc/sys, for one). Any other server runs bwrap
+// unprivileged in a user namespace, as its own uid.
+std::vector<std::string> isolation_args(const std::string& bwrap, bool network) {
+  std::vector<std::string> args = {bwrap};
+  if (server_is_root()) {
+    // CAP_DAC_READ_SEARCH lets bwrap enter a home that only the sandbox's user may enter.
+    for (const char* a : {"--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try",
+                          "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                          "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_DAC_READ_SEARCH"})
+      args.emplace_back(a);
+    if (!network) args.emplace_back("--unshare-net");
+  } else {
+    for (const char* a : {"--unshare-all", "--cap-drop", "ALL"}) args.emplace_back(a);
+    if (network) args.emplace_back("--share-net");
+  }
+  for (const char* a : {"--die-with-parent", "--new-session"}) args.emplace_back(a);
+  return args;
+}
+
+// What runs the command as `uid`/`gid` with no capabilities and no way to gain any (setuid
+// binaries are inert: no_new_privs, and bwrap mounts everything nosuid). Empty when not root.
+std::vector<std::string> privilege_drop(uid_t uid, gid_t gid) {
+  if (!server_is_root()) return {};
+  return {kSetpriv,
+          "--reuid=" + std::to_string(uid),
+          "--regid=" + std::to_string(gid),
+          "--clear-groups",
+          "--inh-caps=-all",
+          "--bounding-set=-all",
+          "--no-new-privs",
+          "--"};
+}
+
 SandboxSupport probe(const std::string& bwrap) {
   SandboxSupport support;
   support.bwrap_path = bwrap;
@@ -100,18 +145,28 @@ SandboxSupport probe(const std::string& bwrap) {
                       "RUNAGENTS_BWRAP to its path";
     return support;
   }
+  if (server_is_root() && !is_executable(kSetpriv)) {
+    support.message = std::string(kSetpriv) +
+                      " not found: install the util-linux package (a server running as root "
+                      "needs it to run sandboxes as an unprivileged user)";
+    return support;
+  }
   std::string version;
   if (run_host({bwrap, "--version"}, version) == 0) support.bwrap_version = first_line(version);
-  std::vector<std::string> argv = {bwrap, "--unshare-all", "--die-with-parent", "--new-session",
-                                   "--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc",
-                                   "--dev", "/dev", "--", "/bin/true"};
+  std::vector<std::string> argv = isolation_args(bwrap, false);
+  for (const char* a : {"--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--"})
+    argv.emplace_back(a);
+  for (auto& a : privilege_drop(kNobody, kNobody)) argv.push_back(std::move(a));
+  argv.emplace_back("/bin/true");
   std::string output;
   int rc = run_host(argv, output);
   if (rc != 0) {
     support.message = "bwrap cannot create a sandbox on this host (" +
-                      (rc < 0 ? std::string(std::strerror(errno)) : first_line(output)) +
-                      "): it needs unprivileged user namespaces (sysctl "
-                      "kernel.unprivileged_userns_clone=1) or to run as root";
+                      (rc < 0 ? std::string(std::strerror(errno)) : first_line(output)) + ")" +
+                      (server_is_root() ? ""
+                                        : ": it needs unprivileged user namespaces (sysctl "
+                                          "user.max_user_namespaces > 0, and on some kernels "
+                                          "kernel.unprivileged_userns_clone=1)");
     return support;
   }
   support.usable = true;
@@ -120,17 +175,17 @@ SandboxSupport probe(const std::string& bwrap) {
 
 // Arguments of every container of this sandbox, up to the per-command --chdir.
 std::vector<std::string> container_args(const SandboxSpec& spec, const std::string& bwrap) {
-  std::vector<std::string> args = {bwrap, "--unshare-all"};
-  if (spec.network) args.push_back("--share-net");
-  for (const char* a : {"--die-with-parent", "--new-session", "--cap-drop", "ALL", "--info-fd"})
-    args.emplace_back(a);
+  std::vector<std::string> args = isolation_args(bwrap, spec.network);
+  args.emplace_back("--info-fd");
   args.push_back(std::to_string(detail::kInfoFd));
   auto add = [&](std::initializer_list<std::string> more) {
     args.insert(args.end(), more.begin(), more.end());
   };
 
-  // The host system, read-only; merged-/usr links are recreated as links.
-  for (const char* path : {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"}) {
+  // The host system, read-only; merged-/usr links are recreated as links. The sandbox's uid owns
+  // none of it, so what the host keeps from other users (/etc/shadow) stays unreadable.
+  for (const char* path :
+       {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"}) {
     struct stat st;
     if (::lstat(path, &st) != 0) continue;
     if (S_ISLNK(st.st_mode)) {
@@ -142,16 +197,6 @@ std::vector<std::string> container_args(const SandboxSpec& spec, const std::stri
       add({"--ro-bind", path, path});
     }
   }
-  // Inside, the user is uid 0 and so the owner of the host's password hashes and keys: mask them.
-  for (const char* path : {"/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-",
-                           "/etc/sudoers"}) {
-    struct stat st;
-    if (::lstat(path, &st) == 0 && S_ISREG(st.st_mode)) add({"--ro-bind", "/dev/null", path});
-  }
-  for (const char* path : {"/etc/ssh", "/etc/sudoers.d"}) {
-    struct stat st;
-    if (::lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) add({"--tmpfs", path});
-  }
   // A resolv.conf that links outside /etc (systemd-resolved) needs its target for DNS.
   if (spec.network) {
     std::error_code ec;
@@ -159,8 +204,10 @@ std::vector<std::string> container_args(const SandboxSpec& spec, const std::stri
     if (!ec && target.parent_path() != "/etc")
       add({"--ro-bind-try", target.parent_path().string(), target.parent_path().string()});
   }
-  add({"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"});
-  add({"--bind", spec.home_dir.string(), std::string(kSandboxHome)});
+  add({"--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm", "--perms",
+       "1777", "--tmpfs", "/tmp"});
+  add({"--perms", "0755", "--dir", "/home", "--bind", spec.home_dir.string(),
+       std::string(kSandboxHome)});
   for (const auto& bind : spec.ro_binds) add({"--ro-bind", bind.host_path, bind.sandbox_path});
   add({"--remount-ro", "/"});
   return args;
@@ -176,8 +223,9 @@ void validate_spec(SandboxSpec& spec) {
                                                 "letters, digits, '.', '_' and '-'");
   spec.limits.validate();
   if (spec.home_dir.empty())
-    throw PlatformError(ErrorKind::invalid, "home_dir is empty: give the host directory to "
-                                            "mount at /home/user");
+    throw PlatformError(ErrorKind::invalid,
+                        "home_dir is empty: give the host directory to "
+                        "mount at /home/user");
   std::error_code ec;
   auto home = std::filesystem::canonical(spec.home_dir, ec);
   if (ec || !std::filesystem::is_directory(home))
@@ -186,6 +234,16 @@ void validate_spec(SandboxSpec& spec) {
                                                   "first");
   spec.home_dir = home;
   detail::validate_env(spec.env, "env");
+  if (!spec.uid) spec.uid = server_is_root() ? kNobody : ::getuid();
+  if (!spec.gid) spec.gid = server_is_root() ? kNobody : ::getgid();
+  if (*spec.uid == 0 || *spec.gid == 0)
+    throw PlatformError(ErrorKind::invalid,
+                        "uid/gid 0 would run the sandbox as the host's root: give an "
+                        "unprivileged uid and gid (the default is 65534, nobody)");
+  if (!server_is_root() && (*spec.uid != ::getuid() || *spec.gid != ::getgid()))
+    throw PlatformError(ErrorKind::invalid,
+                        "uid/gid: only a server running as root can run sandboxes as another "
+                        "user; leave them unset");
   for (const auto& bind : spec.ro_binds) {
     if (::access(bind.host_path.c_str(), F_OK) != 0)
       throw PlatformError(ErrorKind::not_found,
@@ -195,13 +253,34 @@ void validate_spec(SandboxSpec& spec) {
     auto within = [&](std::string_view dir) {
       return normal == dir || normal.rfind(std::string(dir) + "/", 0) == 0;
     };
-    if (!target.is_absolute() || normal != bind.sandbox_path || normal == "/" ||
-        within("/proc") || within("/dev") || within(kSandboxHome))
+    if (!target.is_absolute() || normal != bind.sandbox_path || normal == "/" || within("/proc") ||
+        within("/dev") || within(kSandboxHome))
       throw PlatformError(ErrorKind::invalid,
                           "ro_binds: sandbox path '" + bind.sandbox_path +
                               "' is not allowed: give a normalised absolute path other than /, "
                               "and outside /proc, /dev and /home/user (e.g. /opt/tools)");
   }
+}
+
+// Gives the home to the sandbox's user: all of it when its top directory is not yet theirs (a new
+// or restored home), else nothing (a home already in use).
+void adopt_home(const std::filesystem::path& home, uid_t uid, gid_t gid) {
+  struct stat st;
+  if (::stat(home.c_str(), &st) != 0 || (st.st_uid == uid && st.st_gid == gid)) return;
+  auto chown_one = [&](const std::filesystem::path& p) {
+    if (::lchown(p.c_str(), uid, gid) != 0)
+      throw PlatformError(ErrorKind::internal, "cannot give " + p.string() + " to uid " +
+                                                   std::to_string(uid) + ": " +
+                                                   std::strerror(errno));
+  };
+  chown_one(home);
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(home, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    chown_one(it->path());
+  if (ec)
+    throw PlatformError(ErrorKind::internal,
+                        "cannot walk the home " + home.string() + ": " + ec.message());
 }
 
 // Runs a one-shot command for an Execution: captures output, applies timeout and cancellation.
@@ -243,7 +322,9 @@ class OneShotHandler : public detail::SupervisorHandler {
     return now + (state_->timeout - active);
   }
 
-  void on_exit(detail::Supervisor&, const detail::ExitInfo& info) override {
+  void on_exit(detail::Supervisor& sup, const detail::ExitInfo& info) override {
+    // Killed from outside the handler: Sandbox::kill_all.
+    if (!timed_out_ && sup.kill_requested()) cancelled_ = true;
     ExecResult result;
     detail::decode_exit(info, result);
     result.timed_out = timed_out_;
@@ -253,8 +334,8 @@ class OneShotHandler : public detail::SupervisorHandler {
       result.exit_code = 128 + SIGKILL;
     }
     if (timed_out_) {
-      result.note = "killed after the timeout of " + std::to_string(state_->timeout.count()) +
-                    " ms";
+      result.note =
+          "killed after the timeout of " + std::to_string(state_->timeout.count()) + " ms";
     } else if (cancelled_) {
       result.note = "killed: the command was cancelled";
     } else if (result.signal == SIGKILL && core_->cgroups->oom_kills() > oom_at_start_) {
@@ -323,6 +404,8 @@ SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const st
   s.program = bwrap;
   s.argv = container_args;
   s.argv.insert(s.argv.end(), {"--chdir", cwd, "--"});
+  auto drop = privilege_drop(*spec.uid, *spec.gid);
+  s.argv.insert(s.argv.end(), drop.begin(), drop.end());
   s.argv.insert(s.argv.end(), argv.begin(), argv.end());
 
   std::map<std::string, std::string> vars = {
@@ -352,6 +435,7 @@ SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const st
     s.rlimits.push_back({RLIMIT_NPROC, limit(l.max_processes, l.max_processes)});
   if (!cgroups->has_memory())
     s.rlimits.push_back({RLIMIT_AS, limit(l.memory_bytes, l.memory_bytes)});
+  s.after_kill = [cg = cgroups](const std::vector<pid_t>& pids) { cg->release(pids); };
   return s;
 }
 
@@ -379,18 +463,24 @@ Sandbox::Sandbox(SandboxSpec spec) : core_(std::make_shared<detail::SandboxCore>
   SandboxSupport support = check_sandbox_support(spec.bwrap_path);
   if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
   core_->bwrap = support.bwrap_path;
+  if (server_is_root()) adopt_home(spec.home_dir, *spec.uid, *spec.gid);
   core_->container_args = container_args(spec, core_->bwrap);
-  core_->cgroups = std::make_unique<detail::SandboxCgroups>(spec.id, spec.limits, spec.use_cgroups);
+  core_->cgroups = std::make_shared<detail::SandboxCgroups>(spec.id, spec.limits, spec.use_cgroups);
   core_->spec = std::move(spec);
 }
 
 Sandbox::~Sandbox() {
+  {
+    std::lock_guard lifecycle(core_->lifecycle_mu);
+    std::lock_guard lock(core_->mu);
+    core_->closed = true;  // no shell may restart from here on
+  }
   kill_all();
-  std::lock_guard lock(core_->mu);
-  core_->closed = true;
 }
 
-const SandboxSpec& Sandbox::spec() const { return core_->spec; }
+const SandboxSpec& Sandbox::spec() const {
+  return core_->spec;
+}
 
 LimitEnforcement Sandbox::enforcement() const {
   LimitEnforcement e;
@@ -414,13 +504,12 @@ std::shared_ptr<Execution> Sandbox::start(const Command& command, ExecOptions op
 
   auto state = std::make_shared<detail::ExecState>(options.output_cap, std::move(options.on_line),
                                                    options.cancel, options.timeout);
-  std::shared_ptr<Execution> execution(new Execution(state));
   if (state->cancel && state->cancel->cancelled()) {
     ExecResult result;
     result.cancelled = true;
     result.note = "not started: the command was cancelled before it began";
     state->complete(std::move(result));
-    return execution;
+    return std::shared_ptr<Execution>(new Execution(state));
   }
 
   std::lock_guard lifecycle(core_->lifecycle_mu);
@@ -428,8 +517,8 @@ std::shared_ptr<Execution> Sandbox::start(const Command& command, ExecOptions op
   detail::SpawnSpec spawn =
       core_->spawn_spec(command.argv, cwd, options.env, options.stdin_data.has_value());
   state->set_running();
-  auto sup = detail::Supervisor::start(std::move(spawn),
-                                       std::make_shared<OneShotHandler>(core_, state));
+  auto sup =
+      detail::Supervisor::start(std::move(spawn), std::make_shared<OneShotHandler>(core_, state));
   if (options.stdin_data) {
     sup->send_input(std::move(*options.stdin_data));
     sup->close_input();
@@ -437,13 +526,13 @@ std::shared_ptr<Execution> Sandbox::start(const Command& command, ExecOptions op
   core_->add(sup);
   {
     std::lock_guard lock(state->mu);
-    if (!state->result) state->kill_fn = [weak = std::weak_ptr(sup)] {
-      if (auto s = weak.lock()) s->kill();
-    };
+    if (!state->result)
+      state->kill_fn = [weak = std::weak_ptr(sup)] {
+        if (auto s = weak.lock()) s->kill();
+      };
   }
-  // A kill() that raced with the above found no kill_fn yet.
-  if (state->kill_requested.load()) sup->kill();
-  return execution;
+  // The handle exists only from here on: every earlier exit threw and left nothing to wait for.
+  return std::shared_ptr<Execution>(new Execution(state));
 }
 
 ExecResult Sandbox::run(const Command& command, const ExecOptions& options) {
@@ -523,7 +612,12 @@ FileContents Sandbox::read_file(std::string_view path, std::uint64_t offset,
 
 void Sandbox::write_file(std::string_view path, std::string_view data,
                          const WriteOptions& options) const {
-  write_home_file(core_->spec.home_dir, path, data, options);
+  WriteOptions owned = options;
+  if (server_is_root()) {
+    owned.owner_uid = core_->spec.uid;
+    owned.owner_gid = core_->spec.gid;
+  }
+  write_home_file(core_->spec.home_dir, path, data, owned);
 }
 
 }  // namespace runagents::platform::local

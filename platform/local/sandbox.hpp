@@ -2,11 +2,12 @@
 //
 // A Sandbox is a host directory (its home) plus a policy. Commands run inside bubblewrap (bwrap):
 //   - the home is mounted read-write at /home/user (HOME=/home/user, the default working dir);
-//   - the host system (/usr, /etc, /bin, /lib*, /sbin) is mounted read-only, with the host's
-//     password hashes masked; nothing else of the host is visible: not /root, /home, /work...;
+//   - the host system (/usr, /etc, /bin, /lib*, /sbin) is mounted read-only; nothing else of
+//     the host is visible: not /root, /home, /work...;
 //   - /tmp is a private tmpfs, /proc and /dev are fresh, the root is read-only;
-//   - every namespace is unshared (the network too, unless the spec asks for it), all
-//     capabilities are dropped, and the sandbox dies with the process that supervises it;
+//   - every namespace is unshared (the network too, unless the spec asks for it); commands run
+//     as an unprivileged host uid (SandboxSpec::uid; never the host's root) with no
+//     capabilities and no_new_privs, and the sandbox dies with the thread that supervises it;
 //   - resource limits hold the whole sandbox (see ResourceLimits for how each is enforced).
 //
 // Every command (a one-shot Execution, or a ShellSession's shell) runs in its own bwrap container
@@ -64,15 +65,16 @@ inline constexpr std::string_view kSandboxHome = "/home/user";
 //   - max_processes and memory_bytes: a per-sandbox cgroup v1 (pids.max, memory.limit_in_bytes)
 //     when the pids/memory hierarchies are mounted and writable; these hold the whole sandbox
 //     (every task of every command, the sandbox's own two bwrap processes per command included).
-//     Without cgroups they fall back to RLIMIT_NPROC and RLIMIT_AS per process. The kernel does
-//     not enforce RLIMIT_NPROC for real uid 0, and the server usually runs as root, so without
-//     cgroups the process limit is advisory there; Sandbox::enforcement() says which applies.
+//     Without cgroups they fall back to setrlimit: RLIMIT_AS per process, and RLIMIT_NPROC, which
+//     counts every process of the sandbox's host uid (so sandboxes sharing a uid share it). The
+//     kernel ignores RLIMIT_NPROC for uid 0, one more reason a sandbox never runs as the host's
+//     root. Sandbox::enforcement() says which mechanism applies.
 struct ResourceLimits {
-  std::uint64_t cpu_seconds = 600;                       // 1 .. 86400
-  std::uint64_t memory_bytes = 2ULL << 30;               // 32 MiB .. 256 GiB
-  std::uint64_t max_processes = 256;                     // 8 .. 65536
-  std::uint64_t file_size_bytes = 1ULL << 30;            // 1 MiB .. 1 TiB
-  std::uint64_t open_files = 1024;                       // 16 .. 1048576
+  std::uint64_t cpu_seconds = 600;             // 1 .. 86400
+  std::uint64_t memory_bytes = 2ULL << 30;     // 32 MiB .. 256 GiB
+  std::uint64_t max_processes = 256;           // 8 .. 65536
+  std::uint64_t file_size_bytes = 1ULL << 30;  // 1 MiB .. 1 TiB
+  std::uint64_t open_files = 1024;             // 16 .. 1048576
 
   // Throws PlatformError(invalid) naming the first field out of bounds and its allowed range.
   void validate() const;
@@ -80,7 +82,7 @@ struct ResourceLimits {
 
 // A host path made visible read-only inside the sandbox.
 struct ReadOnlyBind {
-  std::string host_path;     // must exist on the host
+  std::string host_path;  // must exist on the host
   // Absolute and normalised; not /, nor under /proc, /dev or /home/user. Its mount point must be
   // creatable: inside the read-only system dirs only where it already exists on the host.
   std::string sandbox_path;
@@ -98,6 +100,12 @@ struct SandboxSpec {
   std::map<std::string, std::string> env;
   std::vector<ReadOnlyBind> ro_binds;
   ResourceLimits limits;
+  // Host uid and gid the sandbox's processes run as; they own the home's files. Unset: the
+  // server's own ids, or 65534 (nobody/nogroup) when the server runs as root. 0 is refused: the
+  // host's root passes permission checks no namespace takes away (it could rewrite /proc/sys).
+  // Only a server running as root may choose ids other than its own.
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
   // Use cgroups when they are writable (false forces the setrlimit/SIGSTOP fallbacks).
   bool use_cgroups = true;
   // Path of bwrap; empty means $RUNAGENTS_BWRAP, then bwrap on $PATH, then /usr/bin/bwrap.
@@ -106,7 +114,7 @@ struct SandboxSpec {
 
 // Which mechanism enforces what, for this sandbox on this host.
 struct LimitEnforcement {
-  bool processes_by_cgroup = false;  // pids.max; else RLIMIT_NPROC (not enforced for uid 0)
+  bool processes_by_cgroup = false;  // pids.max; else RLIMIT_NPROC of the sandbox's uid
   bool memory_by_cgroup = false;     // memory.limit_in_bytes; else RLIMIT_AS per process
   bool freeze_by_cgroup = false;     // freezer.state; else SIGSTOP/SIGCONT of every process
   std::string note;                  // why a cgroup could not be used, empty if all could
@@ -197,15 +205,16 @@ enum class ExecStatus { queued, running, completed };
 const char* to_string(ExecStatus status);
 
 struct ExecResult {
-  // Exit status of the command; 128+N when signal N ended it (as a shell reports it), -1 when it
-  // never ran (cancelled while queued, or its shell could not start).
+  // Exit status of the command; 128+N when signal N ended it (as a shell reports it; 137 after a
+  // timeout or cancel), -1 when it never ran (cancelled before it started or while queued, or
+  // its shell could not start).
   int exit_code = -1;
-  int signal = 0;               // signal that ended it, 0 if it exited
-  bool timed_out = false;       // killed because ExecOptions::timeout passed
-  bool cancelled = false;       // killed by kill(), kill_all() or the CancelToken
+  int signal = 0;                 // signal that ended it, 0 if it exited
+  bool timed_out = false;         // killed because ExecOptions::timeout passed
+  bool cancelled = false;         // killed by kill(), kill_all() or the CancelToken
   bool memory_limit_hit = false;  // the kernel killed a process of the sandbox for memory
-  bool shell_restarted = false;   // ShellSession only: the shell died or had to be killed
-  std::string note;             // one sentence on anything unusual, empty otherwise
+  bool shell_restarted = false;   // ShellSession only: ran in a new shell (state was reset)
+  std::string note;               // one sentence on anything unusual, empty otherwise
   std::int64_t duration_ms = 0;
   CapturedOutput out;
   CapturedOutput err;
@@ -231,7 +240,9 @@ class Execution {
   // Waits until completed and returns the result.
   ExecResult wait() const;
   // Kills every process of the command (or drops it from its shell's queue) and waits until they
-  // are gone; the result then has cancelled=true. No-op once completed.
+  // are gone; the result then has cancelled=true. Works on a suspended sandbox too (the command's
+  // processes are released from the freezer to die; the others stay frozen); a shell command
+  // killed while suspended takes its shell with it. No-op once completed.
   void kill();
 
  private:
@@ -295,9 +306,9 @@ class ShellSession {
 
 // A path inside the home, as resolve_in_home found it.
 struct HomePath {
-  std::string relative;              // "" for the home itself, else "a/b" (no symlinks, no ..)
-  std::string sandbox_path;          // "/home/user/a/b"
-  std::filesystem::path host_path;   // home / relative
+  std::string relative;             // "" for the home itself, else "a/b" (no symlinks, no ..)
+  std::string sandbox_path;         // "/home/user/a/b"
+  std::filesystem::path host_path;  // home / relative
 };
 
 // Resolves `user_path` (relative to the home, or absolute under /home/user) as the sandbox would,
@@ -321,9 +332,12 @@ FileContents read_home_file(const std::filesystem::path& home, std::string_view 
                             std::optional<std::uint64_t> length = std::nullopt);
 
 struct WriteOptions {
-  bool append = false;            // else the file is replaced (truncated)
-  bool create_parents = true;     // create missing parent directories (0755)
-  unsigned mode = 0644;           // for a new file
+  bool append = false;         // else the file is replaced (truncated)
+  bool create_parents = true;  // create missing parent directories (0755)
+  unsigned mode = 0644;        // for a new file
+  // Owner given to new files and directories (needs root); unset: the caller's ids.
+  std::optional<uid_t> owner_uid;
+  std::optional<gid_t> owner_gid;
 };
 
 // Writes `data` to a file inside the home. Errors as read_home_file, plus not_found when a parent
@@ -336,10 +350,11 @@ void write_home_file(const std::filesystem::path& home, std::string_view path,
 
 class Sandbox {
  public:
-  // Validates the spec, checks that bwrap works (check_sandbox_support) and creates the sandbox's
-  // cgroups where possible. Starts no process. Throws PlatformError: invalid for a bad spec
-  // (message names the field), not_found when home_dir or a bind source does not exist,
-  // unavailable when bwrap is missing or cannot create a sandbox on this host.
+  // Validates the spec, checks that bwrap works (check_sandbox_support), gives the home to the
+  // sandbox's uid when the server is root (recursively if its top directory is not theirs yet)
+  // and creates the sandbox's cgroups where possible. Starts no process. Throws PlatformError:
+  // invalid for a bad spec (message names the field), not_found when home_dir or a bind source does
+  // not exist, unavailable when bwrap is missing or cannot create a sandbox on this host.
   explicit Sandbox(SandboxSpec spec);
   // Kills everything still running (as kill_all) and removes the cgroups once the last
   // Execution/ShellSession handle is gone.
@@ -347,7 +362,7 @@ class Sandbox {
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
 
-  const SandboxSpec& spec() const;  // home_dir made absolute and canonical
+  const SandboxSpec& spec() const;  // home_dir made canonical, uid and gid filled in
   LimitEnforcement enforcement() const;
 
   // Starts `command` and returns once it runs. Throws PlatformError: invalid for bad options
@@ -355,6 +370,9 @@ class Sandbox {
   // sandbox is suspended or destroyed, unavailable when the process cannot be started. A command
   // whose CancelToken is already cancelled is not started: it completes as cancelled.
   std::shared_ptr<Execution> start(const Command& command, ExecOptions options = {});
+  std::shared_ptr<Execution> start(std::string_view shell_command, ExecOptions options = {}) {
+    return start(Command::shell(std::string(shell_command)), std::move(options));
+  }
   // start() and wait(). Throws as start(), plus unavailable when bwrap itself failed to set the
   // sandbox up (the message carries bwrap's error).
   ExecResult run(const Command& command, const ExecOptions& options = {});
@@ -379,7 +397,8 @@ class Sandbox {
   // freeze). New commands may be started afterwards.
   void kill_all();
 
-  // read_home_file / write_home_file on this sandbox's home.
+  // read_home_file / write_home_file on this sandbox's home; files and directories written are
+  // given to the sandbox's uid.
   FileContents read_file(std::string_view path, std::uint64_t offset = 0,
                          std::optional<std::uint64_t> length = std::nullopt) const;
   void write_file(std::string_view path, std::string_view data,

@@ -55,10 +55,10 @@ struct ExecState {
 struct ShellCore;
 
 struct SandboxCore {
-  SandboxSpec spec;         // validated, home_dir canonical
-  std::string bwrap;        // resolved path
+  SandboxSpec spec;                         // validated, home_dir canonical
+  std::string bwrap;                        // resolved path
   std::vector<std::string> container_args;  // bwrap argv up to (not including) --chdir
-  std::unique_ptr<SandboxCgroups> cgroups;
+  std::shared_ptr<SandboxCgroups> cgroups;
 
   // Held while starting a container and while suspending, resuming or collecting for kill_all,
   // so that no container escapes a suspend. Order: ShellCore::mu, then lifecycle_mu, then mu.

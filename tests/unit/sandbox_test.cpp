@@ -1,0 +1,718 @@
+// Tests of the local sandbox engine (platform/local/sandbox.hpp). The ones that need bubblewrap
+// skip with a message when it is not usable on the host.
+#include "platform/local/sandbox.hpp"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "platform/local/output_capture.hpp"
+
+using namespace runagents::platform;
+using namespace runagents::platform::local;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int next_number() {
+  static std::atomic<int> n{0};
+  return ++n;
+}
+
+// A fresh host directory to serve as a sandbox home, removed afterwards.
+struct TempHome {
+  std::filesystem::path path;
+  TempHome() {
+    std::string templ = "/tmp/ra-sbx-test-XXXXXX";
+    char* made = ::mkdtemp(templ.data());
+    REQUIRE(made != nullptr);
+    path = made;
+  }
+  ~TempHome() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+bool bwrap_usable() {
+  auto support = check_sandbox_support();
+  if (!support.usable) MESSAGE("skipped: " << support.message);
+  return support.usable;
+}
+
+SandboxSpec make_spec(const TempHome& home) {
+  SandboxSpec spec;
+  spec.id = "test-" + std::to_string(::getpid()) + "-" + std::to_string(next_number());
+  spec.home_dir = home.path;
+  return spec;
+}
+
+// A string unique to this test run, usable as an extra `sleep` argument (sleep adds them up).
+std::string unique_marker() {
+  return "0.0" + std::to_string(::getpid()) + "0" + std::to_string(next_number()) + "7";
+}
+
+// Host processes whose command line mentions `marker`.
+int processes_with(const std::string& marker) {
+  int count = 0;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return 0;
+  while (auto* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (std::stoi(name) == ::getpid()) continue;
+    std::ifstream in("/proc/" + name + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(marker) != std::string::npos) ++count;
+  }
+  ::closedir(dir);
+  return count;
+}
+
+ErrorKind kind_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const PlatformError& e) {
+    return e.kind();
+  }
+  FAIL("no PlatformError thrown");
+  return ErrorKind::internal;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const PlatformError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+long read_counter(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  long value = -1;
+  in >> value;
+  return value;
+}
+
+// Polls `cond` for up to `limit`.
+template <typename F>
+bool eventually(F cond, std::chrono::milliseconds limit = 2000ms) {
+  auto until = Clock::now() + limit;
+  while (Clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return cond();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// No bwrap needed
+
+TEST_CASE("limits are validated with the field and its range" * doctest::test_suite("sandbox")) {
+  ResourceLimits limits;
+  CHECK_NOTHROW(limits.validate());
+  limits.max_processes = 1;
+  CHECK(kind_of([&] { limits.validate(); }) == ErrorKind::invalid);
+  std::string message = error_of([&] { limits.validate(); });
+  CHECK(message.find("max_processes") != std::string::npos);
+  CHECK(message.find("8 .. 65536") != std::string::npos);
+  limits = {};
+  limits.memory_bytes = 1024;
+  CHECK(error_of([&] { limits.validate(); }).find("memory_bytes") != std::string::npos);
+}
+
+TEST_CASE("sandbox spec errors are actionable" * doctest::test_suite("sandbox")) {
+  TempHome home;
+  SandboxSpec spec = make_spec(home);
+  spec.id = "bad/id";
+  CHECK(kind_of([&] { Sandbox s(spec); }) == ErrorKind::invalid);
+  spec = make_spec(home);
+  spec.home_dir = home.path / "missing";
+  CHECK(kind_of([&] { Sandbox s(spec); }) == ErrorKind::not_found);
+  spec = make_spec(home);
+  spec.ro_binds = {{"/usr/share", "/home/user/share"}};
+  CHECK(kind_of([&] { Sandbox s(spec); }) == ErrorKind::invalid);
+  spec = make_spec(home);
+  spec.env = {{"1BAD", "x"}};
+  CHECK(kind_of([&] { Sandbox s(spec); }) == ErrorKind::invalid);
+  spec = make_spec(home);
+  spec.uid = 0;
+  CHECK(error_of([&] { Sandbox s(spec); }).find("host's root") != std::string::npos);
+}
+
+TEST_CASE("output capture keeps head and tail and marks the cut" * doctest::test_suite("sandbox")) {
+  detail::OutputCapture small(1024);
+  small.append("hello\n");
+  auto out = small.snapshot();
+  CHECK(out.data == "hello\n");
+  CHECK_FALSE(out.truncated);
+  CHECK(out.total_bytes == 6);
+
+  detail::OutputCapture capture(1024);
+  std::string all;
+  for (int i = 0; i < 1000; ++i) all += "line " + std::to_string(i) + "\n";
+  for (std::size_t i = 0; i < all.size(); i += 7) capture.append(all.substr(i, 7));
+  out = capture.snapshot();
+  CHECK(out.truncated);
+  CHECK(out.total_bytes == all.size());
+  CHECK(out.data.rfind("line 0\nline 1\n", 0) == 0);
+  CHECK(out.data.size() < 1100);
+  CHECK(out.data.find("bytes omitted ...]") != std::string::npos);
+  CHECK(out.data.substr(out.data.size() - 9) == "line 999\n");
+
+  // The cut never splits a UTF-8 character.
+  detail::OutputCapture utf8(1024);
+  std::string euro;
+  for (int i = 0; i < 1000; ++i) euro += "\xE2\x82\xAC";
+  utf8.append(euro);
+  out = utf8.snapshot();
+  auto marker = out.data.find("\n[...");
+  REQUIRE(marker != std::string::npos);
+  CHECK(marker % 3 == 0);
+  auto tail = out.data.substr(out.data.find("]\n") + 2);
+  CHECK(tail.size() % 3 == 0);
+  CHECK(tail.rfind("\xE2", 0) == 0);
+}
+
+TEST_CASE("paths are confined to the home" * doctest::test_suite("sandbox")) {
+  TempHome home;
+  const auto& h = home.path;
+  std::filesystem::create_directories(h / "sub");
+  std::filesystem::create_symlink("/etc", h / "etc_link");
+  std::filesystem::create_symlink("/etc/passwd", h / "passwd_link");
+  std::filesystem::create_symlink("../../..", h / "sub" / "up");
+  std::filesystem::create_symlink("/home/user/sub", h / "abs_inside");
+  std::filesystem::create_symlink("sub", h / "rel_inside");
+
+  CHECK(resolve_in_home(h, "a/b").relative == "a/b");
+  CHECK(resolve_in_home(h, "a/b").sandbox_path == "/home/user/a/b");
+  CHECK(resolve_in_home(h, "/home/user/a").relative == "a");
+  CHECK(resolve_in_home(h, "/home/user").relative.empty());
+  CHECK(resolve_in_home(h, "a/../b/./c").relative == "b/c");
+  CHECK(resolve_in_home(h, "abs_inside/f").relative == "sub/f");
+  CHECK(resolve_in_home(h, "rel_inside/f").host_path == h / "sub" / "f");
+
+  CHECK(kind_of([&] { resolve_in_home(h, ""); }) == ErrorKind::invalid);
+  CHECK(kind_of([&] { resolve_in_home(h, "../x"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { resolve_in_home(h, "a/../../x"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { resolve_in_home(h, "/etc/passwd"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { resolve_in_home(h, "/home/userx/a"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { resolve_in_home(h, "etc_link/passwd"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { resolve_in_home(h, "passwd_link"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { resolve_in_home(h, "sub/up/etc"); }) == ErrorKind::forbidden);
+  std::string message = error_of([&] { resolve_in_home(h, "etc_link/passwd"); });
+  CHECK(message.find("etc_link -> /etc") != std::string::npos);
+
+  CHECK(kind_of([&] { read_home_file(h, "passwd_link"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { write_home_file(h, "etc_link/evil", "x"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { read_home_file(h, "../../etc/passwd"); }) == ErrorKind::forbidden);
+}
+
+TEST_CASE("files are read and written as bytes inside the home" * doctest::test_suite("sandbox")) {
+  TempHome home;
+  std::string bytes("a\0b\xff", 4);
+  write_home_file(home.path, "deep/er/f.bin", bytes);
+  CHECK(read_home_file(home.path, "deep/er/f.bin").data == bytes);
+  auto part = read_home_file(home.path, "/home/user/deep/er/f.bin", 1, 2);
+  CHECK(part.data == std::string("\0b", 2));
+  CHECK(part.size == 4);
+  WriteOptions append;
+  append.append = true;
+  write_home_file(home.path, "deep/er/f.bin", "cd", append);
+  CHECK(read_home_file(home.path, "deep/er/f.bin").size == 6);
+  CHECK(kind_of([&] { read_home_file(home.path, "deep/er/f.bin", 7); }) == ErrorKind::invalid);
+  CHECK(kind_of([&] { read_home_file(home.path, "nope"); }) == ErrorKind::not_found);
+  CHECK(kind_of([&] { read_home_file(home.path, "deep"); }) == ErrorKind::invalid);
+  WriteOptions no_parents;
+  no_parents.create_parents = false;
+  CHECK(kind_of([&] { write_home_file(home.path, "x/y", "z", no_parents); }) ==
+        ErrorKind::not_found);
+  CHECK(kind_of([&] { write_home_file(home.path, "/home/user", "z"); }) == ErrorKind::invalid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+TEST_CASE("echo, exit codes, argv and stdin" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+
+  auto r = sandbox.run("echo hello; echo oops >&2");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.data == "hello\n");
+  CHECK(r.err.data == "oops\n");
+  CHECK_FALSE(r.out.truncated);
+
+  CHECK(sandbox.run("exit 42").exit_code == 42);
+  r = sandbox.run("kill -9 $$");
+  CHECK(r.exit_code == 137);
+  CHECK(r.signal == 9);
+
+  r = sandbox.run(Command::exec({"printf", "%s|", "a b", "c"}));
+  CHECK(r.out.data == "a b|c|");
+
+  ExecOptions with_input;
+  with_input.stdin_data = "line one\nline two";
+  CHECK(sandbox.run("cat", with_input).out.data == "line one\nline two");
+  CHECK(sandbox.run("cat").out.data.empty());  // stdin is /dev/null by default
+
+  CHECK(kind_of([&] { sandbox.run(Command::exec({})); }) == ErrorKind::invalid);
+}
+
+TEST_CASE("environment and working directory" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  ::setenv("RA_HOST_ONLY_VARIABLE", "leak", 1);
+  SandboxSpec spec = make_spec(home);
+  spec.env = {{"SPEC_VAR", "from-spec"}};
+  Sandbox sandbox(spec);
+  std::filesystem::create_directories(home.path / "proj" / "src");
+
+  ExecOptions options;
+  options.env = {{"OPT_VAR", "from-options"}};
+  options.working_dir = "proj/src";
+  auto r = sandbox.run("pwd; echo $HOME $SPEC_VAR $OPT_VAR; env", options);
+  std::istringstream lines(r.out.data);
+  std::string pwd, vars;
+  std::getline(lines, pwd);
+  std::getline(lines, vars);
+  CHECK(pwd == "/home/user/proj/src");
+  CHECK(vars == "/home/user from-spec from-options");
+  CHECK(r.out.data.find("RA_HOST_ONLY_VARIABLE") == std::string::npos);
+  CHECK(r.out.data.find("PATH=/usr/local/sbin") != std::string::npos);
+  ::unsetenv("RA_HOST_ONLY_VARIABLE");
+
+  CHECK(sandbox.run("pwd").out.data == "/home/user\n");
+  options = {};
+  options.working_dir = "../..";
+  CHECK(kind_of([&] { sandbox.run("pwd", options); }) == ErrorKind::forbidden);
+  options.working_dir = "missing";
+  CHECK(kind_of([&] { sandbox.run("pwd", options); }) == ErrorKind::not_found);
+}
+
+TEST_CASE("no network unless asked" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 8) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  std::string connect =
+      "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(ntohs(addr.sin_port)) + " && echo connected";
+
+  TempHome home;
+  Sandbox isolated(make_spec(home));
+  auto r = isolated.run(connect);
+  CHECK(r.exit_code != 0);
+  CHECK(r.out.data.empty());
+  CHECK(isolated.run("ls /sys/class/net 2>/dev/null | grep -v '^lo$' | wc -l").out.data == "0\n");
+
+  SandboxSpec spec = make_spec(home);
+  spec.network = true;
+  Sandbox networked(spec);
+  r = networked.run(connect);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.data == "connected\n");
+  ::close(listener);
+}
+
+TEST_CASE("the host is invisible and read-only" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  std::string host_tmp = "/tmp/ra-host-only-" + std::to_string(::getpid());
+  std::ofstream(host_tmp) << "secret";
+
+  auto r = sandbox.run(
+      "ls -A /root 2>&1; test -e /root/.bashrc || echo no-root; "
+      "test -e /work || echo no-work; ls /home; test -e " +
+      host_tmp + " || echo private-tmp");
+  CHECK(r.out.data.find("no-root") != std::string::npos);
+  CHECK(r.out.data.find("no-work") != std::string::npos);
+  CHECK(r.out.data.find("private-tmp") != std::string::npos);
+  CHECK(r.out.data.find("\nuser\n") != std::string::npos);
+  std::filesystem::remove(host_tmp);
+
+  for (const char* path : {"/usr/ra-test", "/etc/ra-test", "/ra-test", "/bin/ra-test"}) {
+    CAPTURE(path);
+    CHECK(sandbox.run(std::string("echo x > ") + path).exit_code != 0);
+  }
+  CHECK(sandbox.run("cat /etc/shadow 2>/dev/null | grep -c root").out.data == "0\n");
+  CHECK(sandbox.run("grep CapEff /proc/self/status").out.data.find("0000000000000000") !=
+        std::string::npos);
+  // Never the host's root: a global, root-only (and here harmless) sysctl stays out of reach.
+  CHECK(sandbox.run("id -u").out.data == std::to_string(*sandbox.spec().uid) + "\n");
+  CHECK(*sandbox.spec().uid != 0);
+  CHECK(sandbox.run("echo 1 > /proc/sys/vm/drop_caches").exit_code != 0);
+  CHECK(sandbox.run("grep NoNewPrivs /proc/self/status").out.data == "NoNewPrivs:\t1\n");
+
+  r = sandbox.run("echo kept > in-home && echo tmp > /tmp/t && touch /dev/shm/s && cat /tmp/t");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.data == "tmp\n");
+  CHECK(read_home_file(home.path, "in-home").data == "kept\n");
+  // Files the server writes belong to the sandbox's user, which can change them.
+  sandbox.write_file("from-host/notes.txt", "one\n");
+  CHECK(sandbox.run("echo two >> from-host/notes.txt && touch from-host/new").exit_code == 0);
+  CHECK(sandbox.read_file("from-host/notes.txt").data == "one\ntwo\n");
+}
+
+TEST_CASE("a fork bomb is held by the process limit" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  SandboxSpec spec = make_spec(home);
+  spec.limits.max_processes = 32;
+  Sandbox sandbox(spec);
+  if (!sandbox.enforcement().processes_by_cgroup)
+    MESSAGE("no writable pids cgroup: testing RLIMIT_NPROC (" << sandbox.enforcement().note << ")");
+  std::string marker = "bomb" + unique_marker();
+  auto r = sandbox.run("/usr/bin/python3 -c '\nimport os, time  # " + marker +
+                       "\nn = 0\nfor i in range(200):\n"
+                       "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+                       "    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n"
+                       "    n += 1\nprint(n)\n'");
+  CHECK(r.exit_code == 0);
+  int spawned = std::atoi(r.out.data.c_str());
+  CHECK(spawned > 0);
+  CHECK(spawned < 32);
+  CHECK(eventually([&] { return processes_with(marker) == 0; }));
+  // The host can still fork.
+  CHECK(sandbox.run("true").exit_code == 0);
+}
+
+TEST_CASE("a memory hog is killed and reported" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  SandboxSpec spec = make_spec(home);
+  spec.limits.memory_bytes = 256ULL << 20;
+  Sandbox sandbox(spec);
+  auto r = sandbox.run("/usr/bin/python3 -c 'b = b\"x\" * (1 << 30); print(\"allocated\")'");
+  CHECK(r.exit_code != 0);
+  CHECK(r.out.data.find("allocated") == std::string::npos);
+  if (sandbox.enforcement().memory_by_cgroup) {
+    CHECK(r.memory_limit_hit);
+    CHECK(r.signal == 9);
+    CHECK(r.note.find("memory limit") != std::string::npos);
+  } else {
+    CHECK(r.err.data.find("MemoryError") != std::string::npos);
+  }
+}
+
+TEST_CASE("a timeout leaves no process behind" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  std::string marker = unique_marker();
+  ExecOptions options;
+  options.timeout = 300ms;
+  auto started = Clock::now();
+  auto r = sandbox.run("sleep 1000 " + marker + " & (sleep 1000 " + marker + ") & sleep 1000 " +
+                           marker + "; echo never",
+                       options);
+  CHECK(r.timed_out);
+  CHECK_FALSE(r.cancelled);
+  CHECK(r.signal == 9);
+  CHECK(r.out.data.empty());
+  CHECK(Clock::now() - started < 2s);
+  CHECK(r.duration_ms >= 300);
+  CHECK(processes_with(marker) == 0);
+}
+
+TEST_CASE("cancel and kill leave no process behind" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+
+  SUBCASE("cancel token") {
+    std::string marker = unique_marker();
+    auto token = std::make_shared<CancelToken>();
+    std::atomic<bool> started{false};
+    ExecOptions options;
+    options.cancel = token;
+    options.on_line = [&](OutputStream, std::string_view line) {
+      if (line == "started") started = true;
+    };
+    auto execution = sandbox.start("sleep 1000 " + marker + " & echo started; wait", options);
+    REQUIRE(eventually([&] { return started.load(); }));
+    CHECK(execution->status() == ExecStatus::running);
+    auto t0 = Clock::now();
+    token->cancel();
+    REQUIRE(execution->wait_for(2s));
+    CHECK(Clock::now() - t0 < 1s);
+    auto r = execution->wait();
+    CHECK(r.cancelled);
+    CHECK(r.out.data == "started\n");
+    CHECK(processes_with(marker) == 0);
+    // A token cancelled beforehand stops the command from starting at all.
+    auto again = sandbox.start("echo no", options);
+    CHECK(again->wait().cancelled);
+    CHECK(again->wait().out.data.empty());
+  }
+
+  SUBCASE("kill an async execution") {
+    std::string marker = unique_marker();
+    auto execution = sandbox.start("echo hi; sleep 1000 " + marker);
+    REQUIRE(eventually([&] { return execution->output().out.data == "hi\n"; }));
+    CHECK(execution->status() == ExecStatus::running);
+    CHECK_FALSE(execution->result().has_value());
+    CHECK(processes_with(marker) > 0);
+    execution->kill();
+    CHECK(execution->status() == ExecStatus::completed);
+    CHECK(execution->wait().cancelled);
+    CHECK(processes_with(marker) == 0);
+  }
+
+  SUBCASE("dropping the handle kills") {
+    std::string marker = unique_marker();
+    { auto execution = sandbox.start("sleep 1000 " + marker); }
+    CHECK(processes_with(marker) == 0);
+  }
+
+  SUBCASE("kill_all") {
+    std::string marker = unique_marker();
+    auto a = sandbox.start("sleep 1000 " + marker);
+    auto b = sandbox.start("sleep 1000 " + marker + " & wait");
+    auto shell = sandbox.open_shell();
+    CHECK(shell->run("sleep 1000 " + marker + " &").exit_code == 0);
+    REQUIRE(eventually([&] { return processes_with(marker) >= 3; }));
+    sandbox.kill_all();
+    CHECK(a->status() == ExecStatus::completed);
+    CHECK(b->wait().cancelled);
+    CHECK(processes_with(marker) == 0);
+    // The shell comes back for the next command, and says so.
+    auto r = shell->run("echo back");
+    CHECK(r.out.data == "back\n");
+    CHECK(r.shell_restarted);
+  }
+}
+
+TEST_CASE("output is capped with head, tail and flags" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  ExecOptions options;
+  options.output_cap = 4096;
+  auto r = sandbox.run("seq 1 20000; seq 1 3 >&2", options);
+  std::uint64_t expected = 0;
+  for (int i = 1; i <= 20000; ++i) expected += std::to_string(i).size() + 1;
+  CHECK(r.out.truncated);
+  CHECK(r.out.total_bytes == expected);
+  CHECK(r.out.data.rfind("1\n2\n3\n", 0) == 0);
+  CHECK(r.out.data.substr(r.out.data.size() - 12) == "19999\n20000\n");
+  CHECK(r.out.data.find("bytes omitted") != std::string::npos);
+  CHECK(r.out.data.size() < 4096 + 64);
+  CHECK_FALSE(r.err.truncated);
+  CHECK(r.err.data == "1\n2\n3\n");
+  CHECK(kind_of([&] {
+          ExecOptions bad;
+          bad.output_cap = 10;
+          sandbox.run("true", bad);
+        }) == ErrorKind::invalid);
+}
+
+TEST_CASE("the line callback gets lines as they arrive" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  std::mutex mu;
+  std::vector<std::pair<std::string, Clock::time_point>> lines;
+  ExecOptions options;
+  options.on_line = [&](OutputStream stream, std::string_view line) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(std::string(to_string(stream)) + ":" + std::string(line), Clock::now());
+  };
+  auto r = sandbox.run("echo first; echo warn >&2; sleep 0.4; printf last", options);
+  auto done = Clock::now();
+  std::lock_guard lock(mu);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].first == "stdout:first");
+  CHECK(lines[1].first == "stderr:warn");
+  CHECK(lines[2].first == "stdout:last");  // no trailing newline: delivered at the end
+  CHECK(done - lines[0].second >= 300ms);  // the first line came while the command ran
+  CHECK(r.out.data == "first\nlast");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shells
+
+TEST_CASE("a persistent shell keeps cwd and environment" * doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  auto shell = sandbox.open_shell();
+  CHECK_FALSE(shell->alive());
+
+  CHECK(shell->run("mkdir -p work && cd work && export GREETING=hello && x=1").exit_code == 0);
+  CHECK(shell->alive());
+  auto r = shell->run("pwd; echo $GREETING; echo err >&2");
+  CHECK(r.out.data == "/home/user/work\nhello\n");
+  CHECK(r.err.data == "err\n");
+  CHECK(shell->run("printf no-newline").out.data == "no-newline");
+  CHECK(shell->run("false").exit_code == 1);
+  CHECK(shell->run("(exit 7)").exit_code == 7);
+  CHECK(shell->run("cat").out.data.empty());    // stdin is /dev/null, not the shell's pipe
+  CHECK(shell->run("if then").exit_code == 2);  // a syntax error is the command's, not ours
+  CHECK(shell->run("pwd").out.data == "/home/user/work\n");
+
+  ShellCommandOptions in_dir;
+  in_dir.working_dir = "/home/user";
+  CHECK(shell->run("pwd", in_dir).out.data == "/home/user\n");
+  CHECK(shell->run("pwd").out.data == "/home/user\n");  // the cd persists
+  CHECK(shell->restarts() == 0);
+}
+
+TEST_CASE("shell commands queue, time out and restart the shell when needed" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  auto shell = sandbox.open_shell();
+  CHECK(shell->run("cd /tmp && export KEEP=1").exit_code == 0);
+
+  SUBCASE("a timed out command is killed; the shell keeps its state") {
+    std::string marker = unique_marker();
+    ShellCommandOptions options;
+    options.timeout = 300ms;
+    auto first = shell->start("sleep 1000 " + marker, options);
+    auto second = shell->start("echo $KEEP; pwd");
+    CHECK(second->status() == ExecStatus::queued);
+    auto r = first->wait();
+    CHECK(r.timed_out);
+    CHECK(r.exit_code == 137);
+    CHECK_FALSE(r.shell_restarted);
+    CHECK(processes_with(marker) == 0);
+    CHECK(second->wait().out.data == "1\n/tmp\n");
+    CHECK(shell->restarts() == 0);
+  }
+
+  SUBCASE("a busy shell is killed and started again, saying so") {
+    ShellCommandOptions options;
+    options.timeout = 200ms;
+    auto r = shell->run("while :; do :; done", options);
+    CHECK(r.timed_out);
+    CHECK(r.note.find("new shell") != std::string::npos);
+    r = shell->run("pwd; echo ${KEEP:-unset}");
+    CHECK(r.shell_restarted);
+    CHECK(r.out.data == "/home/user\nunset\n");
+    CHECK(shell->restarts() == 1);
+  }
+
+  SUBCASE("exit ends the shell; the next command gets a new one") {
+    auto r = shell->run("exit 3");
+    CHECK(r.exit_code == 3);
+    CHECK(r.note.find("exited with status 3") != std::string::npos);
+    CHECK(shell->run("echo again").shell_restarted);
+  }
+
+  SUBCASE("background jobs live between commands and die with the session") {
+    std::string marker = unique_marker();
+    CHECK(shell->run("sleep 1000 " + marker + " &").exit_code == 0);
+    CHECK(shell->run("jobs | wc -l").out.data == "1\n");
+    CHECK(processes_with(marker) == 1);
+    auto queued = shell->start("sleep 5");
+    shell->close();
+    CHECK(queued->wait().cancelled);
+    CHECK(processes_with(marker) == 0);
+    CHECK(kind_of([&] { shell->run("true"); }) == ErrorKind::conflict);
+  }
+
+  SUBCASE("cancel a queued command") {
+    auto running = shell->start("sleep 0.3");
+    auto queued = shell->start("echo never");
+    queued->kill();
+    CHECK(queued->wait().cancelled);
+    CHECK(queued->wait().out.data.empty());
+    CHECK(running->wait().exit_code == 0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suspend and resume
+
+namespace {
+
+void check_suspend_and_resume(bool cgroups) {
+  TempHome home;
+  SandboxSpec spec = make_spec(home);
+  spec.use_cgroups = cgroups;
+  Sandbox sandbox(spec);
+  if (cgroups && !sandbox.enforcement().freeze_by_cgroup)
+    MESSAGE("no writable freezer cgroup: testing the SIGSTOP fallback twice");
+  auto counter = home.path / "counter";
+  ExecOptions options;
+  options.timeout = 600ms;  // active time: it must not run out while suspended
+  auto execution = sandbox.start(
+      "i=0; while :; do i=$((i+1)); echo $i > counter.new; mv counter.new counter; sleep 0.02; "
+      "done",
+      options);
+  std::string marker = unique_marker();
+  auto victim = sandbox.start("sleep 1000 " + marker);
+  auto shell = sandbox.open_shell();
+  std::string shell_marker = unique_marker();
+  auto in_shell = shell->start("sleep 1000 " + shell_marker);
+  REQUIRE(eventually([&] {
+    return read_counter(counter) > 2 && processes_with(marker) > 0 &&
+           processes_with(shell_marker) > 0;
+  }));
+
+  sandbox.suspend();
+  CHECK(sandbox.suspended());
+  std::this_thread::sleep_for(50ms);
+  long frozen = read_counter(counter);
+  std::this_thread::sleep_for(400ms);
+  CHECK(read_counter(counter) == frozen);
+  CHECK(execution->status() == ExecStatus::running);  // its timeout is paused
+  CHECK(kind_of([&] { sandbox.run("true"); }) == ErrorKind::conflict);
+  // Killing one command of a suspended sandbox ends it without thawing the others.
+  auto t0 = Clock::now();
+  victim->kill();
+  CHECK(Clock::now() - t0 < 1500ms);
+  CHECK(victim->wait().cancelled);
+  CHECK(processes_with(marker) == 0);
+  in_shell->kill();
+  CHECK(Clock::now() - t0 < 3000ms);
+  CHECK(in_shell->wait().cancelled);
+  CHECK(processes_with(shell_marker) == 0);
+  CHECK(read_counter(counter) == frozen);
+
+  sandbox.resume();
+  CHECK(shell->run("echo fresh").shell_restarted);
+  CHECK_FALSE(sandbox.suspended());
+  CHECK(eventually([&] { return read_counter(counter) > frozen + 3; }));
+  auto r = execution->wait();
+  CHECK(r.timed_out);
+  CHECK(r.duration_ms >= 1000);  // 600 ms active + the time it stood still
+}
+
+}  // namespace
+
+TEST_CASE("suspend stops progress and resume continues it (freezer cgroup)" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  check_suspend_and_resume(true);
+}
+
+TEST_CASE("suspend stops progress and resume continues it (SIGSTOP fallback)" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  check_suspend_and_resume(false);
+}
