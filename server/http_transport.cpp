@@ -360,6 +360,19 @@ struct HttpTransport::Impl {
       return;
     }
 
+    if (!fresh && server.answers_without_messages(msg)) {
+      // Nothing can precede the response: answer on this connection's thread, as plain JSON.
+      // Should a handler send something after all, it goes to the session's GET stream.
+      auto reply = server.handle_request(msg, *hs->core, *hs->standalone);
+      res.set_header("Mcp-Session-Id", hs->core->id());
+      if (!reply) {
+        res.status = 202;  // cancelled: the spec says no response is sent
+        return;
+      }
+      res.set_content(serialize(*reply), "application/json");
+      return;
+    }
+
     auto stream = hs->new_stream();
     pool.submit([this, hs, stream, msg = std::move(msg)] {
       auto reply = server.handle_request(msg, *hs->core, *stream);

@@ -176,6 +176,19 @@ std::optional<json> McpServer::handle_request(const Message& request, Session& s
   return reply;
 }
 
+bool McpServer::answers_without_messages(const Message& request) const {
+  // Only tool handlers get a RequestContext, so only tools/call can send anything early.
+  if (request.method != "tools/call") return true;
+  const json& params = request.params;
+  if (!params.is_object()) return true;  // rejected before any handler runs
+  auto meta = params.find("_meta");
+  if (meta != params.end() && meta->is_object() && meta->contains("progressToken")) return false;
+  auto name = params.find("name");
+  if (name == params.end() || !name->is_string()) return true;
+  const ToolDefinition* tool = tools_.find(name->get<std::string>());
+  return !tool || tool->quiet;
+}
+
 void McpServer::handle_notification(const Message& message, Session& session) {
   session.touch();
   if (message.kind == Message::Kind::response) {

@@ -51,6 +51,10 @@ class McpServer {
   // says no response is sent then). Never throws.
   std::optional<json> handle_request(const Message& request, Session& session, Outbound& out);
 
+  // False when answering `request` cannot send anything before the response (no progress, logs
+  // or requests to the client), so a transport may run it inline and answer with plain JSON.
+  bool answers_without_messages(const Message& request) const;
+
   // Handles a notification or a client's response to one of our requests. Never throws.
   void handle_notification(const Message& message, Session& session);
 

@@ -54,6 +54,10 @@ struct ToolDefinition {
   ToolAnnotations annotations;
   ToolHandler handler;
   json extra = json::object();  // merged into the tools/list entry as is (e.g. icons, _meta)
+  // True when the handler never logs to the client or sends it requests (it may still report
+  // progress when asked to). Over HTTP such a call without a progress token is answered on the
+  // connection's own thread, as plain JSON, without a hand-off to the worker pool.
+  bool quiet = false;
 };
 
 struct ToolSelection {

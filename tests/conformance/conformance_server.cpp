@@ -65,8 +65,10 @@ ToolResult content(json blocks) {
 }
 
 ToolDefinition tool(std::string name, std::string description, ToolHandler handler,
-                    json input_schema = {{"type", "object"}, {"properties", json::object()}}) {
+                    json input_schema = {{"type", "object"}, {"properties", json::object()}},
+                    bool quiet = false) {
   ToolDefinition t;
+  t.quiet = quiet;
   t.name = std::move(name);
   t.description = std::move(description);
   t.toolset = "conformance";
@@ -98,9 +100,13 @@ ToolResult elicit(RequestContext& ctx, const std::string& message, json schema,
 }
 
 void register_tools(ToolRegistry& tools) {
-  tools.add(tool("test_simple_text", "Returns a simple text response", [](const json&, RequestContext&) {
-    return ToolResult::text("This is a simple text response for testing.");
-  }));
+  json no_args = {{"type", "object"}, {"properties", json::object()}};
+  tools.add(tool(
+      "test_simple_text", "Returns a simple text response",
+      [](const json&, RequestContext&) {
+        return ToolResult::text("This is a simple text response for testing.");
+      },
+      no_args, /*quiet=*/true));
   tools.add(tool("test_image_content", "Returns an image", [](const json&, RequestContext&) {
     return content({{{"type", "image"}, {"data", kPng}, {"mimeType", "image/png"}}});
   }));
@@ -144,9 +150,12 @@ void register_tools(ToolRegistry& tools) {
                    ctx.progress(100, 100);
                    return ToolResult::text("Tool with progress executed successfully");
                  }));
-  tools.add(tool("test_error_handling", "Always fails", [](const json&, RequestContext&) {
-    return ToolResult::error("This tool intentionally returns an error for testing");
-  }));
+  tools.add(tool(
+      "test_error_handling", "Always fails",
+      [](const json&, RequestContext&) {
+        return ToolResult::error("This tool intentionally returns an error for testing");
+      },
+      no_args, /*quiet=*/true));
   tools.add(tool(
       "test_sampling", "Asks the client's LLM (sampling/createMessage)",
       [](const json& args, RequestContext& ctx) {
@@ -281,6 +290,7 @@ void register_e2e_tools(ToolRegistry& tools) {
                           {"count", {{"type", "integer"}}}}},
                         {"required", {"items", "count"}}};
   echo.annotations.read_only = true;
+  echo.quiet = true;
   tools.add(std::move(echo));
 }
 

@@ -34,6 +34,7 @@ struct TestServer {
     ToolDefinition echo;
     echo.name = "echo";
     echo.description = "echo";
+    echo.quiet = true;  // answered inline on the connection's thread
     echo.handler = [](const json& a, RequestContext&) { return ToolResult::text(a.dump()); };
     server.tools().add(std::move(echo));
     ToolDefinition announce;

@@ -249,6 +249,22 @@ TEST_SUITE("utilities") {
     CHECK((*args)["error"]["code"] == error_code::invalid_params);
   }
 
+  TEST_CASE("only tools/call of a non-quiet tool or with a progress token may send messages") {
+    auto server = make_server();
+    ToolDefinition quiet;
+    quiet.name = "quiet";
+    quiet.description = "never talks";
+    quiet.quiet = true;
+    quiet.handler = [](const json&, RequestContext&) { return ToolResult::text("ok"); };
+    server->tools().add(std::move(quiet));
+    CHECK(server->answers_without_messages(request(1, "tools/list")));
+    CHECK(server->answers_without_messages(request(1, "ping")));
+    CHECK(server->answers_without_messages(request(1, "tools/call", {{"name", "quiet"}})));
+    CHECK_FALSE(server->answers_without_messages(request(
+        1, "tools/call", {{"name", "quiet"}, {"_meta", {{"progressToken", 3}}}})));
+    CHECK_FALSE(server->answers_without_messages(request(1, "tools/call", {{"name", "chatty"}})));
+  }
+
   TEST_CASE("a request id already in flight is refused") {
     auto server = make_server();
     auto s = std::make_shared<Session>("x");
