@@ -8,6 +8,11 @@
 #include <iostream>
 #include <memory>
 
+#include "platform/config_cli.hpp"
+#include "platform/devbox_factory.hpp"
+#include "platform/lazy_platform.hpp"
+#include "platform/open_platform.hpp"
+#include "platform/serve/serve_command.hpp"
 #include "server/http_transport.hpp"
 #include "server/logging.hpp"
 #include "server/mcp_server.hpp"
@@ -28,13 +33,22 @@ struct Options {
   std::string log_level = "info";
   mcp::ToolSelection selection;
   mcp::MessageLimits limits;
+  platform::ConfigFlags config;
 };
 
 std::unique_ptr<mcp::McpServer> build_server(const Options& opts) {
   mcp::ServerInfo info;
   info.instructions = tools::kServerInstructions;
   auto server = std::make_unique<mcp::McpServer>(info);
-  tools::register_product_tools(server->tools());
+  // The platform opens on the first tool call, so start-up stays fast and a broken data dir or
+  // endpoint is reported by the tools rather than stopping the server.
+  const platform::Config config = platform::load_config(opts.config);
+  auto bundle = platform::lazy_platform([config] { return platform::open_platform(config); },
+                                        config.ns, platform::faces_for(config));
+  // Devboxes: Runloop when RUNLOOP_API_KEY is set, else local sandboxes (opened on first use).
+  bundle.devboxes = platform::lazy_devbox_service(config);
+  bundle.faces["devboxes"] = platform::devbox_face(config);
+  tools::register_product_tools(server->tools(), bundle);
   server->tools().select(opts.selection);  // throws std::invalid_argument with the valid names
   return server;
 }
@@ -206,6 +220,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("runagents-mcp ") + RUNAGENTS_VERSION);
   Options opts;
   add_server_options(app, opts);
+  platform::add_config_flags(app, opts.config);
 
   auto* tools_cmd = app.add_subcommand("tools", "List the tools (name, title, read-only, destructive)");
   std::string tools_format = "table";
@@ -217,6 +232,9 @@ int run(int argc, char** argv) {
               "arguments)");
   call_cmd->add_option("tool", call_name, "Tool name")->required();
   call_cmd->add_option("arguments", call_args, "Arguments as a JSON object");
+  platform::ConfigCommands config_cmds;
+  platform::add_config_commands(app, config_cmds);
+  auto platform_cmd = platform::serve::add_platform_command(app);  // `platform serve`
   app.require_subcommand(0, 1);
 
   try {
@@ -229,6 +247,8 @@ int run(int argc, char** argv) {
               << "'; use trace, debug, info, warn, error, critical or off\n";
     return 2;
   }
+  if (int rc = platform::run_config_commands(config_cmds, opts.config); rc >= 0) return rc;
+  if (platform_cmd->selected()) return platform_cmd->run(opts.config);
   opts.http_options.limits = opts.limits;
   opts.http_options.session_idle_timeout = std::chrono::seconds(opts.idle_timeout_seconds);
 

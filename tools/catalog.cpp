@@ -1,5 +1,7 @@
 #include "tools/catalog.hpp"
 
+#include "tools/domains.hpp"
+
 namespace runagents::tools {
 
 const char* const kServerInstructions =
@@ -10,10 +12,14 @@ const char* const kServerInstructions =
     "list_agents) to see what exists. Tool results that could be large are truncated with a "
     "marker that says how to read the rest.";
 
-void register_product_tools(mcp::ToolRegistry& registry) {
-  // Domains add their registration calls here as they land (agents, tools, runs, approvals,
-  // workspace, devboxes, queries).
-  (void)registry;
+void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform) {
+  // Domains add their registration calls here as they land (devboxes, queries to come).
+  register_agent_tools(registry, platform);
+  register_external_tool_tools(registry, platform);
+  register_run_tools(registry, platform);
+  register_approval_tools(registry, platform);
+  register_workspace_tools(registry, platform);
+  register_devbox_tools(registry, platform);
 }
 
 }  // namespace runagents::tools

@@ -1,6 +1,7 @@
 // The product's tools: every domain registers its tools here, in the order tools/list shows them.
 #pragma once
 
+#include "platform/platform.hpp"
 #include "server/tool_registry.hpp"
 
 namespace runagents::tools {
@@ -9,8 +10,9 @@ namespace runagents::tools {
 // model should start.
 extern const char* const kServerInstructions;
 
-// Adds every product tool to `registry`. Tools reach the platform through the platform layer's
-// interfaces; which face (local or remote) answers is decided by configuration, not here.
-void register_product_tools(mcp::ToolRegistry& registry);
+// Adds every product tool to `registry`. Tools reach the platform through `platform`'s
+// interfaces (kept alive by the tools); which face (local or remote) answers is decided by
+// configuration, not here.
+void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
 
 }  // namespace runagents::tools

@@ -1,0 +1,38 @@
+// The Runloop wire shapes of the devbox values (shared/reference/runloop-and-runtimeuse.md A.5):
+// DevboxView, DevboxCreateParams, DevboxAsyncExecutionDetailView, DevboxSnapshotView and the list
+// views. `platform serve` writes them and the Runloop client reads them, so both sides agree by
+// construction. Parsing is tolerant: missing optional fields take their defaults, unknown fields
+// are ignored.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "platform/devboxes.hpp"
+
+namespace runagents::platform {
+
+using json = nlohmann::json;
+
+// `bytes` with every invalid UTF-8 sequence replaced by U+FFFD, so it can go into JSON (command
+// output and files may hold any bytes; nlohmann/json refuses to serialise invalid UTF-8).
+std::string to_valid_utf8(std::string_view bytes);
+// Whether `bytes` is valid UTF-8.
+bool is_valid_utf8(std::string_view bytes);
+
+json devbox_to_wire(const Devbox& devbox);
+Devbox devbox_from_wire(const json& view);
+
+// The POST /v1/devboxes body. Local extensions, only sent when set: launch_parameters.network
+// (bool) and launch_parameters.local_limits {cpu_seconds, max_processes, open_files,
+// file_size_mb}.
+json create_request_to_wire(const DevboxCreateRequest& request);
+// Throws PlatformError(invalid) naming the field for a value of the wrong type.
+DevboxCreateRequest create_request_from_wire(const json& body);
+
+json execution_to_wire(const DevboxExecution& execution);
+DevboxExecution execution_from_wire(const json& view);
+
+json snapshot_to_wire(const DevboxSnapshot& snapshot);
+DevboxSnapshot snapshot_from_wire(const json& view);
+
+}  // namespace runagents::platform

@@ -1,0 +1,278 @@
+// Devboxes: sandboxes a coding assistant creates, runs commands in, snapshots and throws away.
+//
+// DevboxService is the one interface behind the create_devbox / devbox_exec / manage_devbox tools
+// and behind the `/v1/devboxes...` routes of `platform serve`. It has two implementations:
+//   - the local one (platform/local/devbox_service.hpp): each devbox is a bubblewrap sandbox
+//     (platform/local/sandbox.hpp) with its own home under the data dir, its state in the
+//     platform's SQLite database;
+//   - the remote one (platform/remote/runloop_client.hpp): the Runloop API, wire-exact.
+// The value types mirror Runloop's views (DevboxView, DevboxAsyncExecutionDetailView,
+// DevboxSnapshotView) so one JSON mapping (devbox_json.hpp) serves the routes and the client.
+//
+// Lifecycle, as Runloop's: provisioning -> running <-> (suspending -> suspended -> resuming) ->
+// shutdown (final); failure when provisioning failed (a launch command failed). A running devbox
+// that saw no activity (exec, file access, keep_alive) for its idle time is shut down or
+// suspended, as its launch parameters say.
+//
+// Errors: every method throws PlatformError (platform/error.hpp): not_found for an unknown devbox,
+// execution or snapshot (the message says which list call shows what exists); conflict when the
+// devbox's status forbids the call (exec on a suspended or shut down devbox: the message gives
+// the status and what to do); invalid for bad arguments (naming the field); forbidden for a path
+// outside the devbox home; unavailable when the sandbox engine or the remote API cannot be used.
+// A method that throws has changed nothing, unless its comment says otherwise.
+//
+// Thread-safety: implementations are safe for concurrent use from multiple threads. Callbacks in
+// ExecRequest run on a thread of the implementation; they must return quickly.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/error.hpp"
+
+namespace runagents::platform {
+
+// ---------------------------------------------------------------------------------------------
+// Value types
+
+struct DevboxStateTransition {
+  std::string status;
+  std::int64_t transition_time_ms = 0;
+  std::string failure_reason;  // only on a transition to failure
+};
+
+// Resources of a devbox. Runloop sizes it by resource_size_request (X_SMALL .. XX_LARGE,
+// CUSTOM_SIZE with custom_*); the local sandbox maps the size to a memory limit and also takes the
+// finer limits below (0 = the default). Bounds are those of local::ResourceLimits.
+struct DevboxResources {
+  std::string resource_size_request;  // "" = default; X_SMALL SMALL MEDIUM LARGE X_LARGE XX_LARGE
+                                      // CUSTOM_SIZE
+  int custom_cpu_cores = 0;
+  int custom_gb_memory = 0;
+  int custom_disk_size = 0;
+  // Local extensions (sent as launch_parameters.local_limits; Runloop ignores them).
+  std::uint64_t cpu_seconds = 0;
+  std::uint64_t max_processes = 0;
+  std::uint64_t open_files = 0;
+  std::uint64_t file_size_mb = 0;
+};
+
+struct DevboxLaunchParameters {
+  std::int64_t keep_alive_time_seconds = 3600;  // idle time before on_idle (Runloop: 1 h)
+  std::string on_idle = "shutdown";             // shutdown | suspend
+  std::vector<std::string> launch_commands;     // run in order while provisioning
+  DevboxResources resources;
+  bool network = false;  // local: share the host network (Runloop devboxes always have one)
+};
+
+// A devbox as Runloop's DevboxView.
+struct Devbox {
+  std::string id;      // "dbx_..."
+  std::string name;    // may be empty
+  std::string status;  // provisioning | running | suspending | suspended | resuming | shutdown |
+                       // failure (remote may also say queued, initializing)
+  std::int64_t create_time_ms = 0;
+  std::int64_t end_time_ms = 0;  // 0 while not shut down
+  std::string snapshot_id;       // the snapshot it was created from, if any
+  std::string blueprint_id;      // remote only
+  std::string failure_reason;    // execution_failed, out_of_memory... when status is failure
+  std::string shutdown_reason;   // api_shutdown | idle | ... when status is shutdown
+  std::map<std::string, std::string> metadata;
+  DevboxLaunchParameters launch_parameters;
+  std::vector<DevboxStateTransition> state_transitions;
+};
+
+struct DevboxCreateRequest {
+  std::string name;
+  std::string snapshot_id;
+  std::string blueprint_id;    // refused locally: blueprints are container builds
+  std::string blueprint_name;  // ditto
+  std::map<std::string, std::string> environment_variables;
+  std::map<std::string, std::string> file_mounts;  // path (relative to home or under it) -> text
+  std::map<std::string, std::string> metadata;
+  DevboxLaunchParameters launch_parameters;
+  bool network_set = false;  // whether launch_parameters.network was asked for explicitly
+};
+
+struct DevboxListRequest {
+  int limit = 20;              // clamped to 1..5000
+  std::string starting_after;  // id of the last devbox of the previous page
+  std::string status;          // "" = any
+};
+
+struct DevboxPage {
+  std::vector<Devbox> devboxes;  // newest first
+  bool has_more = false;
+};
+
+// One command's execution, as Runloop's DevboxAsyncExecutionDetailView.
+struct DevboxExecution {
+  std::string devbox_id;
+  std::string execution_id;        // "exe_..."
+  std::string status;              // queued | running | completed
+  std::optional<int> exit_status;  // set once completed; -1 when it never ran or was lost
+  // Set once completed (capped: head + marker + tail). Local only: the output so far while
+  // running (what platform serve streams).
+  std::string stdout_text;
+  std::string stderr_text;
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
+  std::string shell_name;
+  // Extensions (local; remote leaves them empty):
+  std::string command;
+  std::int64_t duration_ms = 0;
+  bool timed_out = false;
+  bool killed = false;
+  std::string note;  // why it ended unusually (timeout, killed, memory limit, server restart)
+};
+
+// Lets the caller of an execution stop it from another thread (an MCP cancel). Thread-safe.
+class ExecCancel {
+ public:
+  // Runs the registered hooks once (on this thread); later registrations run at once.
+  void cancel();
+  bool cancelled() const { return cancelled_.load(); }
+  // Registers `hook`; returns a handle for remove(). Hooks must be quick.
+  int on_cancel(std::function<void()> hook);
+  void remove(int handle);
+
+ private:
+  mutable std::mutex mu_;
+  std::atomic<bool> cancelled_{false};
+  int next_ = 0;
+  std::map<int, std::function<void()>> hooks_;
+};
+
+struct ExecRequest {
+  std::string devbox_id;
+  std::string command;      // bash source
+  std::string shell_name;   // "" = a fresh shell; else a persistent named shell (cd, export kept)
+  std::string working_dir;  // "" = the home (or the shell's current dir)
+  std::chrono::seconds timeout{0};  // 0 = none; the command is killed when it passes
+  // Bytes kept per stream (head + tail); 0 = the implementation's default (1 MiB locally).
+  std::size_t output_cap = 0;
+  // Called with each output line while the command runs ("stdout" or "stderr", line without
+  // '\n'). Local: as lines arrive; remote: from Runloop's stream_*_updates.
+  std::function<void(std::string_view stream, std::string_view line)> on_output;
+  std::shared_ptr<ExecCancel> cancel;  // optional
+};
+
+struct DevboxFile {
+  std::string data;        // the bytes read
+  std::uint64_t size = 0;  // size of the whole file
+};
+
+struct DevboxSnapshot {
+  std::string id;  // "snp_..."
+  std::string name;
+  std::int64_t create_time_ms = 0;
+  std::map<std::string, std::string> metadata;
+  std::string source_devbox_id;
+  std::string commit_message;
+  std::int64_t size_bytes = 0;
+  std::string status = "complete";  // in_progress | complete | error | deleted
+  std::string error_message;
+};
+
+struct SnapshotRequest {
+  std::string name;
+  std::string commit_message;
+  std::map<std::string, std::string> metadata;
+  bool async = false;  // return at once with status in_progress
+};
+
+struct SnapshotListRequest {
+  std::string devbox_id;  // "" = every devbox
+  int limit = 20;         // clamped to 1..5000
+  std::string starting_after;
+};
+
+struct SnapshotPage {
+  std::vector<DevboxSnapshot> snapshots;  // newest first
+  bool has_more = false;
+};
+
+using DevboxProgress = std::function<void(const std::string& message)>;
+
+// ---------------------------------------------------------------------------------------------
+// The interface
+
+class DevboxService {
+ public:
+  DevboxService() = default;
+  DevboxService(const DevboxService&) = delete;
+  DevboxService& operator=(const DevboxService&) = delete;
+  virtual ~DevboxService() = default;
+
+  // Creates a devbox and returns it once it is running. `progress` (optional) hears each step.
+  // Throws invalid for a blueprint locally (with why), bad resources, env names or mount paths;
+  // not_found for an unknown snapshot_id. When provisioning fails after the devbox was recorded
+  // (a launch command failed), the devbox is left in status failure and conflict is thrown
+  // naming it and the command's output.
+  virtual Devbox create(const DevboxCreateRequest& request, const DevboxProgress& progress) = 0;
+  // Throws not_found "devbox <id> not found; manage_devbox action=list lists devboxes".
+  virtual Devbox get(const std::string& id) = 0;
+  virtual DevboxPage list(const DevboxListRequest& request) = 0;
+  // Waits until the devbox is in one of `statuses` or `timeout` passes, and returns it as it then
+  // is (the caller checks the status).
+  virtual Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
+                                 std::chrono::milliseconds timeout) = 0;
+
+  // Runs the command and waits for it (timeout and cancel kill it; the result then says so).
+  // Throws conflict unless the devbox is running.
+  virtual DevboxExecution execute(const ExecRequest& request) = 0;
+  // Starts the command and returns at once (status queued or running). request.on_output is
+  // ignored; request.cancel may still stop it.
+  virtual DevboxExecution execute_async(const ExecRequest& request) = 0;
+  virtual DevboxExecution execution(const std::string& devbox_id,
+                                    const std::string& execution_id) = 0;
+  // Waits up to `timeout` for the execution to reach one of `statuses`; returns it as it is.
+  virtual DevboxExecution wait_for_execution(const std::string& devbox_id,
+                                             const std::string& execution_id,
+                                             const std::vector<std::string>& statuses,
+                                             std::chrono::milliseconds timeout) = 0;
+  // Kills the execution and every process it started; returns it completed. No-op once
+  // completed.
+  virtual DevboxExecution kill_execution(const std::string& devbox_id,
+                                         const std::string& execution_id) = 0;
+
+  // Files, relative to the devbox home (or absolute under /home/user). Throws forbidden for a
+  // path leading outside the home (.., absolute elsewhere, a symlink out), not_found for a
+  // missing file, conflict when the devbox is shut down.
+  virtual DevboxFile read_file(const std::string& devbox_id, const std::string& path,
+                               std::uint64_t offset, std::optional<std::uint64_t> length) = 0;
+  // Replaces the file (creating parent directories) with `data` (any bytes).
+  virtual void write_file(const std::string& devbox_id, const std::string& path,
+                          std::string_view data) = 0;
+
+  // Freezes every process and refuses exec until resume. Throws conflict unless running.
+  virtual Devbox suspend(const std::string& id) = 0;
+  // Throws conflict unless suspended.
+  virtual Devbox resume(const std::string& id) = 0;
+  // Restarts the idle timer. Throws conflict when shut down.
+  virtual void keep_alive(const std::string& id) = 0;
+  // Kills everything and makes the devbox final (its home is deleted; snapshots stay).
+  // Idempotent on a shut down devbox.
+  virtual Devbox shutdown(const std::string& id) = 0;
+
+  // Snapshots the devbox home. Sync: returns status complete; async: in_progress, then poll
+  // snapshot_status. Throws conflict when the devbox is shut down.
+  virtual DevboxSnapshot snapshot(const std::string& devbox_id, const SnapshotRequest& request) = 0;
+  // Throws not_found "snapshot <id> not found; ...".
+  virtual DevboxSnapshot snapshot_status(const std::string& snapshot_id) = 0;
+  virtual SnapshotPage list_snapshots(const SnapshotListRequest& request) = 0;
+};
+
+// Devbox statuses after which nothing changes by itself.
+bool devbox_status_is_terminal(std::string_view status);  // shutdown, failure
+
+}  // namespace runagents::platform

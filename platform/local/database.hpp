@@ -1,0 +1,82 @@
+// The local platform's SQLite database: one file under the data dir, shared by every server
+// process that uses the same data dir.
+//
+// WAL mode lets readers and one writer work at once across processes; a busy timeout makes a
+// writer wait for another process's transaction instead of failing. Writes that must be atomic
+// run in transaction(), which begins IMMEDIATE (takes the write lock up front, so two processes
+// never both read-then-write the same rows). The schema is created and upgraded by versioned
+// migrations recorded in the schema_migrations table; opening a database that a newer build
+// migrated further fails with an error that says so.
+//
+// Thread-safety: a Database is safe for concurrent use from multiple threads; statements run one
+// at a time on its single connection.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace runagents::platform::local {
+
+// A value bound to or read from a statement column.
+using SqlValue = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
+
+// One result row, columns in select order.
+class Row {
+ public:
+  explicit Row(std::vector<SqlValue> values) : values_(std::move(values)) {}
+  // The column as text ("" for NULL) or integer (0 for NULL).
+  std::string text(std::size_t column) const;
+  std::int64_t integer(std::size_t column) const;
+  bool is_null(std::size_t column) const;
+
+ private:
+  std::vector<SqlValue> values_;
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) `path`, sets WAL and the busy timeout, and applies pending
+  // migrations. Throws PlatformError: unavailable when the file cannot be opened or the
+  // migrations fail (message names the file), conflict when the schema is newer than this build.
+  explicit Database(const std::filesystem::path& path);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs one statement with `params` bound to ?1, ?2... and returns its rows.
+  // Throws PlatformError(internal) for an SQL error, (unavailable) when the database stayed
+  // locked past the busy timeout.
+  std::vector<Row> query(const std::string& sql, const std::vector<SqlValue>& params = {});
+  // query() for statements without rows; returns the number of rows changed.
+  int execute(const std::string& sql, const std::vector<SqlValue>& params = {});
+
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back and rethrows if it throws.
+  // `body` may call query/execute (on this thread) but not transaction() again.
+  void transaction(const std::function<void()>& body);
+
+  int schema_version();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  void migrate();
+  std::vector<Row> run(const std::string& sql, const std::vector<SqlValue>& params, int* changes);
+
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+  std::recursive_mutex mu_;  // held across a transaction by its thread
+};
+
+// The schema version this build writes.
+int latest_schema_version();
+
+}  // namespace runagents::platform::local

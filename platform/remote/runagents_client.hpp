@@ -1,0 +1,131 @@
+// The remote face of the agent platform: the domain interfaces of platform/platform.hpp answered
+// by a RunAgents API endpoint, wire-exact to the RunAgents Python SDK 1.2.1 (paths under /api,
+// /runs, /governance/requests, /ingestion/analyze).
+//
+// Wire contract (see shared/reference/runagents-api.md §2):
+//   headers   Content-Type: application/json; X-Workspace-Namespace: <ns> when a namespace is
+//             configured; Authorization: Bearer <key> when a key is configured, and also
+//             X-RunAgents-API-Key: <key> for workspace keys (prefix "ra_ws_"), as SDK 1.2.1.
+//   agents    GET /api/agents, GET /api/agents/{ns}/{name}, POST /api/deploy,
+//             POST /api/agents/{ns}/{name}/invoke; dry runs: POST /ingestion/analyze
+//   tools     GET /api/tools, GET /api/tools/{name}, POST /api/tools (the SDK's flat body)
+//   models    GET /api/model-providers        policies  GET /api/policies
+//   runs      GET /runs?agent=&agent_id=&status=&limit=, GET /runs/{id},
+//             GET /runs/{id}/events?after_seq=&limit=
+//   approvals GET /governance/requests?status=, POST /governance/requests/{id}/approve|reject
+//   context   GET /api/context/export (falls back to the individual lists, as the Go CLI does)
+//   starter   POST /api/starter-kit
+// Responses are parsed tolerantly: both `agent` and `agent_id`, `tool` and `tool_id`, `seq` and
+// `sequence`, `id` and `event_id`, `timestamp` and `created_at`, `status` as a string or as
+// {phase, message}, flat tool fields or the nested `spec.connection` form, lists as arrays or
+// wrapped in an object ({"agents": [...]}, {"items": [...]}).
+//
+// Extensions beyond SDK 1.2.1, each harmless to a server that ignores it: deploy's `policies`
+// may hold inline rules ({permission, resource, operations}) next to policy names; approve
+// sends {scope, duration, reason} (as SDK 1.3 does) when one is given, reject sends {reason};
+// runs are filtered with both `agent` (SDK 1.2.1) and `agent_id` (the documented API).
+//
+// Retries: GETs retry on 429 and 5xx (and on transport failures) with backoff, honouring
+// Retry-After; other methods never retry. Errors are PlatformError (RemoteError for HTTP
+// answers) carrying the HTTP status and the server's detail; the API key never appears in them.
+//
+// Thread safety: every service here is safe for concurrent use; they share one HttpClient.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "platform/config.hpp"
+#include "platform/platform.hpp"
+#include "platform/remote/http_client.hpp"
+
+namespace runagents::platform::remote {
+
+struct RunAgentsOptions {
+  std::string endpoint;  // base URL, e.g. http://127.0.0.1:8092 (a path prefix is kept)
+  std::string api_key;   // "" = no authentication headers
+  std::string ns = "default";
+  std::chrono::milliseconds timeout{30000};          // per request (the SDK's 30 s)
+  std::chrono::milliseconds invoke_timeout{600000};  // invoking an agent runs it to an end
+  std::chrono::milliseconds connect_timeout{5000};
+  RetryPolicy retry = RetryPolicy::runagents();
+
+  static RunAgentsOptions from_config(const Config& config);
+};
+
+// The shared connection: the HTTP client with the RunAgents headers, plus the calls that are
+// not part of a domain interface. Safe for concurrent use.
+class RunAgentsConnection {
+ public:
+  // Throws PlatformError(invalid) when the endpoint is not an http(s) URL.
+  explicit RunAgentsConnection(RunAgentsOptions options);
+
+  const HttpClient& http() const { return http_; }
+  const RunAgentsOptions& options() const { return options_; }
+  const std::string& ns() const { return options_.ns; }
+  // `ns`, or the configured namespace when empty.
+  std::string ns_or_default(const std::string& ns) const;
+
+  // POST /ingestion/analyze {"files": ...}: what the platform finds in the sources.
+  Analysis analyze(const std::map<std::string, std::string>& files) const;
+  // POST /api/starter-kit: seeds echo-tool and playground-llm (idempotent). The raw answer.
+  json seed_starter_kit() const;
+
+ private:
+  RunAgentsOptions options_;
+  HttpClient http_;
+};
+
+// The services, each over one shared connection.
+std::shared_ptr<AgentService> make_runagents_agents(std::shared_ptr<RunAgentsConnection> c);
+std::shared_ptr<ToolService> make_runagents_tools(std::shared_ptr<RunAgentsConnection> c);
+std::shared_ptr<ModelProviderService> make_runagents_models(std::shared_ptr<RunAgentsConnection> c);
+std::shared_ptr<PolicyService> make_runagents_policies(std::shared_ptr<RunAgentsConnection> c);
+std::shared_ptr<RunService> make_runagents_runs(std::shared_ptr<RunAgentsConnection> c);
+std::shared_ptr<ApprovalService> make_runagents_approvals(std::shared_ptr<RunAgentsConnection> c);
+std::shared_ptr<ContextService> make_runagents_context(std::shared_ptr<RunAgentsConnection> c);
+
+// Every domain of the agent platform answered by the RunAgents endpoint in `options`; faces are
+// "remote" with the endpoint as the reason. Throws PlatformError(invalid) for a bad endpoint.
+Platform open_runagents_platform(const RunAgentsOptions& options);
+
+// ---------------------------------------------------------------------------------------------
+// The JSON forms, shared with `platform serve` so both sides agree. Parsers accept every
+// spelling listed above; writers emit both spellings where the SDK and the API differ.
+
+Agent agent_from_json(const json& j);
+json agent_to_json(const Agent& a);
+Tool tool_from_json(const json& j);
+json tool_to_json(const Tool& t);
+ToolRegistration tool_registration_from_json(const json& j);  // flat or nested
+json tool_registration_to_json(const ToolRegistration& t);    // the SDK's flat body
+ModelProvider model_provider_from_json(const json& j);
+json model_provider_to_json(const ModelProvider& m);
+Policy policy_from_json(const json& j);
+json policy_to_json(const Policy& p);
+PolicyRule policy_rule_from_json(const json& j);
+json policy_rule_to_json(const PolicyRule& r);
+Run run_from_json(const json& j);
+json run_to_json(const Run& r);
+RunEvent run_event_from_json(const json& j);
+json run_event_to_json(const RunEvent& e);
+AccessRequest access_request_from_json(const json& j);
+json access_request_to_json(const AccessRequest& a);
+Analysis analysis_from_json(const json& j);
+json analysis_to_json(const Analysis& a);
+// The SDK 1.2.1 deploy body (non-empty fields only) plus `policies` (names and inline rules);
+// dry_run is not part of it (dry runs go to /ingestion/analyze).
+json deploy_request_to_json(const DeployRequest& r);
+// Throws PlatformError(invalid) naming the field when a field has the wrong type.
+DeployRequest deploy_request_from_json(const json& j);
+json deploy_result_to_json(const DeployResult& r);
+DeployResult deploy_result_from_json(const json& j);
+json workspace_context_to_json(const WorkspaceContext& c);
+WorkspaceContext workspace_context_from_json(const json& j);
+
+// The items of a list answer: the array itself, or the first array among `keys` of an object.
+// Throws PlatformError(internal) naming `what` when neither is there.
+json list_items(const json& body, std::initializer_list<const char*> keys, const char* what);
+
+}  // namespace runagents::platform::remote

@@ -1,0 +1,396 @@
+#include "platform/remote/runloop_client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <thread>
+
+#include "platform/devbox_json.hpp"
+
+namespace runagents::platform::remote {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::string seg(const std::string& s) {
+  return encode_path_segment(s);
+}
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+// Splits SSE frames ("data: {...}\n\n") of stream_*_updates into output lines.
+class SseLines {
+ public:
+  explicit SseLines(std::function<void(std::string_view)> on_line) : on_line_(std::move(on_line)) {}
+
+  void feed(std::string_view chunk) {
+    sse_ += chunk;
+    size_t pos;
+    while ((pos = sse_.find('\n')) != std::string::npos) {
+      std::string line = sse_.substr(0, pos);
+      sse_.erase(0, pos + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.rfind("data:", 0) != 0) continue;
+      auto j = json::parse(line.substr(5), nullptr, false);
+      if (!j.is_object() || !j.contains("output") || !j["output"].is_string()) continue;
+      text_ += j["output"].get<std::string>();
+      size_t nl;
+      while ((nl = text_.find('\n')) != std::string::npos) {
+        on_line_(std::string_view(text_).substr(0, nl));
+        text_.erase(0, nl + 1);
+      }
+    }
+  }
+  void finish() {
+    if (!text_.empty()) on_line_(text_);
+    text_.clear();
+  }
+
+ private:
+  std::function<void(std::string_view)> on_line_;
+  std::string sse_;
+  std::string text_;
+};
+
+class RunloopDevboxes final : public DevboxService {
+ public:
+  explicit RunloopDevboxes(RunloopOptions o) : options_(std::move(o)), http_(client_options()) {}
+
+  Devbox create(const DevboxCreateRequest& req, const DevboxProgress& progress) override {
+    Devbox d = devbox_from_wire(
+        http_.send_json(HttpRequest::post("/v1/devboxes", create_request_to_wire(req))));
+    if (progress) progress("devbox " + d.id + " is " + d.status);
+    const auto deadline = Clock::now() + options_.create_timeout;
+    while (d.status != "running") {
+      if (devbox_status_is_terminal(d.status) || d.status == "suspended")
+        throw PlatformError(ErrorKind::conflict,
+                            "devbox " + d.id + " entered " + d.status +
+                                (d.failure_reason.empty() ? "" : " (" + d.failure_reason + ")") +
+                                " instead of running; check the create parameters and retry");
+      if (Clock::now() >= deadline)
+        throw PlatformError(ErrorKind::timeout,
+                            "devbox " + d.id + " is still " + d.status +
+                                " after the create timeout; check it later with manage_devbox "
+                                "action get");
+      d = wait_for_status(d.id, {"running", "failure", "shutdown", "suspended"},
+                          std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+      if (progress) progress("devbox " + d.id + " is " + d.status);
+    }
+    return d;
+  }
+
+  Devbox get(const std::string& id) override {
+    return devbox_from_wire(http_.send_json(HttpRequest::get("/v1/devboxes/" + seg(id))));
+  }
+
+  DevboxPage list(const DevboxListRequest& req) override {
+    auto r = HttpRequest::get("/v1/devboxes");
+    r.with_query("limit", std::to_string(std::clamp(req.limit, 1, 5000)));
+    if (!req.starting_after.empty()) r.with_query("starting_after", req.starting_after);
+    if (!req.status.empty()) r.with_query("status", req.status);
+    json body = http_.send_json(r);
+    DevboxPage page;
+    for (const auto& v : body.value("devboxes", json::array()))
+      page.devboxes.push_back(devbox_from_wire(v));
+    page.has_more = body.value("has_more", false);
+    return page;
+  }
+
+  Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
+                         milliseconds timeout) override {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now());
+      if (left.count() <= 0) return get(id);
+      auto hold = std::min(left, options_.status_poll);
+      if (auto v = long_poll("/v1/devboxes/" + seg(id) + "/wait_for_status",
+                             {{"statuses", statuses}, {"timeout_seconds", hold.count()}}, hold))
+        return devbox_from_wire(*v);
+    }
+  }
+
+  DevboxExecution execute(const ExecRequest& req) override {
+    if (!req.on_output && req.timeout.count() == 0 && !req.cancel) {
+      json body = {{"command", command_of(req)}};
+      if (!req.shell_name.empty()) body["shell_name"] = req.shell_name;
+      auto e = execution_from_wire(http_.send_json(
+          HttpRequest::post("/v1/devboxes/" + seg(req.devbox_id) + "/execute_sync", body)
+              .with_timeout(options_.long_timeout)));
+      e.devbox_id = req.devbox_id;
+      e.status = "completed";
+      return e;
+    }
+    // With a timeout, a cancel or live output: start it, follow it, kill it when told.
+    DevboxExecution started = execute_async(req);
+    const std::string eid = started.execution_id;
+    std::atomic<bool> done{false};
+    std::atomic<int> finished{0};
+    std::vector<std::thread> streams;
+    if (req.on_output) {
+      for (const char* stream : {"stdout", "stderr"})
+        streams.emplace_back([&, stream] {
+          follow(req, eid, stream, done);
+          ++finished;
+        });
+    }
+    int hook = 0;
+    std::atomic<bool> cancelled{false};
+    if (req.cancel) hook = req.cancel->on_cancel([&cancelled] { cancelled = true; });
+    const auto start = Clock::now();
+    DevboxExecution e = started;
+    bool timed_out = false;
+    while (e.status != "completed") {
+      if (cancelled || (req.timeout.count() > 0 && Clock::now() - start >= req.timeout)) {
+        timed_out = !cancelled;
+        e = kill_execution(req.devbox_id, eid);
+        if (e.status != "completed")
+          e = wait_for_execution(req.devbox_id, eid, {"completed"}, std::chrono::seconds(10));
+        break;
+      }
+      milliseconds hold = std::chrono::seconds(1);  // short holds: cancel and timeout stay prompt
+      e = wait_for_execution(req.devbox_id, eid, {"completed"}, hold);
+    }
+    // The streams end by themselves once the server has sent everything; give them a moment
+    // before cutting them off, so the last lines are not lost.
+    for (int i = 0; i < 100 && finished.load() < static_cast<int>(streams.size()); ++i)
+      std::this_thread::sleep_for(milliseconds(20));
+    done = true;
+    for (auto& t : streams) t.join();
+    if (req.cancel) req.cancel->remove(hook);
+    e.timed_out = e.timed_out || timed_out;
+    e.killed = e.killed || cancelled || timed_out;
+    if (timed_out && e.note.empty()) e.note = "killed after the timeout";
+    if (cancelled && e.note.empty()) e.note = "killed";
+    e.duration_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
+    return e;
+  }
+
+  DevboxExecution execute_async(const ExecRequest& req) override {
+    json body = {{"command", command_of(req)}};
+    if (!req.shell_name.empty()) body["shell_name"] = req.shell_name;
+    auto e = execution_from_wire(http_.send_json(
+        HttpRequest::post("/v1/devboxes/" + seg(req.devbox_id) + "/execute_async", body)));
+    if (e.devbox_id.empty()) e.devbox_id = req.devbox_id;
+    return e;
+  }
+
+  DevboxExecution execution(const std::string& devbox_id, const std::string& eid) override {
+    return execution_from_wire(
+        http_.send_json(HttpRequest::get(exec_path(devbox_id, eid)).with_query("last_n", "100")));
+  }
+
+  DevboxExecution wait_for_execution(const std::string& devbox_id, const std::string& eid,
+                                     const std::vector<std::string>& statuses,
+                                     milliseconds timeout) override {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now());
+      if (left.count() <= 0) return execution(devbox_id, eid);
+      auto hold = std::min(left, options_.exec_poll);
+      if (auto v = long_poll(exec_path(devbox_id, eid) + "/wait_for_status",
+                             {{"statuses", statuses}, {"timeout_seconds", hold.count()}}, hold))
+        return execution_from_wire(*v);
+    }
+  }
+
+  DevboxExecution kill_execution(const std::string& devbox_id, const std::string& eid) override {
+    return execution_from_wire(http_.send_json(HttpRequest::post(
+        exec_path(devbox_id, eid) + "/kill", json{{"kill_process_group", true}})));
+  }
+
+  DevboxFile read_file(const std::string& devbox_id, const std::string& path, std::uint64_t offset,
+                       std::optional<std::uint64_t> length) override {
+    // download_file is byte-exact; read_file_contents would only carry text.
+    auto res = http_.send(
+        HttpRequest::post("/v1/devboxes/" + seg(devbox_id) + "/download_file", json{{"path", path}})
+            .with_header("Accept", "application/octet-stream")
+            .with_timeout(options_.long_timeout));
+    DevboxFile f;
+    f.size = res.body.size();
+    if (offset > f.size)
+      throw PlatformError(ErrorKind::invalid, "offset " + std::to_string(offset) +
+                                                  " is past the end of " + path + " (" +
+                                                  std::to_string(f.size) + " bytes)");
+    f.data = res.body.substr(offset, length ? *length : std::string::npos);
+    return f;
+  }
+
+  void write_file(const std::string& devbox_id, const std::string& path,
+                  std::string_view data) override {
+    if (valid_utf8(data)) {
+      http_.send(HttpRequest::post("/v1/devboxes/" + seg(devbox_id) + "/write_file_contents",
+                                   json{{"file_path", path}, {"contents", std::string(data)}})
+                     .with_timeout(options_.long_timeout));
+      return;
+    }
+    const std::string boundary = "----runagents" + random_uuid();
+    std::string body;
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n" + path +
+            "\r\n";
+    body += "--" + boundary +
+            "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"file\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n";
+    body.append(data);
+    body += "\r\n--" + boundary + "--\r\n";
+    auto r = HttpRequest::post("/v1/devboxes/" + seg(devbox_id) + "/upload_file");
+    r.body = std::move(body);
+    r.content_type = "multipart/form-data; boundary=" + boundary;
+    http_.send(r.with_timeout(options_.long_timeout));
+  }
+
+  Devbox suspend(const std::string& id) override { return lifecycle(id, "suspend"); }
+  Devbox resume(const std::string& id) override { return lifecycle(id, "resume"); }
+  void keep_alive(const std::string& id) override {
+    http_.send(HttpRequest::post("/v1/devboxes/" + seg(id) + "/keep_alive", json::object()));
+  }
+  Devbox shutdown(const std::string& id) override { return lifecycle(id, "shutdown"); }
+
+  DevboxSnapshot snapshot(const std::string& devbox_id, const SnapshotRequest& req) override {
+    json body = json::object();
+    if (!req.name.empty()) body["name"] = req.name;
+    if (!req.commit_message.empty()) body["commit_message"] = req.commit_message;
+    if (!req.metadata.empty()) body["metadata"] = req.metadata;
+    auto s = snapshot_from_wire(http_.send_json(
+        HttpRequest::post("/v1/devboxes/" + seg(devbox_id) +
+                              (req.async ? "/snapshot_disk_async" : "/snapshot_disk"),
+                          body)
+            .with_timeout(options_.long_timeout)));
+    s.status = req.async ? "in_progress" : "complete";
+    if (s.source_devbox_id.empty()) s.source_devbox_id = devbox_id;
+    return s;
+  }
+
+  DevboxSnapshot snapshot_status(const std::string& snapshot_id) override {
+    json v = http_.send_json(
+        HttpRequest::get("/v1/devboxes/disk_snapshots/" + seg(snapshot_id) + "/status"));
+    DevboxSnapshot s = snapshot_from_wire(v.value("snapshot", json::object()));
+    if (s.id.empty()) s.id = snapshot_id;
+    s.status = v.value("status", "complete");
+    s.error_message = v.value("error_message", "");
+    return s;
+  }
+
+  SnapshotPage list_snapshots(const SnapshotListRequest& req) override {
+    auto r = HttpRequest::get("/v1/devboxes/disk_snapshots");
+    r.with_query("limit", std::to_string(std::clamp(req.limit, 1, 5000)));
+    if (!req.devbox_id.empty()) r.with_query("devbox_id", req.devbox_id);
+    if (!req.starting_after.empty()) r.with_query("starting_after", req.starting_after);
+    json body = http_.send_json(r);
+    SnapshotPage page;
+    for (const auto& v : body.value("snapshots", json::array()))
+      page.snapshots.push_back(snapshot_from_wire(v));
+    page.has_more = body.value("has_more", false);
+    return page;
+  }
+
+ private:
+  HttpClientOptions client_options() const {
+    if (options_.api_key.empty())
+      throw PlatformError(ErrorKind::unauthorized,
+                          "no Runloop API key; set RUNLOOP_API_KEY (or unset it to use local "
+                          "sandboxes)");
+    HttpClientOptions o;
+    o.base_url = options_.base_url;
+    o.service = "Runloop";
+    o.base_url_setting = "RUNLOOP_BASE_URL";
+    o.default_headers = {{"Authorization", "Bearer " + options_.api_key},
+                         {"X-Stainless-Async", "false"}};
+    o.secrets = {options_.api_key};
+    o.auth_hint = "check RUNLOOP_API_KEY";
+    o.timeout = options_.timeout;
+    o.connect_timeout = options_.connect_timeout;
+    o.retry = options_.retry;
+    return o;
+  }
+
+  static std::string exec_path(const std::string& devbox_id, const std::string& eid) {
+    return "/v1/devboxes/" + seg(devbox_id) + "/executions/" + seg(eid);
+  }
+
+  static std::string command_of(const ExecRequest& req) {
+    if (req.working_dir.empty()) return req.command;
+    return "cd " + shell_quote(req.working_dir) + " && " + req.command;
+  }
+
+  // One long poll: the answer, or nullopt for "not yet" (408 or a transport timeout), as the
+  // SDKs' wait_for_status loops treat them.
+  std::optional<json> long_poll(const std::string& path, json body, std::chrono::seconds hold) {
+    try {
+      return http_.send_json(HttpRequest::post(path, std::move(body))
+                                 .with_max_retries(0)
+                                 .with_timeout(hold + std::chrono::seconds(5)));
+    } catch (const PlatformError& e) {
+      if (e.http_status() == 408 || (e.http_status() == 0 && e.kind() == ErrorKind::timeout))
+        return std::nullopt;
+      throw;
+    }
+  }
+
+  Devbox lifecycle(const std::string& id, const char* action) {
+    return devbox_from_wire(http_.send_json(
+        HttpRequest::post("/v1/devboxes/" + seg(id) + "/" + action, json::object())));
+  }
+
+  // Streams one output stream of a running execution to req.on_output until it ends.
+  void follow(const ExecRequest& req, const std::string& eid, const char* stream,
+              std::atomic<bool>& done) {
+    SseLines lines([&](std::string_view line) { req.on_output(stream, line); });
+    try {
+      auto r = HttpRequest::get(exec_path(req.devbox_id, eid) + "/stream_" + stream + "_updates");
+      r.with_header("Accept", "text/event-stream")
+          .with_timeout(options_.long_timeout)
+          .with_max_retries(0)
+          .with_cancel([&done] { return done.load(); })
+          .with_on_data([&lines](std::string_view chunk) {
+            lines.feed(chunk);
+            return true;
+          });
+      http_.execute(r);
+    } catch (const std::exception& e) {
+      if (!done) spdlog::debug("Runloop {} stream of {} ended: {}", stream, eid, e.what());
+    }
+    lines.finish();
+  }
+
+  RunloopOptions options_;
+  HttpClient http_;
+};
+
+}  // namespace
+
+RunloopOptions RunloopOptions::from_env(const EnvLookup& env) {
+  RunloopOptions o;
+  if (auto k = env("RUNLOOP_API_KEY")) o.api_key = *k;
+  if (auto u = env("RUNLOOP_BASE_URL"); u && !u->empty()) o.base_url = *u;
+  return o;
+}
+
+std::shared_ptr<DevboxService> open_runloop_devboxes(const RunloopOptions& options) {
+  return std::make_shared<RunloopDevboxes>(options);
+}
+
+}  // namespace runagents::platform::remote

@@ -1,0 +1,198 @@
+#include "platform/serve/rest_server.hpp"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "server/http_transport.hpp"
+
+namespace runagents::platform::serve {
+
+int status_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::not_found:
+      return 404;
+    case ErrorKind::invalid:
+      return 400;
+    case ErrorKind::conflict:
+      return 409;
+    case ErrorKind::unauthorized:
+      return 401;
+    case ErrorKind::forbidden:
+      return 403;
+    case ErrorKind::unavailable:
+      return 503;
+    case ErrorKind::timeout:
+      return 504;
+    case ErrorKind::cancelled:
+      return 499;
+    case ErrorKind::internal:
+      return 500;
+  }
+  return 500;
+}
+
+void reply_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+void reply_error(httplib::Response& res, const PlatformError& e) {
+  reply_json(res, status_for(e.kind()), json{{"error", e.what()}});
+}
+
+json body_json(const httplib::Request& req) {
+  if (req.body.empty()) return nullptr;
+  json parsed = json::parse(req.body, nullptr, false);
+  if (parsed.is_discarded()) {
+    throw PlatformError(ErrorKind::invalid, "the request body is not valid JSON");
+  }
+  return parsed;
+}
+
+namespace {
+
+bool equal_secret(const std::string& given, const std::string& expected) {
+  return given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+}  // namespace
+
+RestServer::RestServer(ServeOptions options) : options_(std::move(options)) {
+  const size_t threads = std::max<size_t>(options_.threads, 2);
+  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Without TCP_NODELAY every keep-alive request stalls ~40 ms on delayed ACKs; the default
+  // keep-alive count of 5 would close a connection after every fifth request.
+  http_.set_tcp_nodelay(true);
+  http_.set_keep_alive_max_count(1000);
+  http_.set_keep_alive_timeout(5);
+  http_.set_payload_max_length(options_.max_body_bytes);
+  http_.set_read_timeout(60, 0);
+  http_.set_write_timeout(60, 0);
+
+  const ServeOptions* opts = &options_;
+  http_.set_pre_routing_handler([opts](const httplib::Request& req, httplib::Response& res) {
+    if (!mcp::host_allowed(req.get_header_value("Host"), opts->allowed_origins) ||
+        !mcp::origin_allowed(req.get_header_value("Origin"), opts->allowed_origins)) {
+      spdlog::warn("platform serve rejected {} {}: Host '{}' Origin '{}' not allowed", req.method,
+                   req.path, req.get_header_value("Host"), req.get_header_value("Origin"));
+      reply_json(res, 403,
+                 {{"error",
+                   "Host or Origin is not allowed (only localhost by default; add "
+                   "--allowed-origin)"}});
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!opts->auth_token.empty() && req.path != "/healthz") {
+      const std::string bearer = req.get_header_value("Authorization");
+      const std::string key = req.get_header_value("X-RunAgents-API-Key");
+      bool ok = equal_secret(bearer, "Bearer " + opts->auth_token) ||
+                (!key.empty() && equal_secret(key, opts->auth_token));
+      if (!ok) {
+        res.set_header("WWW-Authenticate", "Bearer realm=\"runagents-mcp platform\"");
+        reply_json(res, 401,
+                   {{"error",
+                     "send Authorization: Bearer <token> (the server's --auth-token; for the "
+                     "RunAgents SDK set RUNAGENTS_API_KEY to it)"}});
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  http_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, 200, {{"status", "ok"}});
+  });
+
+  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 404) {
+      reply_json(res, 404,
+                 {{"error", "no route for " + req.method + " " + req.path +
+                                "; platform serve answers the RunAgents 1.2.1 paths (/api/agents, "
+                                "/api/tools, /runs, /governance/requests, ...) and the Runloop "
+                                "/v1/devboxes paths"}});
+    } else if (res.status == 400) {
+      reply_json(res, 400,
+                 {{"error",
+                   "the request could not be read; a POST needs a Content-Length header or a "
+                   "body (with curl, add -d '')"}});
+    } else if (res.status == 413) {
+      reply_json(res, 413, {{"error", "the request body is too large"}});
+    }
+  });
+  http_.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("platform serve handler failed: {}", what);
+        reply_json(res, 500, {{"error", "internal error: " + what}});
+      });
+}
+
+RestServer::~RestServer() {
+  stop();
+}
+
+RestServer::Handler RestServer::guarded(Handler handler) {
+  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    try {
+      handler(req, res);
+    } catch (const PlatformError& e) {
+      reply_error(res, e);
+    } catch (const json::exception& e) {
+      reply_json(res, 400, {{"error", std::string("bad JSON field: ") + e.what()}});
+    } catch (const std::exception& e) {
+      spdlog::error("platform serve {} {} failed: {}", req.method, req.path, e.what());
+      reply_json(res, 500, {{"error", std::string("internal error: ") + e.what()}});
+    }
+  };
+}
+
+void RestServer::get(const std::string& pattern, Handler handler) {
+  http_.Get(pattern, guarded(std::move(handler)));
+}
+void RestServer::post(const std::string& pattern, Handler handler) {
+  http_.Post(pattern, guarded(std::move(handler)));
+}
+void RestServer::put(const std::string& pattern, Handler handler) {
+  http_.Put(pattern, guarded(std::move(handler)));
+}
+void RestServer::del(const std::string& pattern, Handler handler) {
+  http_.Delete(pattern, guarded(std::move(handler)));
+}
+
+int RestServer::bind() {
+  int port = options_.port == 0
+                 ? http_.bind_to_any_port(options_.host)
+                 : (http_.bind_to_port(options_.host, options_.port) ? options_.port : -1);
+  if (port <= 0) {
+    throw PlatformError(ErrorKind::unavailable,
+                        "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                            " (in use or not permitted); pick another with --port, or --port 0 "
+                            "for any free port");
+  }
+  port_ = port;
+  return port;
+}
+
+void RestServer::serve() {
+  serving_ = true;
+  if (!stopping_) http_.listen_after_bind();
+  serving_ = false;
+}
+
+void RestServer::stop() {
+  stopping_ = true;
+  // serve() may have been entered without listening yet: wait until it listens, then stop it.
+  while (serving_ && !http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (http_.is_running()) http_.stop();
+}
+
+}  // namespace runagents::platform::serve

@@ -1,0 +1,89 @@
+// The HTTP server behind `runagents-mcp platform serve`: a cpp-httplib server with the same
+// protections as the MCP HTTP transport, onto which each domain registers its REST routes
+// (register_runagents_routes for the RunAgents 1.2.1 paths; the Runloop /v1/devboxes paths are
+// registered the same way by the devbox work).
+//
+// Security: binds 127.0.0.1 unless told otherwise; Host and Origin must be localhost names or
+// allowed explicitly (403); with an auth token, every request must carry
+// `Authorization: Bearer <token>` or `X-RunAgents-API-Key: <token>` (401). GET /healthz is open.
+//
+// Errors: every route answers failures as JSON {"error": "<message>"} with the status of the
+// PlatformError kind (see status_for); a handler throws PlatformError and RestServer::handle
+// turns it into that answer.
+//
+// Threads: requests are served on a pool of `threads` threads; a route may block (invoking an
+// agent runs it), so keep the pool larger than the number of concurrent invocations expected.
+// bind(), serve() and stop() may be called from different threads; stop() is thread-safe.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "platform/platform.hpp"
+
+namespace runagents::platform::serve {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8092;  // the RunAgents SDK's default endpoint; 0 picks a free port
+  std::vector<std::string> allowed_origins;  // beyond localhost: origins or host names
+  std::string auth_token;                    // empty: no authentication
+  size_t threads = 32;
+  size_t max_body_bytes = 64u << 20;
+};
+
+// The HTTP status for a PlatformError kind: not_found 404, invalid 400, conflict 409,
+// unauthorized 401, forbidden 403, unavailable 503, timeout 504, cancelled 499, internal 500.
+int status_for(ErrorKind kind);
+
+// Writes `body` as the JSON answer with `status`.
+void reply_json(httplib::Response& res, int status, const json& body);
+// Writes {"error": message} with the status for the error's kind.
+void reply_error(httplib::Response& res, const PlatformError& e);
+
+// The request body as JSON: null for an empty body. Throws PlatformError(invalid) when it is not
+// JSON.
+json body_json(const httplib::Request& req);
+
+class RestServer {
+ public:
+  explicit RestServer(ServeOptions options);
+  ~RestServer();
+  RestServer(const RestServer&) = delete;
+  RestServer& operator=(const RestServer&) = delete;
+
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  // Registers a route; `pattern` is a cpp-httplib regex path. The handler may throw
+  // PlatformError (answered as above) or any std::exception (answered 500).
+  void get(const std::string& pattern, Handler handler);
+  void post(const std::string& pattern, Handler handler);
+  void put(const std::string& pattern, Handler handler);
+  void del(const std::string& pattern, Handler handler);
+
+  // Binds the listening socket and returns the port. Throws PlatformError(unavailable) naming
+  // the address when it cannot (in use, not permitted).
+  int bind();
+  // Serves until stop(). bind() first.
+  void serve();
+  // Ends serve(); safe from any thread and more than once.
+  void stop();
+
+  const ServeOptions& options() const { return options_; }
+  int port() const { return port_; }
+
+ private:
+  static Handler guarded(Handler handler);
+
+  ServeOptions options_;
+  httplib::Server http_;
+  int port_ = 0;
+  std::atomic<bool> serving_{false};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace runagents::platform::serve

@@ -1,0 +1,244 @@
+#include "platform/serve/runloop_routes.hpp"
+
+#include <thread>
+
+#include "platform/devbox_json.hpp"
+
+namespace runagents::platform::serve {
+
+namespace {
+
+using Req = httplib::Request;
+using Res = httplib::Response;
+
+std::vector<std::string> statuses_of(const json& body) {
+  std::vector<std::string> out;
+  if (body.is_object() && body.contains("statuses") && body["statuses"].is_array())
+    for (const auto& s : body["statuses"])
+      if (s.is_string()) out.push_back(s.get<std::string>());
+  if (out.empty()) throw PlatformError(ErrorKind::invalid, "statuses must be a non-empty array");
+  return out;
+}
+
+std::chrono::milliseconds hold_of(const json& body, int max_seconds) {
+  int s = max_seconds;
+  if (body.is_object() && body.contains("timeout_seconds") && body["timeout_seconds"].is_number())
+    s = std::clamp(body["timeout_seconds"].get<int>(), 0, max_seconds);
+  return std::chrono::seconds(s);
+}
+
+int query_int(const Req& req, const char* name, int fallback) {
+  if (!req.has_param(name)) return fallback;
+  try {
+    return std::stoi(req.get_param_value(name));
+  } catch (const std::exception&) {
+    throw PlatformError(ErrorKind::invalid, std::string(name) + " must be an integer");
+  }
+}
+
+std::string field(const json& body, const char* name) {
+  if (!body.is_object() || !body.contains(name) || !body[name].is_string())
+    throw PlatformError(ErrorKind::invalid, std::string(name) + " (a string) is required");
+  return body[name].get<std::string>();
+}
+
+ExecRequest exec_request(const Req& req, const json& body) {
+  ExecRequest r;
+  r.devbox_id = req.matches[1];
+  r.command = field(body, "command");
+  if (body.contains("shell_name") && body["shell_name"].is_string())
+    r.shell_name = body["shell_name"].get<std::string>();
+  return r;
+}
+
+void reply_timeout(Res& res, const std::string& what) {
+  reply_json(res, 408,
+             {{"error", what + " did not reach the requested status within the hold; "
+                               "poll again"}});
+}
+
+}  // namespace
+
+void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> devboxes) {
+  auto d = devboxes;
+  const std::string id = "/v1/devboxes/([A-Za-z0-9_.-]+)";
+  const std::string exec = id + "/executions/([A-Za-z0-9_.-]+)";
+
+  // Snapshot paths first: "disk_snapshots" would otherwise match a devbox id.
+  server.get("/v1/devboxes/disk_snapshots", [d](const Req& req, Res& res) {
+    SnapshotListRequest r;
+    r.limit = query_int(req, "limit", 20);
+    r.devbox_id = req.get_param_value("devbox_id");
+    r.starting_after = req.get_param_value("starting_after");
+    auto page = d->list_snapshots(r);
+    json items = json::array();
+    for (const auto& s : page.snapshots) items.push_back(snapshot_to_wire(s));
+    reply_json(res, 200, {{"snapshots", items}, {"has_more", page.has_more}});
+  });
+  server.get("/v1/devboxes/disk_snapshots/([A-Za-z0-9_.-]+)/status", [d](const Req& req, Res& res) {
+    auto s = d->snapshot_status(req.matches[1]);
+    json v = {{"status", s.status}, {"snapshot", snapshot_to_wire(s)}};
+    if (!s.error_message.empty()) v["error_message"] = s.error_message;
+    reply_json(res, 200, v);
+  });
+
+  server.post("/v1/devboxes", [d](const Req& req, Res& res) {
+    auto r = create_request_from_wire(body_json(req));
+    reply_json(res, 200, devbox_to_wire(d->create(r, {})));
+  });
+  server.get("/v1/devboxes", [d](const Req& req, Res& res) {
+    DevboxListRequest r;
+    r.limit = query_int(req, "limit", 20);
+    r.starting_after = req.get_param_value("starting_after");
+    r.status = req.get_param_value("status");
+    auto page = d->list(r);
+    json items = json::array();
+    for (const auto& v : page.devboxes) items.push_back(devbox_to_wire(v));
+    reply_json(res, 200, {{"devboxes", items}, {"has_more", page.has_more}});
+  });
+  server.get(id, [d](const Req& req, Res& res) {
+    reply_json(res, 200, devbox_to_wire(d->get(req.matches[1])));
+  });
+  server.post(id + "/wait_for_status", [d](const Req& req, Res& res) {
+    json body = body_json(req);
+    auto statuses = statuses_of(body);
+    auto v = d->wait_for_status(req.matches[1], statuses, hold_of(body, 30));
+    if (std::find(statuses.begin(), statuses.end(), v.status) == statuses.end())
+      return reply_timeout(res, "devbox " + v.id);
+    reply_json(res, 200, devbox_to_wire(v));
+  });
+
+  server.post(id + "/execute_sync", [d](const Req& req, Res& res) {
+    auto e = d->execute(exec_request(req, body_json(req)));
+    json v = {{"devbox_id", e.devbox_id},
+              {"exit_status", e.exit_status.value_or(-1)},
+              {"stdout", to_valid_utf8(e.stdout_text)},
+              {"stderr", to_valid_utf8(e.stderr_text)}};
+    if (!e.shell_name.empty()) v["shell_name"] = e.shell_name;
+    reply_json(res, 200, v);
+  });
+  server.post(id + "/execute_async", [d](const Req& req, Res& res) {
+    reply_json(res, 200, execution_to_wire(d->execute_async(exec_request(req, body_json(req)))));
+  });
+  // The newer single call: start, then wait up to optimistic_timeout (<= 25 s) for completion.
+  server.post(id + "/execute", [d](const Req& req, Res& res) {
+    json body = body_json(req);
+    auto e = d->execute_async(exec_request(req, body));
+    int wait = std::clamp(body.value("optimistic_timeout", 0), 0, 25);
+    if (wait > 0)
+      e = d->wait_for_execution(e.devbox_id, e.execution_id, {"completed"},
+                                std::chrono::seconds(wait));
+    reply_json(res, 200, execution_to_wire(e));
+  });
+  server.get(exec, [d](const Req& req, Res& res) {
+    reply_json(res, 200, execution_to_wire(d->execution(req.matches[1], req.matches[2])));
+  });
+  server.post(exec + "/wait_for_status", [d](const Req& req, Res& res) {
+    json body = body_json(req);
+    auto statuses = statuses_of(body);
+    auto e = d->wait_for_execution(req.matches[1], req.matches[2], statuses, hold_of(body, 25));
+    if (std::find(statuses.begin(), statuses.end(), e.status) == statuses.end())
+      return reply_timeout(res, "execution " + e.execution_id);
+    reply_json(res, 200, execution_to_wire(e));
+  });
+  server.post(exec + "/kill", [d](const Req& req, Res& res) {
+    reply_json(res, 200, execution_to_wire(d->kill_execution(req.matches[1], req.matches[2])));
+  });
+  for (const char* stream : {"stdout", "stderr"}) {
+    const bool is_stdout = std::string(stream) == "stdout";
+    server.get(exec + "/stream_" + stream + "_updates", [d, is_stdout](const Req& req, Res& res) {
+      const std::string devbox_id = req.matches[1], eid = req.matches[2];
+      d->execution(devbox_id, eid);  // 404 before the stream starts
+      std::size_t start = 0;
+      if (req.has_param("offset")) start = std::stoul(req.get_param_value("offset"));
+      res.set_chunked_content_provider(
+          "text/event-stream",
+          [d, devbox_id, eid, is_stdout, sent = start](size_t, httplib::DataSink& sink) mutable {
+            try {
+              for (;;) {
+                auto e = d->execution(devbox_id, eid);
+                const std::string& out = is_stdout ? e.stdout_text : e.stderr_text;
+                if (out.size() > sent) {
+                  json chunk = {{"output", to_valid_utf8(std::string_view(out).substr(sent))},
+                                {"offset", out.size()}};
+                  std::string frame = "data: " + chunk.dump() + "\n\n";
+                  if (!sink.is_writable() || !sink.write(frame.data(), frame.size())) return false;
+                  sent = out.size();
+                }
+                if (e.status == "completed") break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                if (!sink.is_writable()) return false;
+              }
+              sink.done();
+              return true;
+            } catch (const std::exception&) {
+              return false;
+            }
+          });
+    });
+  }
+
+  server.post(id + "/read_file_contents", [d](const Req& req, Res& res) {
+    auto f = d->read_file(req.matches[1], field(body_json(req), "file_path"), 0, std::nullopt);
+    res.status = 200;
+    res.set_content(f.data, "text/plain; charset=utf-8");
+  });
+  server.post(id + "/download_file", [d](const Req& req, Res& res) {
+    auto f = d->read_file(req.matches[1], field(body_json(req), "path"), 0, std::nullopt);
+    res.status = 200;
+    res.set_content(f.data, "application/octet-stream");
+  });
+  server.post(id + "/write_file_contents", [d](const Req& req, Res& res) {
+    json body = body_json(req);
+    d->write_file(req.matches[1], field(body, "file_path"), field(body, "contents"));
+    reply_json(res, 200,
+               {{"devbox_id", req.matches[1]}, {"exit_status", 0}, {"stdout", ""}, {"stderr", ""}});
+  });
+  server.post(id + "/upload_file", [d](const Req& req, Res& res) {
+    if (!req.has_file("path") || !req.has_file("file"))
+      throw PlatformError(ErrorKind::invalid,
+                          "upload_file needs a multipart/form-data body with fields path and file");
+    d->write_file(req.matches[1], req.get_file_value("path").content,
+                  req.get_file_value("file").content);
+    reply_json(res, 200, json::object());
+  });
+
+  server.post(id + "/suspend", [d](const Req& req, Res& res) {
+    reply_json(res, 200, devbox_to_wire(d->suspend(req.matches[1])));
+  });
+  server.post(id + "/resume", [d](const Req& req, Res& res) {
+    reply_json(res, 200, devbox_to_wire(d->resume(req.matches[1])));
+  });
+  server.post(id + "/keep_alive", [d](const Req& req, Res& res) {
+    d->keep_alive(req.matches[1]);
+    reply_json(res, 200, json::object());
+  });
+  server.post(id + "/shutdown", [d](const Req& req, Res& res) {
+    reply_json(res, 200, devbox_to_wire(d->shutdown(req.matches[1])));
+  });
+  for (const char* kind : {"snapshot_disk", "snapshot_disk_async"}) {
+    const bool async = std::string(kind) == "snapshot_disk_async";
+    server.post(id + "/" + kind, [d, async](const Req& req, Res& res) {
+      json body = body_json(req);
+      SnapshotRequest r;
+      r.async = async;
+      if (body.is_object()) {
+        r.name = body.value("name", "");
+        r.commit_message = body.value("commit_message", "");
+        if (body.contains("metadata") && body["metadata"].is_object())
+          for (const auto& [k, v] : body["metadata"].items())
+            if (v.is_string()) r.metadata[k] = v.get<std::string>();
+      }
+      reply_json(res, 200, snapshot_to_wire(d->snapshot(req.matches[1], r)));
+    });
+  }
+
+  server.post("/v1/blueprints.*", [](const Req&, Res&) {
+    throw PlatformError(ErrorKind::invalid,
+                        "blueprints are container image builds, which local sandboxes do not "
+                        "have; create a devbox, set it up, snapshot it and create devboxes from "
+                        "the snapshot_id");
+  });
+}
+
+}  // namespace runagents::platform::serve

@@ -1,0 +1,115 @@
+// Devboxes end to end, offline: the official MCP TypeScript SDK client drives the built
+// runagents-mcp over stdio with a fresh data dir. Create a devbox, write a file, run a command
+// that reads it while progress arrives, cancel a `sleep 600` (and check from outside that no
+// sleep is left), snapshot, start a second devbox from the snapshot, shut both down.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+const BUILD_DIR = path.resolve(process.env.RUNAGENTS_BUILD_DIR || 'build');
+const BINARY = path.join(BUILD_DIR, 'runagents-mcp');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleepers = (marker) => {
+  try {
+    return execFileSync('pgrep', ['-f', `^sleep ${marker}`]).toString().trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+};
+
+let dataDir;
+let client;
+
+function bwrapUsable() {
+  try {
+    execFileSync('bwrap', ['--ro-bind', '/', '/', '--unshare-all', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const skip = bwrapUsable() ? false : 'bubblewrap cannot create sandboxes here';
+
+before(async () => {
+  if (skip) return;
+  dataDir = mkdtempSync(path.join(tmpdir(), 'ra-devbox-e2e-'));
+  const env = { ...process.env, RUNAGENTS_DATA_DIR: dataDir };
+  delete env.RUNLOOP_API_KEY;
+  const transport = new StdioClientTransport({ command: BINARY, args: [], env, stderr: 'pipe' });
+  client = new Client({ name: 'devbox-e2e', version: '1.0.0' });
+  await client.connect(transport);
+});
+
+after(async () => {
+  await client?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const call = async (name, args, options = {}) => {
+  const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 60000, ...options });
+  assert.ok(!result.isError, `${name} failed: ${JSON.stringify(result.content)}`);
+  return result.structuredContent;
+};
+
+test('devboxes through MCP: files, live output, cancel, snapshot, second devbox, shutdown', { skip, timeout: 30000 }, async () => {
+  const { tools } = await client.listTools();
+  for (const t of ['create_devbox', 'devbox_exec', 'manage_devbox'])
+    assert.ok(tools.find((x) => x.name === t), `${t} listed`);
+
+  const steps = [];
+  const box = await call('create_devbox', { name: 'e2e' }, { onprogress: (p) => steps.push(p) });
+  assert.equal(box.status, 'running');
+  // The SDK runs progress handlers a step after it reads them: a local devbox starts so fast that
+  // its progress arrives in the same read as the response, so let the handler run first.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.ok(steps.length > 0, 'progress while it starts');
+
+  await call('manage_devbox', { action: 'write_file', devbox_id: box.id, path: 'data/in.txt', contents: 'alpha\nbeta\ngamma\n' });
+
+  const progress = [];
+  const run = await call(
+    'devbox_exec',
+    { devbox_id: box.id, command: 'while read l; do echo "got $l"; sleep 0.1; done < data/in.txt' },
+    { onprogress: (p) => progress.push(p) },
+  );
+  assert.equal(run.exit_code, 0);
+  assert.equal(run.stdout, 'got alpha\ngot beta\ngot gamma\n');
+  assert.ok(progress.length >= 2, `progress notifications carried lines (${progress.length})`);
+  assert.ok(progress.some((p) => /^got /.test(p.message ?? '')));
+
+  // Cancel a sleep 600: the request is aborted and nothing is left running.
+  const controller = new AbortController();
+  const pending = client
+    .callTool({ name: 'devbox_exec', arguments: { devbox_id: box.id, command: 'sleep 600' } }, undefined, { signal: controller.signal, timeout: 60000 })
+    .catch((e) => e);
+  for (let i = 0; i < 50 && sleepers(600).length === 0; i++) await sleep(50);
+  assert.ok(sleepers(600).length > 0, 'the sleep started');
+  controller.abort('user cancelled');
+  await pending;
+  for (let i = 0; i < 60 && sleepers(600).length > 0; i++) await sleep(50);
+  assert.deepEqual(sleepers(600), [], 'no sleep 600 remains after the cancel');
+
+  const snap = await call('manage_devbox', { action: 'snapshot', devbox_id: box.id, snapshot_name: 'with-data' });
+  assert.equal(snap.snapshot.status, 'complete');
+
+  const second = await call('create_devbox', { snapshot_id: snap.snapshot.id });
+  const read = await call('devbox_exec', { devbox_id: second.id, command: 'cat data/in.txt' });
+  assert.equal(read.stdout, 'alpha\nbeta\ngamma\n');
+
+  const listed = await call('manage_devbox', { action: 'list' });
+  assert.ok(listed.devboxes.length >= 2);
+  for (const id of [box.id, second.id]) {
+    const down = await call('manage_devbox', { action: 'shutdown', devbox_id: id });
+    assert.equal(down.devbox.status, 'shutdown');
+  }
+  const refused = await client.callTool({ name: 'devbox_exec', arguments: { devbox_id: box.id, command: 'true' } });
+  assert.ok(refused.isError);
+  assert.match(refused.content[0].text, /shutdown/);
+});

@@ -1,0 +1,278 @@
+// Contract tests of the Runloop client (platform/remote/runloop_client.hpp) against the Runloop
+// routes of `platform serve` (platform/serve/runloop_routes.hpp) over local sandboxes, in process
+// on an ephemeral port; and its retries against a flaky proxy that answers 429/503 first.
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "platform/local/devbox_service.hpp"
+#include "platform/local/sandbox.hpp"
+#include "platform/remote/runloop_client.hpp"
+#include "platform/serve/runloop_routes.hpp"
+#include "platform_test_support.hpp"
+
+using namespace runagents::platform;
+using namespace std::chrono_literals;
+using runagents::platform::testing::TempDir;
+
+namespace {
+
+struct ServedDevboxes {
+  TempDir dir;
+  std::unique_ptr<serve::RestServer> server;
+  std::thread thread;
+  int port = 0;
+
+  ServedDevboxes() {
+    local::LocalDevboxOptions o;
+    o.data_dir = dir.path;
+    serve::ServeOptions so;
+    so.port = 0;
+    so.threads = 8;
+    server = std::make_unique<serve::RestServer>(so);
+    serve::register_runloop_routes(*server, local::open_local_devboxes(o));
+    port = server->bind();
+    thread = std::thread([this] { server->serve(); });
+  }
+  ~ServedDevboxes() {
+    server->stop();
+    thread.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+};
+
+remote::RunloopOptions client_options(const std::string& url) {
+  remote::RunloopOptions o;
+  o.api_key = "rl_test_key";
+  o.base_url = url;
+  o.retry.initial_backoff = 5ms;
+  o.retry.max_backoff = 20ms;
+  o.status_poll = 2s;
+  o.exec_poll = 2s;
+  return o;
+}
+
+// Answers the first `failures` requests with `status` (and retry-after-ms), then forwards.
+struct FlakyProxy {
+  httplib::Server svr;
+  std::thread thread;
+  int port = 0;
+  std::atomic<int> left;
+  int status;
+  std::mutex mu;
+  std::vector<std::string> request_ids;  // x-request-id of every POST attempt
+  std::vector<std::string> retry_counts;
+
+  FlakyProxy(int target_port, int failures, int fail_status) : left(failures), status(fail_status) {
+    auto forward = [this, target_port](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard lock(mu);
+        if (req.method == "POST") request_ids.push_back(req.get_header_value("x-request-id"));
+        retry_counts.push_back(req.get_header_value("x-stainless-retry-count"));
+      }
+      if (left.fetch_sub(1) > 0) {
+        res.status = status;
+        res.set_header("retry-after-ms", "10");
+        res.set_content(R"({"error":"try again"})", "application/json");
+        return;
+      }
+      httplib::Client c("127.0.0.1", target_port);
+      httplib::Headers h;
+      for (const auto& [k, v] : req.headers)
+        if (k == "Authorization" || k == "Accept") h.emplace(k, v);
+      auto path = req.path;
+      if (!req.params.empty()) {
+        path += "?";
+        for (const auto& [k, v] : req.params) path += k + "=" + v + "&";
+      }
+      auto r = req.method == "GET" ? c.Get(path.c_str(), h)
+                                   : c.Post(path.c_str(), h, req.body,
+                                            req.get_header_value("Content-Type").c_str());
+      REQUIRE(r);
+      res.status = r->status;
+      res.set_content(r->body, r->get_header_value("Content-Type").c_str());
+    };
+    svr.Get(".*", forward);
+    svr.Post(".*", forward);
+    port = svr.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { svr.listen_after_bind(); });
+  }
+  ~FlakyProxy() {
+    svr.stop();
+    thread.join();
+  }
+};
+
+bool usable() {
+  auto s = local::check_sandbox_support();
+  if (!s.usable) MESSAGE("skipped: " << s.message);
+  return s.usable;
+}
+
+}  // namespace
+
+TEST_CASE("Runloop client drives local devboxes through platform serve" *
+          doctest::test_suite("devbox")) {
+  if (!usable()) return;
+  ServedDevboxes served;
+  auto rl = remote::open_runloop_devboxes(client_options(served.url()));
+
+  DevboxCreateRequest r;
+  r.name = "contract";
+  r.file_mounts = {{"hello.txt", "hi from a mount"}};
+  r.environment_variables = {{"WHO", "runloop"}};
+  r.metadata = {{"k", "v"}};
+  std::vector<std::string> steps;
+  auto d = rl->create(r, [&](const std::string& m) { steps.push_back(m); });
+  CHECK(d.status == "running");
+  CHECK(d.name == "contract");
+  CHECK(d.metadata.at("k") == "v");
+  CHECK(rl->get(d.id).id == d.id);
+  CHECK(rl->wait_for_status(d.id, {"running"}, 1s).status == "running");
+
+  // execute_sync
+  ExecRequest er;
+  er.devbox_id = d.id;
+  er.command = "cat hello.txt; echo; echo $WHO";
+  auto e = rl->execute(er);
+  CHECK(e.exit_status == 0);
+  CHECK(e.stdout_text == "hi from a mount\nrunloop\n");
+
+  // live output over stream_stdout_updates, with a timeout enforced by the client
+  er.command = "for i in 1 2 3; do echo line$i; sleep 0.1; done";
+  er.timeout = 20s;
+  std::mutex mu;
+  std::vector<std::string> lines;
+  er.on_output = [&](std::string_view stream, std::string_view line) {
+    std::lock_guard lock(mu);
+    if (stream == "stdout") lines.emplace_back(line);
+  };
+  auto streamed = rl->execute(er);
+  CHECK(streamed.stdout_text == "line1\nline2\nline3\n");
+  {
+    std::lock_guard lock(mu);
+    CHECK(lines == std::vector<std::string>{"line1", "line2", "line3"});
+  }
+
+  // async, wait (long polls answered 408 count as "not yet"), kill
+  ExecRequest ar;
+  ar.devbox_id = d.id;
+  ar.command = "sleep 3; echo late";
+  auto started = rl->execute_async(ar);
+  CHECK(started.status != "completed");
+  auto still = rl->wait_for_execution(d.id, started.execution_id, {"completed"}, 1s);
+  CHECK(still.status == "running");
+  auto killed = rl->kill_execution(d.id, started.execution_id);
+  CHECK(killed.status == "completed");
+  CHECK(rl->execution(d.id, started.execution_id).status == "completed");
+
+  // files: text and bytes, offset/length
+  rl->write_file(d.id, "dir/t.txt", "text contents");
+  CHECK(rl->read_file(d.id, "dir/t.txt", 5, 3).data == "con");
+  const std::string bytes("\x00\x01\xfe\xff", 4);
+  rl->write_file(d.id, "b.bin", bytes);  // multipart upload_file
+  CHECK(rl->read_file(d.id, "b.bin", 0, std::nullopt).data == bytes);
+  try {
+    rl->read_file(d.id, "../../etc/passwd", 0, std::nullopt);
+    FAIL("escape allowed");
+  } catch (const PlatformError& err) {
+    CHECK(err.kind() == ErrorKind::forbidden);
+    CHECK(err.http_status() == 403);
+  }
+
+  // lifecycle
+  CHECK(rl->suspend(d.id).status == "suspended");
+  try {
+    rl->execute_async(ar);
+    FAIL("exec on a suspended devbox");
+  } catch (const PlatformError& err) {
+    CHECK(err.kind() == ErrorKind::conflict);
+  }
+  CHECK(rl->resume(d.id).status == "running");
+  rl->keep_alive(d.id);
+
+  // snapshots
+  SnapshotRequest sr;
+  sr.name = "snap";
+  auto snap = rl->snapshot(d.id, sr);
+  CHECK(rl->snapshot_status(snap.id).status == "complete");
+  SnapshotListRequest lr;
+  lr.devbox_id = d.id;
+  CHECK(rl->list_snapshots(lr).snapshots.size() == 1);
+  DevboxCreateRequest from;
+  from.snapshot_id = snap.id;
+  auto d2 = rl->create(from, {});
+  er = {};
+  er.devbox_id = d2.id;
+  er.command = "cat dir/t.txt";
+  CHECK(rl->execute(er).stdout_text == "text contents");
+
+  // list with starting_after paging
+  DevboxListRequest page1;
+  page1.limit = 1;
+  auto p1 = rl->list(page1);
+  CHECK(p1.devboxes.size() == 1);
+  CHECK(p1.has_more);
+  page1.starting_after = p1.devboxes[0].id;
+  auto p2 = rl->list(page1);
+  CHECK(p2.devboxes.size() == 1);
+  CHECK(p2.devboxes[0].id != p1.devboxes[0].id);
+
+  CHECK(rl->shutdown(d.id).status == "shutdown");
+  CHECK(rl->shutdown(d2.id).status == "shutdown");
+  try {
+    rl->get("dbx_nope");
+    FAIL("found a missing devbox");
+  } catch (const PlatformError& err) {
+    CHECK(err.kind() == ErrorKind::not_found);
+    CHECK(err.http_status() == 404);
+    CHECK(std::string(err.what()).find("rl_test_key") == std::string::npos);
+  }
+  DevboxCreateRequest bp;
+  bp.blueprint_id = "bpt_1";
+  try {
+    rl->create(bp, {});
+    FAIL("blueprint accepted");
+  } catch (const PlatformError& err) {
+    CHECK(err.http_status() == 400);
+  }
+}
+
+TEST_CASE("Runloop client retries 429 and 503 with one x-request-id" *
+          doctest::test_suite("devbox")) {
+  if (!usable()) return;
+  ServedDevboxes served;
+  for (int status : {429, 503}) {
+    FlakyProxy proxy(served.port, 2, status);
+    auto rl = remote::open_runloop_devboxes(
+        client_options("http://127.0.0.1:" + std::to_string(proxy.port)));
+    auto d = rl->create({}, {});
+    CHECK(d.status == "running");
+    std::lock_guard lock(proxy.mu);
+    REQUIRE(proxy.request_ids.size() >= 3);
+    CHECK(!proxy.request_ids[0].empty());
+    CHECK(proxy.request_ids[0] == proxy.request_ids[1]);
+    CHECK(proxy.request_ids[1] == proxy.request_ids[2]);
+    CHECK(proxy.retry_counts[0] == "0");
+    CHECK(proxy.retry_counts[2] == "2");
+    // Shut down directly: a body-less POST forwarded by this test proxy stalls (open item).
+    remote::open_runloop_devboxes(client_options(served.url()))->shutdown(d.id);
+  }
+  // x-should-retry: false is final even for a 503.
+  FlakyProxy never(served.port, 1, 503);
+  never.svr.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 503) res.set_header("x-should-retry", "false");
+  });
+  auto rl = remote::open_runloop_devboxes(
+      client_options("http://127.0.0.1:" + std::to_string(never.port)));
+  try {
+    rl->get("dbx_any");
+    FAIL("no error");
+  } catch (const PlatformError& err) {
+    CHECK(err.http_status() == 503);
+  }
+  CHECK(never.retry_counts.size() == 1);
+}

@@ -1,0 +1,99 @@
+// Tools of the agents domain: list_agents, get_agent, deploy_agent.
+#include "tools/domains.hpp"
+#include "tools/platform_json.hpp"
+#include "tools/result_limits.hpp"
+#include "tools/schema_files.hpp"
+
+namespace runagents::tools {
+
+mcp::ToolDefinition platform_tool(const std::string& name, const std::string& title,
+                                  const std::string& toolset, const std::string& description,
+                                  const platform::Platform& platform) {
+  mcp::ToolDefinition tool;
+  tool.name = name;
+  tool.title = title;
+  tool.toolset = toolset;
+  tool.description = description;
+  tool.input_schema = load_schema(name + ".input.json");
+  tool.output_schema = load_schema(name + ".output.json");
+  auto face = platform.faces.find(toolset);
+  tool.annotations.open_world = face != platform.faces.end() && face->second.kind == "remote";
+  return tool;
+}
+
+void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform& platform) {
+  auto agents = platform.agents;
+  const std::string configured_ns = platform.ns;
+
+  auto list = platform_tool(
+      "list_agents", "List agents", "agents",
+      "List deployed agents with their status (Running, Pending, Failed), namespace and required "
+      "tools. Use it to see what exists before deploying, or to find an agent's exact name. "
+      "Returns agents ordered by namespace and name; pass namespace to narrow the list. Use "
+      "get_agent for one agent's full spec.",
+      platform);
+  list.annotations.read_only = true;
+  list.annotations.idempotent = true;
+  list.handler = [agents](const json& args, mcp::RequestContext&) {
+    json items = json::array();
+    for (const auto& a : agents->list(args.value("namespace", "")))
+      items.push_back(agent_summary_json(a));
+    const std::size_t total = items.size();
+    const std::size_t dropped = fit_items(items);
+    json out = {{"agents", items}, {"count", items.size()}};
+    if (dropped) {
+      out["truncated"] = true;
+      out["note"] = std::to_string(dropped) + " of " + std::to_string(total) +
+                    " agents not shown; pass namespace to narrow the list, or get_agent for one "
+                    "agent";
+    }
+    return mcp::ToolResult::structured(out);
+  };
+  registry.add(std::move(list));
+
+  auto get = platform_tool(
+      "get_agent", "Get an agent", "agents",
+      "Get one agent in detail: status phase and message (why it failed), system prompt, entry "
+      "point, required tools, model configs, bound policies and the platform's full spec "
+      "(locally also the source file names and the deploy analysis). Use it after deploy_agent "
+      "to check an agent, or to see why it is Failed. namespace defaults to the configured one "
+      "(" +
+          configured_ns + ").",
+      platform);
+  get.annotations.read_only = true;
+  get.annotations.idempotent = true;
+  get.handler = [agents](const json& args, mcp::RequestContext&) {
+    json out = agent_detail_json(agents->get(args.value("namespace", ""), args.at("name")));
+    clip_strings(out, 8000);
+    return mcp::ToolResult::structured(out);
+  };
+  registry.add(std::move(get));
+
+  auto deploy = platform_tool(
+      "deploy_agent", "Deploy an agent", "agents",
+      "Deploy an agent from Python source, or update the agent of that name. The source is "
+      "analyzed (entry point, handler signature, tools called, models, likely secrets, "
+      "requirements) and checked: a syntax error or a missing handler leaves the agent Failed "
+      "with the reason. Every required_tools entry must already be registered (list_tools) or "
+      "be described in tools_to_create, else nothing is deployed and the error names the "
+      "missing ones. policies bind rules to the agent, e.g. approval_required for a tool, so its "
+      "calls wait for decide_approval. Set dry_run to analyze and validate without changing "
+      "anything. Returns status created, updated or validated, the phase, tools created, the "
+      "analysis and warnings.",
+      platform);
+  deploy.annotations.read_only = false;
+  deploy.annotations.destructive = true;  // replaces an existing agent of the same name
+  deploy.annotations.idempotent = true;
+  deploy.handler = [agents](const json& args, mcp::RequestContext& ctx) {
+    platform::DeployRequest request = deploy_request_from_args(args);
+    ctx.progress(0, 1, request.dry_run ? "analyzing" : "analyzing and deploying");
+    json out = deploy_result_json(agents->deploy(request));
+    ctx.progress(1, 1, "done");
+    clip_strings(out, 4000);
+    fit_items(out["warnings"], 8000);
+    return mcp::ToolResult::structured(out);
+  };
+  registry.add(std::move(deploy));
+}
+
+}  // namespace runagents::tools

@@ -1,0 +1,407 @@
+// Tools of the devboxes domain: create_devbox, devbox_exec, manage_devbox. They reach devboxes
+// only through platform::DevboxService (local sandboxes or Runloop).
+#include <chrono>
+#include <mutex>
+
+#include "platform/devbox_json.hpp"
+#include "server/base64.hpp"
+#include "tools/domains.hpp"
+#include "tools/result_limits.hpp"
+
+namespace runagents::tools {
+
+namespace {
+
+using platform::DevboxService;
+using json = mcp::json;
+using Clock = std::chrono::steady_clock;
+
+// Characters of each output stream kept in a result: the head and the tail.
+constexpr std::size_t kStreamHead = 4000;
+constexpr std::size_t kStreamTail = 4000;
+// Bytes of each stream the devbox keeps for the full-output file.
+constexpr std::size_t kCaptureBytes = 8u << 20;
+// Bytes read_file returns at most per call.
+constexpr std::uint64_t kReadMax = 20000;
+
+json devbox_json(const platform::Devbox& d) {
+  json j = {{"id", d.id},
+            {"name", d.name},
+            {"status", d.status},
+            {"create_time_ms", d.create_time_ms},
+            {"metadata", d.metadata},
+            {"keep_alive_seconds", d.launch_parameters.keep_alive_time_seconds},
+            {"on_idle", d.launch_parameters.on_idle},
+            {"network", d.launch_parameters.network}};
+  if (d.end_time_ms) j["end_time_ms"] = d.end_time_ms;
+  if (!d.snapshot_id.empty()) j["snapshot_id"] = d.snapshot_id;
+  if (!d.failure_reason.empty()) j["failure_reason"] = d.failure_reason;
+  if (!d.shutdown_reason.empty()) j["shutdown_reason"] = d.shutdown_reason;
+  return j;
+}
+
+json snapshot_json(const platform::DevboxSnapshot& s) {
+  json j = {{"id", s.id},
+            {"name", s.name},
+            {"status", s.status},
+            {"create_time_ms", s.create_time_ms},
+            {"source_devbox_id", s.source_devbox_id},
+            {"size_bytes", s.size_bytes}};
+  if (!s.error_message.empty()) j["error_message"] = s.error_message;
+  return j;
+}
+
+std::map<std::string, std::string> string_map(const json& args, const char* key) {
+  std::map<std::string, std::string> out;
+  if (args.contains(key))
+    for (const auto& [k, v] : args[key].items()) out[k] = v.get<std::string>();
+  return out;
+}
+
+// Cuts `text` to head + marker + tail on UTF-8 boundaries; returns whether it cut.
+bool cut_output(std::string& text, const std::string& marker) {
+  if (text.size() <= kStreamHead + kStreamTail + 200) return false;
+  auto boundary = [&](std::size_t i) {
+    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
+    return i;
+  };
+  const std::size_t head_end = boundary(kStreamHead);
+  const std::size_t tail_start = boundary(text.size() - kStreamTail);
+  text = text.substr(0, head_end) + "\n" + marker + "\n" + text.substr(tail_start);
+  return true;
+}
+
+// The execution as devbox_exec / execution_status return it: output capped in the result; when
+// cut, the whole captured output is written to a file in the devbox home and the note says how to
+// read it.
+json execution_json(DevboxService& devboxes, platform::DevboxExecution e) {
+  json j = {{"devbox_id", e.devbox_id}, {"execution_id", e.execution_id}, {"status", e.status}};
+  if (!e.shell_name.empty()) j["shell_name"] = e.shell_name;
+  if (e.status != "completed") return j;
+  j["exit_code"] = e.exit_status.value_or(-1);
+  if (e.duration_ms) j["duration_ms"] = e.duration_ms;
+  if (e.timed_out) j["timed_out"] = true;
+  if (e.killed) j["killed"] = true;
+  std::vector<std::string> notes;
+  if (!e.note.empty()) notes.push_back(e.note);
+  for (auto [name, text, truncated] :
+       {std::tuple<const char*, std::string*, bool>{"stdout", &e.stdout_text, e.stdout_truncated},
+        {"stderr", &e.stderr_text, e.stderr_truncated}}) {
+    const std::size_t total = text->size();
+    std::string shown = *text;
+    std::string path = ".runagents/exec/" +
+                       (e.execution_id.empty() ? std::string("last") : e.execution_id) + "." + name;
+    bool cut = cut_output(shown, "[... output cut here; the whole " + std::string(name) +
+                                     " is in /home/user/" + path + " ...]");
+    if (cut) {
+      try {
+        devboxes.write_file(e.devbox_id, path, *text);
+        notes.push_back(std::string(name) + " (" + std::to_string(total) +
+                        " bytes) was cut to its first and last " + std::to_string(kStreamHead) +
+                        " characters; read the rest with "
+                        "manage_devbox action=read_file path=/home/user/" +
+                        path + " and offset/length");
+      } catch (const std::exception& ex) {
+        notes.push_back(std::string(name) + " was cut to its first and last " +
+                        std::to_string(kStreamHead) +
+                        " characters; saving the whole output failed: " + ex.what());
+      }
+    }
+    if (truncated)
+      notes.push_back(std::string(name) +
+                      " exceeded what the devbox keeps: its middle was dropped (the tail is "
+                      "kept); redirect large output to a file in the command instead");
+    j[name] = platform::to_valid_utf8(shown);
+    j[std::string(name) + "_truncated"] = truncated || cut;
+  }
+  if (!notes.empty()) {
+    std::string n;
+    for (const auto& s : notes) n += (n.empty() ? "" : " ") + s + (s.back() == '.' ? "" : ".");
+    j["note"] = n;
+  }
+  return j;
+}
+
+std::string execution_text(const json& j) {
+  std::string t = "execution " + j.value("execution_id", std::string()) + " " +
+                  j.value("status", std::string());
+  if (j.contains("exit_code")) t += ", exit code " + std::to_string(j["exit_code"].get<int>());
+  if (j.contains("duration_ms"))
+    t += " (" + std::to_string(j["duration_ms"].get<std::int64_t>()) + " ms)";
+  if (j.contains("note")) t += "\nnote: " + j["note"].get<std::string>();
+  if (j.contains("stdout")) t += "\n--- stdout ---\n" + j["stdout"].get<std::string>();
+  if (j.contains("stderr") && !j["stderr"].get<std::string>().empty())
+    t += "\n--- stderr ---\n" + j["stderr"].get<std::string>();
+  return t;
+}
+
+// Sends output lines as progress notifications (message = latest line), at most 20 a second.
+class ProgressLines {
+ public:
+  explicit ProgressLines(mcp::RequestContext& ctx) : ctx_(ctx) {}
+  void line(std::string_view stream, std::string_view text) {
+    std::lock_guard lock(mu_);
+    ++lines_;
+    latest_ = (stream == "stderr" ? "[stderr] " : "") + std::string(text.substr(0, 500));
+    pending_ = true;
+    if (Clock::now() - last_ >= std::chrono::milliseconds(50)) flush_locked();
+  }
+  void flush() {
+    std::lock_guard lock(mu_);
+    if (pending_) flush_locked();
+  }
+
+ private:
+  void flush_locked() {
+    ctx_.progress(static_cast<double>(lines_), std::nullopt, platform::to_valid_utf8(latest_));
+    last_ = Clock::now();
+    pending_ = false;
+  }
+  mcp::RequestContext& ctx_;
+  std::mutex mu_;
+  std::uint64_t lines_ = 0;
+  std::string latest_;
+  bool pending_ = false;
+  Clock::time_point last_{};
+};
+
+}  // namespace
+
+void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform& platform) {
+  auto devboxes = platform.devboxes;
+  if (!devboxes) return;  // a bundle without devboxes (tests of other domains)
+
+  auto create = platform_tool(
+      "create_devbox", "Create a devbox", "devboxes",
+      "Create a devbox: an isolated Linux sandbox with its own home directory (/home/user) for "
+      "running code away from the user's machine. Returns the devbox once it is running (id, "
+      "status, ...); pass its id to devbox_exec and manage_devbox. Optional: snapshot_id to start "
+      "from a snapshot's files, environment_variables, file_mounts (path -> text content, "
+      "relative to /home/user), launch_commands (run in order before it is ready; one failing "
+      "fails the devbox), network (local sandboxes have no network unless true), resources, "
+      "keep_alive_seconds (idle time before it is shut down, or suspended with on_idle=suspend; "
+      "default 3600). Local sandboxes have no blueprints (container builds): use snapshots. "
+      "Shut devboxes down with manage_devbox action=shutdown when done.",
+      platform);
+  create.annotations.read_only = false;
+  create.annotations.destructive = false;
+  create.annotations.idempotent = false;
+  create.handler = [devboxes](const json& args, mcp::RequestContext& ctx) {
+    platform::DevboxCreateRequest r;
+    r.name = args.value("name", "");
+    r.snapshot_id = args.value("snapshot_id", "");
+    r.blueprint_id = args.value("blueprint_id", "");
+    r.blueprint_name = args.value("blueprint_name", "");
+    r.environment_variables = string_map(args, "environment_variables");
+    r.file_mounts = string_map(args, "file_mounts");
+    r.metadata = string_map(args, "metadata");
+    if (args.contains("launch_commands"))
+      r.launch_parameters.launch_commands = args["launch_commands"].get<std::vector<std::string>>();
+    if (args.contains("network")) {
+      r.launch_parameters.network = args["network"].get<bool>();
+      r.network_set = true;
+    }
+    r.launch_parameters.keep_alive_time_seconds = args.value("keep_alive_seconds", 3600);
+    r.launch_parameters.on_idle = args.value("on_idle", "shutdown");
+    if (args.contains("resources")) {
+      const json& res = args["resources"];
+      auto& rr = r.launch_parameters.resources;
+      rr.resource_size_request = res.value("size", "");
+      rr.custom_gb_memory = res.value("memory_gb", 0);
+      if (rr.custom_gb_memory && rr.resource_size_request.empty())
+        rr.resource_size_request = "CUSTOM_SIZE";
+      rr.custom_cpu_cores = res.value("cpu_cores", 0);
+      rr.cpu_seconds = res.value("cpu_seconds", std::uint64_t{0});
+      rr.max_processes = res.value("max_processes", std::uint64_t{0});
+      rr.open_files = res.value("open_files", std::uint64_t{0});
+      rr.file_size_mb = res.value("file_size_mb", std::uint64_t{0});
+    }
+    int step = 0;
+    auto d = devboxes->create(
+        r, [&](const std::string& message) { ctx.progress(++step, std::nullopt, message); });
+    json out = devbox_json(d);
+    return mcp::ToolResult::structured(
+        out, "devbox " + d.id + " is " + d.status +
+                 "; run commands with devbox_exec devbox_id=" + d.id + "\n" + out.dump());
+  };
+  registry.add(std::move(create));
+
+  auto exec = platform_tool(
+      "devbox_exec", "Run a command in a devbox", "devboxes",
+      "Run a bash command in a running devbox and return exit_code, stdout, stderr and "
+      "duration_ms. The command starts in /home/user (or working_dir). With shell_name it runs "
+      "in a persistent named shell that keeps the working directory and exported variables "
+      "between calls; without, each call gets a fresh shell. timeout_seconds (default 120, max "
+      "3600) kills the command and everything it started. While it runs, output lines arrive as "
+      "progress notifications when the request has a progress token; cancelling the request "
+      "kills the command. Long output is cut to its head and tail with a marker, and the whole "
+      "output is saved in the devbox (the note gives the path for manage_devbox "
+      "action=read_file). async=true returns an execution_id at once: poll it with "
+      "manage_devbox action=execution_status, stop it with action=kill_execution.",
+      platform);
+  exec.annotations.read_only = false;
+  exec.annotations.destructive = true;
+  exec.annotations.idempotent = false;
+  exec.handler = [devboxes](const json& args, mcp::RequestContext& ctx) {
+    platform::ExecRequest r;
+    r.devbox_id = args.at("devbox_id").get<std::string>();
+    r.command = args.at("command").get<std::string>();
+    r.shell_name = args.value("shell_name", "");
+    r.working_dir = args.value("working_dir", "");
+    r.timeout = std::chrono::seconds(args.value("timeout_seconds", 120));
+    r.output_cap = kCaptureBytes;
+    if (args.value("async", false)) {
+      auto e = devboxes->execute_async(r);
+      json out = execution_json(*devboxes, e);
+      return mcp::ToolResult::structured(
+          out, "started execution " + e.execution_id + " (" + e.status +
+                   "); poll it with manage_devbox action=execution_status devbox_id=" +
+                   r.devbox_id + " execution_id=" + e.execution_id);
+    }
+    ProgressLines progress(ctx);
+    if (ctx.has_progress_token())
+      r.on_output = [&progress](std::string_view s, std::string_view l) { progress.line(s, l); };
+    r.cancel = std::make_shared<platform::ExecCancel>();
+    mcp::CancelCallbackScope scope(ctx.cancellation(), [c = r.cancel] { c->cancel(); });
+    auto e = devboxes->execute(r);
+    progress.flush();
+    json out = execution_json(*devboxes, e);
+    return mcp::ToolResult::structured(out, execution_text(out));
+  };
+  registry.add(std::move(exec));
+
+  auto manage = platform_tool(
+      "manage_devbox", "Manage devboxes", "devboxes",
+      "Inspect and control devboxes. action: list (devboxes, newest first; limit, "
+      "starting_after), get (devbox_id), read_file (devbox_id, path; offset and length in bytes "
+      "page through big files; encoding base64 for binary), write_file (devbox_id, path, "
+      "contents; encoding base64 for binary; replaces the file, creating directories), "
+      "execution_status (devbox_id, execution_id: status, and output once completed), "
+      "kill_execution (devbox_id, execution_id), suspend (freezes every process; exec is "
+      "refused until resume), resume, keep_alive (restarts the idle timer), snapshot (devbox_id, "
+      "snapshot_name: saves the home; create_devbox snapshot_id=... starts a new devbox from "
+      "it; snapshots outlive the devbox), list_snapshots (optionally of one devbox_id), shutdown "
+      "(kills everything and deletes the devbox's files; final). Paths are relative to "
+      "/home/user or absolute under it.",
+      platform);
+  manage.annotations.read_only = false;
+  manage.annotations.destructive = true;
+  manage.annotations.idempotent = false;
+  manage.handler = [devboxes](const json& args, mcp::RequestContext&) {
+    const std::string action = args.at("action").get<std::string>();
+    auto need = [&](const char* key) {
+      if (!args.contains(key) || (args[key].is_string() && args[key].get<std::string>().empty()))
+        throw platform::PlatformError(platform::ErrorKind::invalid,
+                                      std::string("action ") + action + " needs " + key);
+      return args[key].get<std::string>();
+    };
+    json out = {{"action", action}};
+    std::string summary;
+    if (action == "list") {
+      platform::DevboxListRequest r;
+      r.limit = args.value("limit", 20);
+      r.starting_after = args.value("starting_after", "");
+      auto page = devboxes->list(r);
+      json items = json::array();
+      for (const auto& d : page.devboxes) items.push_back(devbox_json(d));
+      const std::size_t dropped = fit_items(items);
+      out["devboxes"] = items;
+      out["has_more"] = page.has_more || dropped > 0;
+      if (!items.empty() && out["has_more"].get<bool>())
+        out["next_starting_after"] = items.back()["id"];
+    } else if (action == "get" || action == "suspend" || action == "resume" ||
+               action == "shutdown" || action == "keep_alive") {
+      const auto id = need("devbox_id");
+      platform::Devbox d;
+      if (action == "get") d = devboxes->get(id);
+      if (action == "suspend") d = devboxes->suspend(id);
+      if (action == "resume") d = devboxes->resume(id);
+      if (action == "shutdown") d = devboxes->shutdown(id);
+      if (action == "keep_alive") {
+        devboxes->keep_alive(id);
+        d = devboxes->get(id);
+      }
+      out["devbox"] = devbox_json(d);
+      summary = "devbox " + d.id + " is " + d.status;
+    } else if (action == "read_file") {
+      const auto id = need("devbox_id");
+      const auto path = need("path");
+      const std::string encoding = args.value("encoding", "utf8");
+      const std::uint64_t offset = args.value("offset", std::uint64_t{0});
+      const std::uint64_t length = std::min(args.value("length", kReadMax), kReadMax);
+      auto f = devboxes->read_file(id, path, offset, length);
+      const bool binary = encoding == "base64";
+      json file = {{"path", path},     {"encoding", encoding},
+                   {"offset", offset}, {"length", f.data.size()},
+                   {"size", f.size},   {"eof", offset + f.data.size() >= f.size}};
+      if (offset + f.data.size() < f.size) file["next_offset"] = offset + f.data.size();
+      if (binary) {
+        file["contents"] = mcp::base64_encode(f.data);
+      } else {
+        if (!platform::is_valid_utf8(f.data))
+          file["note"] =
+              "the bytes are not all valid UTF-8 (binary, or a page boundary inside a "
+              "character); invalid bytes show as U+FFFD: use encoding base64 for exact bytes";
+        file["contents"] = platform::to_valid_utf8(f.data);
+      }
+      out["file"] = file;
+      summary = binary ? "" : file["contents"].get<std::string>();
+      if (!file["eof"].get<bool>())
+        summary += "\n[... " + std::to_string(f.size - offset - f.data.size()) +
+                   " more bytes; call again with offset=" + std::to_string(offset + f.data.size()) +
+                   " ...]";
+    } else if (action == "write_file") {
+      const auto id = need("devbox_id");
+      const auto path = need("path");
+      if (!args.contains("contents"))
+        throw platform::PlatformError(platform::ErrorKind::invalid, "write_file needs contents");
+      std::string data = args["contents"].get<std::string>();
+      if (args.value("encoding", "utf8") == "base64") {
+        auto decoded = mcp::base64_decode(data);
+        if (!decoded)
+          throw platform::PlatformError(platform::ErrorKind::invalid,
+                                        "contents is not valid padded base64");
+        data = std::move(*decoded);
+      }
+      devboxes->write_file(id, path, data);
+      out["file"] = {{"path", path}, {"size", data.size()}};
+      summary = "wrote " + std::to_string(data.size()) + " bytes to " + path;
+    } else if (action == "execution_status" || action == "kill_execution") {
+      const auto id = need("devbox_id");
+      const auto eid = need("execution_id");
+      auto e = action == "kill_execution" ? devboxes->kill_execution(id, eid)
+                                          : devboxes->execution(id, eid);
+      out["execution"] = execution_json(*devboxes, e);
+      summary = execution_text(out["execution"]);
+    } else if (action == "snapshot") {
+      const auto id = need("devbox_id");
+      platform::SnapshotRequest r;
+      r.name = args.value("snapshot_name", "");
+      r.async = args.value("async", false);
+      auto s = devboxes->snapshot(id, r);
+      out["snapshot"] = snapshot_json(s);
+      summary = "snapshot " + s.id + " is " + s.status + "; create_devbox snapshot_id=" + s.id +
+                " starts a devbox from it";
+    } else if (action == "list_snapshots") {
+      platform::SnapshotListRequest r;
+      r.devbox_id = args.value("devbox_id", "");
+      r.limit = args.value("limit", 20);
+      r.starting_after = args.value("starting_after", "");
+      auto page = devboxes->list_snapshots(r);
+      json items = json::array();
+      for (const auto& s : page.snapshots) items.push_back(snapshot_json(s));
+      const std::size_t dropped = fit_items(items);
+      out["snapshots"] = items;
+      out["has_more"] = page.has_more || dropped > 0;
+      if (!items.empty() && out["has_more"].get<bool>())
+        out["next_starting_after"] = items.back()["id"];
+    } else {
+      throw platform::PlatformError(platform::ErrorKind::invalid, "unknown action " + action);
+    }
+    if (summary.empty()) return mcp::ToolResult::structured(out);
+    return mcp::ToolResult::structured(out, summary);
+  };
+  registry.add(std::move(manage));
+}
+
+}  // namespace runagents::tools

@@ -1,0 +1,29 @@
+// Registration of the platform tools, one function per domain (tools/<domain>.cpp), each adding
+// its tools' definitions and handlers. Handlers reach the platform only through `platform`'s
+// interfaces and report failures by throwing PlatformError, whose message becomes the isError
+// text.
+#pragma once
+
+#include <string>
+
+#include "platform/platform.hpp"
+#include "server/tool_registry.hpp"
+
+namespace runagents::tools {
+
+void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+void register_external_tool_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+void register_run_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+void register_workspace_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+// create_devbox, devbox_exec, manage_devbox (tools/devboxes.cpp); none when platform.devboxes is
+// unset.
+void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+
+// A definition with schemas/<name>.input.json and .output.json, and openWorldHint true when the
+// domain's face is remote.
+mcp::ToolDefinition platform_tool(const std::string& name, const std::string& title,
+                                  const std::string& toolset, const std::string& description,
+                                  const platform::Platform& platform);
+
+}  // namespace runagents::tools

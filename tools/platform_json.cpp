@@ -1,0 +1,183 @@
+#include "tools/platform_json.hpp"
+
+namespace runagents::tools {
+
+using namespace runagents::platform;
+
+json agent_summary_json(const Agent& a) {
+  return {{"name", a.name},
+          {"namespace", a.ns},
+          {"status", a.phase},
+          {"message", a.message},
+          {"required_tools", a.required_tools},
+          {"created_at", a.created_at},
+          {"updated_at", a.updated_at}};
+}
+
+json agent_detail_json(const Agent& a) {
+  json llm = json::array();
+  for (const auto& c : a.llm_configs)
+    llm.push_back({{"provider", c.provider}, {"model", c.model}, {"role", c.role}});
+  return {{"name", a.name},
+          {"namespace", a.ns},
+          {"status", {{"phase", a.phase}, {"message", a.message}}},
+          {"system_prompt", a.system_prompt},
+          {"entry_point", a.entry_point},
+          {"required_tools", a.required_tools},
+          {"llm_configs", llm},
+          {"policies", a.policies},
+          {"image", a.image},
+          {"created_at", a.created_at},
+          {"updated_at", a.updated_at},
+          {"spec", a.spec.is_object() ? a.spec : json::object()}};
+}
+
+json tool_json(const Tool& t) {
+  return {{"name", t.name},
+          {"description", t.description},
+          {"base_url", t.base_url},
+          {"auth_type", t.auth_type},
+          {"port", t.port},
+          {"scheme", t.scheme},
+          {"status", t.status},
+          {"created_at", t.created_at},
+          {"updated_at", t.updated_at}};
+}
+
+json run_json(const Run& r) {
+  return {{"id", r.id},
+          {"agent", r.agent},
+          {"namespace", r.ns},
+          {"status", r.status},
+          {"blocked_action_id", r.blocked_action_id},
+          {"user_id", r.user_id},
+          {"created_at", r.created_at},
+          {"updated_at", r.updated_at}};
+}
+
+json event_json(const RunEvent& e) {
+  return {{"seq", e.seq},
+          {"type", e.type},
+          {"actor", e.actor},
+          {"timestamp", e.timestamp},
+          {"data", e.data.is_object() ? e.data : json{{"value", e.data}}}};
+}
+
+json access_request_json(const AccessRequest& a) {
+  return {{"id", a.id},
+          {"agent", a.agent},
+          {"tool", a.tool},
+          {"run_id", a.run_id},
+          {"action_id", a.action_id},
+          {"status", a.status},
+          {"scope", a.scope},
+          {"duration", a.duration},
+          {"subject", a.subject},
+          {"approver_id", a.approver_id},
+          {"reason", a.reason},
+          {"payload_hash", a.payload_hash},
+          {"created_at", a.created_at},
+          {"expires_at", a.expires_at}};
+}
+
+json model_provider_json(const ModelProvider& m) {
+  return {{"name", m.name},
+          {"provider", m.provider},
+          {"base_url", m.base_url},
+          {"models", m.models},
+          {"status", m.status}};
+}
+
+json policy_json(const Policy& p) {
+  json rules = json::array();
+  for (const auto& r : p.rules)
+    rules.push_back(
+        {{"permission", r.permission}, {"resource", r.resource}, {"operations", r.operations}});
+  return {
+      {"name", p.name}, {"namespace", p.ns}, {"rules", rules}, {"bound_agents", p.bound_agents}};
+}
+
+json analysis_json(const Analysis& a) {
+  json tools = json::array(), models = json::array(), secrets = json::array();
+  for (const auto& t : a.tools)
+    tools.push_back(
+        {{"name", t.name}, {"base_url", t.base_url}, {"file", t.file}, {"line", t.line}});
+  for (const auto& m : a.models)
+    models.push_back(
+        {{"provider", m.provider}, {"model", m.model}, {"file", m.file}, {"line", m.line}});
+  for (const auto& s : a.secrets)
+    secrets.push_back(
+        {{"type", s.type}, {"file", s.file}, {"line", s.line}, {"severity", s.severity}});
+  return {{"entry_point", a.entry_point},
+          {"has_handler", a.has_handler},
+          {"handler_signature", a.handler_signature},
+          {"framework", a.framework},
+          {"tools", tools},
+          {"llm_libraries", a.llm_libraries},
+          {"model_providers", models},
+          {"secrets", secrets},
+          {"detected_requirements", a.requirements},
+          {"outbound_destinations", a.outbound_destinations}};
+}
+
+json deploy_result_json(const DeployResult& r) {
+  return {{"agent", r.agent},
+          {"namespace", r.ns},
+          {"status", r.status},
+          {"phase", r.phase},
+          {"message", r.message},
+          {"tools_created", r.tools_created},
+          {"analysis", analysis_json(r.analysis)},
+          {"warnings", r.warnings}};
+}
+
+DeployRequest deploy_request_from_args(const json& args) {
+  DeployRequest req;
+  req.agent_name = args.at("agent_name").get<std::string>();
+  req.ns = args.value("namespace", "");
+  req.source_files =
+      args.value("source_files", json::object()).get<std::map<std::string, std::string>>();
+  req.image = args.value("image", "");
+  req.system_prompt = args.value("system_prompt", "");
+  req.required_tools = args.value("required_tools", std::vector<std::string>{});
+  for (const auto& t : args.value("tools_to_create", json::array())) {
+    ToolRegistration reg;
+    reg.name = t.value("name", "");
+    reg.base_url = t.value("base_url", "");
+    reg.description = t.value("description", "");
+    reg.auth_type = t.value("auth_type", "None");
+    reg.port = t.value("port", 443);
+    reg.scheme = t.value("scheme", "");
+    req.tools_to_create.push_back(reg);
+  }
+  for (const auto& c : args.value("llm_configs", json::array()))
+    req.llm_configs.push_back(
+        {c.value("provider", ""), c.value("model", ""), c.value("role", "default")});
+  req.requirements = args.value("requirements", "");
+  req.entry_point = args.value("entry_point", "");
+  const json policies = args.value("policies", json::array());
+  for (std::size_t i = 0; i < policies.size(); ++i) {
+    const json& p = policies[i];
+    if (p.is_string()) {
+      req.policy_names.push_back(p.get<std::string>());
+      continue;
+    }
+    PolicyRule rule;
+    rule.permission = p.value("permission", "");
+    rule.resource = p.value("resource", p.value("tool", ""));
+    rule.operations = p.value("operations", std::vector<std::string>{});
+    if (p.contains("tool") && p.contains("resource"))
+      throw PlatformError(ErrorKind::invalid, "policies[" + std::to_string(i) +
+                                                  "] gives both tool and resource; give one");
+    if (rule.resource.empty())
+      throw PlatformError(ErrorKind::invalid,
+                          "policies[" + std::to_string(i) +
+                              "] names no tool: add \"tool\": \"<tool name>\" (or \"*\"), or a "
+                              "URL pattern as \"resource\"");
+    req.policy_rules.push_back(rule);
+  }
+  req.dry_run = args.value("dry_run", false);
+  return req;
+}
+
+}  // namespace runagents::tools
