@@ -34,6 +34,7 @@ const KeyInfo kKeys[] = {
     {"data_dir", "RUNAGENTS_DATA_DIR", "--data-dir"},
     {"llm_base_url", "RUNAGENTS_LLM_BASE_URL", nullptr},
     {"llm_api_key", "RUNAGENTS_LLM_API_KEY", nullptr},
+    {"runtimeuse_ws_url", "RUNTIMEUSE_WS_URL", nullptr},
 };
 
 const KeyInfo* find_key(const std::string& key) {
@@ -69,6 +70,9 @@ void validate_value(const std::string& key, const std::string& value, const std:
   if (key == "endpoint" || key == "llm_base_url") {
     if (!value.empty() && !is_http_url(value))
       bad("'" + value + "' is not an http(s) URL (e.g. https://acme.runagents.io)");
+  } else if (key == "runtimeuse_ws_url") {
+    if (!value.empty() && value.rfind("ws://", 0) != 0 && value.rfind("wss://", 0) != 0)
+      bad("'" + value + "' is not a ws:// or wss:// URL (e.g. ws://127.0.0.1:8080)");
   } else if (key == "namespace") {
     if (!is_dns_label(value))
       bad("'" + value + "' is not a DNS label (lower-case letters, digits and '-')");
@@ -171,6 +175,7 @@ Config load_config(const ConfigFlags& flags, const EnvLookup& env) {
       config.data_dir = resolve(info, (home_dir(env) / ".runagents" / "local").string());
     if (key == "llm_base_url") config.llm_base_url = strip_trailing_slashes(resolve(info, ""));
     if (key == "llm_api_key") config.llm_api_key = resolve(info, "");
+    if (key == "runtimeuse_ws_url") config.runtimeuse_ws_url = resolve(info, "");
   }
   return config;
 }

@@ -4,7 +4,7 @@
 // Precedence, highest first: command-line flags > environment > ~/.runagents/config.json >
 // defaults. The file uses the RunAgents SDK's keys (endpoint, api_key, namespace,
 // assistant_mode) so the SDK, its CLI and this server share one file; this server adds data_dir,
-// llm_base_url and llm_api_key. The file is written with mode 0600.
+// llm_base_url, llm_api_key and runtimeuse_ws_url. The file is written with mode 0600.
 //
 // The API keys are secrets: nothing here prints or logs them; use redact_secret()
 // (platform/redact.hpp) to show one.
@@ -39,6 +39,7 @@ struct Config {
   std::filesystem::path data_dir;           // the local platform's data
   std::string llm_base_url;  // OpenAI-compatible endpoint for the local model gateway; optional
   std::string llm_api_key;
+  std::string runtimeuse_ws_url;  // default RuntimeUse runtime for run_query (ws:// or wss://)
   std::filesystem::path config_file;
   // key -> where its value came from: "flag --endpoint", "env RUNAGENTS_ENDPOINT", "config file",
   // "default".

@@ -12,6 +12,7 @@
 #include "platform/local/python_check.hpp"
 #include "platform/local/sandbox.hpp"
 #include "platform/local/subprocess.hpp"
+#include "platform/query_router.hpp"
 #include "platform/redact.hpp"
 
 namespace runagents::platform {
@@ -166,6 +167,7 @@ int run_doctor(const ConfigFlags& flags, std::ostream& out) {
   bool any_local = false;
   auto faces = faces_for(c);
   faces["devboxes"] = devbox_face(c);
+  faces["queries"] = query_face(c);
   for (const auto& [domain, face] : faces) {
     out << "  " << std::left << std::setw(10) << domain << std::setw(7) << face.kind << face.reason
         << "\n";

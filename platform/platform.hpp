@@ -37,6 +37,8 @@ namespace runagents::platform {
 
 using json = nlohmann::json;
 
+class QueryRunner;  // platform/queries.hpp
+
 // ---------------------------------------------------------------------------------------------
 // Value types
 
@@ -172,6 +174,9 @@ struct InvokeRequest {
   std::string message;           // the user's message; required
   json history = json::array();  // [{role, content}]
   std::string user_id;           // empty: "local-user" locally
+  // Fired to stop the handler (an MCP cancel): locally the sandbox is killed and the run FAILED
+  // with the reason. The remote face cannot stop a run on the platform and ignores it. Optional.
+  std::shared_ptr<ExecCancel> cancel;
 };
 
 struct InvokeResult {
@@ -257,6 +262,8 @@ struct ApprovalDecision {
   std::string duration;  // agent_user_ttl: Go-style duration "30m", "4h", "1h30m" (default 1h)
   std::string reason;
   std::string approver;  // empty: "local-user" locally
+  // Fired to stop the resumed handler (an MCP cancel); see InvokeRequest::cancel. Optional.
+  std::shared_ptr<ExecCancel> cancel;
 };
 
 struct DecisionResult {
@@ -428,6 +435,7 @@ struct Platform {
   std::shared_ptr<ApprovalService> approvals;
   std::shared_ptr<ContextService> context;
   std::shared_ptr<DevboxService> devboxes;  // platform/devboxes.hpp
+  std::shared_ptr<QueryRunner> queries;     // platform/queries.hpp (run_query)
   std::map<std::string, Face> faces;        // domain -> face: agents, tools, runs, approvals, ...
 };
 

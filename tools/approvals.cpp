@@ -56,6 +56,9 @@ void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platfo
     d.scope = args.value("scope", "");
     d.duration = args.value("duration", "");
     d.reason = args.value("reason", "");
+    // An MCP cancel stops the resumed handler (the run then ends FAILED, "cancelled").
+    d.cancel = std::make_shared<platform::ExecCancel>();
+    mcp::CancelCallbackScope scope(ctx.cancellation(), [c = d.cancel] { c->cancel(); });
     ctx.progress(0, 1, d.approve ? "approving and resuming the run" : "rejecting");
     auto result = approvals->decide(d);
     ctx.progress(1, 1, "done");

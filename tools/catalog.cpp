@@ -12,14 +12,15 @@ const char* const kServerInstructions =
     "list_agents) to see what exists. Tool results that could be large are truncated with a "
     "marker that says how to read the rest.";
 
-void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform) {
-  // Domains add their registration calls here as they land (devboxes, queries to come).
+void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
+                            mcp::ResourceRegistry* resources) {
   register_agent_tools(registry, platform);
   register_external_tool_tools(registry, platform);
   register_run_tools(registry, platform);
   register_approval_tools(registry, platform);
   register_workspace_tools(registry, platform);
   register_devbox_tools(registry, platform);
+  if (resources) register_query_tools(registry, platform, *resources);
 }
 
 }  // namespace runagents::tools

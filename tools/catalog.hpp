@@ -2,6 +2,7 @@
 #pragma once
 
 #include "platform/platform.hpp"
+#include "server/resource_registry.hpp"
 #include "server/tool_registry.hpp"
 
 namespace runagents::tools {
@@ -12,7 +13,9 @@ extern const char* const kServerInstructions;
 
 // Adds every product tool to `registry`. Tools reach the platform through `platform`'s
 // interfaces (kept alive by the tools); which face (local or remote) answers is decided by
-// configuration, not here.
-void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+// configuration, not here. `resources` (optional) receives run_query's artifacts; without it
+// run_query is not registered.
+void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
+                            mcp::ResourceRegistry* resources = nullptr);
 
 }  // namespace runagents::tools

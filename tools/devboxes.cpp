@@ -58,6 +58,16 @@ std::map<std::string, std::string> string_map(const json& args, const char* key)
   return out;
 }
 
+// Puts one page of a list into `out`: `items` under `key` (cut to fit a result), has_more, and
+// next_starting_after (the last item's id) when there is more.
+void put_page(json& out, const char* key, json items, bool has_more) {
+  const std::size_t dropped = fit_items(items);
+  has_more = has_more || dropped > 0;
+  if (!items.empty() && has_more) out["next_starting_after"] = items.back()["id"];
+  out[key] = std::move(items);
+  out["has_more"] = has_more;
+}
+
 // Cuts `text` to head + marker + tail on UTF-8 boundaries; returns whether it cut.
 bool cut_output(std::string& text, const std::string& marker) {
   if (text.size() <= kStreamHead + kStreamTail + 200) return false;
@@ -304,11 +314,7 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       auto page = devboxes->list(r);
       json items = json::array();
       for (const auto& d : page.devboxes) items.push_back(devbox_json(d));
-      const std::size_t dropped = fit_items(items);
-      out["devboxes"] = items;
-      out["has_more"] = page.has_more || dropped > 0;
-      if (!items.empty() && out["has_more"].get<bool>())
-        out["next_starting_after"] = items.back()["id"];
+      put_page(out, "devboxes", std::move(items), page.has_more);
     } else if (action == "get" || action == "suspend" || action == "resume" ||
                action == "shutdown" || action == "keep_alive") {
       const auto id = need("devbox_id");
@@ -390,11 +396,7 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       auto page = devboxes->list_snapshots(r);
       json items = json::array();
       for (const auto& s : page.snapshots) items.push_back(snapshot_json(s));
-      const std::size_t dropped = fit_items(items);
-      out["snapshots"] = items;
-      out["has_more"] = page.has_more || dropped > 0;
-      if (!items.empty() && out["has_more"].get<bool>())
-        out["next_starting_after"] = items.back()["id"];
+      put_page(out, "snapshots", std::move(items), page.has_more);
     } else {
       throw platform::PlatformError(platform::ErrorKind::invalid, "unknown action " + action);
     }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "platform/platform.hpp"
+#include "server/resource_registry.hpp"
 #include "server/tool_registry.hpp"
 
 namespace runagents::tools {
@@ -19,6 +20,10 @@ void register_workspace_tools(mcp::ToolRegistry& registry, const platform::Platf
 // create_devbox, devbox_exec, manage_devbox (tools/devboxes.cpp); none when platform.devboxes is
 // unset.
 void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+// run_query (tools/queries.cpp); none when platform.queries is unset. Its artifacts become
+// resources of `resources`.
+void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
+                          mcp::ResourceRegistry& resources);
 
 // A definition with schemas/<name>.input.json and .output.json, and openWorldHint true when the
 // domain's face is remote.

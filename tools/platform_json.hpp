@@ -16,7 +16,6 @@ json event_json(const platform::RunEvent& event);
 json access_request_json(const platform::AccessRequest& request);
 json model_provider_json(const platform::ModelProvider& provider);
 json policy_json(const platform::Policy& policy);
-json analysis_json(const platform::Analysis& analysis);
 json deploy_result_json(const platform::DeployResult& result);
 
 // Arguments of deploy_agent as a DeployRequest (policies split into inline rules and names).

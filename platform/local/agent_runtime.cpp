@@ -98,7 +98,8 @@ void require_agent_runtime(const LocalState& state) {
 }
 
 InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRecord& agent,
-                         const RunRecord& record, const json& resume) {
+                         const RunRecord& record, const json& resume,
+                         const std::shared_ptr<ExecCancel>& cancel) {
   Database& db = *state->db;
   const Run& run = record.run;
   json request = {{"message", run.initial_message},
@@ -147,6 +148,16 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
     options.stdin_data = request.dump();
     options.timeout = state->options.run_timeout;
     options.output_cap = 64 << 10;
+    options.cancel = std::make_shared<CancelToken>();
+    int hook = -1;
+    if (cancel) hook = cancel->on_cancel([token = options.cancel] { token->cancel(); });
+    struct Unhook {
+      const std::shared_ptr<ExecCancel>& cancel;
+      int& hook;
+      ~Unhook() {
+        if (cancel && hook >= 0) cancel->remove(hook);
+      }
+    } unhook{cancel, hook};
     exec = sandbox.run(Command::exec({state->options.python, "-m", "runagents._runner"}), options);
     egress.stop();
     posted = egress.result();
@@ -184,6 +195,8 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
       data["traceback"] = posted->value("traceback", "");
     } else if (!setup_error.empty()) {
       data["error"] = "the agent could not be started: " + setup_error;
+    } else if (exec.cancelled) {
+      data["error"] = "the run was cancelled by the caller; its handler was stopped";
     } else if (exec.timed_out) {
       data["error"] = "the handler did not finish within " +
                       std::to_string(state->options.run_timeout.count()) + " s and was killed";

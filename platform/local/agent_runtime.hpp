@@ -19,8 +19,10 @@ void require_agent_runtime(const LocalState& state);
 
 // Executes the handler once for `run` (which must be RUNNING), with `resume` (null, or
 // {action_id, state, approved}) added to the request. Blocks until the handler returns, fails or
-// times out. A failure of the agent's code is recorded in the run, not thrown.
+// times out. A failure of the agent's code is recorded in the run, not thrown. When `cancel`
+// (optional) fires, the handler's sandbox is killed and the run ends FAILED ("cancelled").
 InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRecord& agent,
-                         const RunRecord& run, const json& resume);
+                         const RunRecord& run, const json& resume,
+                         const std::shared_ptr<ExecCancel>& cancel = nullptr);
 
 }  // namespace runagents::platform::local

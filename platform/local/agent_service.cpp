@@ -231,7 +231,7 @@ InvokeResult LocalAgents::invoke(const InvokeRequest& in) {
   const std::string user = in.user_id.empty() ? "local-user" : in.user_id;
   Run run = create_run(*state_->db, ns, in.agent, user, in.message,
                        in.history.is_array() ? in.history : json::array());
-  return execute_run(state_, *rec, *find_run(*state_->db, run.id), nullptr);
+  return execute_run(state_, *rec, *find_run(*state_->db, run.id), nullptr, in.cancel);
 }
 
 }  // namespace

@@ -159,6 +159,12 @@ void decode_exit(const ExitInfo& info, ExecResult& result) {
   }
 }
 
+std::string memory_limit_note(const SandboxCore& core, bool command_killed) {
+  return std::string(command_killed ? "killed" : "a process of the command was killed") +
+         ": the sandbox reached its memory limit of " +
+         std::to_string(core.spec.limits.memory_bytes) + " bytes";
+}
+
 void validate_output_cap(std::size_t cap) {
   if (cap < 1024 || cap > (256u << 20))
     throw PlatformError(ErrorKind::invalid, "output_cap is " + std::to_string(cap) +

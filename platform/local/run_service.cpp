@@ -171,7 +171,7 @@ DecisionResult LocalApprovals::decide(const ApprovalDecision& in) {
   }
   json resume_request = {
       {"action_id", result.request.action_id}, {"state", run->resume_state}, {"approved", true}};
-  InvokeResult outcome = execute_run(state_, *agent, *run, resume_request);
+  InvokeResult outcome = execute_run(state_, *agent, *run, resume_request, d.cancel);
   result.run_status = outcome.status;
   result.response = outcome.response;
   return result;

@@ -329,6 +329,7 @@ class OneShotHandler : public detail::SupervisorHandler {
     detail::decode_exit(info, result);
     result.timed_out = timed_out_;
     result.cancelled = cancelled_;
+    const bool oom = core_->cgroups->oom_kills() > oom_at_start_;
     if (timed_out_ || cancelled_) {
       result.signal = SIGKILL;
       result.exit_code = 128 + SIGKILL;
@@ -338,14 +339,17 @@ class OneShotHandler : public detail::SupervisorHandler {
           "killed after the timeout of " + std::to_string(state_->timeout.count()) + " ms";
     } else if (cancelled_) {
       result.note = "killed: the command was cancelled";
-    } else if (result.signal == SIGKILL && core_->cgroups->oom_kills() > oom_at_start_) {
+    } else if (oom && result.signal == SIGKILL) {
       result.memory_limit_hit = true;
-      result.note = "killed: the sandbox reached its memory limit of " +
-                    std::to_string(core_->spec.limits.memory_bytes) + " bytes";
+      result.note = detail::memory_limit_note(*core_, true);
     } else if (!info.container_started && result.exit_code != 0) {
       state_->sandbox_failed.store(true);
       std::lock_guard lock(state_->mu);
       result.note = "the sandbox failed to start: " + first_line(state_->err.snapshot().data);
+    } else if (oom) {
+      // A process of the command (say a compiler under make) was killed and the command went on.
+      result.memory_limit_hit = true;
+      result.note = detail::memory_limit_note(*core_, false);
     }
     state_->complete(std::move(result));
   }

@@ -209,12 +209,15 @@ struct ExecResult {
   // timeout or cancel), -1 when it never ran (cancelled before it started or while queued, or
   // its shell could not start).
   int exit_code = -1;
-  int signal = 0;                 // signal that ended it, 0 if it exited
-  bool timed_out = false;         // killed because ExecOptions::timeout passed
-  bool cancelled = false;         // killed by kill(), kill_all() or the CancelToken
-  bool memory_limit_hit = false;  // the kernel killed a process of the sandbox for memory
-  bool shell_restarted = false;   // ShellSession only: ran in a new shell (state was reset)
-  std::string note;               // one sentence on anything unusual, empty otherwise
+  int signal = 0;          // signal that ended it, 0 if it exited
+  bool timed_out = false;  // killed because ExecOptions::timeout passed
+  bool cancelled = false;  // killed by kill(), kill_all() or the CancelToken
+  // The kernel killed a process of the sandbox for memory while the command ran: the command
+  // itself (signal 9), or one of its processes while the command went on (its shell reported
+  // the child's 137). Memory cgroup only; under RLIMIT_AS allocations fail instead.
+  bool memory_limit_hit = false;
+  bool shell_restarted = false;  // ShellSession only: ran in a new shell (state was reset)
+  std::string note;              // one sentence on anything unusual, empty otherwise
   std::int64_t duration_ms = 0;
   CapturedOutput out;
   CapturedOutput err;

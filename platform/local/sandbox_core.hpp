@@ -96,4 +96,8 @@ std::string resolve_working_dir(const std::filesystem::path& home, const std::st
 // Fills exit_code and signal from a wait status (bwrap reports 128+N for a command killed by N).
 void decode_exit(const ExitInfo& info, ExecResult& result);
 
+// ExecResult::note for a command during which the kernel killed a process of the sandbox for
+// memory: `command_killed` when the command itself died of it, else one of its processes.
+std::string memory_limit_note(const SandboxCore& core, bool command_killed);
+
 }  // namespace runagents::platform::local::detail

@@ -70,6 +70,7 @@ struct ShellCommand {
   std::uint64_t seq = 0;
   std::set<std::pair<pid_t, std::uint64_t>> before;  // (pid, start time) alive before it
   bool new_shell = false;                            // first command of a restarted shell
+  std::uint64_t oom_at_start = 0;                    // the sandbox's memory OOM kills then
 };
 
 struct ShellCore : std::enable_shared_from_this<ShellCore> {
@@ -203,6 +204,11 @@ class ShellHandler : public SupervisorHandler {
       } else if (requested) {
         result.note = std::string("killed with its shell; the next command starts a new shell (") +
                       kResetNote + ")";
+      } else if (core->sandbox->cgroups->oom_kills() > cmd->oom_at_start) {
+        result.memory_limit_hit = true;
+        result.note = memory_limit_note(*core->sandbox, result.signal == SIGKILL) +
+                      "; the shell died with it, so the next command starts a new shell (" +
+                      kResetNote + ")";
       } else {
         result.note = "the shell exited with status " + std::to_string(result.exit_code) +
                       "; the next command starts a new shell (" + kResetNote + ")";
@@ -321,6 +327,10 @@ class ShellHandler : public SupervisorHandler {
                     " ms; the shell kept its state";
     else if (cancelled_)
       result.note = "killed: the command was cancelled; the shell kept its state";
+    else if (core->sandbox->cgroups->oom_kills() > cmd_ref.oom_at_start) {
+      result.memory_limit_hit = true;
+      result.note = memory_limit_note(*core->sandbox, false);
+    }
     if (cmd_ref.new_shell) {
       result.shell_restarted = true;
       std::string restarted =
@@ -379,6 +389,7 @@ void ShellCore::pump_locked() {
   cmd->shell = shell.get();
   cmd->seq = ++seq;
   for (const auto& p : shell->processes()) cmd->before.insert({p.pid, p.start_time});
+  cmd->oom_at_start = sandbox->cgroups->oom_kills();
   cmd->new_shell = restart_pending_note && restarts > 0;
   restart_pending_note = false;
   cmd->state->set_running();

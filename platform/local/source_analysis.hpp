@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/analysis_json.hpp"  // analysis_to_json for what analyze_sources returns
 #include "platform/platform.hpp"
 
 namespace runagents::platform::local {
@@ -28,10 +29,5 @@ std::string pip_name(const std::string& import_name);
 
 // `TOOL_URL_ECHO_TOOL` names tool "echo-tool"; the reverse.
 std::string tool_env_name(const std::string& tool);
-
-// Analysis as JSON, in the shape /ingestion/analyze answers (tools, model_providers,
-// secrets, detected_requirements, entry_point, ...) plus handler details.
-json analysis_to_json(const Analysis& analysis);
-Analysis analysis_from_json(const json& j);
 
 }  // namespace runagents::platform::local

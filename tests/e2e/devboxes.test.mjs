@@ -1,10 +1,13 @@
 // Devboxes end to end, offline: the official MCP TypeScript SDK client drives the built
 // runagents-mcp over stdio with a fresh data dir. Create a devbox, write a file, run a command
 // that reads it while progress arrives, cancel a `sleep 600` (and check from outside that no
-// sleep is left), snapshot, start a second devbox from the snapshot, shut both down.
+// sleep is left), snapshot, start a second devbox from the snapshot, shut both down. A default
+// devbox has no network: reaching the host's loopback or the internet fails fast, with the
+// command's own error.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -105,6 +108,12 @@ test('devboxes through MCP: files, live output, cancel, snapshot, second devbox,
 
   const listed = await call('manage_devbox', { action: 'list' });
   assert.ok(listed.devboxes.length >= 2);
+  const page = await call('manage_devbox', { action: 'list', limit: 1 });
+  assert.equal(page.devboxes.length, 1);
+  assert.equal(page.has_more, true);
+  assert.equal(page.next_starting_after, page.devboxes[0].id);
+  const next = await call('manage_devbox', { action: 'list', limit: 1, starting_after: page.next_starting_after });
+  assert.notEqual(next.devboxes[0].id, page.devboxes[0].id);
   for (const id of [box.id, second.id]) {
     const down = await call('manage_devbox', { action: 'shutdown', devbox_id: id });
     assert.equal(down.devbox.status, 'shutdown');
@@ -112,4 +121,30 @@ test('devboxes through MCP: files, live output, cancel, snapshot, second devbox,
   const refused = await client.callTool({ name: 'devbox_exec', arguments: { devbox_id: box.id, command: 'true' } });
   assert.ok(refused.isError);
   assert.match(refused.content[0].text, /shutdown/);
+});
+
+test('a default devbox has no network: connections fail at once with the error in stderr', { skip, timeout: 30000 }, async () => {
+  // A listener on the host's loopback: the devbox's 127.0.0.1 is its own, so it is not reached.
+  const listener = net.createServer((socket) => socket.end('hello from the host\n'));
+  await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address();
+  const box = await call('create_devbox', { name: 'offline' });
+  try {
+    const t0 = Date.now();
+    const local = await call('devbox_exec', { devbox_id: box.id, command: `cat < /dev/tcp/127.0.0.1/${port}` });
+    assert.notEqual(local.exit_code, 0);
+    assert.doesNotMatch(local.stdout, /hello from the host/);
+    assert.match(local.stderr, /Connection refused/);
+
+    const remote = await call('devbox_exec', {
+      devbox_id: box.id,
+      command: "python3 -c \"import urllib.request; urllib.request.urlopen('http://example.com/', timeout=20)\"",
+    });
+    assert.notEqual(remote.exit_code, 0);
+    assert.match(remote.stderr, /URLError|unreachable|name resolution|Name or service not known/);
+    assert.ok(Date.now() - t0 < 15000, `both failed fast (${Date.now() - t0} ms), not by waiting for a timeout`);
+  } finally {
+    listener.close();
+    await call('manage_devbox', { action: 'shutdown', devbox_id: box.id });
+  }
 });

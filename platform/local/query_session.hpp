@@ -1,0 +1,51 @@
+// One query of the embedded runtime while it runs: its devbox, deadline and stop signal, and the
+// command runner every step uses. Internal to query_runtime.cpp and query_agent_step.cpp.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "platform/local/query_runtime.hpp"
+
+namespace runagents::platform::local {
+
+using QueryClock = std::chrono::steady_clock;
+
+struct QuerySession {
+  DevboxService& devboxes;
+  const QueryRequest& request;
+  const QueryObserver& observer;
+  const EmbeddedQueryOptions& options;
+  std::string devbox_id;
+  QueryClock::time_point deadline;
+  std::shared_ptr<ExecCancel> stop;  // fired by the caller's cancel and by the deadline
+  std::atomic<bool> timed_out{false};
+  nlohmann::json commands = nlohmann::json::array();  // what ran: {phase, command, exit_code}
+
+  bool stopped() const { return stop->cancelled(); }
+  std::chrono::seconds remaining() const;
+  void status(const std::string& message) const;
+
+  // Runs `command` in the devbox (bash), streaming its output to the observer. `cwd` relative to
+  // the home or under /home/user; `timeout` 0 = until the deadline. Records it under `phase`.
+  DevboxExecution exec(const std::string& phase, const std::string& command,
+                       const std::string& cwd = {},
+                       const std::map<std::string, std::string>& env = {},
+                       std::chrono::seconds timeout = std::chrono::seconds(0));
+};
+
+struct AgentAnswer {
+  bool ok = true;
+  std::string error;  // when !ok
+  std::string text;
+  std::optional<nlohmann::json> structured;
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
+// The agent step: the playground, or the tool-using loop against the configured endpoint.
+AgentAnswer run_agent_step(QuerySession& session);
+
+}  // namespace runagents::platform::local

@@ -1,0 +1,136 @@
+// Queries: hand a task to an agent and get its answer back (the run_query tool).
+//
+// QueryRunner is the one interface behind run_query. Three implementations, chosen by the tool
+// from the request:
+//   - RuntimeUse (platform/remote/runtimeuse_client.hpp): an agent runtime that speaks the
+//     RuntimeUse WebSocket protocol at request.runtime_url (ws:// or wss://);
+//   - a deployed agent (platform/agent_query.hpp): the query is an invocation of
+//     request.agent_name and becomes a run;
+//   - the embedded runtime (platform/local/query_runtime.hpp): a fresh devbox (or
+//     request.devbox_id), downloads, pre-commands, an agent step through the model gateway,
+//     post-commands, artifacts.
+//
+// A run ends in one of three ways:
+//   - an answer: result_type "text" (text) or "structured_output" (structured_output);
+//   - a failure the caller should see: result_type "error" with `error` saying what failed (the
+//     runtime's error_message, a failed pre-command, a timeout) and metadata;
+//   - a cancel (request.cancel fired): cancelled is true and nothing else counts.
+// Bad requests (a malformed URL, an unknown devbox or agent) throw PlatformError before anything
+// starts; nothing is left running then.
+//
+// Secrets: runners pass request.secrets to whatever runs the query; the caller (tools/queries.cpp)
+// redacts every string of the result and of each observed message again, so a runner that leaks
+// one does not leak it to the client.
+//
+// Structured output: runners return what the agent answered; the caller validates it against
+// request.output_schema (one place for the check).
+//
+// Thread-safety: run() may be called from several threads at once. Observer callbacks run on a
+// thread of the runner, one at a time per query; they must return quickly.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/devboxes.hpp"
+
+namespace runagents::platform {
+
+// A shell command run before or after the agent step (RuntimeUse's Command).
+struct QueryCommand {
+  std::string command;
+  std::string cwd;                         // "" = the runtime's working directory
+  std::map<std::string, std::string> env;  // added to the command's environment
+};
+
+// A file fetched before the agent starts (RuntimeUse's RuntimeEnvironmentDownloadable). The
+// file name is the URL path's last segment; .zip and tar archives are unpacked into working_dir.
+struct QueryDownloadable {
+  std::string download_url;  // http, https or file URL
+  std::string working_dir;
+};
+
+struct QueryRequest {
+  std::string prompt;  // required: the task
+  std::string system_prompt;
+  std::string model;  // "" = the runner's default
+  // A JSON Schema object: the answer must be JSON valid against it.
+  std::optional<nlohmann::json> output_schema;
+  std::vector<QueryDownloadable> downloadables;
+  std::vector<QueryCommand> pre_commands;
+  std::vector<QueryCommand> post_commands;
+  std::string artifacts_dir;          // "" = none collected
+  std::vector<std::string> secrets;   // never to appear in anything returned or logged
+  std::chrono::seconds timeout{600};  // hard limit; the query is cancelled when reached
+
+  // Targets (the tool picks the runner from these).
+  std::string runtime_url;  // RuntimeUse
+  std::string agent_name;   // deployed agent
+  std::string agent_ns;     // "" = the configured namespace
+  std::string devbox_id;    // embedded runtime: use this devbox instead of a fresh one
+
+  // Fired on an MCP cancel. Optional.
+  std::shared_ptr<ExecCancel> cancel;
+};
+
+// A file the agent left in artifacts_dir.
+struct QueryArtifact {
+  std::string name;       // file name as the runtime gave it (basename)
+  std::string path;       // where it was in the runtime
+  std::string mime_type;  // from the runtime's content type or the extension
+  std::string data;       // the bytes
+};
+
+struct QueryResult {
+  std::string result_type;  // text | structured_output | error
+  std::string text;
+  nlohmann::json structured_output;
+  nlohmann::json metadata = nlohmann::json::object();  // usage and what the runtime reported
+  std::string error;  // result_type error: what failed, in words a model can act on
+  bool timed_out = false;
+  bool cancelled = false;
+  std::vector<QueryArtifact> artifacts;
+  // Deployed-agent targets.
+  std::string run_id;
+  std::string run_status;           // COMPLETED, FAILED, PAUSED_APPROVAL, RUNNING
+  std::string approval_request_id;  // set when the run waits for decide_approval
+};
+
+struct QueryObserver {
+  // Each assistant message (text blocks joined by newlines).
+  std::function<void(const std::string& text)> on_assistant_message;
+  // A chunk of command output ("stdout" or "stderr"); `command` is the command that printed it.
+  std::function<void(std::string_view stream, std::string_view text, const std::string& command)>
+      on_command_output;
+  // A step of the query (connecting, creating a devbox, downloading, ...).
+  std::function<void(const std::string& message)> on_status;
+};
+
+class QueryRunner {
+ public:
+  QueryRunner() = default;
+  QueryRunner(const QueryRunner&) = delete;
+  QueryRunner& operator=(const QueryRunner&) = delete;
+  virtual ~QueryRunner() = default;
+
+  // Runs the query to its end (answer, error, timeout or cancel). Throws PlatformError only for
+  // a request that could not start (see above).
+  virtual QueryResult run(const QueryRequest& request, const QueryObserver& observer) = 0;
+};
+
+// `value` with every occurrence of each non-empty secret replaced by "[REDACTED]", in every
+// string (object keys included).
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
+void redact_secrets(nlohmann::json& value, const std::vector<std::string>& secrets);
+
+// The MIME type for a file name, by extension ("application/octet-stream" when unknown).
+std::string mime_type_for(std::string_view filename);
+
+}  // namespace runagents::platform

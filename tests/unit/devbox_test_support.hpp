@@ -1,0 +1,122 @@
+// Helpers shared by the local devbox tests (devbox_local_test.cpp, devbox_hostile_test.cpp):
+// opening a local DevboxService on a temporary data dir, running commands, and looking at the
+// host's processes from outside the sandboxes.
+#pragma once
+
+#include <dirent.h>
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "platform/local/devbox_service.hpp"
+#include "platform/local/sandbox.hpp"
+#include "platform_test_support.hpp"
+
+namespace runagents::platform::testing {
+
+// Whether bubblewrap can create sandboxes here; when not, says why (the caller then returns).
+inline bool devbox_usable() {
+  auto s = local::check_sandbox_support();
+  if (!s.usable) MESSAGE("skipped: " << s.message);
+  return s.usable;
+}
+
+// A local DevboxService on `dir` with a fast reaper.
+inline std::shared_ptr<DevboxService> open_devboxes(const TempDir& dir) {
+  local::LocalDevboxOptions o;
+  o.data_dir = dir.path;
+  o.reaper_interval = std::chrono::milliseconds(200);
+  return local::open_local_devboxes(o);
+}
+
+inline Devbox create_devbox(DevboxService& s, const DevboxCreateRequest& r = {}) {
+  return s.create(r, {});
+}
+
+// Runs `cmd` to completion (30 s timeout), in a fresh shell or in the named `shell`.
+inline DevboxExecution run_in(DevboxService& s, const std::string& id, const std::string& cmd,
+                              const std::string& shell = {}) {
+  ExecRequest r;
+  r.devbox_id = id;
+  r.command = cmd;
+  r.shell_name = shell;
+  r.timeout = std::chrono::seconds(30);
+  return s.execute(r);
+}
+
+// The kind of the PlatformError `f` throws; fails the test when it throws none.
+inline ErrorKind kind_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const PlatformError& e) {
+    return e.kind();
+  }
+  FAIL("no PlatformError thrown");
+  return ErrorKind::internal;
+}
+
+// Calls `f(pid, cmdline)` for each host process but this one (cmdline with NULs as spaces).
+template <typename F>
+void for_each_host_process(F f) {
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return;
+  while (auto* e = ::readdir(d)) {
+    if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid == ::getpid()) continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (auto& c : cmd)
+      if (c == '\0') c = ' ';
+    f(pid, cmd);
+  }
+  ::closedir(d);
+}
+
+// Host processes whose command line contains `marker`, not counting the shells and bwrap
+// wrappers whose script mentions it ("bash -c ..."): the commands themselves.
+inline int host_processes_with(const std::string& marker) {
+  int n = 0;
+  for_each_host_process([&](pid_t, const std::string& cmd) {
+    if (cmd.find(marker) != std::string::npos && cmd.find("bash -c") == std::string::npos) ++n;
+  });
+  return n;
+}
+
+// Every host process that belongs to devbox `devbox_id`, as seen from outside: those in one of its
+// sandbox's cgroups (runagents/<devbox id>.p<pid>.<n>) and, so that the count holds without
+// cgroups too, those whose command line (bwrap's argv carries the script) contains `marker`.
+inline int devbox_host_processes(const std::string& devbox_id, const std::string& marker) {
+  int n = 0;
+  const std::string group = "/runagents/" + devbox_id + ".p";
+  for_each_host_process([&](pid_t pid, const std::string& cmd) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+    std::string groups((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (groups.find(group) != std::string::npos ||
+        (!marker.empty() && cmd.find(marker) != std::string::npos))
+      ++n;
+  });
+  return n;
+}
+
+// Host processes in a cgroup of devbox `devbox_id` (0 when its sandbox has no cgroups).
+inline int devbox_cgroup_processes(const std::string& devbox_id) {
+  return devbox_host_processes(devbox_id, "");
+}
+
+// A string unique to this test run, usable as an extra `sleep` argument (sleep adds them up) and
+// as a marker in command lines.
+inline std::string unique_marker() {
+  static std::atomic<int> n{0};
+  return "0.0" + std::to_string(::getpid()) + "0" + std::to_string(++n) + "7";
+}
+
+}  // namespace runagents::platform::testing
