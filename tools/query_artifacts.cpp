@@ -1,6 +1,7 @@
 #include "tools/query_artifacts.hpp"
 
 #include "platform/devbox_json.hpp"
+#include "platform/remote/http_client.hpp"
 #include "server/base64.hpp"
 
 namespace runagents::tools {
@@ -8,21 +9,6 @@ namespace runagents::tools {
 namespace {
 
 using json = mcp::json;
-
-std::string encode_name(const std::string& name) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 bool is_text_type(const std::string& mime) {
   return mime.rfind("text/", 0) == 0 || mime == "application/json" || mime == "application/xml" ||
@@ -35,22 +21,30 @@ bool valid_utf8(const std::string& s) {
 
 }  // namespace
 
+// A reader that answers "not found" once the store is gone (the server shutting down).
+mcp::ResourceReader QueryArtifactStore::reader() {
+  std::weak_ptr<QueryArtifactStore> weak = weak_from_this();
+  return [weak](const std::string& uri) {
+    auto self = weak.lock();
+    if (!self)
+      throw mcp::RpcError(mcp::error_code::resource_not_found, "Resource not found: " + uri,
+                          {{"uri", uri}});
+    return self->read(uri);
+  };
+}
+
 std::shared_ptr<QueryArtifactStore> QueryArtifactStore::create(mcp::ResourceRegistry& resources,
                                                                std::size_t budget_bytes) {
   std::shared_ptr<QueryArtifactStore> store(new QueryArtifactStore(resources, budget_bytes));
-  std::weak_ptr<QueryArtifactStore> weak = store;
   mcp::ResourceTemplate tmpl;
   tmpl.uri_template = kUriTemplate;
   tmpl.name = "query-artifact";
   tmpl.title = "Query artifact";
   tmpl.description =
       "A file an agent left in run_query's artifacts_dir; run_query's result links each one.";
-  tmpl.read = [weak](const std::string& uri, const std::map<std::string, std::string>&) {
-    auto self = weak.lock();
-    if (!self)
-      throw mcp::RpcError(mcp::error_code::resource_not_found, "Resource not found: " + uri,
-                          {{"uri", uri}});
-    return self->read(uri);
+  tmpl.read = [read = store->reader()](const std::string& uri,
+                                       const std::map<std::string, std::string>&) {
+    return read(uri);
   };
   resources.add_template(std::move(tmpl));
   return store;
@@ -62,7 +56,8 @@ json QueryArtifactStore::add(const std::string& query_id,
   std::vector<std::string> uris;
   std::lock_guard lock(mu_);
   for (auto& a : artifacts) {
-    const std::string uri = "runagents://queries/" + query_id + "/artifacts/" + encode_name(a.name);
+    const std::string uri = "runagents://queries/" + query_id + "/artifacts/" +
+                            platform::remote::encode_path_segment(a.name);
     const std::size_t size = a.data.size();
     links.push_back({{"uri", uri}, {"name", a.name}, {"mime_type", a.mime_type}, {"size", size}});
     bytes_ += size;
@@ -74,14 +69,7 @@ json QueryArtifactStore::add(const std::string& query_id,
     r.title = a.name + " (query " + query_id + ")";
     r.description = "Artifact of run_query " + query_id + " (" + a.path + ")";
     r.mime_type = a.mime_type;
-    std::weak_ptr<QueryArtifactStore> weak = weak_from_this();
-    r.read = [weak](const std::string& u) {
-      auto self = weak.lock();
-      if (!self)
-        throw mcp::RpcError(mcp::error_code::resource_not_found, "Resource not found: " + u,
-                            {{"uri", u}});
-      return self->read(u);
-    };
+    r.read = reader();
     resources_.add(std::move(r));
   }
   order_.emplace_back(query_id, std::move(uris));

@@ -34,6 +34,7 @@ class QueryArtifactStore : public std::enable_shared_from_this<QueryArtifactStor
   QueryArtifactStore(mcp::ResourceRegistry& resources, std::size_t budget)
       : resources_(resources), budget_(budget) {}
   mcp::json read(const std::string& uri) const;
+  mcp::ResourceReader reader();
   void evict_locked();
 
   struct Stored {

@@ -18,6 +18,8 @@ std::size_t word_count(const std::string& text) {
   return n;
 }
 
+}  // namespace
+
 std::string content_text(const json& content) {
   if (content.is_string()) return content.get<std::string>();
   std::string out;
@@ -26,8 +28,6 @@ std::string content_text(const json& content) {
       if (part.is_object() && part.value("type", "") == "text") out += part.value("text", "");
   return out;
 }
-
-}  // namespace
 
 json playground_completion(const json& request) {
   const json& messages = request.at("messages");

@@ -19,6 +19,9 @@ struct ModelGatewayOptions {
 // status and detail, never the API key).
 json chat_completion(const json& request, const ModelGatewayOptions& options);
 
+// The text of a chat message's `content`: a string, or the text parts of an array of parts.
+std::string content_text(const json& content);
+
 // The playground's answer to `request` (no I/O).
 json playground_completion(const json& request);
 

@@ -81,15 +81,6 @@ json shell_tool() {
               {"required", json::array({"command"})}}}}}};
 }
 
-std::string content_text(const json& content) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string out;
-  if (content.is_array())
-    for (const auto& part : content)
-      if (part.is_object() && part.value("type", "") == "text") out += part.value("text", "");
-  return out;
-}
-
 // The JSON an answer holds: the whole text, or a fenced ```json block in it.
 std::optional<json> parse_answer(const std::string& text) {
   json v = json::parse(text, nullptr, false);

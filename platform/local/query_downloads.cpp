@@ -66,17 +66,6 @@ Download fetch_file(const std::string& url, std::size_t max_bytes) {
 
 }  // namespace
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
 std::string unpack_command(const std::string& filename) {
   const std::string q = shell_quote(filename);
   if (ends_with(filename, ".zip")) return "python3 -m zipfile -e " + q + " . && rm -f -- " + q;

@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "platform/shell_quote.hpp"
+
 namespace runagents::platform::local {
 
 struct Download {
@@ -25,8 +27,5 @@ Download fetch_download(const std::string& url, std::size_t max_bytes,
 // not an archive: .zip via python3's zipfile, tar archives (.tar, .tar.gz, .tgz, .tar.bz2,
 // .tar.xz) via tar. The archive is deleted after unpacking, as RuntimeUse does for zips.
 std::string unpack_command(const std::string& filename);
-
-// `s` quoted for bash ('...').
-std::string shell_quote(const std::string& s);
 
 }  // namespace runagents::platform::local

@@ -91,9 +91,8 @@ class EmbeddedRunner : public QueryRunner {
       artifacts_dir = home_relative(request.artifacts_dir, "artifacts_dir");
     for (const auto& d : request.downloadables) home_relative(d.working_dir, "working_dir");
 
-    QuerySession s{*devboxes_, request, observer, options_};
-    s.stop = std::make_shared<ExecCancel>();
-    s.deadline = QueryClock::now() + request.timeout;
+    QuerySession s{*devboxes_, request, observer, options_, {},
+                   QueryClock::now() + request.timeout, std::make_shared<ExecCancel>()};
     const bool fresh = request.devbox_id.empty();
     if (fresh) {
       s.status("creating a devbox");

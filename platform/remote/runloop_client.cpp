@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "platform/devbox_json.hpp"
+#include "platform/shell_quote.hpp"
 
 namespace runagents::platform::remote {
 
@@ -29,17 +30,6 @@ bool valid_utf8(std::string_view s) {
     i += n;
   }
   return true;
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
 }
 
 // Splits SSE frames ("data: {...}\n\n") of stream_*_updates into output lines.

@@ -234,8 +234,8 @@ class Session {
     try {
       if (msg.output_format_json_schema_str != null) JSON.parse(msg.output_format_json_schema_str);
       await this.runCommands(msg.pre_agent_invocation_commands, 'pre-agent', controller.signal);
-      const { data, raw, then } = await this.agent(msg, controller.signal);
-      after = then;
+      const { data, raw, afterResult } = await this.agent(msg, controller.signal);
+      after = afterResult;
       await this.runCommands(msg.post_agent_invocation_commands, 'post-agent', controller.signal);
       this.send({ message_type: 'result_message', metadata: { handler: 'test_runtime', duration_ms: Date.now() - started }, data }, { raw });
     } catch (err) {
@@ -293,7 +293,7 @@ class Session {
           await this.requestUpload(file);
           return text(`wrote ${name}`);
         }
-        return { ...text(`wrote ${name}`), then: () => this.requestUpload(file) };
+        return { ...text(`wrote ${name}`), afterResult: () => this.requestUpload(file) };
       }
       case 'HEARTBEAT': {
         const n = Number(rest);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "platform/local/local_platform.hpp"
 #include "platform/local/sandbox.hpp"
@@ -434,5 +435,67 @@ def handler():
     CHECK(::pclose(pipe) == 0);
     CHECK(output.find("from-test") != std::string::npos);
     CHECK(output.find("echo-tool") != std::string::npos);
+  }
+}
+
+// An agent that calls echo-tool, then sleeps: long enough that only a cancel ends it in time.
+static const char* const kSlowAgent = R"PY(import time
+
+
+def handler(request, ctx):
+    ctx.call_tool("echo-tool", path="/echo", payload={"text": request["message"]})
+    time.sleep(300)
+    return {"response": "woke up"}
+)PY";
+
+TEST_SUITE("platform") {
+  TEST_CASE("local: a cancel stops an invocation and a resumed handler; the run ends FAILED") {
+    if (!runtime_usable()) return;
+    TempDir dir;
+    Platform p = open(dir);
+    DeployRequest req;
+    req.agent_name = "sleeper";
+    req.source_files = {{"agent.py", kSlowAgent}};
+    req.required_tools = {"echo-tool"};
+    p.agents->deploy(req);
+    auto cancel_after = [](std::shared_ptr<ExecCancel> c) {
+      return std::thread([c] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(800));
+        c->cancel();
+      });
+    };
+
+    InvokeRequest inv;
+    inv.agent = "sleeper";
+    inv.message = "nap";
+    inv.cancel = std::make_shared<ExecCancel>();
+    auto t0 = std::chrono::steady_clock::now();
+    std::thread canceller = cancel_after(inv.cancel);
+    auto r = p.agents->invoke(inv);
+    canceller.join();
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30));
+    CHECK(r.status == "FAILED");
+    CHECK(r.response["error"].get<std::string>().find("cancelled") != std::string::npos);
+    CHECK(p.runs->get(r.run_id).status == "FAILED");
+
+    req.agent_name = "held-sleeper";
+    req.policy_rules = {{"approval_required", "echo-tool", {"POST"}}};
+    p.agents->deploy(req);
+    inv.agent = "held-sleeper";
+    inv.cancel = nullptr;
+    auto held = p.agents->invoke(inv);
+    REQUIRE(held.status == "PAUSED_APPROVAL");
+    ApprovalDecision approve;
+    approve.request_id = p.approvals->list({})[0].id;
+    approve.approve = true;
+    approve.cancel = std::make_shared<ExecCancel>();
+    t0 = std::chrono::steady_clock::now();
+    canceller = cancel_after(approve.cancel);
+    auto d = p.approvals->decide(approve);
+    canceller.join();
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30));
+    CHECK(d.request.status == "APPROVED");
+    CHECK(d.run_status == "FAILED");
+    CHECK(event_types(p, held.run_id).back() == "FAILED");
   }
 }

@@ -355,6 +355,7 @@ TEST_SUITE("runtimeuse") {
       auto req = request_for(rt, R"(ARTIFACT_LATE:data.json:{"x": 1})");
       req.artifacts_dir = dir.path.string();
       auto r = runner->run(req, {});
+      CAPTURE(r.error);
       CHECK(r.result_type == "text");
       REQUIRE(r.artifacts.size() == 1);
       CHECK(r.artifacts[0].name == "data.json");
