@@ -102,7 +102,8 @@ DeployResult LocalAgents::deploy(const DeployRequest& in) {
   for (std::size_t i = 0; i < req.policy_rules.size(); ++i)
     validate_rule(req.policy_rules[i], "policies[" + std::to_string(i) + "]");
   for (const auto& name : req.policy_names) {
-    if (name == req.agent_name + "-inline") continue;  // the agent's own, replaced below
+    // The agent's own, replaced below by its inline rules (without rules it must exist).
+    if (name == req.agent_name + "-inline" && !req.policy_rules.empty()) continue;
     if (!find_policy(db, req.ns, name))
       throw PlatformError(ErrorKind::invalid, "policy '" + name + "' does not exist in namespace " +
                                                   req.ns +

@@ -180,7 +180,12 @@ void bind_agent_policies(Database& db, const std::string& ns, const std::string&
   const std::string inline_name = agent + "-inline";
   const std::string now = now_timestamp();
   db.execute("DELETE FROM policy_bindings WHERE ns = ?1 AND agent = ?2", {ns, agent});
-  if (inline_rules.empty()) {
+  const bool named =
+      std::find(policy_names.begin(), policy_names.end(), inline_name) != policy_names.end();
+  if (inline_rules.empty() && named) {
+    // Bound by name: the policy was stored through the Policies API (as the remote client does
+    // with a deploy's inline rules); keep it as it is.
+  } else if (inline_rules.empty()) {
     db.execute("DELETE FROM policy_bindings WHERE ns = ?1 AND policy = ?2", {ns, inline_name});
     db.execute("DELETE FROM policies WHERE ns = ?1 AND name = ?2", {ns, inline_name});
   } else {

@@ -35,7 +35,8 @@ std::vector<Policy> bound_policies(Database& db, const std::string& ns, const st
 std::vector<Policy> list_policies(Database& db, const std::string& ns);
 std::optional<Policy> find_policy(Database& db, const std::string& ns, const std::string& name);
 // Makes the agent's bindings exactly `policy_names` (all must exist), after storing
-// `inline_rules` as the policy "<agent>-inline" (or deleting it when there are none).
+// `inline_rules` as the policy "<agent>-inline" (or, when there are none, deleting it unless
+// `policy_names` binds it by name).
 // Call inside a transaction.
 void bind_agent_policies(Database& db, const std::string& ns, const std::string& agent,
                          const std::vector<PolicyRule>& inline_rules,

@@ -51,6 +51,10 @@ AgentAnswer playground(QuerySession& s) {
     text += " Model \"" + s.request.model +
             "\" was asked for, but no model endpoint is configured (runagents-mcp config set "
             "llm_base_url URL and llm_api_key KEY), so the playground answered.";
+  else if (s.request.model.empty() && !s.options.gateway.base_url.empty())
+    text +=
+        " A model endpoint is configured: name one of its models in `model` to have it do "
+        "the task.";
   if (s.request.output_schema) {
     a.structured = example_for_schema(*s.request.output_schema);
     text += " It answered a value made from the output schema.";

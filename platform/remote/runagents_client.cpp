@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <ctime>
 #include <set>
+#include <string_view>
+
+#include "platform/names.hpp"
 
 namespace runagents::platform::remote {
 
@@ -554,13 +557,17 @@ json deploy_request_to_json(const DeployRequest& r) {
   }
   if (!r.requirements.empty()) body["requirements"] = r.requirements;
   if (!r.entry_point.empty()) body["entry_point"] = r.entry_point;
-  if (!r.policy_names.empty() || !r.policy_rules.empty()) {
-    json policies = json::array();
-    for (const auto& n : r.policy_names) policies.push_back(n);
-    for (const auto& rule : r.policy_rules) policies.push_back(policy_rule_to_json(rule));
-    body["policies"] = policies;
-  }
+  // Names only: a RunAgents server binds policies by name (reference §2.3). Inline rules are
+  // stored as a named policy by RunAgentsAgents::deploy before the deploy is sent.
+  if (!r.policy_names.empty()) body["policies"] = r.policy_names;
   return body;
+}
+
+std::string inline_policy_name(const std::string& agent_name) {
+  static constexpr std::string_view kSuffix = "-inline";
+  std::string base = agent_name.substr(0, 63 - kSuffix.size());
+  while (!base.empty() && base.back() == '-') base.pop_back();
+  return base + std::string(kSuffix);
 }
 
 DeployRequest deploy_request_from_json(const json& j) {
@@ -796,9 +803,39 @@ class RunAgentsAgents final : public AgentService {
   DeployResult deploy(const DeployRequest& request) override {
     const std::string ns = c_->ns_or_default(request.ns);
     if (request.dry_run) return dry_run(request, ns);
-    HttpRequest http = HttpRequest::post("/api/deploy", deploy_request_to_json(request));
+    // The deploy's `policies` binds policies by name only (reference §2.3): inline rules are
+    // first stored as the agent's own named policy through the Policies API (§4), then bound.
+    DeployRequest wire = request;
+    bool policy_created = false;
+    if (!request.policy_rules.empty()) {
+      require_dns_label(request.agent_name, "agent_name");
+      const std::string name = inline_policy_name(request.agent_name);
+      policy_created = upsert_policy(ns, name, request.policy_rules);
+      wire.policy_rules.clear();
+      if (std::find(wire.policy_names.begin(), wire.policy_names.end(), name) ==
+          wire.policy_names.end()) {
+        wire.policy_names.push_back(name);
+      }
+    }
+    HttpRequest http = HttpRequest::post("/api/deploy", deploy_request_to_json(wire));
     if (ns != c_->ns()) http.with_header("X-Workspace-Namespace", ns);
-    HttpResponse res = c_->http().send(http);
+    HttpResponse res;
+    try {
+      res = c_->http().send(http);
+    } catch (const RemoteError& e) {
+      // The server refused the deploy, so nothing is bound to a policy this call created: take
+      // it back (best effort). Not on 5xx or transport errors, where the deploy may have landed.
+      if (policy_created && e.http_status() >= 400 && e.http_status() < 500) {
+        try {
+          c_->http().send(
+              in_ns(HttpRequest::make(
+                        "DELETE", "/api/policies/" + seg(inline_policy_name(request.agent_name))),
+                    ns));
+        } catch (const PlatformError&) {
+        }
+      }
+      throw;
+    }
     json body = res.json_body();
     DeployResult r = deploy_result_from_json(body.is_object() ? body : json::object());
     if (r.agent.empty()) r.agent = request.agent_name;
@@ -859,11 +896,79 @@ class RunAgentsAgents final : public AgentService {
   }
 
  private:
+  HttpRequest in_ns(HttpRequest http, const std::string& ns) const {
+    if (ns != c_->ns()) http.with_header("X-Workspace-Namespace", ns);
+    return http;
+  }
+
+  // Stores `rules` as the policy `name` in `ns`; true when it was created. The reference (§4)
+  // gives PUT /api/policies/{name} for an existing policy and POST /api/policies for a new one,
+  // so: PUT first (the redeploy case), and POST when the PUT answers 404 (no such policy) or
+  // 405 (no PUT); a 409 to the POST (created meanwhile) means PUT again. Errors are the
+  // RemoteErrors of the http client (status and the server's detail).
+  bool upsert_policy(const std::string& ns, const std::string& name,
+                     const std::vector<PolicyRule>& rules) {
+    json spec_rules = json::array();
+    for (const auto& r : rules) spec_rules.push_back(policy_rule_to_json(r));
+    const json body = {{"name", name},
+                       {"spec", {{"policies", spec_rules}, {"approvals", json::array()}}}};
+    auto put = [&] {
+      c_->http().send(
+          in_ns(HttpRequest::make("PUT", "/api/policies/" + seg(name)).with_json(body), ns));
+    };
+    try {
+      put();
+      return false;
+    } catch (const RemoteError& e) {
+      if (e.http_status() != 404 && e.http_status() != 405) throw;
+    }
+    try {
+      c_->http().send(in_ns(HttpRequest::post("/api/policies", body), ns));
+      return true;
+    } catch (const RemoteError& e) {
+      if (e.http_status() != 409) throw;
+    }
+    put();
+    return false;
+  }
+
   DeployResult dry_run(const DeployRequest& request, const std::string& ns) {
     DeployResult r;
     r.agent = request.agent_name;
     r.ns = ns;
     r.status = "validated";
+    // A dry run writes nothing: inline rules are only checked here; a deploy would store them
+    // as the policy inline_policy_name(agent) and bind it.
+    for (std::size_t i = 0; i < request.policy_rules.size(); ++i) {
+      const PolicyRule& rule = request.policy_rules[i];
+      const std::string where = "policies[" + std::to_string(i) + "]";
+      if (rule.permission != "allow" && rule.permission != "deny" &&
+          rule.permission != "approval_required") {
+        r.warnings.push_back("would fail: " + where + ": permission '" + rule.permission +
+                             "' is not allow, deny or approval_required");
+      }
+      if (rule.resource.empty()) {
+        r.warnings.push_back("would fail: " + where +
+                             ": resource is empty; give a tool name, \"*\" or a URL pattern");
+      }
+    }
+    if (!request.policy_names.empty()) {
+      // Named policies must exist; a server without the list is not a reason to fail.
+      try {
+        std::set<std::string> existing;
+        json body = c_->http().send_json(HttpRequest::get("/api/policies"));
+        for (const auto& e : list_items(body, {"policies"}, "list policies")) {
+          Policy p = policy_from_json(e);
+          if (p.ns.empty() || p.ns == ns) existing.insert(p.name);
+        }
+        const std::string own = inline_policy_name(request.agent_name);
+        for (const auto& n : request.policy_names) {
+          if (existing.count(n) || (n == own && !request.policy_rules.empty())) continue;
+          r.warnings.push_back("would fail: policy '" + n + "' does not exist in namespace " + ns);
+        }
+      } catch (const PlatformError&) {
+      }
+    }
     if (request.source_files.empty()) {
       r.warnings.push_back(request.image.empty()
                                ? "no source_files or image given: nothing to deploy"

@@ -7,9 +7,14 @@
 //             configured; Authorization: Bearer <key> when a key is configured, and also
 //             X-RunAgents-API-Key: <key> for workspace keys (prefix "ra_ws_"), as SDK 1.2.1.
 //   agents    GET /api/agents, GET /api/agents/{ns}/{name}, POST /api/deploy,
-//             POST /api/agents/{ns}/{name}/invoke; dry runs: POST /ingestion/analyze
+//             POST /api/agents/{ns}/{name}/invoke; dry runs: POST /ingestion/analyze (and
+//             GET /api/tools, GET /api/policies to check names; a dry run writes nothing)
 //   tools     GET /api/tools, GET /api/tools/{name}, POST /api/tools (the SDK's flat body)
-//   models    GET /api/model-providers        policies  GET /api/policies
+//   models    GET /api/model-providers
+//   policies  GET /api/policies; a deploy with inline rules first stores them as the policy
+//             inline_policy_name(agent) with PUT /api/policies/{name} {"name", "spec":
+//             {"policies": [rules], "approvals": []}}, falling back to POST /api/policies when
+//             the PUT answers 404/405 (no such policy yet), then binds it by name in the deploy
 //   runs      GET /runs?agent=&agent_id=&status=&limit=, GET /runs/{id},
 //             GET /runs/{id}/events?after_seq=&limit=
 //   approvals GET /governance/requests?status=, POST /governance/requests/{id}/approve|reject
@@ -20,9 +25,9 @@
 // {phase, message}, flat tool fields or the nested `spec.connection` form, lists as arrays or
 // wrapped in an object ({"agents": [...]}, {"items": [...]}).
 //
-// Extensions beyond SDK 1.2.1, each harmless to a server that ignores it: deploy's `policies`
-// may hold inline rules ({permission, resource, operations}) next to policy names; approve
-// sends {scope, duration, reason} (as SDK 1.3 does) when one is given, reject sends {reason};
+// Extensions beyond SDK 1.2.1, each harmless to a server that ignores it: deploy sends
+// `policies` (policy names only, as the API documents); approve sends {scope, duration, reason}
+// (as SDK 1.3 does) when one is given, reject sends {reason};
 // runs are filtered with both `agent` (SDK 1.2.1) and `agent_id` (the documented API).
 //
 // Retries: GETs retry on 429 and 5xx (and on transport failures) with backoff, honouring
@@ -114,9 +119,14 @@ AccessRequest access_request_from_json(const json& j);
 json access_request_to_json(const AccessRequest& a);
 Analysis analysis_from_json(const json& j);
 json analysis_to_json(const Analysis& a);
-// The SDK 1.2.1 deploy body (non-empty fields only) plus `policies` (names and inline rules);
-// dry_run is not part of it (dry runs go to /ingestion/analyze).
+// The SDK 1.2.1 deploy body (non-empty fields only) plus `policies`: policy_names only, since
+// the API binds policies by name. policy_rules are not part of it: the client stores them as
+// the policy inline_policy_name(agent_name) first and lists that name. dry_run is not part of it
+// either (dry runs go to /ingestion/analyze).
 json deploy_request_to_json(const DeployRequest& r);
+// The policy a deploy's inline rules are stored as: "<agent_name>-inline", with the agent name
+// cut (and trailing '-' dropped) so that the whole stays within a 63-character DNS label.
+std::string inline_policy_name(const std::string& agent_name);
 // Throws PlatformError(invalid) naming the field when a field has the wrong type.
 DeployRequest deploy_request_from_json(const json& j);
 json deploy_result_to_json(const DeployResult& r);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "platform/local/policy_writer.hpp"
 #include "platform/remote/http_client.hpp"
 #include "platform/remote/runagents_client.hpp"
 
@@ -56,6 +57,64 @@ std::string object_string(const json& body, const char* key) {
     throw PlatformError(ErrorKind::invalid, std::string("field '") + key + "' must be a string");
   }
   return it->get<std::string>();
+}
+
+// The Policies API body {"name", "spec": {"policies": [rules], "approvals": []}} as a Policy
+// named `path_name` (PUT; a body name, when given, must match) or the body's name (POST).
+Policy policy_from_body(const json& body, const std::string& path_name) {
+  if (!body.is_object()) {
+    throw PlatformError(ErrorKind::invalid,
+                        "the body must be a JSON object {\"name\": \"...\", \"spec\": "
+                        "{\"policies\": [{\"permission\", \"resource\", \"operations\"}]}}");
+  }
+  Policy p;
+  p.name = object_string(body, "name");
+  if (!path_name.empty()) {
+    if (!p.name.empty() && p.name != path_name) {
+      throw PlatformError(
+          ErrorKind::invalid,
+          "field 'name' ('" + p.name + "') does not match the path ('" + path_name + "')");
+    }
+    p.name = path_name;
+  }
+  if (p.name.empty()) throw PlatformError(ErrorKind::invalid, "field 'name' is required");
+  const json* rules = nullptr;
+  if (auto spec = body.find("spec"); spec != body.end() && !spec->is_null()) {
+    if (!spec->is_object()) {
+      throw PlatformError(ErrorKind::invalid,
+                          "field 'spec' must be an object {policies, approvals}");
+    }
+    if (auto a = spec->find("approvals"); a != spec->end() && !a->is_null()) {
+      if (!a->is_array())
+        throw PlatformError(ErrorKind::invalid, "field 'spec.approvals' must be an array");
+      if (!a->empty()) {
+        throw PlatformError(
+            ErrorKind::invalid,
+            "spec.approvals (approval routing rules) is not supported by the local "
+            "platform; use rules with permission approval_required in spec.policies");
+      }
+    }
+    if (auto r = spec->find("policies"); r != spec->end() && !r->is_null()) rules = &*r;
+  } else if (auto r = body.find("rules"); r != body.end() && !r->is_null()) {
+    rules = &*r;
+  }
+  if (rules) {
+    if (!rules->is_array()) {
+      throw PlatformError(ErrorKind::invalid,
+                          "field 'spec.policies' must be an array of {permission, resource, "
+                          "operations}");
+    }
+    for (const auto& r : *rules) p.rules.push_back(policy_rule_from_json(r));
+  }
+  return p;
+}
+
+local::PolicyWriter& writer_of(const Platform& p) {
+  local::PolicyWriter* w = local::policy_writer(p.policies.get());
+  if (!w) {
+    throw PlatformError(ErrorKind::unavailable, "this platform's policies cannot be written here");
+  }
+  return *w;
 }
 
 }  // namespace
@@ -160,6 +219,30 @@ void register_runagents_routes(RestServer& server, const Platform& platform) {
   server.get("/api/policies", [p](const httplib::Request& req, httplib::Response& res) {
     reply_json(res, 200,
                array_of(p->policies->list(req.get_param_value("namespace")), policy_to_json));
+  });
+  // The Policies API. PUT replaces an existing policy (404 when there is none: create it with
+  // POST); POST creates one, or replaces the rules of an existing one of that name (201 / 200).
+  // Bindings are made by deploy's `policies` names and survive a PUT.
+  server.post("/api/policies", [p](const httplib::Request& req, httplib::Response& res) {
+    json body = body_json(req);
+    Policy policy = policy_from_body(body, "");
+    policy.ns = request_ns(req, body, *p);
+    auto r = writer_of(*p).put(policy, true);
+    reply_json(res, r.created ? 201 : 200, policy_to_json(r.policy));
+  });
+  server.get("/api/policies/([^/]+)", [p](const httplib::Request& req, httplib::Response& res) {
+    reply_json(res, 200,
+               policy_to_json(writer_of(*p).get(request_ns(req, json(), *p), req.matches[1])));
+  });
+  server.put("/api/policies/([^/]+)", [p](const httplib::Request& req, httplib::Response& res) {
+    json body = body_json(req);
+    Policy policy = policy_from_body(body, req.matches[1]);
+    policy.ns = request_ns(req, body, *p);
+    reply_json(res, 200, policy_to_json(writer_of(*p).put(policy, false).policy));
+  });
+  server.del("/api/policies/([^/]+)", [p](const httplib::Request& req, httplib::Response& res) {
+    writer_of(*p).remove(request_ns(req, json(), *p), req.matches[1]);
+    reply_json(res, 200, {{"status", "deleted"}});
   });
   server.post("/api/starter-kit", [p](const httplib::Request&, httplib::Response& res) {
     // The local platform seeds both on first start; report what is there.

@@ -6,10 +6,16 @@
 //   POST /api/agents/{ns}/{name}/invoke            {message, history?, user_id?} -> the agent's
 //                                                  answer plus run_id and run_status (also in
 //                                                  the X-Run-ID and X-Run-Status headers)
-//   POST /api/deploy                               SDK deploy body (+ policies, dry_run) -> 201
-//                                                  created / 200 updated or validated
+//   POST /api/deploy                               SDK deploy body (+ policies: names to bind,
+//                                                  or, from older clients, inline rule objects;
+//                                                  dry_run) -> 201 created / 200 updated or
+//                                                  validated
 //   GET  /api/tools, GET /api/tools/{name}, POST /api/tools (flat or nested body; 201 / 200)
 //   GET  /api/model-providers, GET /api/policies[?namespace=]
+//   POST /api/policies                             {name, spec: {policies: [rules], approvals:
+//                                                  []}} -> 201 created / 200 replaced
+//   GET|PUT|DELETE /api/policies/{name}            PUT replaces the rules of an existing policy
+//                                                  (404 when there is none); DELETE unbinds it
 //   POST /api/starter-kit                          201 {tool_created, model_provider_created}
 //   GET  /api/context/export                       {generated_at, namespace, resources, errors,
 //                                                  meta}

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -68,6 +70,16 @@ struct FakeApi {
 void json_reply(httplib::Response& res, const json& body, int status = 200) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
+}
+
+ErrorKind kind_of_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const PlatformError& e) {
+    return e.kind();
+  }
+  FAIL("no error");
+  return ErrorKind::internal;
 }
 
 }  // namespace
@@ -434,5 +446,139 @@ TEST_SUITE("remote") {
     CHECK(ctx.errors.count("policies") == 1);  // GET /api/policies is 404 here
     CHECK(ctx.errors.count("agents") == 0);
     CHECK_FALSE(ctx.generated_at.empty());
+  }
+
+  TEST_CASE("deploy: inline rules go to the Policies API first; the deploy sends names only") {
+    struct State {
+      std::mutex mu;
+      std::map<std::string, json> policies;  // name -> body as stored
+      int deploy_status = 201;
+      int put_error = 0;  // answer every PUT with this status when set
+    };
+    auto st = std::make_shared<State>();
+    FakeApi api([st](FakeApi&, httplib::Server& svr) {
+      svr.Put("/api/policies/([^/]+)", [st](const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard l(st->mu);
+        if (st->put_error) return json_reply(res, {{"error", "policy admin only"}}, st->put_error);
+        if (!st->policies.count(req.matches[1])) {
+          return json_reply(res, {{"error", "policy not found"}}, 404);
+        }
+        st->policies[req.matches[1]] = json::parse(req.body);
+        json_reply(res, st->policies[req.matches[1]]);
+      });
+      svr.Post("/api/policies", [st](const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard l(st->mu);
+        json b = json::parse(req.body);
+        st->policies[b["name"].get<std::string>()] = b;
+        json_reply(res, b, 201);
+      });
+      svr.Delete("/api/policies/([^/]+)",
+                 [st](const httplib::Request& req, httplib::Response& res) {
+                   std::lock_guard l(st->mu);
+                   st->policies.erase(req.matches[1]);
+                   json_reply(res, {{"status", "deleted"}});
+                 });
+      svr.Get("/api/policies", [st](const httplib::Request&, httplib::Response& res) {
+        std::lock_guard l(st->mu);
+        json out = json::array();
+        for (const auto& [name, b] : st->policies) out.push_back(b);
+        json_reply(res, out);
+      });
+      svr.Post("/api/deploy", [st](const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard l(st->mu);
+        if (st->deploy_status >= 400) {
+          return json_reply(res, {{"error", "required tool missing"}}, st->deploy_status);
+        }
+        json b = json::parse(req.body);
+        json_reply(res, {{"agent", b["agent_name"]}, {"namespace", "team-a"}, {"phase", "Running"}},
+                   st->deploy_status);
+      });
+      svr.Post("/ingestion/analyze", [](const httplib::Request&, httplib::Response& res) {
+        json_reply(res, {{"entry_point", "agent.py"}}, 201);
+      });
+    });
+    auto requests = [&] {
+      std::lock_guard l(api.mu);
+      std::vector<std::string> out;
+      for (const auto& r : api.seen) out.push_back(r.method + " " + r.path);
+      api.seen.clear();
+      return out;
+    };
+    Platform p = open_runagents_platform(api.options());
+    DeployRequest d;
+    d.agent_name = "pay";
+    d.source_files = {{"agent.py", "def handler(r): return 'x'\n"}};
+    d.policy_names = {"shared"};
+    d.policy_rules = {{"approval_required", "stripe-api", {"POST"}}};
+    st->policies["shared"] = {{"name", "shared"}, {"spec", {{"policies", json::array()}}}};
+    const json rules_body = {{"name", "pay-inline"},
+                             {"spec",
+                              {{"policies", json::array({{{"permission", "approval_required"},
+                                                          {"resource", "stripe-api"},
+                                                          {"operations", {"POST"}}}})},
+                               {"approvals", json::array()}}}};
+
+    // A dry run checks, and writes nothing.
+    DeployRequest dry = d;
+    dry.dry_run = true;
+    dry.policy_names = {"shared", "ghost"};
+    auto rd = p.agents->deploy(dry);
+    CHECK(rd.status == "validated");
+    CHECK(requests() == std::vector<std::string>{"GET /api/policies", "POST /ingestion/analyze"});
+    REQUIRE(rd.warnings.size() == 1);
+    CHECK(rd.warnings[0].find("policy 'ghost' does not exist") != std::string::npos);
+    CHECK(st->policies.count("pay-inline") == 0);
+
+    // First deploy: PUT answers 404, so POST creates the policy; the deploy binds it by name.
+    auto r = p.agents->deploy(d);
+    CHECK(r.status == "created");
+    auto first = std::vector<httplib::Request>(api.seen);
+    CHECK(requests() == std::vector<std::string>{"PUT /api/policies/pay-inline",
+                                                 "POST /api/policies", "POST /api/deploy"});
+    REQUIRE(first.size() == 3);
+    CHECK(json::parse(first[0].body) == rules_body);
+    CHECK(json::parse(first[1].body) == rules_body);
+    json sent = json::parse(first[2].body);
+    CHECK(sent["policies"] == json::array({"shared", "pay-inline"}));
+    for (const auto& n : sent["policies"]) CHECK(n.is_string());
+    CHECK(st->policies.at("pay-inline") == rules_body);
+
+    // Redeploy: the policy exists, so PUT replaces it; no POST.
+    d.policy_rules[0].operations = {"POST", "PUT"};
+    st->deploy_status = 200;
+    CHECK(p.agents->deploy(d).status == "updated");
+    CHECK(requests() ==
+          std::vector<std::string>{"PUT /api/policies/pay-inline", "POST /api/deploy"});
+    CHECK(st->policies.at("pay-inline")["spec"]["policies"][0]["operations"] ==
+          json::array({"POST", "PUT"}));
+
+    // A refused deploy takes back the policy it created.
+    DeployRequest other = d;
+    other.agent_name = "refund";
+    other.policy_names.clear();
+    st->deploy_status = 400;
+    CHECK(kind_of_error([&] { p.agents->deploy(other); }) == ErrorKind::invalid);
+    CHECK(requests() == std::vector<std::string>{"PUT /api/policies/refund-inline",
+                                                 "POST /api/policies", "POST /api/deploy",
+                                                 "DELETE /api/policies/refund-inline"});
+    CHECK(st->policies.count("refund-inline") == 0);
+
+    // An error from the Policies API surfaces with its status and detail; no deploy is sent.
+    st->put_error = 403;
+    try {
+      p.agents->deploy(d);
+      FAIL("deployed");
+    } catch (const PlatformError& e) {
+      CHECK(e.http_status() == 403);
+      CHECK(std::string(e.what()).find("policy admin only") != std::string::npos);
+      CHECK(std::string(e.what()).find("/api/policies/pay-inline") != std::string::npos);
+    }
+    CHECK(requests() == std::vector<std::string>{"PUT /api/policies/pay-inline"});
+
+    // The policy name stays a DNS label for the longest agent names.
+    const std::string long_name(63, 'a');
+    CHECK(inline_policy_name(long_name).size() == 63);
+    CHECK(inline_policy_name(std::string(55, 'b') + "-cc") == std::string(55, 'b') + "-inline");
+    CHECK(inline_policy_name("pay") == "pay-inline");
   }
 }

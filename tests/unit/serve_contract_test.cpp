@@ -6,7 +6,9 @@
 #include <httplib.h>
 
 #include <functional>
+#include <mutex>
 #include <thread>
+#include <utility>
 
 #include "platform/local/local_platform.hpp"
 #include "platform/remote/runagents_client.hpp"
@@ -56,6 +58,74 @@ struct Served {
     o.retry.initial_backoff = 5ms;
     o.retry.max_backoff = 10ms;
     return o;
+  }
+};
+
+// A recording pass-through in front of the served platform: what a RunAgents server receives
+// from the remote client, request by request.
+struct RecordingProxy {
+  struct Seen {
+    std::string call;  // "POST /api/deploy"
+    json body;         // null when empty or not JSON
+  };
+  httplib::Server svr;
+  std::thread thread;
+  int port = 0;
+  std::mutex mu;
+  std::vector<Seen> seen;
+
+  explicit RecordingProxy(int target) {
+    // A route handler, not a pre-routing one: the body is read only when routing.
+    auto forward = [this, target](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard l(mu);
+        seen.push_back({req.method + " " + req.path,
+                        req.body.empty() ? json() : json::parse(req.body, nullptr, false)});
+      }
+      httplib::Client c("127.0.0.1", target);
+      c.set_read_timeout(120, 0);
+      const std::string path = httplib::append_query_params(req.path, req.params);
+      const std::string type = req.get_header_value("Content-Type");
+      httplib::Headers headers;
+      for (const char* h :
+           {"X-Workspace-Namespace", "Authorization", "X-RunAgents-API-Key", "X-End-User-Id"}) {
+        if (req.has_header(h)) headers.emplace(h, req.get_header_value(h));
+      }
+      httplib::Result r = req.method == "GET"    ? c.Get(path, headers)
+                          : req.method == "POST" ? c.Post(path, headers, req.body, type)
+                          : req.method == "PUT"  ? c.Put(path, headers, req.body, type)
+                                                 : c.Delete(path, headers);
+      if (!r) {
+        res.status = 502;
+        return;
+      }
+      res.status = r->status;
+      for (const auto& [k, v] : r->headers) {
+        if (k.rfind("X-", 0) == 0) res.set_header(k, v);
+      }
+      res.set_content(r->body, r->get_header_value("Content-Type"));
+    };
+    svr.Get(".*", forward);
+    svr.Post(".*", forward);
+    svr.Put(".*", forward);
+    svr.Delete(".*", forward);
+    port = svr.bind_to_any_port("127.0.0.1");
+    REQUIRE(port > 0);
+    thread = std::thread([this] { svr.listen_after_bind(); });
+  }
+  ~RecordingProxy() {
+    svr.stop();
+    thread.join();
+  }
+  // The calls recorded since the last take, forgetting them.
+  std::vector<Seen> take() {
+    std::lock_guard l(mu);
+    return std::exchange(seen, {});
+  }
+  static std::vector<std::string> calls(const std::vector<Seen>& seen) {
+    std::vector<std::string> out;
+    for (const auto& s : seen) out.push_back(s.call);
+    return out;
   }
 };
 
@@ -424,6 +494,151 @@ TEST_SUITE("contract") {
     CHECK(kind_of([&] { s.remote.approvals->get("req-ghost"); }) == "not_found");
     check_same_lists(s.local.approvals->list(every), s.remote.approvals->list(every));
     CHECK(s.remote.approvals->list({}).empty());
+  }
+
+  TEST_CASE("policies: inline rules are stored through the Policies API and bound by name") {
+    Served s;
+    RecordingProxy proxy(s.port);
+    remote::RunAgentsOptions o = s.options("");
+    o.endpoint = "http://127.0.0.1:" + std::to_string(proxy.port);
+    Platform remote = remote::open_runagents_platform(o);
+    auto held = echo_agent("held");
+    held.policy_rules = {{"approval_required", "echo-tool", {"POST"}}};
+    const json rule = {
+        {"permission", "approval_required"}, {"resource", "echo-tool"}, {"operations", {"POST"}}};
+
+    // A dry run writes nothing: no policy, no agent.
+    auto dry = held;
+    dry.dry_run = true;
+    CHECK(remote.agents->deploy(dry).status == "validated");
+    for (const auto& seen : proxy.take()) {
+      CAPTURE(seen.call);
+      CHECK((seen.call.rfind("GET ", 0) == 0 || seen.call == "POST /ingestion/analyze"));
+    }
+    CHECK(s.local.policies->list("").empty());
+    CHECK(kind_of([&] { s.local.agents->get("", "held"); }) == "not_found");
+
+    // The deploy: PUT finds no policy (404), POST creates it, the deploy names it.
+    auto r = remote.agents->deploy(held);
+    CHECK(r.status == "created");
+    REQUIRE(r.phase == "Running");
+    auto seen = proxy.take();
+    auto calls = RecordingProxy::calls(seen);
+    REQUIRE(calls.size() >= 3);
+    CHECK(std::vector<std::string>(calls.begin(), calls.begin() + 3) ==
+          std::vector<std::string>{"PUT /api/policies/held-inline", "POST /api/policies",
+                                   "POST /api/deploy"});
+    const json policy_body = {
+        {"name", "held-inline"},
+        {"spec", {{"policies", json::array({rule})}, {"approvals", json::array()}}}};
+    CHECK(seen[1].body == policy_body);
+    CHECK(seen[2].body["policies"] == json::array({"held-inline"}));  // names only
+
+    // The policy exists, bound to the agent, through both faces and the raw API.
+    auto rp = remote.policies->list("");
+    REQUIRE(rp.size() == 1);
+    CHECK(rp[0].name == "held-inline");
+    CHECK(rp[0].bound_agents == std::vector<std::string>{"held"});
+    REQUIRE(rp[0].rules.size() == 1);
+    CHECK(rp[0].rules[0].permission == "approval_required");
+    CHECK(s.local.agents->get("", "held").policies == std::vector<std::string>{"held-inline"});
+    check_same(s.local.agents->get("", "held"), remote.agents->get("", "held"));
+    httplib::Client raw("127.0.0.1", s.port);
+    auto got = raw.Get("/api/policies/held-inline");
+    REQUIRE(got);
+    CHECK(got->status == 200);
+    CHECK(json::parse(got->body)["spec"]["policies"] == json::array({rule}));
+
+    // Invoking pauses for approval, exactly as the same deploy on the local face does.
+    auto local_held = echo_agent("held-local");
+    local_held.policy_rules = held.policy_rules;
+    REQUIRE(s.local.agents->deploy(local_held).phase == "Running");
+    InvokeRequest inv;
+    inv.agent = "held";
+    inv.message = "pay";
+    auto via_remote = remote.agents->invoke(inv);
+    INFO(via_remote.response.dump());
+    CHECK(via_remote.status == "PAUSED_APPROVAL");
+    inv.agent = "held-local";
+    auto via_local = s.local.agents->invoke(inv);
+    CHECK(via_local.status == "PAUSED_APPROVAL");
+    auto pending = remote.approvals->list({});
+    REQUIRE(pending.size() == 2);
+    for (const auto& p : pending) {
+      CHECK(p.tool == "echo-tool");
+      CHECK(p.status == "PENDING");
+    }
+    CHECK(s.remote.runs->get(via_remote.run_id).status == "PAUSED_APPROVAL");
+
+    // A redeploy replaces the rules with PUT alone; the binding stays.
+    held.policy_rules[0].operations = {"POST", "PUT"};
+    proxy.take();
+    CHECK(remote.agents->deploy(held).status == "updated");
+    calls = RecordingProxy::calls(proxy.take());
+    REQUIRE(calls.size() >= 2);
+    CHECK(calls[0] == "PUT /api/policies/held-inline");
+    CHECK(calls[1] == "POST /api/deploy");
+    auto lp = s.local.policies->list("");
+    REQUIRE(lp.size() == 2);  // held-inline and held-local-inline
+    CHECK(lp[0].name == "held-inline");
+    CHECK(lp[0].bound_agents == std::vector<std::string>{"held"});
+    REQUIRE(lp[0].rules.size() == 1);
+    CHECK(lp[0].rules[0].operations == std::vector<std::string>{"POST", "PUT"});
+
+    // A refused deploy leaves no policy behind; a dry run with rules creates none either.
+    auto bad = echo_agent("needs-more");
+    bad.required_tools = {"no-such-tool"};
+    bad.policy_rules = held.policy_rules;
+    CHECK(kind_of([&] { remote.agents->deploy(bad); }) == "invalid");
+    CHECK(kind_of([&] { s.remote.agents->get("", "needs-more"); }) == "not_found");
+    CHECK(s.local.policies->list("").size() == 2);
+  }
+
+  TEST_CASE("policies API: create, replace, get, delete; deploy binds by name") {
+    Served s;
+    httplib::Client raw("127.0.0.1", s.port);
+    const std::string ct = "application/json";
+    json body = {{"name", "shared"},
+                 {"spec",
+                  {{"policies", json::array({{{"permission", "allow"}, {"resource", "*"}}})},
+                   {"approvals", json::array()}}}};
+    auto missing = raw.Put("/api/policies/shared", body.dump(), ct);
+    REQUIRE(missing);
+    CHECK(missing->status == 404);
+    auto created = raw.Post("/api/policies", body.dump(), ct);
+    REQUIRE(created);
+    CHECK(created->status == 201);
+    CHECK(json::parse(created->body)["name"] == "shared");
+    CHECK(raw.Post("/api/policies", body.dump(), ct)->status == 200);
+    body["spec"]["policies"][0]["permission"] = "approval_required";
+    auto replaced = raw.Put("/api/policies/shared", body.dump(), ct);
+    REQUIRE(replaced);
+    CHECK(replaced->status == 200);
+    CHECK(json::parse(replaced->body)["spec"]["policies"][0]["permission"] == "approval_required");
+    CHECK(raw.Put("/api/policies/other", body.dump(), ct)->status == 400);  // name mismatch
+    json bad = body;
+    bad["spec"]["policies"][0]["permission"] = "maybe";
+    CHECK(raw.Put("/api/policies/shared", bad.dump(), ct)->status == 400);
+    bad = body;
+    bad["name"] = "Not_A_Label";
+    CHECK(raw.Post("/api/policies", bad.dump(), ct)->status == 400);
+
+    // Bound by name in a deploy through the remote client; unknown names are refused.
+    auto d = echo_agent("named");
+    d.policy_names = {"shared"};
+    REQUIRE(s.remote.agents->deploy(d).phase == "Running");
+    CHECK(s.remote.agents->get("", "named").policies == std::vector<std::string>{"shared"});
+    auto got = raw.Get("/api/policies/shared");
+    REQUIRE(got);
+    CHECK(json::parse(got->body)["used_by"] ==
+          json::array({{{"name", "named"}, {"namespace", "default"}}}));
+    d.policy_names = {"ghost"};
+    CHECK(kind_of([&] { s.remote.agents->deploy(d); }) == "invalid");
+
+    CHECK(raw.Delete("/api/policies/shared")->status == 200);
+    CHECK(raw.Get("/api/policies/shared")->status == 404);
+    CHECK(raw.Delete("/api/policies/shared")->status == 404);
+    CHECK(s.local.agents->get("", "named").policies.empty());
   }
 
   TEST_CASE("export_context gives the same workspace") {
