@@ -1,8 +1,8 @@
 #include "platform/agent_query.hpp"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <chrono>
+
+#include "platform/query_stop.hpp"
 
 namespace runagents::platform {
 
@@ -24,40 +24,13 @@ class AgentQueryRunner : public QueryRunner {
     invoke.agent = request.agent_name;
     invoke.ns = ns;
     invoke.message = request.prompt;
-    invoke.cancel = std::make_shared<ExecCancel>();
-    int hook =
-        request.cancel ? request.cancel->on_cancel([c = invoke.cancel] { c->cancel(); }) : -1;
-    // The deadline fires the same cancel as the caller.
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false, timed_out = false;
-    std::thread watchdog([&] {
-      std::unique_lock lock(mu);
-      if (!cv.wait_for(lock, request.timeout, [&] { return done; })) {
-        timed_out = true;
-        lock.unlock();
-        invoke.cancel->cancel();
-      }
-    });
-    auto finish = [&] {
-      {
-        std::lock_guard lock(mu);
-        done = true;
-      }
-      cv.notify_all();
-      watchdog.join();
-      if (request.cancel && hook > 0) request.cancel->remove(hook);
-    };
+    // The caller's cancel and the deadline stop the handler alike.
+    QueryStop stop(request.cancel, std::chrono::steady_clock::now() + request.timeout);
+    invoke.cancel = stop.signal();
 
     if (observer.on_status) observer.on_status("invoking agent " + who);
-    InvokeResult out;
-    try {
-      out = agents_->invoke(invoke);
-    } catch (...) {
-      finish();
-      throw;
-    }
-    finish();
+    InvokeResult out = agents_->invoke(invoke);
+    stop.finish();
 
     QueryResult r;
     r.run_id = out.run_id;
@@ -67,9 +40,8 @@ class AgentQueryRunner : public QueryRunner {
       r.metadata["note"] =
           "system_prompt and model do not apply to a deployed agent (it has its own); they were "
           "not used";
-    if (invoke.cancel->cancelled() && out.status != "COMPLETED" &&
-        out.status != "PAUSED_APPROVAL") {
-      if (!timed_out) {
+    if (stop.stopped() && out.status != "COMPLETED" && out.status != "PAUSED_APPROVAL") {
+      if (!stop.timed_out()) {
         r.cancelled = true;
         return r;
       }

@@ -120,7 +120,7 @@ class QueryReporter {
   }
 
   void emit_locked(const std::string& kind, const std::string& text, bool log) {
-    std::string message = platform::to_valid_utf8(platform::redact_secrets(text, secrets_));
+    std::string message = platform::redact_secrets(text, secrets_);
     if (message.size() > kMaxMessageChars) message = message.substr(0, kMaxMessageChars) + "…";
     message = platform::to_valid_utf8(message);
     const std::string shown = kind == "stdout" ? message : "[" + kind + "] " + message;
@@ -244,8 +244,7 @@ void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform&
     if (!out.artifacts.empty()) v["artifacts"] = store->add(query_id, std::move(out.artifacts));
 
     platform::redact_secrets(v, request.secrets);
-    if (v.contains("text") && v["text"].get<std::string>().size() > kTextBudget)
-      clip_strings(v["text"], kTextBudget);
+    if (v.contains("text")) clip_strings(v["text"], kTextBudget);
     clip_strings(v["metadata"], 4000);
 
     auto result = mcp::ToolResult::structured(v, summary(v));

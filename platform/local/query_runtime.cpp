@@ -2,11 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include "platform/local/query_downloads.hpp"
 #include "platform/local/query_session.hpp"
@@ -48,36 +45,6 @@ std::string tail_text(const std::string& s, std::size_t n) {
   return s.size() <= n ? s : "…" + s.substr(s.size() - n);
 }
 
-// Fires `stop` when the deadline passes, unless finished first.
-class Watchdog {
- public:
-  Watchdog(QuerySession& session) : session_(session) {
-    thread_ = std::thread([this] {
-      std::unique_lock lock(mu_);
-      if (!cv_.wait_until(lock, session_.deadline, [this] { return done_; })) {
-        session_.timed_out = true;
-        lock.unlock();
-        session_.stop->cancel();
-      }
-    });
-  }
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  QuerySession& session_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
-
 class EmbeddedRunner : public QueryRunner {
  public:
   EmbeddedRunner(std::shared_ptr<DevboxService> devboxes, EmbeddedQueryOptions options)
@@ -91,8 +58,9 @@ class EmbeddedRunner : public QueryRunner {
       artifacts_dir = home_relative(request.artifacts_dir, "artifacts_dir");
     for (const auto& d : request.downloadables) home_relative(d.working_dir, "working_dir");
 
-    QuerySession s{*devboxes_, request, observer, options_, {},
-                   QueryClock::now() + request.timeout, std::make_shared<ExecCancel>()};
+    const auto deadline = QueryClock::now() + request.timeout;
+    QueryStop stop(request.cancel, deadline);
+    QuerySession s{*devboxes_, request, observer, options_, {}, deadline, stop};
     const bool fresh = request.devbox_id.empty();
     if (fresh) {
       s.status("creating a devbox");
@@ -113,13 +81,8 @@ class EmbeddedRunner : public QueryRunner {
 
     QueryResult result;
     try {
-      int hook =
-          request.cancel ? request.cancel->on_cancel([stop = s.stop] { stop->cancel(); }) : -1;
-      {
-        Watchdog watchdog(s);
-        result = run_steps(s, artifacts_dir);
-      }
-      if (request.cancel && hook > 0) request.cancel->remove(hook);
+      result = run_steps(s, artifacts_dir);
+      stop.finish();
     } catch (...) {
       if (fresh) shut_down(s.devbox_id);
       throw;
@@ -152,7 +115,7 @@ class EmbeddedRunner : public QueryRunner {
   static std::optional<QueryResult> stopped(QuerySession& s) {
     if (!s.stopped()) return std::nullopt;
     QueryResult r;
-    if (s.timed_out) {
+    if (s.stop.timed_out()) {
       r.result_type = "error";
       r.timed_out = true;
       r.error = "the query did not finish within " + std::to_string(s.request.timeout.count()) +
@@ -327,11 +290,11 @@ DevboxExecution QuerySession::exec(const std::string& phase, const std::string& 
   r.devbox_id = devbox_id;
   r.command = script;
   r.working_dir = cwd;
-  // The deadline itself is the watchdog's (it fires `stop`); the command's own limit is a
+  // The deadline itself is QueryStop's (it fires `stop`); the command's own limit is a
   // backstop a little past it.
   const auto backstop = remaining() + std::chrono::seconds(2);
   r.timeout = timeout.count() > 0 ? std::min(timeout, backstop) : backstop;
-  r.cancel = stop;
+  r.cancel = stop.signal();
   if (observer.on_command_output && phase != "artifacts" && phase != "setup")
     r.on_output = [this, command](std::string_view stream, std::string_view line) {
       observer.on_command_output(stream, std::string(line) + "\n", command);

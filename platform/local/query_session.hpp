@@ -2,13 +2,13 @@
 // command runner every step uses. Internal to query_runtime.cpp and query_agent_step.cpp.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "platform/local/query_runtime.hpp"
+#include "platform/query_stop.hpp"
 
 namespace runagents::platform::local {
 
@@ -21,11 +21,10 @@ struct QuerySession {
   const EmbeddedQueryOptions& options;
   std::string devbox_id;
   QueryClock::time_point deadline;
-  std::shared_ptr<ExecCancel> stop;  // fired by the caller's cancel and by the deadline
-  std::atomic<bool> timed_out{false};
+  QueryStop& stop;  // fired by the caller's cancel and by the deadline
   nlohmann::json commands = nlohmann::json::array();  // what ran: {phase, command, exit_code}
 
-  bool stopped() const { return stop->cancelled(); }
+  bool stopped() const { return stop.stopped(); }
   std::chrono::seconds remaining() const;
   void status(const std::string& message) const;
 
