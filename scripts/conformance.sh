@@ -22,7 +22,7 @@ usage() { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="$(cd "$1" 2>/dev/null && pwd)" || { echo "conformance: no such directory: $1" >&2; exit 2; }
 server="$build_dir/conformance-server"
-requirements=2025-11-25
+requirements="${CONFORMANCE_REQUIREMENTS:-2025-11-25}"
 suite="$root/tests/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 
 [[ -x "$server" ]] || { echo "conformance: $server not found or not executable (build the conformance-server target)" >&2; exit 2; }

@@ -23,6 +23,12 @@ inline constexpr int invalid_params = -32602;
 inline constexpr int internal_error = -32603;
 // MCP: resources/read of an unknown URI (legacy era).
 inline constexpr int resource_not_found = -32002;
+// MCP 2026-07-28: an HTTP header disagrees with the body, or a required one is missing.
+inline constexpr int header_mismatch = -32020;
+// MCP 2026-07-28: the request needs a client capability its _meta did not declare.
+inline constexpr int missing_client_capability = -32021;
+// MCP 2026-07-28: the request's protocol version is not one we speak.
+inline constexpr int unsupported_protocol_version = -32022;
 }  // namespace error_code
 
 // Limits applied to every incoming message, on every transport.

@@ -14,6 +14,13 @@ bool is_supported_version(std::string_view version) {
   return false;
 }
 
+bool is_modern_version(std::string_view version) {
+  for (auto v : kModernVersions) {
+    if (v == version) return true;
+  }
+  return false;
+}
+
 std::string negotiate_version(std::string_view requested) {
   return std::string(is_supported_version(requested) ? requested : kLatestVersion);
 }
