@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance, pinned in
-# tests/package.json) against BUILD_DIR/conformance-server over Streamable HTTP, with the
-# frozen 2025-11-25 requirement set and no expected-failures baseline.
+# tests/package.json) against BUILD_DIR/conformance-server over Streamable HTTP, with a frozen
+# requirement set (CONFORMANCE_REQUIREMENTS: 2025-11-25 by default, or 2026-07-28) and no
+# expected-failures baseline.
 #
 # Usage: scripts/conformance.sh BUILD_DIR
 #
@@ -12,7 +13,7 @@
 # (not_scored: added-after-release, pending) are reported and do not fail the run, exactly
 # as the suite scores them; set CONFORMANCE_STRICT=1 to fail on those too.
 #
-# Environment: CONFORMANCE_PORT (default: a free port), CONFORMANCE_RESULTS (keep results in
+# Environment: CONFORMANCE_REQUIREMENTS (2025-11-25 | 2026-07-28), CONFORMANCE_PORT (default: a free port), CONFORMANCE_RESULTS (keep results in
 # this directory instead of a temporary one), CONFORMANCE_STRICT=1.
 set -euo pipefail
 

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "server/event_stream.hpp"
+#include "server/http_headers.hpp"
 #include "server/shutdown_signal.hpp"
 #include "server/worker_pool.hpp"
 
@@ -158,6 +159,12 @@ void send_error(httplib::Response& res, int status, int code, const std::string&
   res.set_content(serialize(make_error(id, code, message)), "application/json");
 }
 
+// Drops what it is given: for requests answered inline, which send nothing before the response.
+class NullOutbound : public Outbound {
+ public:
+  bool send(const json&) override { return false; }
+};
+
 // What the HTTP layer keeps per session, beside the protocol Session.
 struct HttpSession {
   std::shared_ptr<Session> core;
@@ -267,9 +274,12 @@ struct HttpTransport::Impl {
   }
 
   // Streams `stream` from after `after_seq` as SSE until its final event, close or shutdown.
+  // `hs` is null for a modern request, whose stream has no event ids and whose closing by the
+  // client cancels the request (`request_session`).
   void stream_sse(httplib::Response& res, const std::shared_ptr<HttpSession>& hs,
                   std::shared_ptr<EventStream> stream, long long after_seq, bool prime,
-                  std::function<void(long long last_seq)> on_release) {
+                  std::function<void(long long last_seq)> on_release,
+                  std::shared_ptr<Session> request_session = nullptr) {
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
     struct State {
@@ -282,11 +292,18 @@ struct HttpTransport::Impl {
     auto keep_alive = opts.keep_alive_interval;
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, hs, stream, state, keep_alive](size_t, httplib::DataSink& sink) {
+        [this, hs, stream, state, keep_alive, request_session](size_t, httplib::DataSink& sink) {
           if (!state->primed) {
             state->primed = true;
-            std::string priming = "id: " + stream->event_id(state->last) + "\nretry: 1000\ndata: \n\n";
+            std::string priming =
+                hs ? "id: " + stream->event_id(state->last) + "\nretry: 1000\ndata: \n\n"
+                   : std::string(kSseKeepAlive);
             return sink.write(priming.data(), priming.size());
+          }
+          if (request_session && !sink.is_writable()) {
+            // 2026-07-28: closing the response stream cancels the request.
+            request_session->cancel_all("the client closed the response stream");
+            return false;
           }
           auto ev = stream->next(state->last, std::min(keep_alive, std::chrono::milliseconds(1000)));
           if (!ev) {
@@ -294,7 +311,7 @@ struct HttpTransport::Impl {
               sink.done();
               return true;
             }
-            hs->core->touch();
+            if (hs) hs->core->touch();
             // A comment now and then lets a dead client show up as a failed write.
             auto now = std::chrono::steady_clock::now();
             if (now - state->last_write >= keep_alive) {
@@ -305,12 +322,22 @@ struct HttpTransport::Impl {
           }
           state->last = ev->seq;
           state->last_write = std::chrono::steady_clock::now();
-          std::string text = format_sse_event(stream->event_id(ev->seq), ev->data);
-          if (!sink.write(text.data(), text.size())) return false;
+          std::string text = format_sse_event(hs ? stream->event_id(ev->seq) : "", ev->data);
+          if (!sink.write(text.data(), text.size())) {
+            if (request_session) {
+              request_session->cancel_all("the client closed the response stream");
+            }
+            return false;
+          }
           if (ev->final) sink.done();
           return true;
         },
-        [state, on_release = std::move(on_release)](bool) {
+        [state, stream, request_session, on_release = std::move(on_release)](bool) {
+          // The connection is gone or the stream ended; a modern request still running was
+          // abandoned by its client.
+          if (request_session && !stream->finished()) {
+            request_session->cancel_all("the client closed the response stream");
+          }
           if (on_release) on_release(state->last);
         });
   }
@@ -341,6 +368,12 @@ struct HttpTransport::Impl {
       return;
     }
     Message msg = std::move(*parsed.message);
+    if (msg.kind != Message::Kind::response &&
+        era_of(msg, req.has_header("Mcp-Session-Id"),
+               req.get_header_value("MCP-Protocol-Version")) == Era::modern) {
+      handle_modern_post(req, res, std::move(msg));
+      return;
+    }
     const bool is_initialize =
         msg.kind == Message::Kind::request && msg.method == "initialize";
 
@@ -384,10 +417,19 @@ struct HttpTransport::Impl {
     });
 
     // The first event decides the answer: the response alone is plain JSON; anything before it
-    // turns the answer into an SSE stream.
+    // turns the answer into an SSE stream. A call that may run long starts its stream within a
+    // second, so clients that time out on the first byte keep waiting.
     std::optional<EventStream::Event> first;
-    while (!(first = stream->next(0, std::chrono::milliseconds(500)))) {
+    auto started = std::chrono::steady_clock::now();
+    const bool long_call = !fresh && server.may_run_long(msg);
+    while (!(first = stream->next(0, std::chrono::milliseconds(long_call ? 100 : 500)))) {
       if (stream->closed() || stopping) break;
+      if (long_call && std::chrono::steady_clock::now() - started >= std::chrono::seconds(1)) break;
+    }
+    if (!first && long_call && !stream->closed() && !stopping) {
+      res.set_header("Mcp-Session-Id", hs->core->id());
+      stream_sse(res, hs, stream, 0, true, nullptr);
+      return;
     }
     if (!first) {
       res.status = 202;  // cancelled: the spec says no response is sent
@@ -412,10 +454,89 @@ struct HttpTransport::Impl {
     stream_sse(res, hs, stream, 0, priming_enabled(*hs->core), nullptr);
   }
 
+  // A 2026-07-28 request: no session; envelope, headers and version checked; the answer is JSON
+  // or a per-request event stream whose closing cancels the request.
+  void handle_modern_post(const httplib::Request& req, httplib::Response& res, Message msg) {
+    if (msg.kind != Message::Kind::request) {
+      res.status = 202;  // notifications need no answer (cancellation is closing the stream)
+      return;
+    }
+    auto reject = [&](const json& reply) {
+      res.status = http_status_for(reply) == 200 ? 400 : http_status_for(reply);
+      res.set_content(serialize(reply), "application/json");
+    };
+    if (auto bad = server.check_envelope(msg, true, false)) return reject(*bad);
+    const ToolDefinition* tool = nullptr;
+    if (msg.method == "tools/call" && msg.params.contains("name") && msg.params["name"].is_string()) {
+      tool = server.tools().find(msg.params["name"].get<std::string>());
+    }
+    auto mismatch = header_mismatch(
+        msg,
+        [&](const std::string& name) -> std::optional<std::string> {
+          if (!req.has_header(name.c_str())) return std::nullopt;
+          return req.get_header_value(name.c_str());
+        },
+        tool);
+    if (mismatch) {
+      return reject(make_error(msg.id, error_code::header_mismatch, "Header mismatch: " + *mismatch));
+    }
+    if (auto bad = server.check_envelope(msg, false, true)) return reject(*bad);
+
+    auto session = std::make_shared<Session>("");
+    if (server.answers_without_messages(msg, Era::modern)) {
+      NullOutbound sink;
+      auto reply = server.handle_request(msg, *session, sink, Era::modern);
+      if (!reply) {
+        res.status = 202;
+        return;
+      }
+      res.status = http_status_for(*reply);
+      res.set_content(serialize(*reply), "application/json");
+      return;
+    }
+
+    auto stream = std::make_shared<EventStream>(0, 256);
+    pool.submit([this, session, stream, msg] {
+      auto reply = server.handle_request(msg, *session, *stream, Era::modern);
+      if (reply) {
+        stream->finish(*reply);
+      } else {
+        stream->close();
+      }
+    });
+    std::optional<EventStream::Event> first;
+    auto started = std::chrono::steady_clock::now();
+    const bool long_call = server.may_run_long(msg);
+    while (!(first = stream->next(0, std::chrono::milliseconds(100)))) {
+      if (stream->closed() || stopping) break;
+      if (long_call && std::chrono::steady_clock::now() - started >= std::chrono::seconds(1)) break;
+    }
+    if (first && first->final) {
+      res.status = http_status_for(json::parse(first->data, nullptr, false));
+      res.set_content(first->data, "application/json");
+      return;
+    }
+    if (!first && (stream->closed() || stopping)) {
+      session->cancel_all("the server is shutting down");
+      res.status = 503;
+      return;
+    }
+    // Events came first (or the call runs long): an event stream; its first event is re-read.
+    stream_sse(res, nullptr, stream, 0, !first, nullptr, session);
+  }
+
   void handle_get(const httplib::Request& req, httplib::Response& res) {
     std::string accept = req.get_header_value("Accept");
     if (!header_lists(accept, "text/event-stream") && !header_lists(accept, "*/*")) {
       send_error(res, 406, -32000, "Not Acceptable: Accept must include text/event-stream");
+      return;
+    }
+    if (!req.has_header("Mcp-Session-Id") &&
+        is_modern_version(req.get_header_value("MCP-Protocol-Version"))) {
+      res.set_header("Allow", "POST");
+      send_error(res, 405, -32000,
+                 "Method Not Allowed: 2026-07-28 has no GET stream; use POST "
+                 "subscriptions/listen");
       return;
     }
     auto hs = require_session(req, res);
@@ -457,6 +578,12 @@ struct HttpTransport::Impl {
   }
 
   void handle_delete(const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_header("Mcp-Session-Id") &&
+        is_modern_version(req.get_header_value("MCP-Protocol-Version"))) {
+      res.set_header("Allow", "POST");
+      send_error(res, 405, -32000, "Method Not Allowed: 2026-07-28 has no sessions to end");
+      return;
+    }
     auto hs = require_session(req, res);
     if (!hs) return;
     end_session(hs, "DELETE");

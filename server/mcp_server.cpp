@@ -2,17 +2,37 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/heartbeats.hpp"
 #include "server/pagination.hpp"
 
 namespace runagents::mcp {
 
-McpServer::McpServer(ServerInfo info) : info_(std::move(info)), page_size_(kDefaultPageSize) {}
+McpServer::McpServer(ServerInfo info)
+    : info_(std::move(info)),
+      page_size_(kDefaultPageSize),
+      heartbeats_(std::make_unique<Heartbeats>()) {}
 
-json McpServer::capabilities() const {
+McpServer::~McpServer() = default;
+
+void McpServer::set_state_key(std::string key) { state_codec_ = RequestStateCodec(std::move(key)); }
+
+void McpServer::set_task_manager(std::shared_ptr<TaskManager> tasks) { tasks_ = std::move(tasks); }
+
+json McpServer::capabilities(Era era) const {
   json caps = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
   if (!resources_.empty()) caps["resources"] = {{"subscribe", true}, {"listChanged", false}};
   if (!prompts_.empty()) caps["prompts"] = {{"listChanged", false}};
   if (completion_) caps["completions"] = json::object();
+  if (tasks_) {
+    // The two eras announce tasks differently and must not mix (ext-tasks SEP-2663).
+    if (era == Era::modern) {
+      caps["extensions"] = {{kTasksExtension, json::object()}};
+    } else {
+      caps["tasks"] = {{"list", json::object()},
+                       {"cancel", json::object()},
+                       {"requests", {{"tools", {{"call", json::object()}}}}}};
+    }
+  }
   return caps;
 }
 
@@ -33,7 +53,7 @@ json McpServer::initialize(const json& params, Session& session) {
   json server_info = {{"name", info_.name}, {"version", info_.version}};
   if (!info_.title.empty()) server_info["title"] = info_.title;
   json result = {{"protocolVersion", negotiated},
-                 {"capabilities", capabilities()},
+                 {"capabilities", capabilities(Era::legacy)},
                  {"serverInfo", std::move(server_info)}};
   if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
   return result;
@@ -50,7 +70,7 @@ const std::string& string_param(const json& params, const char* key, const char*
   return it->get_ref<const std::string&>();
 }
 
-bool known_method(const std::string& method) {
+bool known_method(const std::string& method, bool tasks) {
   static const char* kMethods[] = {"tools/list",     "tools/call",          "resources/list",
                                    "resources/read", "resources/templates/list",
                                    "resources/subscribe", "resources/unsubscribe",
@@ -59,10 +79,34 @@ bool known_method(const std::string& method) {
   for (const char* m : kMethods) {
     if (method == m) return true;
   }
-  return false;
+  return tasks && (method == "tasks/get" || method == "tasks/result" || method == "tasks/list" ||
+                   method == "tasks/cancel");
+}
+
+json progress_token_of(const json& params) {
+  if (!params.is_object()) return nullptr;
+  auto meta = params.find("_meta");
+  if (meta == params.end() || !meta->is_object()) return nullptr;
+  auto token = meta->find("progressToken");
+  if (token != meta->end() && (token->is_string() || token->is_number_integer())) return *token;
+  return nullptr;
 }
 
 }  // namespace
+
+json McpServer::completion(const json& params) const {
+  if (!completion_) {
+    throw RpcError(error_code::method_not_found,
+                   "Method not found: completion/complete (this server offers no completions)");
+  }
+  if (!params.contains("ref") || !params["ref"].is_object() || !params.contains("argument") ||
+      !params["argument"].is_object()) {
+    throw RpcError(error_code::invalid_params,
+                   "completion/complete needs params.ref and params.argument (objects)");
+  }
+  return {{"completion", completion_(params["ref"], params["argument"],
+                                     params.value("context", json::object()))}};
+}
 
 json McpServer::dispatch(const Message& request, Session& session, RequestContext& ctx) {
   const std::string& method = request.method;
@@ -70,7 +114,7 @@ json McpServer::dispatch(const Message& request, Session& session, RequestContex
 
   if (method == "initialize") return initialize(params, session);
   if (method == "ping") return json::object();
-  if (!known_method(method)) {
+  if (!known_method(method, tasks_ != nullptr)) {
     throw RpcError(error_code::method_not_found, "Method not found: " + method,
                    {{"method", method}});
   }
@@ -80,16 +124,9 @@ json McpServer::dispatch(const Message& request, Session& session, RequestContex
                    "before " + method);
   }
 
-  if (method == "tools/list") return tools_.list_page(params, page_size_);
-  if (method == "tools/call") {
-    const std::string& name = string_param(params, "name", "tools/call");
-    json arguments = params.value("arguments", json::object());
-    if (arguments.is_null()) arguments = json::object();
-    if (!arguments.is_object()) {
-      throw RpcError(error_code::invalid_params, "tools/call: params.arguments must be an object");
-    }
-    return call_tool(tools_, name, arguments, ctx).to_json();
-  }
+  if (method == "tools/list") return tools_.list_page(params, page_size_, tasks_ != nullptr);
+  if (method == "tools/call") return call_tool_request(params, ctx);
+  if (method.rfind("tasks/", 0) == 0) return task_method(method, params, ctx);
   if (method == "logging/setLevel") {
     const std::string& name = string_param(params, "level", "logging/setLevel");
     auto level = parse_log_level(name);
@@ -123,44 +160,37 @@ json McpServer::dispatch(const Message& request, Session& session, RequestContex
                      "Method not found: " + method + " (this server has no prompts)");
     }
     if (method == "prompts/list") return prompts_.list_page(params, page_size_);
-    return prompts_.get(params);
+    return prompts_.get(params, &ctx);
   }
-  // completion/complete
-  if (!completion_) {
-    throw RpcError(error_code::method_not_found,
-                   "Method not found: completion/complete (this server offers no completions)");
-  }
-  if (!params.contains("ref") || !params["ref"].is_object() || !params.contains("argument") ||
-      !params["argument"].is_object()) {
-    throw RpcError(error_code::invalid_params,
-                   "completion/complete needs params.ref and params.argument (objects)");
-  }
-  return {{"completion", completion_(params["ref"], params["argument"],
-                                     params.value("context", json::object()))}};
+  return completion(params);
 }
 
 std::optional<json> McpServer::handle_request(const Message& request, Session& session,
-                                              Outbound& out) {
+                                              Outbound& out, Era era) {
   session.touch();
   auto cancellation = session.begin_request(request.id);
   if (!cancellation) {
     return make_error(request.id, error_code::invalid_request,
                       "Invalid Request: a request with this id is already in progress");
   }
-  json progress_token;
-  if (request.params.is_object()) {
-    auto meta = request.params.find("_meta");
-    if (meta != request.params.end() && meta->is_object()) {
-      auto token = meta->find("progressToken");
-      if (token != meta->end() && (token->is_string() || token->is_number_integer())) {
-        progress_token = *token;
-      }
-    }
-  }
-  RequestContext ctx(session, out, request.id, progress_token, cancellation);
   json reply;
   try {
-    reply = make_result(request.id, dispatch(request, session, ctx));
+    if (era == Era::modern) {
+      if (auto error = envelope_error(request)) throw *error;
+    }
+    RequestContext ctx(session, out, request.id, envelope_for(request, session, era),
+                       cancellation);
+    auto beat = heartbeats_->watch(ctx);
+    try {
+      if (era == Era::modern) {
+        reply = make_result(request.id, finish_modern(dispatch_modern(request, ctx)));
+      } else {
+        reply = make_result(request.id, dispatch(request, session, ctx));
+      }
+    } catch (const InputRequired& needed) {
+      if (era != Era::modern) throw std::runtime_error("a legacy request cannot end input_required");
+      reply = make_result(request.id, finish_modern(input_required(request, needed)));
+    }
   } catch (const RpcError& e) {
     reply = make_error(request.id, e.code(), e.what(), e.data());
   } catch (const std::exception& e) {
@@ -176,17 +206,73 @@ std::optional<json> McpServer::handle_request(const Message& request, Session& s
   return reply;
 }
 
-bool McpServer::answers_without_messages(const Message& request) const {
-  // Only tool handlers get a RequestContext, so only tools/call can send anything early.
-  if (request.method != "tools/call") return true;
+RequestEnvelope McpServer::envelope_for(const Message& request, Session& session, Era era) const {
+  RequestEnvelope e;
+  e.era = era;
+  e.progress_token = progress_token_of(request.params);
+  if (era == Era::legacy) {
+    e.protocol_version = session.protocol_version();
+    return e;
+  }
+  const json& params = request.params;
+  const json& meta = params["_meta"];
+  e.protocol_version = meta[meta_key::protocol_version].get<std::string>();
+  e.client_capabilities = meta[meta_key::client_capabilities];
+  e.client_info = meta.value(meta_key::client_info, json::object());
+  if (auto level = meta.find(meta_key::log_level); level != meta.end()) {
+    auto parsed = level->is_string() ? parse_log_level(level->get<std::string>()) : std::nullopt;
+    if (!parsed) {
+      throw RpcError(error_code::invalid_params,
+                     std::string("_meta ") + meta_key::log_level +
+                         " must be one of debug, info, notice, warning, error, critical, alert, "
+                         "emergency");
+    }
+    e.log_level = parsed;
+  }
+  if (auto answers = params.find("inputResponses"); answers != params.end() && !answers->is_null()) {
+    if (!answers->is_object()) {
+      throw RpcError(error_code::invalid_params,
+                     "inputResponses must be an object mapping each inputRequests key to the "
+                     "client's answer");
+    }
+    e.input_responses = *answers;
+  }
+  if (auto state = params.find("requestState"); state != params.end() && !state->is_null()) {
+    if (!state->is_string()) {
+      throw RpcError(error_code::invalid_params, "requestState must be the string the server sent");
+    }
+    e.request_state = state_codec_.open(state->get<std::string>(), state_binding(request));
+  }
+  return e;
+}
+
+bool McpServer::answers_without_messages(const Message& request, Era era) const {
+  // Only tool and prompt handlers send anything early, and modern listen streams.
+  if (request.method == "subscriptions/listen") return false;
+  if (request.method != "tools/call" && request.method != "prompts/get") return true;
   const json& params = request.params;
   if (!params.is_object()) return true;  // rejected before any handler runs
   auto meta = params.find("_meta");
-  if (meta != params.end() && meta->is_object() && meta->contains("progressToken")) return false;
+  if (meta != params.end() && meta->is_object() &&
+      (meta->contains("progressToken") || (era == Era::modern && meta->contains(meta_key::log_level)))) {
+    return false;
+  }
+  if (request.method == "prompts/get") return era == Era::modern;  // modern prompts cannot ask
+
   auto name = params.find("name");
   if (name == params.end() || !name->is_string()) return true;
   const ToolDefinition* tool = tools_.find(name->get<std::string>());
-  return !tool || tool->quiet;
+  // A modern handler asks through its result, so it sends nothing early either.
+  return !tool || tool->quiet || (era == Era::modern && !tool->long_running);
+}
+
+bool McpServer::may_run_long(const Message& request) const {
+  if (request.method == "subscriptions/listen") return true;
+  if (request.method != "tools/call" || !request.params.is_object()) return false;
+  auto name = request.params.find("name");
+  if (name == request.params.end() || !name->is_string()) return false;
+  const ToolDefinition* tool = tools_.find(name->get<std::string>());
+  return tool && tool->long_running;
 }
 
 void McpServer::handle_notification(const Message& message, Session& session) {
@@ -224,7 +310,10 @@ void McpServer::remove_session(const Session& session) {
   });
 }
 
+void McpServer::notify_list_changed(const std::string& kind) { subscriptions_.list_changed(kind); }
+
 void McpServer::notify_resource_updated(const std::string& uri) {
+  subscriptions_.resource_updated(uri);
   std::vector<std::shared_ptr<Session>> targets;
   {
     std::lock_guard lock(sessions_mu_);

@@ -38,7 +38,7 @@ json PromptRegistry::list_page(const json& params, size_t page_size) const {
   return result;
 }
 
-json PromptRegistry::get(const json& params) const {
+json PromptRegistry::get(const json& params, RequestContext* ctx) const {
   if (!params.contains("name") || !params["name"].is_string()) {
     throw RpcError(error_code::invalid_params, "prompts/get needs params.name (a string)");
   }
@@ -65,6 +65,10 @@ json PromptRegistry::get(const json& params) const {
       throw RpcError(error_code::invalid_params,
                      "Prompt " + name + " needs argument '" + a.name + "'");
     }
+  }
+  if (prompt->get_interactive) {
+    if (!ctx) throw RpcError(error_code::internal_error, "Prompt " + name + " needs a request");
+    return prompt->get_interactive(args, *ctx);
   }
   return prompt->get(args);
 }

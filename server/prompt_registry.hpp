@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "server/json_rpc.hpp"
+#include "server/request_context.hpp"
 
 namespace runagents::mcp {
 
@@ -23,6 +24,9 @@ struct Prompt {
   std::vector<PromptArgument> arguments;
   // Returns the prompts/get result ({description?, messages}). Arguments are checked first.
   std::function<json(const std::map<std::string, std::string>& arguments)> get;
+  // Instead of `get`, for a prompt that asks the client for input (RequestContext::ask).
+  std::function<json(const std::map<std::string, std::string>& arguments, RequestContext& ctx)>
+      get_interactive;
 };
 
 class PromptRegistry {
@@ -32,7 +36,8 @@ class PromptRegistry {
   const Prompt* find(const std::string& name) const;
   json list_page(const json& params, size_t page_size) const;
   // Throws RpcError(-32602) for an unknown prompt, a missing required or a non-string argument.
-  json get(const json& params) const;
+  // `ctx` is needed by interactive prompts (RpcError without one).
+  json get(const json& params, RequestContext* ctx = nullptr) const;
 
  private:
   std::vector<Prompt> prompts_;

@@ -127,7 +127,8 @@ json RequestContext::ask(const json& requests, std::chrono::milliseconds timeout
                              "' capability, so the server cannot ask it for input");
   }
 
-  if (task_) return task_->await_input(requests, *cancellation_);
+  // A modern task waits for tasks/update; a legacy task asks over the session like any request.
+  if (task_ && envelope_.era == Era::modern) return task_->await_input(requests, *cancellation_);
 
   if (envelope_.era == Era::legacy) {
     json answers = json::object();

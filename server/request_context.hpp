@@ -83,6 +83,8 @@ class RequestContext {
 
   const json& request_id() const { return request_id_; }
   Session& session() { return session_; }
+  // Where this request's messages go (its response stream, or the stdio writer).
+  Outbound& outbound() { return out_; }
   const RequestEnvelope& envelope() const { return envelope_; }
   Era era() const { return envelope_.era; }
 

@@ -74,15 +74,18 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
       server.handle_notification(*parsed.message, *session);
       return;
     }
-    if (parsed.message->method == "initialize") {
+    // Per request: a client that initialized speaks the legacy era; a request with _meta and no
+    // initialize before it is a 2026-07-28 one.
+    Era era = era_of(*parsed.message, session->initialized(), "");
+    if (parsed.message->method == "initialize" && era == Era::legacy) {
       // Inline, so that requests piped right behind it (scripts do) see an initialized session.
       if (auto reply = server.handle_request(*parsed.message, *session, *writer)) {
         writer->send(*reply);
       }
       return;
     }
-    pool.submit([&server, session, writer, msg = std::move(*parsed.message)] {
-      if (auto reply = server.handle_request(msg, *session, *writer)) writer->send(*reply);
+    pool.submit([&server, session, writer, era, msg = std::move(*parsed.message)] {
+      if (auto reply = server.handle_request(msg, *session, *writer, era)) writer->send(*reply);
     });
   };
   auto on_oversized = [&](size_t size) {

@@ -125,7 +125,7 @@ std::vector<const ToolDefinition*> ToolRegistry::list() const {
   return out;
 }
 
-json ToolRegistry::describe(const ToolDefinition& tool) {
+json ToolRegistry::describe(const ToolDefinition& tool, bool task_support) {
   json entry = {{"name", tool.name}, {"description", tool.description},
                 {"inputSchema", tool.input_schema}};
   if (!tool.title.empty()) entry["title"] = tool.title;
@@ -137,17 +137,21 @@ json ToolRegistry::describe(const ToolDefinition& tool) {
   if (!tool.title.empty()) annotations["title"] = tool.title;
   entry["annotations"] = std::move(annotations);
   for (auto& [k, v] : tool.extra.items()) entry[k] = v;
+  if (task_support && tool.task_support != TaskSupport::forbidden) {
+    entry["execution"] = {
+        {"taskSupport", tool.task_support == TaskSupport::required ? "required" : "optional"}};
+  }
   return entry;
 }
 
-json ToolRegistry::list_page(const json& params, size_t page_size) const {
+json ToolRegistry::list_page(const json& params, size_t page_size, bool task_support) const {
   size_t offset = cursor_offset(params, "tools/list");
   if (offset > order_.size()) {
     throw RpcError(error_code::invalid_params, "Invalid cursor: it points past the end of the list");
   }
   json tools = json::array();
   size_t end = std::min(order_.size(), offset + std::max<size_t>(page_size, 1));
-  for (size_t i = offset; i < end; ++i) tools.push_back(describe(tools_.at(order_[i])->tool));
+  for (size_t i = offset; i < end; ++i) tools.push_back(describe(tools_.at(order_[i])->tool, task_support));
   json result = {{"tools", std::move(tools)}};
   if (end < order_.size()) result["nextCursor"] = make_cursor("tools/list", end);
   return result;
@@ -165,7 +169,7 @@ std::vector<std::string> ToolRegistry::validate_output(const std::string& name,
 }
 
 ToolResult call_tool(const ToolRegistry& registry, const std::string& name, const json& arguments,
-                     RequestContext& ctx) {
+                     RequestContext& ctx, bool run_prepare) {
   const ToolDefinition* tool = registry.find(name);
   if (!tool) {
     throw RpcError(error_code::invalid_params, "Unknown tool: " + name + " (tools/list lists them)",
@@ -180,8 +184,14 @@ ToolResult call_tool(const ToolRegistry& registry, const std::string& name, cons
   }
   ToolResult result;
   try {
-    result = tool->handler(arguments, ctx);
+    if (run_prepare && tool->prepare) {
+      result = tool->handler(tool->prepare(arguments, ctx), ctx);
+    } else {
+      result = tool->handler(arguments, ctx);
+    }
   } catch (const RpcError&) {
+    throw;
+  } catch (const InputRequired&) {
     throw;
   } catch (const std::exception& e) {
     return ToolResult::error(e.what());

@@ -44,6 +44,11 @@ struct ToolResult {
 
 using ToolHandler = std::function<ToolResult(const json& arguments, RequestContext& ctx)>;
 
+// Whether a call may run as a task (2025-11-25 execution.taskSupport; for the 2026-07-28 Tasks
+// extension the server decides: optional tools become tasks when the client declares the
+// extension, required ones answer -32021 when it does not).
+enum class TaskSupport { forbidden, optional, required };
+
 struct ToolDefinition {
   std::string name;
   std::string title;
@@ -53,11 +58,18 @@ struct ToolDefinition {
   std::optional<json> output_schema;
   ToolAnnotations annotations;
   ToolHandler handler;
+  // Optional: runs first, synchronously, before a call becomes a task; it may ask the client for
+  // input (RequestContext::ask) and returns the arguments the handler then gets.
+  std::function<json(const json& arguments, RequestContext& ctx)> prepare;
   json extra = json::object();  // merged into the tools/list entry as is (e.g. icons, _meta)
   // True when the handler never logs to the client or sends it requests (it may still report
   // progress when asked to). Over HTTP such a call without a progress token is answered on the
   // connection's own thread, as plain JSON, without a hand-off to the worker pool.
   bool quiet = false;
+  TaskSupport task_support = TaskSupport::forbidden;
+  // May run for minutes: over HTTP its answer starts as an event stream within a second, and a
+  // call with a progress token gets heartbeats.
+  bool long_running = false;
 };
 
 struct ToolSelection {
@@ -86,10 +98,11 @@ class ToolRegistry {
   std::vector<std::string> toolsets() const;        // in order of first appearance
   bool empty() const { return order_.empty(); }
 
-  // The tools/list entry for one tool.
-  static json describe(const ToolDefinition& tool);
+  // The tools/list entry for one tool; `task_support` adds execution.taskSupport (2025-11-25
+  // servers that advertise tasks).
+  static json describe(const ToolDefinition& tool, bool task_support = false);
   // tools/list result for `params` (cursor), `page_size` tools per page.
-  json list_page(const json& params, size_t page_size) const;
+  json list_page(const json& params, size_t page_size, bool task_support = false) const;
 
   // Empty when `arguments` satisfy the input schema; else one line per problem.
   std::vector<std::string> validate_arguments(const std::string& name, const json& arguments) const;
@@ -106,8 +119,10 @@ class ToolRegistry {
 };
 
 // Runs one tool call as the MCP server would (validation, handler, exceptions to isError
-// results), for tools/call and for the `call` command. Throws RpcError for an unknown tool.
+// results), for tools/call and for the `call` command. Throws RpcError for an unknown tool, and
+// lets InputRequired through. `run_prepare` false skips the tool's prepare step (a task whose
+// prepare already ran).
 ToolResult call_tool(const ToolRegistry& registry, const std::string& name, const json& arguments,
-                     RequestContext& ctx);
+                     RequestContext& ctx, bool run_prepare = true);
 
 }  // namespace runagents::mcp

@@ -19,6 +19,7 @@
 #include "server/mcp_server.hpp"
 #include "server/shutdown_signal.hpp"
 #include "server/stdio_transport.hpp"
+#include "tests/conformance/modern_fixtures.hpp"
 
 using namespace runagents::mcp;
 using namespace std::chrono_literals;
@@ -83,14 +84,12 @@ json string_arg_schema(const std::string& name, const std::string& description) 
           {"required", {name}}};
 }
 
+// Works in both eras: a legacy client gets elicitation/create, a modern one an
+// InputRequiredResult (RequestContext::ask).
 ToolResult elicit(RequestContext& ctx, const std::string& message, json schema,
                   const std::string& prefix) {
-  if (!ctx.session().client_has("elicitation")) {
-    return ToolResult::error("This tool needs elicitation, which the client did not declare");
-  }
-  json answer = ctx.request_client(
-      "elicitation/create", {{"message", message}, {"requestedSchema", std::move(schema)}},
-      "elicitation");
+  json answer = ctx.ask("answer", "elicitation/create",
+                        {{"message", message}, {"requestedSchema", std::move(schema)}});
   std::string action = answer.value("action", "unknown");
   std::string body = answer.contains("content") ? answer["content"].dump() : "{}";
   if (prefix == "User response") {
@@ -159,15 +158,11 @@ void register_tools(ToolRegistry& tools) {
   tools.add(tool(
       "test_sampling", "Asks the client's LLM (sampling/createMessage)",
       [](const json& args, RequestContext& ctx) {
-        if (!ctx.session().client_has("sampling")) {
-          return ToolResult::error("This tool needs sampling, which the client did not declare");
-        }
-        json answer = ctx.request_client(
-            "sampling/createMessage",
+        json answer = ctx.ask(
+            "answer", "sampling/createMessage",
             {{"messages",
               {{{"role", "user"}, {"content", text(args["prompt"].get<std::string>())}}}},
-             {"maxTokens", 100}},
-            "sampling");
+             {"maxTokens", 100}});
         std::string reply = answer.contains("content") && answer["content"].is_object()
                                 ? answer["content"].value("text", answer["content"].dump())
                                 : answer.dump();
@@ -395,9 +390,12 @@ int main(int argc, char** argv) {
   info.instructions = "Fixture server for the MCP conformance suite.";
   McpServer server(info);
   register_tools(server.tools());
+  fixture::register_modern_tools(server.tools());
+  fixture::register_task_tools(server.tools());
   if (e2e_tools) register_e2e_tools(server.tools());
   register_resources(server.resources());
   register_prompts(server.prompts());
+  fixture::register_modern_prompts(server.prompts());
   server.set_completion_handler(complete);
 
   if (stdio) return run_stdio(server, {});
