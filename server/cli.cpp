@@ -17,6 +17,7 @@
 #include "platform/query_router.hpp"
 #include "platform/remote/runtimeuse_client.hpp"
 #include "platform/serve/serve_command.hpp"
+#include "platform/state_key.hpp"
 #include "server/http_transport.hpp"
 #include "server/logging.hpp"
 #include "server/mcp_server.hpp"
@@ -40,13 +41,12 @@ struct Options {
   platform::ConfigFlags config;
 };
 
-std::unique_ptr<mcp::McpServer> build_server(const Options& opts) {
+std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform::Config& config) {
   mcp::ServerInfo info;
   info.instructions = tools::kServerInstructions;
   auto server = std::make_unique<mcp::McpServer>(info);
   // The platform opens on the first tool call, so start-up stays fast and a broken data dir or
   // endpoint is reported by the tools rather than stopping the server.
-  const platform::Config config = platform::load_config(opts.config);
   auto bundle = platform::lazy_platform([config] { return platform::open_platform(config); },
                                         config.ns, platform::faces_for(config));
   // Devboxes: Runloop when RUNLOOP_API_KEY is set, else local sandboxes (opened on first use).
@@ -65,6 +65,13 @@ std::unique_ptr<mcp::McpServer> build_server(const Options& opts) {
   tools::register_product_tools(server->tools(), bundle, &server->resources());
   server->tools().select(opts.selection);  // throws std::invalid_argument with the valid names
   return server;
+}
+
+// What only a serving process needs: the requestState key replicas share, and durable tasks.
+void enable_serving(mcp::McpServer& server, const platform::Config& config) {
+  if (std::string key = platform::load_state_key(config.data_dir); !key.empty()) {
+    server.set_state_key(std::move(key));
+  }
 }
 
 // Messages a tool run from the command line sends (progress, logs) go to stderr.
@@ -270,8 +277,10 @@ int run(int argc, char** argv) {
   opts.http_options.session_idle_timeout = std::chrono::seconds(opts.idle_timeout_seconds);
 
   std::unique_ptr<mcp::McpServer> server;
+  platform::Config config;
   try {
-    server = build_server(opts);
+    config = platform::load_config(opts.config);
+    server = build_server(opts, config);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
@@ -279,6 +288,7 @@ int run(int argc, char** argv) {
 
   if (*tools_cmd) return print_tools(*server, tools_format);
   if (*call_cmd) return call_tool(*server, call_name, call_args);
+  enable_serving(*server, config);
 
   if (!opts.http) {
     mcp::StdioOptions stdio;

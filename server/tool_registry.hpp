@@ -67,6 +67,8 @@ struct ToolDefinition {
   // connection's own thread, as plain JSON, without a hand-off to the worker pool.
   bool quiet = false;
   TaskSupport task_support = TaskSupport::forbidden;
+  // Optional: which calls of an optional-task tool become tasks (manage_devbox: only snapshot).
+  std::function<bool(const json& arguments)> task_worthy;
   // May run for minutes: over HTTP its answer starts as an event stream within a second, and a
   // call with a progress token gets heartbeats.
   bool long_running = false;

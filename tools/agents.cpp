@@ -93,6 +93,9 @@ void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform&
     fit_items(out["warnings"], 8000);
     return mcp::ToolResult::structured(out);
   };
+  deploy.long_running = true;  // analysis and a start-up check in a sandbox
+  deploy.task_support = mcp::TaskSupport::optional;
+  deploy.task_worthy = [](const json& args) { return !args.value("dry_run", false); };
   registry.add(std::move(deploy));
 }
 

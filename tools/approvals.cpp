@@ -5,6 +5,63 @@
 
 namespace runagents::tools {
 
+namespace {
+
+// What the held call wants to do: the run's APPROVAL_REQUIRED (or TOOL_REQUEST) event for the
+// request's action, clipped; empty when the run's events cannot be read.
+std::string held_call(platform::RunService& runs, const platform::AccessRequest& request) {
+  try {
+    auto page = runs.events(request.run_id, 0, 500);
+    for (auto it = page.events.rbegin(); it != page.events.rend(); ++it) {
+      if (it->type != "APPROVAL_REQUIRED" && it->type != "TOOL_REQUEST") continue;
+      if (!request.action_id.empty() && it->data.dump().find(request.action_id) == std::string::npos) {
+        continue;
+      }
+      json data = it->data;
+      clip_strings(data, 300);
+      std::string text = data.dump();
+      return text.size() > 1500 ? text.substr(0, 1500) + "..." : text;
+    }
+  } catch (const std::exception&) {
+  }
+  return {};
+}
+
+json approval_elicitation(const platform::AccessRequest& r, const std::string& call) {
+  std::string message = "Agent " + r.agent + " wants to call tool " + r.tool +
+                        (r.subject.empty() ? "" : " for " + r.subject) + " (run " + r.run_id +
+                        ", request " + r.id + ").";
+  if (!call.empty()) message += " The held call: " + call;
+  message += " Approve or reject it.";
+  json schema = {
+      {"type", "object"},
+      {"properties",
+       {{"decision",
+         {{"type", "string"},
+          {"title", "Decision"},
+          {"oneOf",
+           {{{"const", "approve"}, {"title", "Approve: let the call through and resume the run"}},
+            {{"const", "reject"}, {"title", "Reject: fail the run"}}}}}},
+        {"scope",
+         {{"type", "string"},
+          {"title", "Scope of an approval"},
+          {"oneOf",
+           {{{"const", "once"}, {"title", "This call only"}},
+            {{"const", "run"}, {"title", "Matching calls of this run"}},
+            {{"const", "agent_user_ttl"}, {"title", "This agent, user and tool for a while"}}}},
+          {"default", "once"}}},
+        {"duration",
+         {{"type", "string"},
+          {"title", "How long (for 'a while')"},
+          {"description", "e.g. 30m, 4h, 1h30m"},
+          {"default", "1h"}}},
+        {"reason", {{"type", "string"}, {"title", "Reason (recorded)"}}}}},
+      {"required", {"decision"}}};
+  return {{"message", message}, {"requestedSchema", schema}};
+}
+
+}  // namespace
+
 void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platform& platform) {
   auto approvals = platform.approvals;
 
@@ -44,11 +101,54 @@ void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platfo
       "4h); the paused run then resumes, and locally the agent's handler runs again before this "
       "returns. reject fails the run. Returns the request as it now stands and the run's new "
       "status (and, locally, the agent's answer). A request that is no longer PENDING cannot "
-      "be decided again.",
+      "be decided again. Leave decision out to have the client ask the person (approve or reject, "
+      "scope, duration), when the client supports elicitation.",
       platform);
   decide.annotations.read_only = false;
   decide.annotations.destructive = true;  // reject fails a run; approve lets a call through
   decide.annotations.idempotent = false;
+  decide.task_support = mcp::TaskSupport::optional;  // resuming a run can take minutes
+  decide.task_worthy = [](const json& args) { return args.value("decision", "") == "approve"; };
+  decide.long_running = true;
+  // Without a decision, ask the person through the client (elicitation): legacy clients get
+  // elicitation/create, 2026-07-28 clients an input_required result, both before anything runs.
+  auto runs = platform.runs;
+  decide.prepare = [approvals, runs](const json& args, mcp::RequestContext& ctx) -> json {
+    if (args.contains("decision")) return args;
+    if (!ctx.client_has("elicitation")) {
+      throw std::runtime_error(
+          "decision is required: pass decision \"approve\" or \"reject\" (this client cannot "
+          "ask the person: it did not declare the elicitation capability)");
+    }
+    const platform::AccessRequest request = approvals->get(args.at("request_id"));
+    if (request.status != "PENDING") {
+      throw std::runtime_error("access request " + request.id + " is " + request.status +
+                               ", not PENDING; it cannot be decided again");
+    }
+    json answer = ctx.ask("decision", "elicitation/create",
+                          approval_elicitation(request, held_call(*runs, request)));
+    const std::string action = answer.value("action", "cancel");
+    if (action != "accept") {
+      throw std::runtime_error("The person did not decide (" + action + "); access request " +
+                               request.id + " stays PENDING");
+    }
+    json decided = args;
+    const json content = answer.value("content", json::object());
+    for (const char* key : {"decision", "scope", "duration", "reason"}) {
+      if (content.contains(key) && content[key].is_string() && !content[key].get<std::string>().empty()) {
+        decided[key] = content[key];
+      }
+    }
+    if (!decided.contains("decision")) {
+      throw std::runtime_error("The answer did not say approve or reject; access request " +
+                               request.id + " stays PENDING");
+    }
+    if (decided.value("decision", "") == "reject" || decided.value("scope", "") != "agent_user_ttl") {
+      decided.erase("duration");
+    }
+    if (decided.value("decision", "") == "reject") decided.erase("scope");
+    return decided;
+  };
   decide.handler = [approvals](const json& args, mcp::RequestContext& ctx) {
     platform::ApprovalDecision d;
     d.request_id = args.at("request_id");

@@ -234,6 +234,8 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
         out, "devbox " + d.id + " is " + d.status +
                  "; run commands with devbox_exec devbox_id=" + d.id + "\n" + out.dump());
   };
+  create.long_running = true;  // image start-up and setup commands can take minutes
+  create.task_support = mcp::TaskSupport::optional;
   registry.add(std::move(create));
 
   auto exec = platform_tool(
@@ -278,6 +280,9 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     json out = execution_json(*devboxes, e);
     return mcp::ToolResult::structured(out, execution_text(out));
   };
+  exec.long_running = true;
+  exec.task_support = mcp::TaskSupport::optional;
+  exec.task_worthy = [](const json& args) { return !args.value("async", false); };
   registry.add(std::move(exec));
 
   auto manage = platform_tool(
@@ -403,6 +408,9 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     if (summary.empty()) return mcp::ToolResult::structured(out);
     return mcp::ToolResult::structured(out, summary);
   };
+  manage.long_running = true;  // execution_status long-polls, snapshots copy a whole home
+  manage.task_support = mcp::TaskSupport::optional;
+  manage.task_worthy = [](const json& args) { return args.value("action", "") == "snapshot"; };
   registry.add(std::move(manage));
 }
 

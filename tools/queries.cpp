@@ -257,6 +257,11 @@ void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform&
                                 {"size", a["size"]}});
     return result;
   };
+  tool.long_running = true;
+  tool.task_support = mcp::TaskSupport::optional;
+  tool.task_worthy = [](const json& args) {
+    return !args.value("async", false) && !args.contains("query_id");
+  };
   registry.add(std::move(tool));
 }
 
