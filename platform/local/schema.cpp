@@ -164,6 +164,31 @@ CREATE TABLE devbox_snapshots (
 );
 CREATE INDEX devbox_snapshots_by_time ON devbox_snapshots (create_time_ms, id);
 )SQL",
+      // 3: tasks (platform/local/sqlite_task_store.cpp): long tool calls run in the background,
+      // shared by every server process on the data dir. JSON columns hold 'null' when unset.
+      R"SQL(
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,
+  era TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  principal TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  ttl_ms INTEGER,
+  expires_ms INTEGER,
+  poll_interval_ms INTEGER NOT NULL,
+  result TEXT NOT NULL DEFAULT 'null',
+  error TEXT NOT NULL DEFAULT 'null',
+  input_requests TEXT NOT NULL DEFAULT 'null',
+  input_responses TEXT NOT NULL DEFAULT 'null',
+  cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tasks_by_time ON tasks (created_ms, id);
+CREATE INDEX tasks_by_expiry ON tasks (expires_ms);
+)SQL",
   };
   return migrations;
 }
