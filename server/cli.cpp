@@ -17,12 +17,15 @@
 #include "platform/query_router.hpp"
 #include "platform/remote/runtimeuse_client.hpp"
 #include "platform/serve/serve_command.hpp"
+#include "platform/local/sqlite_task_store.hpp"
 #include "platform/state_key.hpp"
 #include "server/http_transport.hpp"
 #include "server/logging.hpp"
 #include "server/mcp_server.hpp"
 #include "server/shutdown_signal.hpp"
 #include "server/stdio_transport.hpp"
+#include "server/tasks/in_memory_task_store.hpp"
+#include "server/tasks/task_manager.hpp"
 #include "tools/catalog.hpp"
 
 namespace runagents::cli {
@@ -72,6 +75,16 @@ void enable_serving(mcp::McpServer& server, const platform::Config& config) {
   if (std::string key = platform::load_state_key(config.data_dir); !key.empty()) {
     server.set_state_key(std::move(key));
   }
+  // Tasks live in the data dir's platform.db, so every server process on it answers for them.
+  std::shared_ptr<mcp::TaskStore> store;
+  try {
+    store = std::make_shared<platform::local::SqliteTaskStore>(config.data_dir / "platform.db");
+  } catch (const std::exception& e) {
+    spdlog::warn("tasks are kept in memory only (this process): cannot open {}: {}",
+                 (config.data_dir / "platform.db").string(), e.what());
+    store = std::make_shared<mcp::InMemoryTaskStore>();
+  }
+  server.set_task_manager(std::make_shared<mcp::TaskManager>(std::move(store)));
 }
 
 // Messages a tool run from the command line sends (progress, logs) go to stderr.

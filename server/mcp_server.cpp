@@ -16,8 +16,6 @@ McpServer::~McpServer() = default;
 
 void McpServer::set_state_key(std::string key) { state_codec_ = RequestStateCodec(std::move(key)); }
 
-void McpServer::set_task_manager(std::shared_ptr<TaskManager> tasks) { tasks_ = std::move(tasks); }
-
 json McpServer::capabilities(Era era) const {
   json caps = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
   if (!resources_.empty()) caps["resources"] = {{"subscribe", true}, {"listChanged", false}};

@@ -44,7 +44,7 @@ class PendingClientRequest {
   std::optional<Message> response_;
 };
 
-class Session {
+class Session : public std::enable_shared_from_this<Session> {
  public:
   explicit Session(std::string id);
   Session(const Session&) = delete;

@@ -19,6 +19,8 @@
 #include "server/mcp_server.hpp"
 #include "server/shutdown_signal.hpp"
 #include "server/stdio_transport.hpp"
+#include "server/tasks/in_memory_task_store.hpp"
+#include "server/tasks/task_manager.hpp"
 #include "tests/conformance/modern_fixtures.hpp"
 
 using namespace runagents::mcp;
@@ -397,6 +399,7 @@ int main(int argc, char** argv) {
   register_prompts(server.prompts());
   fixture::register_modern_prompts(server.prompts());
   server.set_completion_handler(complete);
+  server.set_task_manager(std::make_shared<TaskManager>(std::make_shared<InMemoryTaskStore>()));
 
   if (stdio) return run_stdio(server, {});
   HttpOptions options;

@@ -188,6 +188,94 @@ void register_modern_prompts(PromptRegistry& prompts) {
   prompts.add(std::move(p));
 }
 
-void register_task_tools(ToolRegistry&) {}
+void register_task_tools(ToolRegistry& tools) {
+  tools.add(tool(
+      "greet", "Says hello at once (never a task)",
+      [](const json& args, RequestContext&) {
+        return ToolResult::text("Hello, " + args.value("name", std::string("world")) + "!");
+      },
+      {{"type", "object"}, {"properties", {{"name", {{"type", "string"}}}}}}));
+
+  ToolDefinition slow = tool(
+      "slow_compute", "Works for `seconds` seconds; a task when the client supports tasks",
+      [](const json& args, RequestContext& ctx) {
+        const double seconds = args.value("seconds", 1.0);
+        const int steps = static_cast<int>(seconds * 10);
+        for (int i = 1; i <= steps; ++i) {
+          if (!ctx.sleep_for(100ms)) return ToolResult::error("cancelled");
+          ctx.progress(i, steps, "step " + std::to_string(i) + " of " + std::to_string(steps));
+        }
+        return ToolResult::text("Computed " + args.value("label", std::string("result")) +
+                                " in " + std::to_string(seconds) + " s");
+      },
+      {{"type", "object"},
+       {"properties",
+        {{"seconds", {{"type", "number"}, {"minimum", 0}, {"maximum", 600}}},
+         {"label", {{"type", "string"}}}}}});
+  slow.task_support = TaskSupport::optional;
+  slow.long_running = true;
+  slow.task_worthy = [](const json& args) { return args.value("seconds", 1.0) >= 1; };
+  tools.add(std::move(slow));
+
+  ToolDefinition failing = tool("failing_job", "Runs only as a task and ends with a tool error",
+                                [](const json&, RequestContext& ctx) {
+                                  ctx.sleep_for(1s);
+                                  return ToolResult::error("The job failed: disk quota exceeded");
+                                });
+  failing.task_support = TaskSupport::required;
+  tools.add(std::move(failing));
+
+  ToolDefinition protocol_error =
+      tool("protocol_error_job", "Runs only as a task and ends with a JSON-RPC error",
+           [](const json&, RequestContext& ctx) -> ToolResult {
+             ctx.sleep_for(300ms);
+             throw RpcError(error_code::internal_error, "The job hit an internal error");
+           });
+  protocol_error.task_support = TaskSupport::required;
+  tools.add(std::move(protocol_error));
+
+  ToolDefinition confirm = tool(
+      "confirm_delete", "Asks for confirmation inside the task, then deletes",
+      [](const json& args, RequestContext& ctx) {
+        const std::string file = args.value("filename", std::string("file"));
+        json a = ctx.ask(json{{"confirm", elicitation("Delete " + file + "?", "confirm", "boolean")}});
+        bool yes = a["confirm"].value("action", "") == "accept" &&
+                   a["confirm"].value("content", json::object()).value("confirm", false);
+        return ToolResult::text(yes ? "Deleted " + file : "Kept " + file);
+      },
+      {{"type", "object"}, {"properties", {{"filename", {{"type", "string"}}}}}});
+  confirm.task_support = TaskSupport::required;
+  tools.add(std::move(confirm));
+
+  ToolDefinition multi = tool("multi_input", "Asks two questions at once inside the task",
+                              [](const json&, RequestContext& ctx) {
+                                json a = ctx.ask(json{
+                                    {"name", elicitation("What is your name?", "name")},
+                                    {"color", elicitation("What is your favorite color?", "color")}});
+                                return ToolResult::text(field(a["name"], "name") + " likes " +
+                                                        field(a["color"], "color"));
+                              });
+  multi.task_support = TaskSupport::required;
+  tools.add(std::move(multi));
+
+  // Input first (a multi round-trip request), then the task (ext-tasks: composition with MRTR).
+  ToolDefinition composed = tool("test_tool_with_task", "Asks for a name, then works as a task",
+                                 [](const json& args, RequestContext& ctx) {
+                                   ctx.sleep_for(200ms);
+                                   return ToolResult::text("Hello, " +
+                                                           args.value("user_name", std::string("?")) +
+                                                           ", the task is done");
+                                 });
+  composed.prepare = [](const json& args, RequestContext& ctx) {
+    json a = ctx.ask(json{{"user_name", elicitation("What is your name?", "name")}});
+    json prepared = args;
+    prepared["user_name"] = field(a["user_name"], "name");
+    return prepared;
+  };
+  composed.input_schema = {{"type", "object"},
+                           {"properties", {{"user_name", {{"type", "string"}}}}}};
+  composed.task_support = TaskSupport::required;
+  tools.add(std::move(composed));
+}
 
 }  // namespace runagents::mcp::fixture
