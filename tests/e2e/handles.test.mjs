@@ -301,3 +301,30 @@ for (const kind of ['stdio', 'http']) {
     });
   });
 }
+
+test('stdio: a server that exits cancels its background queries and shuts their devboxes down', { skip, timeout: 60000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ra-handles-exit-'));
+  try {
+    let { client, pid } = await connect('stdio', dir);
+    const started = await client.callTool({ name: 'run_query', arguments: { prompt: 'x', async: true, pre_agent_commands: [{ command: 'sleep 718' }] } });
+    assert.equal(started.structuredContent.status, 'running');
+    for (let i = 0; i < 200 && sleepers(718).length === 0; i++) await sleep(50);
+    assert.ok(sleepers(718).length > 0, 'the query runs');
+    const t0 = Date.now();
+    await client.close(); // stdin closes: the server shuts down
+    for (let i = 0; i < 200 && lines('ps', ['-o', 'pid=', '-p', String(pid)]).length; i++) await sleep(50);
+    assert.deepEqual(lines('ps', ['-o', 'pid=', '-p', String(pid)]), [], 'the server exited');
+    assert.ok(Date.now() - t0 < 10000, `it exited promptly (${Date.now() - t0} ms)`);
+    assert.deepEqual(sleepers(718), [], 'nothing of the query is left');
+
+    // A new server on the same data dir: the query's devbox was shut down, not left running.
+    ({ client } = await connect('stdio', dir));
+    const list = await client.callTool({ name: 'manage_devbox', arguments: { action: 'list' } });
+    const boxes = list.structuredContent.devboxes.filter((d) => d.name.startsWith('query-'));
+    assert.equal(boxes.length, 1, JSON.stringify(list.structuredContent));
+    assert.equal(boxes[0].status, 'shutdown');
+    await client.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
