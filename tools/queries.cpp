@@ -435,20 +435,20 @@ void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform&
                                            mcp::RequestContext& ctx) -> mcp::ToolResult {
     const bool async = args.value("async", false);
     const bool cancel = args.value("cancel", false);
-    const bool has_wait = args.contains("wait_seconds");
     const auto wait =
         std::chrono::seconds(std::clamp(args.value("wait_seconds", 0), 0, kMaxWaitSeconds));
 
     if (args.contains("query_id")) {
       const std::string id = args["query_id"].get<std::string>();
       for (const auto& [key, value] : args.items())
-        if (key != "query_id" && key != "wait_seconds" && key != "cancel")
+        if (key != "query_id" && key != "wait_seconds" && key != "cancel" &&
+            !(key == "async" && value == false))  // a default filled in by the client
           return mcp::ToolResult::error(
               "query_id names a query started earlier; with it give only wait_seconds (to wait "
               "for its result) or cancel: true (to stop it), not " +
               key + " (to start a new query, leave out query_id)");
       if (cancel) {
-        if (has_wait)
+        if (wait.count() > 0)
           return mcp::ToolResult::error("give cancel or wait_seconds with query_id, not both");
         auto s = handles->cancel(id, kCancelGrace);
         if (!s) return unknown_query(id);
@@ -472,7 +472,7 @@ void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform&
       return mcp::ToolResult::error(
           "prompt is required to start a query (the task for the agent); to wait for or cancel "
           "a query started with async: true, give its query_id instead");
-    if (has_wait && !async)
+    if (wait.count() > 0 && !async)
       return mcp::ToolResult::error(
           "wait_seconds applies to async: true (wait that long before returning the handle) or "
           "to query_id (wait for a running query); a synchronous call waits until the end");

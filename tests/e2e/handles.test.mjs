@@ -270,6 +270,9 @@ for (const kind of ['stdio', 'http']) {
         assert.equal(r.isError, true, JSON.stringify(args));
         assert.match(r.content[0].text, re);
       }
+      // Defaults a client fills in are not mistakes.
+      const defaults = await query({ query_id: 'q_000000000000000000000001', async: false, cancel: false, wait_seconds: 0 });
+      assert.match(defaults.content[0].text, /no query q_000000000000000000000001/);
       const tooLong = await query({ query_id: 'q_1', wait_seconds: 51 });
       assert.equal(tooLong.isError, true);
       assert.match(tooLong.content[0].text, /wait_seconds/);
