@@ -40,6 +40,15 @@ class AgentQueryRunner : public QueryRunner {
       r.metadata["note"] =
           "system_prompt and model do not apply to a deployed agent (it has its own); they were "
           "not used";
+    if (!request.pre_commands.empty() || !request.post_commands.empty() ||
+        !request.downloadables.empty() || !request.artifacts_dir.empty()) {
+      std::string note = r.metadata.value("note", std::string());
+      r.metadata["note"] =
+          note + (note.empty() ? "" : " ") +
+          "pre_agent_downloadables, pre_agent_commands, post_agent_commands and artifacts_dir "
+          "apply to the embedded runtime and RuntimeUse, not to a deployed agent; they were not "
+          "used";
+    }
     if (stop.stopped() && out.status != "COMPLETED" && out.status != "PAUSED_APPROVAL") {
       if (!stop.timed_out()) {
         r.cancelled = true;

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <utility>
 
+#include "platform/devbox_json.hpp"
+
 namespace runagents::platform {
 
 std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
@@ -32,6 +34,73 @@ void redact_secrets(nlohmann::json& value, const std::vector<std::string>& secre
     }
     value = std::move(out);
   }
+}
+
+CommandOutputTail::CommandOutputTail(std::vector<std::string> secrets, std::size_t max_bytes,
+                                     std::size_t max_lines)
+    : secrets_(std::move(secrets)), max_bytes_(max_bytes), max_lines_(max_lines) {}
+
+void CommandOutputTail::append(std::string_view stream, std::string_view chunk) {
+  const bool err = stream == "stderr";
+  auto it = partial_.find(stream);
+  if (it == partial_.end()) it = partial_.emplace(std::string(stream), std::string()).first;
+  std::string& partial = it->second;
+  partial.append(chunk);
+  for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n')) {
+    add_line((err ? "[stderr] " : "") + partial.substr(0, nl));
+    partial.erase(0, nl + 1);
+  }
+  // A line longer than the whole tail: keep only its end (the beginning would be dropped anyway).
+  if (partial.size() > 4 * max_bytes_) {
+    partial = redact_secrets(std::move(partial), secrets_);  // before a cut could halve a secret
+    partial.erase(0, partial.size() - 2 * max_bytes_);
+    truncated_ = true;
+  }
+}
+
+void CommandOutputTail::add_line(std::string line) {
+  line = redact_secrets(std::move(line), secrets_);
+  if (line.size() + 1 > max_bytes_) {  // the line alone, with its '\n', fills the tail
+    std::size_t cut = line.size() + 1 - std::max<std::size_t>(max_bytes_, 2);
+    while (cut < line.size() && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) ++cut;
+    line = line.substr(cut);
+    truncated_ = true;
+  }
+  bytes_ += line.size() + 1;
+  lines_.push_back(std::move(line));
+  while (!lines_.empty() && (lines_.size() > max_lines_ || bytes_ > max_bytes_)) {
+    bytes_ -= lines_.front().size() + 1;
+    lines_.pop_front();
+    truncated_ = true;
+  }
+}
+
+bool CommandOutputTail::empty() const {
+  if (!lines_.empty()) return false;
+  for (const auto& [stream, partial] : partial_)
+    if (!partial.empty()) return false;
+  return true;
+}
+
+CommandOutputTail CommandOutputTail::flushed() const {
+  CommandOutputTail copy = *this;
+  for (auto& [stream, partial] : copy.partial_)
+    if (!partial.empty())
+      copy.add_line((stream == "stderr" ? "[stderr] " : "") + std::exchange(partial, {}));
+  return copy;
+}
+
+std::string CommandOutputTail::text() const {
+  std::string out;
+  for (const auto& line : flushed().lines_) {
+    out += line;
+    out += '\n';
+  }
+  return to_valid_utf8(out);
+}
+
+bool CommandOutputTail::truncated() const {
+  return flushed().truncated_;
 }
 
 std::string mime_type_for(std::string_view filename) {

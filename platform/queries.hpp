@@ -25,11 +25,16 @@
 // Structured output: runners return what the agent answered; the caller validates it against
 // request.output_schema (one place for the check).
 //
+// Commands: runners that run pre- and post-agent commands report each one in
+// QueryResult::command_runs (exit code and the tail of its output, kept by CommandOutputTail,
+// redacted), so a caller sees what a test run printed without reading progress messages.
+//
 // Thread-safety: run() may be called from several threads at once. Observer callbacks run on a
 // thread of the runner, one at a time per query; they must return quickly.
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -80,6 +85,50 @@ struct QueryRequest {
   std::shared_ptr<ExecCancel> cancel;
 };
 
+// One pre- or post-agent command as it ran.
+struct QueryCommandRun {
+  std::string phase;  // "pre-agent" or "post-agent"
+  std::string command;
+  // Unset when the runner cannot tell (RuntimeUse reports an exit code only for the command
+  // that failed, and not which one it was; see runtimeuse_client.hpp) or the command never ran.
+  std::optional<int> exit_code;
+  // true: it ran; false: it never ran (the query ended before it); unset: the runner cannot tell.
+  std::optional<bool> ran = true;
+  std::string output_tail;  // the last lines it printed (stdout and stderr as they came; stderr
+                            // lines marked "[stderr] "), redacted, valid UTF-8
+  bool output_truncated = false;  // earlier output was dropped from output_tail
+};
+
+// The tail of one command's output: the last `max_lines` lines and at most `max_bytes` bytes,
+// stdout and stderr interleaved as they arrive (chunks need not end at line breaks). Each line is
+// redacted with `secrets` when it is complete, before anything is dropped, so a secret is never
+// cut in half by the truncation. Not thread-safe: one writer.
+class CommandOutputTail {
+ public:
+  static constexpr std::size_t kMaxBytes = 4096;
+  static constexpr std::size_t kMaxLines = 50;
+
+  explicit CommandOutputTail(std::vector<std::string> secrets, std::size_t max_bytes = kMaxBytes,
+                             std::size_t max_lines = kMaxLines);
+  void append(std::string_view stream, std::string_view chunk);
+  bool empty() const;
+  // The tail as text (partial last lines included), valid UTF-8; and whether output was dropped.
+  std::string text() const;
+  bool truncated() const;
+
+ private:
+  void add_line(std::string line);
+  CommandOutputTail flushed() const;  // a copy with the partial lines added
+
+  std::vector<std::string> secrets_;
+  std::size_t max_bytes_;
+  std::size_t max_lines_;
+  std::deque<std::string> lines_;
+  std::size_t bytes_ = 0;
+  bool truncated_ = false;
+  std::map<std::string, std::string, std::less<>> partial_;  // per stream
+};
+
 // A file the agent left in artifacts_dir.
 struct QueryArtifact {
   std::string name;       // file name as the runtime gave it (basename)
@@ -97,6 +146,8 @@ struct QueryResult {
   bool timed_out = false;
   bool cancelled = false;
   std::vector<QueryArtifact> artifacts;
+  // Pre- then post-agent commands, in the order they were given (see QueryCommandRun).
+  std::vector<QueryCommandRun> command_runs;
   // Deployed-agent targets.
   std::string run_id;
   std::string run_status;           // COMPLETED, FAILED, PAUSED_APPROVAL, RUNNING

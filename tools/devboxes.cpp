@@ -81,6 +81,34 @@ bool cut_output(std::string& text, const std::string& marker) {
   return true;
 }
 
+// execution_status with wait_seconds: the execution once it completes, or as it is when the time
+// passes or the request is cancelled. Waits in short slices (each one long poll on Runloop, a
+// wait on the process locally) so a cancel is honoured within a couple of seconds, with a
+// heartbeat progress notification between slices when the request asked for progress.
+platform::DevboxExecution await_execution(DevboxService& devboxes, const std::string& id,
+                                          const std::string& eid, std::chrono::seconds wait,
+                                          mcp::RequestContext& ctx) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto deadline = start + wait;
+  auto e = devboxes.execution(id, eid);
+  while (e.status != "completed" && !ctx.cancelled()) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    e = devboxes.wait_for_execution(id, eid, {"completed"},
+                                    std::min(left, std::chrono::milliseconds(2000)));
+    if (e.status != "completed" && ctx.has_progress_token() &&
+        Clock::now() - ctx.last_progress_at() >= std::chrono::seconds(10))
+      ctx.heartbeat(
+          "execution " + eid + " is " + e.status + " (waited " +
+          std::to_string(
+              std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count()) +
+          " s)");
+  }
+  return e;
+}
+
 // The execution as devbox_exec / execution_status return it: output capped in the result; when
 // cut, the whole captured output is written to a file in the devbox home and the note says how to
 // read it.
@@ -248,8 +276,10 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "progress notifications when the request has a progress token; cancelling the request "
       "kills the command. Long output is cut to its head and tail with a marker, and the whole "
       "output is saved in the devbox (the note gives the path for manage_devbox "
-      "action=read_file). async=true returns an execution_id at once: poll it with "
-      "manage_devbox action=execution_status, stop it with action=kill_execution.",
+      "action=read_file). For anything that may take over a minute (builds, test suites, "
+      "installs), pass async=true: it returns an execution_id at once; then call manage_devbox "
+      "action=execution_status with wait_seconds=50 until status is completed (each call returns "
+      "as soon as the command ends), and stop it with action=kill_execution.",
       platform);
   exec.annotations.read_only = false;
   exec.annotations.destructive = true;
@@ -291,7 +321,8 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "starting_after), get (devbox_id), read_file (devbox_id, path; offset and length in bytes "
       "page through big files; encoding base64 for binary), write_file (devbox_id, path, "
       "contents; encoding base64 for binary; replaces the file, creating directories), "
-      "execution_status (devbox_id, execution_id: status, and output once completed), "
+      "execution_status (devbox_id, execution_id: status, and output once completed; "
+      "wait_seconds up to 50 waits for it to complete and returns as soon as it does), "
       "kill_execution (devbox_id, execution_id), suspend (freezes every process; exec is "
       "refused until resume), resume, keep_alive (restarts the idle timer), snapshot (devbox_id, "
       "snapshot_name: saves the home; create_devbox snapshot_id=... starts a new devbox from "
@@ -302,7 +333,7 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
   manage.annotations.read_only = false;
   manage.annotations.destructive = true;
   manage.annotations.idempotent = false;
-  manage.handler = [devboxes](const json& args, mcp::RequestContext&) {
+  manage.handler = [devboxes](const json& args, mcp::RequestContext& ctx) {
     const std::string action = args.at("action").get<std::string>();
     auto need = [&](const char* key) {
       if (!args.contains(key) || (args[key].is_string() && args[key].get<std::string>().empty()))
@@ -380,8 +411,10 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     } else if (action == "execution_status" || action == "kill_execution") {
       const auto id = need("devbox_id");
       const auto eid = need("execution_id");
-      auto e = action == "kill_execution" ? devboxes->kill_execution(id, eid)
-                                          : devboxes->execution(id, eid);
+      auto e = action == "kill_execution"
+                   ? devboxes->kill_execution(id, eid)
+                   : await_execution(*devboxes, id, eid,
+                                     std::chrono::seconds(args.value("wait_seconds", 0)), ctx);
       out["execution"] = execution_json(*devboxes, e);
       summary = execution_text(out["execution"]);
     } else if (action == "snapshot") {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <mutex>
 #include <random>
 #include <sstream>
 
@@ -60,7 +61,7 @@ class EmbeddedRunner : public QueryRunner {
 
     const auto deadline = QueryClock::now() + request.timeout;
     QueryStop stop(request.cancel, deadline);
-    QuerySession s{*devboxes_, request, observer, options_, {}, deadline, stop};
+    QuerySession s{*devboxes_, request, observer, options_, {}, deadline, stop, json::array(), {}};
     const bool fresh = request.devbox_id.empty();
     if (fresh) {
       s.status("creating a devbox");
@@ -92,10 +93,35 @@ class EmbeddedRunner : public QueryRunner {
     result.metadata["devbox_id"] = s.devbox_id;
     result.metadata["devbox_kept"] = !fresh;
     result.metadata["commands"] = s.commands;
+    result.command_runs = with_skipped(s.command_runs, request);
     return result;
   }
 
  private:
+  // `runs` completed with the commands that never ran (the query ended before them).
+  static std::vector<QueryCommandRun> with_skipped(std::vector<QueryCommandRun> runs,
+                                                   const QueryRequest& request) {
+    std::vector<QueryCommandRun> out;
+    for (auto [phase, list] : {std::pair<const char*, const std::vector<QueryCommand>*>{
+                                   "pre-agent", &request.pre_commands},
+                               {"post-agent", &request.post_commands}}) {
+      std::size_t done = 0;
+      for (auto& r : runs)
+        if (r.phase == phase) {
+          out.push_back(std::move(r));
+          ++done;
+        }
+      for (std::size_t i = done; i < list->size(); ++i) {
+        QueryCommandRun skipped;
+        skipped.phase = phase;
+        skipped.command = (*list)[i].command;
+        skipped.ran = false;
+        out.push_back(std::move(skipped));
+      }
+    }
+    return out;
+  }
+
   static std::string query_suffix() {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
     std::ostringstream out;
@@ -295,14 +321,42 @@ DevboxExecution QuerySession::exec(const std::string& phase, const std::string& 
   const auto backstop = remaining() + std::chrono::seconds(2);
   r.timeout = timeout.count() > 0 ? std::min(timeout, backstop) : backstop;
   r.cancel = stop.signal();
-  if (observer.on_command_output && phase != "artifacts" && phase != "setup")
-    r.on_output = [this, command](std::string_view stream, std::string_view line) {
-      observer.on_command_output(stream, std::string(line) + "\n", command);
+  const bool observed = phase != "artifacts" && phase != "setup";
+  const bool reported = phase == "pre-agent" || phase == "post-agent";
+  // The faces may deliver stdout and stderr lines from two threads (Runloop streams each).
+  std::mutex tail_mu;
+  CommandOutputTail tail(request.secrets);
+  bool streamed = false;
+  if (observed)
+    r.on_output = [&, command](std::string_view stream, std::string_view line) {
+      if (reported) {
+        std::lock_guard lock(tail_mu);
+        streamed = true;
+        tail.append(stream, line);
+        tail.append(stream, "\n");
+      }
+      if (observer.on_command_output)
+        observer.on_command_output(stream, std::string(line) + "\n", command);
     };
   DevboxExecution e = devboxes.execute(r);
-  if (phase != "artifacts" && phase != "setup")
+  if (observed)
     commands.push_back(
         {{"phase", phase}, {"command", command}, {"exit_code", e.exit_status.value_or(-1)}});
+  if (reported) {
+    std::lock_guard lock(tail_mu);
+    if (!streamed) {  // a face that did not stream: its captured output (tail kept) instead
+      tail.append("stdout", e.stdout_text);
+      tail.append("stderr", e.stderr_text);
+    }
+    QueryCommandRun run;
+    run.phase = phase;
+    run.command = command;
+    run.exit_code = e.exit_status;
+    run.output_tail = tail.text();
+    run.output_truncated =
+        tail.truncated() || (!streamed && (e.stdout_truncated || e.stderr_truncated));
+    command_runs.push_back(std::move(run));
+  }
   return e;
 }
 

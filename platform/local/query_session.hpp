@@ -23,13 +23,15 @@ struct QuerySession {
   QueryClock::time_point deadline;
   QueryStop& stop;  // fired by the caller's cancel and by the deadline
   nlohmann::json commands = nlohmann::json::array();  // what ran: {phase, command, exit_code}
+  std::vector<QueryCommandRun> command_runs;          // pre- and post-agent, with output tails
 
   bool stopped() const { return stop.stopped(); }
   std::chrono::seconds remaining() const;
   void status(const std::string& message) const;
 
   // Runs `command` in the devbox (bash), streaming its output to the observer. `cwd` relative to
-  // the home or under /home/user; `timeout` 0 = until the deadline. Records it under `phase`.
+  // the home or under /home/user; `timeout` 0 = until the deadline. Records it under `phase`
+  // (pre-agent and post-agent also in command_runs, with the tail of their output).
   DevboxExecution exec(const std::string& phase, const std::string& command,
                        const std::string& cwd = {},
                        const std::map<std::string, std::string>& env = {},

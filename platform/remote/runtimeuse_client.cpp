@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <mutex>
 #include <random>
+#include <regex>
 
 #include "platform/error.hpp"
 #include "platform/remote/upload_receiver.hpp"
@@ -98,6 +99,96 @@ std::string basename_of(const std::string& path) {
   const auto slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
+
+// What the pre- and post-agent commands did, as far as the wire tells (B.5.3, B.9.2): a
+// command_output_message names the command that printed; the runtime runs the commands in order
+// and stops at the first non-zero exit ("<phase> command failed with exit code: N"); a
+// result_message comes only after every command succeeded. A command that printed nothing and
+// is not pinned down by these rules keeps an unknown exit code.
+class CommandTracker {
+ public:
+  explicit CommandTracker(const QueryRequest& request) : secrets_(request.secrets) {
+    for (auto [phase, list] : {std::pair<const char*, const std::vector<QueryCommand>*>{
+                                   "pre-agent", &request.pre_commands},
+                               {"post-agent", &request.post_commands}})
+      for (const auto& c : *list) {
+        Entry e{{}, CommandOutputTail(secrets_)};
+        e.run.phase = phase;
+        e.run.command = c.command;
+        e.run.ran.reset();
+        entries_.push_back(std::move(e));
+      }
+  }
+
+  // `command` as the frame named it (the runtime redacts it).
+  void output(const std::string& command, std::string_view stream, std::string_view text) {
+    for (std::size_t j = cursor_ < 0 ? 0 : static_cast<std::size_t>(cursor_); j < entries_.size();
+         ++j) {
+      const std::string& c = entries_[j].run.command;
+      if (c != command && redact_secrets(c, secrets_) != command) continue;
+      succeeded_before(j);
+      cursor_ = static_cast<int>(j);
+      entries_[j].run.ran = true;
+      entries_[j].tail.append(stream, text);
+      return;
+    }
+  }
+
+  // A result_message: every command ran and exited 0.
+  void all_succeeded() { succeeded_before(entries_.size()); }
+
+  // An error_message: pins down the failing command when the message and the order allow.
+  void failed(const std::string& error) {
+    static const std::regex kFailed(R"((pre|post)-agent command failed with exit code: (-?\d+))");
+    std::smatch m;
+    if (!std::regex_search(error, m, kFailed)) return;
+    const std::string phase = m[1].str() + "-agent";
+    const int code = std::stoi(m[2].str());
+    std::size_t first = entries_.size(), end = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+      if (entries_[i].run.phase == phase) {
+        first = std::min(first, i);
+        end = i + 1;
+      }
+    if (first >= end) return;
+    succeeded_before(first);  // an earlier phase finished
+    for (std::size_t i = end; i < entries_.size(); ++i) entries_[i].run.ran = false;
+    const std::size_t from = cursor_ >= static_cast<int>(first) ? cursor_ : first;
+    if (end - from == 1) {  // one candidate: it is the one
+      entries_[from].run.ran = true;
+      entries_[from].run.exit_code = code;
+    }
+  }
+
+  std::vector<QueryCommandRun> runs() const {
+    std::vector<QueryCommandRun> out;
+    for (const auto& e : entries_) {
+      QueryCommandRun r = e.run;
+      r.output_tail = e.tail.text();
+      r.output_truncated = e.tail.truncated();
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
+  struct Entry {
+    QueryCommandRun run;
+    CommandOutputTail tail;
+  };
+
+  // Commands before `j` finished with exit 0 (the runtime went on past them).
+  void succeeded_before(std::size_t j) {
+    for (std::size_t i = 0; i < j && i < entries_.size(); ++i) {
+      entries_[i].run.ran = true;
+      if (!entries_[i].run.exit_code) entries_[i].run.exit_code = 0;
+    }
+  }
+
+  std::vector<std::string> secrets_;
+  std::vector<Entry> entries_;
+  int cursor_ = -1;
+};
 
 // Lets ExecCancel hooks (any thread) reach the io_context, only while run() is using it.
 struct CancelBridge {
@@ -290,6 +381,7 @@ class Session {
       if (stream != "stderr") stream = "stdout";
       const std::string out = redact(string_field(j, "text"));
       const std::string command = redact(string_field(j, "command"));
+      commands_.output(command, stream, out);
       if (observer_.on_command_output)
         observe([&] { observer_.on_command_output(stream, out, command); });
     } else if (type == "heartbeat_message") {
@@ -324,6 +416,7 @@ class Session {
       return;
     }
     terminal_ = true;
+    commands_.all_succeeded();
     if (auto it = j.find("metadata"); it != j.end() && it->is_object()) metadata_ = *it;
     const json data = j.value("data", json());
     const std::string type = data.is_object() ? string_field(data, "type") : "";
@@ -354,6 +447,7 @@ class Session {
     errors_.push_back({{"error", error}, {"metadata", metadata}});
     if (terminal_) return;  // a later error (B.9.3): kept in metadata.errors
     terminal_ = true;
+    commands_.failed(error);
     result_type_ = "error";
     error_ = error;
     metadata_ = metadata;
@@ -606,6 +700,7 @@ class Session {
     r.metadata["source_id"] = source_id_;
     if (!artifact_errors_.empty()) r.metadata["artifact_errors"] = artifact_errors_;
     r.artifacts = std::move(artifacts_);
+    r.command_runs = commands_.runs();
 
     const auto& s = request_.secrets;
     r.text = redact_secrets(std::move(r.text), s);
@@ -658,6 +753,7 @@ class Session {
   std::vector<QueryArtifact> artifacts_;
   std::vector<std::string> artifact_errors_;
   int handed_out_ = 0;
+  CommandTracker commands_{request_};
 
   std::unique_ptr<WebSocketConnection> ws_;
   std::unique_ptr<UploadReceiver> receiver_;

@@ -118,7 +118,10 @@ test('run_query is the fourteenth tool', async () => {
   assert.equal(tools.length, 14);
   const t = tools.find((x) => x.name === 'run_query');
   assert.ok(t, 'run_query is listed');
-  assert.deepEqual(t.inputSchema.required, ['prompt']);
+  // prompt is required only to start a query (the handler checks it): query_id polls one.
+  assert.equal(t.inputSchema.required, undefined);
+  for (const k of ['prompt', 'async', 'query_id', 'wait_seconds', 'cancel']) assert.ok(t.inputSchema.properties[k], `${k} is an argument`);
+  assert.match(t.description, /over a minute/);
   assert.equal(t.annotations.readOnlyHint, false);
 });
 
@@ -148,6 +151,11 @@ test('embedded runtime: downloads, commands, agent step, artifacts, redaction', 
   assert.equal(v.metadata.downloads.length, 3);
   assert.deepEqual(v.metadata.commands.map((c) => c.phase), ['unpack', 'unpack', 'pre-agent', 'pre-agent', 'agent', 'post-agent']);
   assert.ok(v.metadata.commands.every((c) => c.exit_code === 0), JSON.stringify(v.metadata.commands));
+  // Each pre- and post-agent command with its exit code and output tail, redacted.
+  assert.deepEqual(v.commands.map((c) => [c.phase, c.exit_code]), [['pre-agent', 0], ['pre-agent', 0], ['post-agent', 0]]);
+  assert.match(v.commands[0].output_tail, /hello from the tarball\n# notes from the zip\nplain file via file URL\ntoken=\[REDACTED\]\n/);
+  assert.equal(v.commands[1].output_tail, '[stderr] to-stderr\n');
+  assert.equal(v.commands[0].output_truncated, false);
 
   // Output streamed line by line, the secret never in a progress message.
   for (const line of ['hello from the tarball', '# notes from the zip', 'plain file via file URL', 'token=[REDACTED]', '[stderr] to-stderr'])
@@ -199,6 +207,9 @@ test('embedded runtime: structured output valid against the schema, and a failin
   const failing = await query({ prompt: 'x', pre_agent_commands: [{ command: 'echo about to fail; exit 3' }] });
   assert.equal(failing.result.isError, true);
   assert.match(failing.v.error, /pre-agent command failed with exit code 3/);
+  assert.equal(failing.v.status, 'failed');
+  assert.deepEqual(failing.v.commands, [{ phase: 'pre-agent', command: 'echo about to fail; exit 3', exit_code: 3, ran: true, output_tail: 'about to fail\n', output_truncated: false }]);
+  assert.match(failing.result.content[0].text, /exit code 3\n {4}about to fail/, 'the text shows what the failing command printed');
 
   const outside = await client.callTool({ name: 'run_query', arguments: { prompt: 'x', artifacts_dir: '/etc' } });
   assert.equal(outside.isError, true);
