@@ -504,12 +504,14 @@ struct HttpTransport::Impl {
         stream->close();
       }
     });
+    // Wait up to a second for the first event. A call still quiet by then gets its event
+    // stream at once: clients that time out on the first byte keep waiting, and from then on a
+    // closed connection is noticed (and cancels the call) within a second.
     std::optional<EventStream::Event> first;
     auto started = std::chrono::steady_clock::now();
-    const bool long_call = server.may_run_long(msg);
     while (!(first = stream->next(0, std::chrono::milliseconds(100)))) {
       if (stream->closed() || stopping) break;
-      if (long_call && std::chrono::steady_clock::now() - started >= std::chrono::seconds(1)) break;
+      if (std::chrono::steady_clock::now() - started >= std::chrono::seconds(1)) break;
     }
     if (first && first->final) {
       res.status = http_status_for(json::parse(first->data, nullptr, false));

@@ -260,8 +260,7 @@ bool McpServer::answers_without_messages(const Message& request, Era era) const 
   auto name = params.find("name");
   if (name == params.end() || !name->is_string()) return true;
   const ToolDefinition* tool = tools_.find(name->get<std::string>());
-  // A modern handler asks through its result, so it sends nothing early either.
-  return !tool || tool->quiet || (era == Era::modern && !tool->long_running);
+  return !tool || tool->quiet;
 }
 
 bool McpServer::may_run_long(const Message& request) const {
