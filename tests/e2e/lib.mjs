@@ -6,14 +6,17 @@
 // the process-exit hook below kills any survivor), so a failing test never leaks a server.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client as ClientV2, StreamableHTTPClientTransport as StreamableHTTPClientTransportV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BUILD_DIR = path.resolve(REPO_ROOT, process.env.RUNAGENTS_BUILD_DIR || 'build');
@@ -439,4 +442,154 @@ export async function connectFixture(kind, { capabilities = {}, args = ['--e2e-t
     } catch {}
   };
   return { client, transport, kind, pid, server, received, close };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The 2026-07-28 ("modern") era: the official SDK v2 client (@modelcontextprotocol/client),
+// isolated product data dirs, and raw modern requests.
+
+export const MODERN_VERSION = '2026-07-28';
+export const LEGACY_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+
+/** The _meta envelope of a modern request. */
+export function modernMeta({ capabilities = {}, logLevel, progressToken, version = MODERN_VERSION } = {}) {
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': version,
+    'io.modelcontextprotocol/clientCapabilities': capabilities,
+    'io.modelcontextprotocol/clientInfo': { name: 'runagents-e2e-raw', version: '0.0.0' },
+  };
+  if (logLevel) meta['io.modelcontextprotocol/logLevel'] = logLevel;
+  if (progressToken !== undefined) meta.progressToken = progressToken;
+  return meta;
+}
+
+/**
+ * The HTTP headers a modern request repeats from its body (SEP-2243): MCP-Protocol-Version,
+ * Mcp-Method and, for tools/call, prompts/get and resources/read, Mcp-Name.
+ */
+export function modernHeaders(body) {
+  const h = {
+    'mcp-protocol-version': body.params?._meta?.['io.modelcontextprotocol/protocolVersion'] ?? MODERN_VERSION,
+    'mcp-method': body.method,
+  };
+  const name = body.params?.name ?? body.params?.uri;
+  if (typeof name === 'string') h['mcp-name'] = name;
+  return h;
+}
+
+/** POSTs a modern request (headers derived from the body unless given) and reads the answer. */
+export function postModern(url, body, { headers, timeout } = {}) {
+  return post(url, body, { headers: headers ?? modernHeaders(body), timeout });
+}
+
+/**
+ * A fresh data dir and a config file that does not exist, so the product never touches the
+ * user's ~/.runagents; `env` has the RUNAGENTS_* variables that would point elsewhere removed.
+ */
+export function isolatedProduct(prefix = 'ra-e2e-') {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const env = { ...process.env };
+  for (const k of ['RUNAGENTS_ENDPOINT', 'RUNAGENTS_API_KEY', 'RUNAGENTS_NAMESPACE', 'RUNAGENTS_DATA_DIR']) delete env[k];
+  return {
+    dir,
+    env,
+    args: ['--data-dir', path.join(dir, 'data'), '--config', path.join(dir, 'none.json')],
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Like startHttpServer, but the child gets exactly `env` (startHttpServer merges into
+ * process.env, which cannot remove a variable).
+ */
+export async function startHttpServerEnv(command, args = [], env = process.env) {
+  const child = spawnTracked(command, [...args, '--port', '0'], { env });
+  child.stdin.end();
+  const re = /http:\/\/127\.0\.0\.1:(\d+)\/mcp/;
+  const port = await withTimeout(
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(child.stderrText);
+        if (m) {
+          child.stderr.off('data', check);
+          resolve(Number(m[1]));
+        }
+      };
+      child.stderr.on('data', check);
+      child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before listening: ${child.stderrText}`)));
+      check();
+    }),
+    10000,
+    `${path.basename(command)} to print its HTTP URL`,
+  );
+  return { child, port, url: `http://127.0.0.1:${port}/mcp` };
+}
+
+/**
+ * Connects the SDK v2 client (@modelcontextprotocol/client) over stdio (spawning `command
+ * --stdio args`, or `command args` when `stdioFlag` is false) or to an HTTP `url`.
+ * `mode` is the versionNegotiation mode ('auto', 'legacy' or {pin}). Resolves
+ * {client, transport, received, stderr(), pid}; `received` holds every message the transport
+ * delivered (progress and log notifications included), in wire order.
+ */
+export async function connectV2(kind, {
+  command = FIXTURE,
+  args = ['--e2e-tools'],
+  env,
+  url,
+  stdioFlag = true,
+  mode = { pin: MODERN_VERSION },
+  capabilities = {},
+  handlers = {},
+} = {}) {
+  const client = new ClientV2({ name: 'runagents-e2e-v2', version: '0.0.0' }, {
+    capabilities,
+    versionNegotiation: { mode },
+  });
+  for (const [method, handler] of Object.entries(handlers)) client.setRequestHandler(method, handler);
+  let transport;
+  let stderrText = '';
+  if (kind === 'stdio') {
+    transport = new StdioClientTransportV2({
+      command,
+      args: stdioFlag ? ['--stdio', ...args] : args,
+      ...(env ? { env } : {}),
+      stderr: 'pipe',
+    });
+    transport.stderr?.on('data', (chunk) => {
+      stderrText += chunk;
+      if (stderrText.length > 1 << 20) stderrText = stderrText.slice(-(1 << 19));
+    });
+  } else {
+    transport = new StreamableHTTPClientTransportV2(new URL(url));
+  }
+  const received = [];
+  transport.onmessage = (m) => received.push(m); // the SDK chains its own handler after this one
+  try {
+    await withTimeout(client.connect(transport), 15000, `SDK v2 client connect over ${kind}`);
+  } finally {
+    if (kind === 'stdio') trackPid(transport.pid);
+  }
+  return {
+    client,
+    transport,
+    received,
+    pid: kind === 'stdio' ? transport.pid : undefined,
+    stderr: () => stderrText,
+    close: async () => {
+      try {
+        await withTimeout(client.close(), 3000, 'client.close');
+      } catch {}
+    },
+  };
+}
+
+/** Polls `pred` every 50 ms until it is true (resolves) or `ms` pass (rejects naming `what`). */
+export async function waitUntil(pred, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await pred()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
 }
