@@ -47,9 +47,10 @@ std::string load_state_key(const fs::path& data_dir) {
     if (ok) return std::string(reinterpret_cast<char*>(bytes), sizeof bytes);
   }
   if (std::string key = read_key(file); !key.empty()) return key;
-  spdlog::warn("cannot keep an MCP state key in {}; using one for this process only "
-               "(replicas will not accept each other's requestState)",
-               data_dir.string());
+  spdlog::warn(
+      "cannot keep an MCP state key in {}; using one for this process only "
+      "(replicas will not accept each other's requestState)",
+      data_dir.string());
   return {};
 }
 

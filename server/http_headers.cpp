@@ -80,8 +80,8 @@ std::optional<std::string> header_mismatch(const Message& request, const HeaderL
     return std::nullopt;
   };
 
-  const json& meta = request.params.is_object() ? request.params.value("_meta", json::object())
-                                                : json::object();
+  const json& meta =
+      request.params.is_object() ? request.params.value("_meta", json::object()) : json::object();
   std::string version = meta.value(meta_key::protocol_version, std::string());
   if (auto bad = check("MCP-Protocol-Version", version)) return bad;
   if (auto bad = check("Mcp-Method", request.method)) return bad;

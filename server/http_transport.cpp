@@ -1,12 +1,12 @@
 #include "server/http_transport.hpp"
 
 #include <httplib.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -139,7 +139,8 @@ class ConnectionThreads : public httplib::TaskQueue {
 
 std::string random_session_id() {
   unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for session id");
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw std::runtime_error("no randomness for session id");
   static const char* hex = "0123456789abcdef";
   std::string id;
   for (unsigned char b : bytes) {
@@ -261,9 +262,9 @@ struct HttpTransport::Impl {
     if (v.empty() || is_supported_version(v)) return true;
     std::string supported;
     for (auto s : kSupportedVersions) supported += (supported.empty() ? "" : ", ") + std::string(s);
-    send_error(res, 400, -32000,
-               "Bad Request: unsupported MCP-Protocol-Version '" + v + "' (supported: " +
-                   supported + ")");
+    send_error(
+        res, 400, -32000,
+        "Bad Request: unsupported MCP-Protocol-Version '" + v + "' (supported: " + supported + ")");
     return false;
   }
 
@@ -305,7 +306,8 @@ struct HttpTransport::Impl {
             request_session->cancel_all("the client closed the response stream");
             return false;
           }
-          auto ev = stream->next(state->last, std::min(keep_alive, std::chrono::milliseconds(1000)));
+          auto ev =
+              stream->next(state->last, std::min(keep_alive, std::chrono::milliseconds(1000)));
           if (!ev) {
             if (stream->closed() || stopping) {
               sink.done();
@@ -345,8 +347,7 @@ struct HttpTransport::Impl {
   void handle_post(const httplib::Request& req, httplib::Response& res) {
     std::string content_type = req.get_header_value("Content-Type");
     if (!header_lists(content_type, "application/json")) {
-      send_error(res, 415, -32000,
-                 "Unsupported Media Type: Content-Type must be application/json");
+      send_error(res, 415, -32000, "Unsupported Media Type: Content-Type must be application/json");
       return;
     }
     std::string accept = req.get_header_value("Accept");
@@ -374,8 +375,7 @@ struct HttpTransport::Impl {
       handle_modern_post(req, res, std::move(msg));
       return;
     }
-    const bool is_initialize =
-        msg.kind == Message::Kind::request && msg.method == "initialize";
+    const bool is_initialize = msg.kind == Message::Kind::request && msg.method == "initialize";
 
     std::shared_ptr<HttpSession> hs;
     bool fresh = false;
@@ -467,7 +467,8 @@ struct HttpTransport::Impl {
     };
     if (auto bad = server.check_envelope(msg, true, false)) return reject(*bad);
     const ToolDefinition* tool = nullptr;
-    if (msg.method == "tools/call" && msg.params.contains("name") && msg.params["name"].is_string()) {
+    if (msg.method == "tools/call" && msg.params.contains("name") &&
+        msg.params["name"].is_string()) {
       tool = server.tools().find(msg.params["name"].get<std::string>());
     }
     auto mismatch = header_mismatch(
@@ -478,7 +479,8 @@ struct HttpTransport::Impl {
         },
         tool);
     if (mismatch) {
-      return reject(make_error(msg.id, error_code::header_mismatch, "Header mismatch: " + *mismatch));
+      return reject(
+          make_error(msg.id, error_code::header_mismatch, "Header mismatch: " + *mismatch));
     }
     if (auto bad = server.check_envelope(msg, false, true)) return reject(*bad);
 
@@ -565,7 +567,8 @@ struct HttpTransport::Impl {
       }
       hs->standalone_attached = true;
       after = hs->standalone_delivered;
-      if (auto parsed = parse_event_id(last_id); parsed && parsed->first == 0) after = parsed->second;
+      if (auto parsed = parse_event_id(last_id); parsed && parsed->first == 0)
+        after = parsed->second;
     }
     std::weak_ptr<HttpSession> weak = hs;
     auto stream = hs->standalone;
@@ -686,10 +689,12 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
   });
 
   const std::string path = impl_->opts.path;
-  http.Post(path, [self](const httplib::Request& q, httplib::Response& r) { self->handle_post(q, r); });
-  http.Get(path, [self](const httplib::Request& q, httplib::Response& r) { self->handle_get(q, r); });
-  http.Delete(path,
-              [self](const httplib::Request& q, httplib::Response& r) { self->handle_delete(q, r); });
+  http.Post(path,
+            [self](const httplib::Request& q, httplib::Response& r) { self->handle_post(q, r); });
+  http.Get(path,
+           [self](const httplib::Request& q, httplib::Response& r) { self->handle_get(q, r); });
+  http.Delete(
+      path, [self](const httplib::Request& q, httplib::Response& r) { self->handle_delete(q, r); });
   auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Allow", "GET, POST, DELETE");
     send_error(res, 405, -32000, "Method Not Allowed: use POST, GET or DELETE");
@@ -706,8 +711,8 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
                      std::to_string(self->opts.limits.max_message_bytes) +
                      " bytes (raise it with --max-message-bytes)");
     } else if (res.status == 404) {
-      send_error(res, 404, -32000, "Not Found: " + req.path + "; the MCP endpoint is " +
-                                       self->opts.path);
+      send_error(res, 404, -32000,
+                 "Not Found: " + req.path + "; the MCP endpoint is " + self->opts.path);
     }
   });
   http.set_exception_handler(

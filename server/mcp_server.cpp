@@ -14,7 +14,9 @@ McpServer::McpServer(ServerInfo info)
 
 McpServer::~McpServer() = default;
 
-void McpServer::set_state_key(std::string key) { state_codec_ = RequestStateCodec(std::move(key)); }
+void McpServer::set_state_key(std::string key) {
+  state_codec_ = RequestStateCodec(std::move(key));
+}
 
 json McpServer::capabilities(Era era) const {
   json caps = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
@@ -69,10 +71,16 @@ const std::string& string_param(const json& params, const char* key, const char*
 }
 
 bool known_method(const std::string& method, bool tasks) {
-  static const char* kMethods[] = {"tools/list",     "tools/call",          "resources/list",
-                                   "resources/read", "resources/templates/list",
-                                   "resources/subscribe", "resources/unsubscribe",
-                                   "prompts/list",   "prompts/get",         "completion/complete",
+  static const char* kMethods[] = {"tools/list",
+                                   "tools/call",
+                                   "resources/list",
+                                   "resources/read",
+                                   "resources/templates/list",
+                                   "resources/subscribe",
+                                   "resources/unsubscribe",
+                                   "prompts/list",
+                                   "prompts/get",
+                                   "completion/complete",
                                    "logging/setLevel"};
   for (const char* m : kMethods) {
     if (method == m) return true;
@@ -119,7 +127,8 @@ json McpServer::dispatch(const Message& request, Session& session, RequestContex
   if (!session.initialized()) {
     throw RpcError(error_code::invalid_request,
                    "Server not initialized: send initialize (then notifications/initialized) "
-                   "before " + method);
+                   "before " +
+                       method);
   }
 
   if (method == "tools/list") return tools_.list_page(params, page_size_, tasks_ != nullptr);
@@ -129,17 +138,18 @@ json McpServer::dispatch(const Message& request, Session& session, RequestContex
     const std::string& name = string_param(params, "level", "logging/setLevel");
     auto level = parse_log_level(name);
     if (!level) {
-      throw RpcError(error_code::invalid_params,
-                     "Unknown log level '" + name +
-                         "'; use debug, info, notice, warning, error, critical, alert or emergency");
+      throw RpcError(
+          error_code::invalid_params,
+          "Unknown log level '" + name +
+              "'; use debug, info, notice, warning, error, critical, alert or emergency");
     }
     session.set_log_level(*level);
     return json::object();
   }
   if (method.rfind("resources/", 0) == 0) {
     if (resources_.empty()) {
-      throw RpcError(error_code::method_not_found, "Method not found: " + method +
-                                                       " (this server has no resources)");
+      throw RpcError(error_code::method_not_found,
+                     "Method not found: " + method + " (this server has no resources)");
     }
     if (method == "resources/list") return resources_.list_page(params, page_size_);
     if (method == "resources/templates/list") return resources_.templates_page(params, page_size_);
@@ -176,8 +186,7 @@ std::optional<json> McpServer::handle_request(const Message& request, Session& s
     if (era == Era::modern) {
       if (auto error = envelope_error(request)) throw *error;
     }
-    RequestContext ctx(session, out, request.id, envelope_for(request, session, era),
-                       cancellation);
+    RequestContext ctx(session, out, request.id, envelope_for(request, session, era), cancellation);
     auto beat = heartbeats_->watch(ctx);
     try {
       if (era == Era::modern) {
@@ -186,7 +195,8 @@ std::optional<json> McpServer::handle_request(const Message& request, Session& s
         reply = make_result(request.id, dispatch(request, session, ctx));
       }
     } catch (const InputRequired& needed) {
-      if (era != Era::modern) throw std::runtime_error("a legacy request cannot end input_required");
+      if (era != Era::modern)
+        throw std::runtime_error("a legacy request cannot end input_required");
       reply = make_result(request.id, finish_modern(input_required(request, needed)));
     }
   } catch (const RpcError& e) {
@@ -227,7 +237,8 @@ RequestEnvelope McpServer::envelope_for(const Message& request, Session& session
     }
     e.log_level = parsed;
   }
-  if (auto answers = params.find("inputResponses"); answers != params.end() && !answers->is_null()) {
+  if (auto answers = params.find("inputResponses");
+      answers != params.end() && !answers->is_null()) {
     if (!answers->is_object()) {
       throw RpcError(error_code::invalid_params,
                      "inputResponses must be an object mapping each inputRequests key to the "
@@ -252,7 +263,8 @@ bool McpServer::answers_without_messages(const Message& request, Era era) const 
   if (!params.is_object()) return true;  // rejected before any handler runs
   auto meta = params.find("_meta");
   if (meta != params.end() && meta->is_object() &&
-      (meta->contains("progressToken") || (era == Era::modern && meta->contains(meta_key::log_level)))) {
+      (meta->contains("progressToken") ||
+       (era == Era::modern && meta->contains(meta_key::log_level)))) {
     return false;
   }
   if (request.method == "prompts/get") return era == Era::modern;  // modern prompts cannot ask
@@ -307,7 +319,9 @@ void McpServer::remove_session(const Session& session) {
   });
 }
 
-void McpServer::notify_list_changed(const std::string& kind) { subscriptions_.list_changed(kind); }
+void McpServer::notify_list_changed(const std::string& kind) {
+  subscriptions_.list_changed(kind);
+}
 
 void McpServer::notify_resource_updated(const std::string& uri) {
   subscriptions_.resource_updated(uri);

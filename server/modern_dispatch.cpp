@@ -26,7 +26,9 @@ json versions_json() {
   return v;
 }
 
-bool is_legacy_version(const std::string& v) { return is_supported_version(v); }
+bool is_legacy_version(const std::string& v) {
+  return is_supported_version(v);
+}
 
 }  // namespace
 
@@ -149,7 +151,8 @@ json McpServer::dispatch_modern(const Message& request, RequestContext& ctx) {
   };
 
   if (method == "server/discover") return discover();
-  if (method == "tools/list") return with_cache(tools_.list_page(params, page_size_), kStaticListTtlMs);
+  if (method == "tools/list")
+    return with_cache(tools_.list_page(params, page_size_), kStaticListTtlMs);
   if (method == "tools/call") return call_tool_request(params, ctx);
   if (method == "subscriptions/listen") return listen(params, ctx);
   if (method == "tasks/get" || method == "tasks/update" || method == "tasks/cancel") {
@@ -178,7 +181,8 @@ json McpServer::dispatch_modern(const Message& request, RequestContext& ctx) {
   }
   if (method == "prompts/list" || method == "prompts/get") {
     if (prompts_.empty()) throw not_found(" (this server has no prompts)");
-    if (method == "prompts/list") return with_cache(prompts_.list_page(params, page_size_), kStaticListTtlMs);
+    if (method == "prompts/list")
+      return with_cache(prompts_.list_page(params, page_size_), kStaticListTtlMs);
     return prompts_.get(params, &ctx);
   }
   // initialize, ping, logging/setLevel, resources/(un)subscribe, tasks/result, tasks/list and
@@ -189,10 +193,11 @@ json McpServer::dispatch_modern(const Message& request, RequestContext& ctx) {
 json McpServer::listen(const json& params, RequestContext& ctx) {
   SubscriptionFilter filter = SubscriptionFilter::parse(params.value("notifications", json()));
   if (!filter.task_ids.empty() && !ctx.client_has(kTasksExtension)) {
-    throw RpcError(error_code::missing_client_capability,
-                   std::string("notifications.taskIds needs the ") + kTasksExtension +
-                       " extension in the request's clientCapabilities",
-                   {{"requiredCapabilities", {{"extensions", {{kTasksExtension, json::object()}}}}}});
+    throw RpcError(
+        error_code::missing_client_capability,
+        std::string("notifications.taskIds needs the ") + kTasksExtension +
+            " extension in the request's clientCapabilities",
+        {{"requiredCapabilities", {{"extensions", {{kTasksExtension, json::object()}}}}}});
   }
   const json id = ctx.request_id();
   ctx.outbound().send(Subscriptions::tagged("notifications/subscriptions/acknowledged",

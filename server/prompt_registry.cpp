@@ -6,7 +6,9 @@
 
 namespace runagents::mcp {
 
-void PromptRegistry::add(Prompt prompt) { prompts_.push_back(std::move(prompt)); }
+void PromptRegistry::add(Prompt prompt) {
+  prompts_.push_back(std::move(prompt));
+}
 
 const Prompt* PromptRegistry::find(const std::string& name) const {
   for (const auto& p : prompts_) {
@@ -18,7 +20,8 @@ const Prompt* PromptRegistry::find(const std::string& name) const {
 json PromptRegistry::list_page(const json& params, size_t page_size) const {
   size_t offset = cursor_offset(params, "prompts/list");
   if (offset > prompts_.size()) {
-    throw RpcError(error_code::invalid_params, "Invalid cursor: it points past the end of the list");
+    throw RpcError(error_code::invalid_params,
+                   "Invalid cursor: it points past the end of the list");
   }
   json out = json::array();
   size_t end = std::min(prompts_.size(), offset + std::max<size_t>(page_size, 1));
@@ -45,7 +48,8 @@ json PromptRegistry::get(const json& params, RequestContext* ctx) const {
   const std::string name = params["name"];
   const Prompt* prompt = find(name);
   if (!prompt) {
-    throw RpcError(error_code::invalid_params, "Unknown prompt: " + name + " (prompts/list lists them)");
+    throw RpcError(error_code::invalid_params,
+                   "Unknown prompt: " + name + " (prompts/list lists them)");
   }
   std::map<std::string, std::string> args;
   if (params.contains("arguments") && !params["arguments"].is_null()) {

@@ -3,8 +3,8 @@
 namespace runagents::mcp {
 
 namespace {
-constexpr std::array<const char*, 8> kLevelNames = {
-    "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+constexpr std::array<const char*, 8> kLevelNames = {"debug", "info",     "notice", "warning",
+                                                    "error", "critical", "alert",  "emergency"};
 }
 
 bool is_supported_version(std::string_view version) {
@@ -32,6 +32,8 @@ std::optional<LogLevel> parse_log_level(std::string_view name) {
   return std::nullopt;
 }
 
-const char* to_string(LogLevel level) { return kLevelNames[static_cast<size_t>(level)]; }
+const char* to_string(LogLevel level) {
+  return kLevelNames[static_cast<size_t>(level)];
+}
 
 }  // namespace runagents::mcp

@@ -11,8 +11,8 @@ namespace runagents::mcp {
 
 // The stateful, initialize-based versions ("legacy era"), newest first. 2025-11-25 is what we
 // answer when a client's initialize asks for a version we do not speak.
-inline constexpr std::array<std::string_view, 4> kSupportedVersions = {
-    "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+inline constexpr std::array<std::string_view, 4> kSupportedVersions = {"2025-11-25", "2025-06-18",
+                                                                       "2025-03-26", "2024-11-05"};
 inline constexpr std::string_view kLatestVersion = kSupportedVersions[0];
 
 // The stateless versions ("modern era"): no initialize, _meta on every request.

@@ -15,7 +15,7 @@ RequestEnvelope legacy_envelope(const Session& session, json progress_token) {
 // Whole numbers go out as integers ("progress": 50), which is what clients print.
 json number(double v) {
   return v == static_cast<double>(static_cast<long long>(v)) ? json(static_cast<long long>(v))
-                                                              : json(v);
+                                                             : json(v);
 }
 
 }  // namespace
@@ -28,8 +28,7 @@ std::string capability_for(const std::string& method) {
 }
 
 RequestContext::RequestContext(Session& session, Outbound& out, json request_id,
-                               RequestEnvelope envelope,
-                               std::shared_ptr<Cancellation> cancellation)
+                               RequestEnvelope envelope, std::shared_ptr<Cancellation> cancellation)
     : session_(session),
       out_(out),
       request_id_(std::move(request_id)),
@@ -41,8 +40,8 @@ RequestContext::RequestContext(Session& session, Outbound& out, json request_id,
 RequestContext::RequestContext(Session& session, Outbound& out, json request_id,
                                json progress_token, std::shared_ptr<Cancellation> cancellation)
     : RequestContext(session, out, std::move(request_id),
-                     legacy_envelope(session, std::move(progress_token)),
-                     std::move(cancellation)) {}
+                     legacy_envelope(session, std::move(progress_token)), std::move(cancellation)) {
+}
 
 bool RequestContext::client_has(const std::string& capability) const {
   if (envelope_.era == Era::legacy) return session_.client_has(capability);
@@ -173,7 +172,8 @@ json RequestContext::request_client(const std::string& method, json params,
   }
   json id = session_.next_outgoing_id();
   auto pending = session_.expect_response(id);
-  json request = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
+  json request = {
+      {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
   if (!out_.send(request)) {
     session_.forget_response(id);
     throw ClientRequestError("Could not send " + method + " to the client: the connection is gone");

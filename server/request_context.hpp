@@ -34,9 +34,9 @@ struct RequestEnvelope {
   json client_info = json::object();
   // Modern era: the request's _meta logLevel; unset means the client wants no log messages.
   std::optional<LogLevel> log_level;
-  json progress_token;                 // null when the request carried none
-  json input_responses;                // modern retry: params.inputResponses (object), else null
-  json request_state;                  // modern retry: the verified requestState payload, else null
+  json progress_token;   // null when the request carried none
+  json input_responses;  // modern retry: params.inputResponses (object), else null
+  json request_state;    // modern retry: the verified requestState payload, else null
 };
 
 // A request to the client failed: it was not declared, timed out, was cancelled, or the client

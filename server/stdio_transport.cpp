@@ -1,11 +1,11 @@
 #include "server/stdio_transport.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -65,7 +65,8 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
     if (blank(line)) return;
     ParseOutcome parsed = parse_message(line, options.limits);
     if (parsed.error_reply) {
-      spdlog::warn("rejected input: {}", (*parsed.error_reply)["error"]["message"].get<std::string>());
+      spdlog::warn("rejected input: {}",
+                   (*parsed.error_reply)["error"]["message"].get<std::string>());
       writer->send(*parsed.error_reply);
       return;
     }

@@ -12,8 +12,8 @@ bool flag(const json& n, const char* key) {
   auto it = n.find(key);
   if (it == n.end() || it->is_null()) return false;
   if (!it->is_boolean()) {
-    throw RpcError(error_code::invalid_params,
-                   std::string("subscriptions/listen: notifications.") + key + " must be a boolean");
+    throw RpcError(error_code::invalid_params, std::string("subscriptions/listen: notifications.") +
+                                                   key + " must be a boolean");
   }
   return it->get<bool>();
 }
@@ -28,8 +28,9 @@ std::set<std::string> strings(const json& n, const char* key) {
   }
   for (const auto& v : *it) {
     if (!v.is_string()) {
-      throw RpcError(error_code::invalid_params, std::string("subscriptions/listen: notifications.") +
-                                                     key + " must be an array of strings");
+      throw RpcError(error_code::invalid_params,
+                     std::string("subscriptions/listen: notifications.") + key +
+                         " must be an array of strings");
     }
     out.insert(v.get<std::string>());
   }

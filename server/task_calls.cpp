@@ -30,10 +30,11 @@ class SessionOutbound : public Outbound {
 };
 
 RpcError tasks_capability_missing(const std::string& what) {
-  return RpcError(error_code::missing_client_capability,
-                  what + " needs the " + std::string(kTasksExtension) +
-                      " extension in the request's clientCapabilities.extensions",
-                  {{"requiredCapabilities", {{"extensions", {{kTasksExtension, json::object()}}}}}});
+  return RpcError(
+      error_code::missing_client_capability,
+      what + " needs the " + std::string(kTasksExtension) +
+          " extension in the request's clientCapabilities.extensions",
+      {{"requiredCapabilities", {{"extensions", {{kTasksExtension, json::object()}}}}}});
 }
 
 }  // namespace
@@ -109,13 +110,13 @@ std::optional<json> McpServer::start_task(const ToolDefinition& tool, const json
   }
   const std::string name = tool.name;
   const json request_id = ctx.request_id();
-  return tasks_->start(start, [this, name, prepared, envelope, session, out, request_id](
-                                  TaskChannel& channel,
-                                  const std::shared_ptr<Cancellation>& cancel) {
-    RequestContext task_ctx(*session, *out, request_id, envelope, cancel);
-    task_ctx.attach_task(&channel);
-    return call_tool(tools_, name, prepared, task_ctx, false).to_json();
-  });
+  return tasks_->start(start,
+                       [this, name, prepared, envelope, session, out, request_id](
+                           TaskChannel& channel, const std::shared_ptr<Cancellation>& cancel) {
+                         RequestContext task_ctx(*session, *out, request_id, envelope, cancel);
+                         task_ctx.attach_task(&channel);
+                         return call_tool(tools_, name, prepared, task_ctx, false).to_json();
+                       });
 }
 
 json McpServer::task_method(const std::string& method, const json& params, RequestContext& ctx) {

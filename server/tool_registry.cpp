@@ -1,9 +1,10 @@
 #include "server/tool_registry.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <regex>
 #include <set>
-#include <spdlog/spdlog.h>
 #include <stdexcept>
 
 #include "server/pagination.hpp"
@@ -98,8 +99,8 @@ void ToolRegistry::select(const ToolSelection& selection) {
   auto has = [](const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
   };
-  const bool all_sets = (selection.toolsets.empty() && selection.tools.empty()) ||
-                        has(selection.toolsets, "all");
+  const bool all_sets =
+      (selection.toolsets.empty() && selection.tools.empty()) || has(selection.toolsets, "all");
   std::vector<std::string> kept;
   for (const auto& name : order_) {
     const auto& tool = tools_.at(name)->tool;
@@ -126,8 +127,8 @@ std::vector<const ToolDefinition*> ToolRegistry::list() const {
 }
 
 json ToolRegistry::describe(const ToolDefinition& tool, bool task_support) {
-  json entry = {{"name", tool.name}, {"description", tool.description},
-                {"inputSchema", tool.input_schema}};
+  json entry = {
+      {"name", tool.name}, {"description", tool.description}, {"inputSchema", tool.input_schema}};
   if (!tool.title.empty()) entry["title"] = tool.title;
   if (tool.output_schema) entry["outputSchema"] = *tool.output_schema;
   json annotations = {{"readOnlyHint", tool.annotations.read_only},
@@ -147,11 +148,13 @@ json ToolRegistry::describe(const ToolDefinition& tool, bool task_support) {
 json ToolRegistry::list_page(const json& params, size_t page_size, bool task_support) const {
   size_t offset = cursor_offset(params, "tools/list");
   if (offset > order_.size()) {
-    throw RpcError(error_code::invalid_params, "Invalid cursor: it points past the end of the list");
+    throw RpcError(error_code::invalid_params,
+                   "Invalid cursor: it points past the end of the list");
   }
   json tools = json::array();
   size_t end = std::min(order_.size(), offset + std::max<size_t>(page_size, 1));
-  for (size_t i = offset; i < end; ++i) tools.push_back(describe(tools_.at(order_[i])->tool, task_support));
+  for (size_t i = offset; i < end; ++i)
+    tools.push_back(describe(tools_.at(order_[i])->tool, task_support));
   json result = {{"tools", std::move(tools)}};
   if (end < order_.size()) result["nextCursor"] = make_cursor("tools/list", end);
   return result;

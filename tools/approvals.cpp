@@ -14,7 +14,8 @@ std::string held_call(platform::RunService& runs, const platform::AccessRequest&
     auto page = runs.events(request.run_id, 0, 500);
     for (auto it = page.events.rbegin(); it != page.events.rend(); ++it) {
       if (it->type != "APPROVAL_REQUIRED" && it->type != "TOOL_REQUEST") continue;
-      if (!request.action_id.empty() && it->data.dump().find(request.action_id) == std::string::npos) {
+      if (!request.action_id.empty() &&
+          it->data.dump().find(request.action_id) == std::string::npos) {
         continue;
       }
       json data = it->data;
@@ -135,7 +136,8 @@ void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platfo
     json decided = args;
     const json content = answer.value("content", json::object());
     for (const char* key : {"decision", "scope", "duration", "reason"}) {
-      if (content.contains(key) && content[key].is_string() && !content[key].get<std::string>().empty()) {
+      if (content.contains(key) && content[key].is_string() &&
+          !content[key].get<std::string>().empty()) {
         decided[key] = content[key];
       }
     }
@@ -143,7 +145,8 @@ void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platfo
       throw std::runtime_error("The answer did not say approve or reject; access request " +
                                request.id + " stays PENDING");
     }
-    if (decided.value("decision", "") == "reject" || decided.value("scope", "") != "agent_user_ttl") {
+    if (decided.value("decision", "") == "reject" ||
+        decided.value("scope", "") != "agent_user_ttl") {
       decided.erase("duration");
     }
     if (decided.value("decision", "") == "reject") decided.erase("scope");

@@ -1,14 +1,15 @@
 // The fixture server the official MCP conformance suite drives
-// (@modelcontextprotocol/conformance, `server --requirements 2025-11-25`). It is built from the same
-// core as runagents-mcp and exposes exactly the tools, resources and prompts the scenarios name
+// (@modelcontextprotocol/conformance, `server --requirements 2025-11-25`). It is built from the
+// same core as runagents-mcp and exposes exactly the tools, resources and prompts the scenarios
+// name
 // (../shared/reference/mcp-conformance-scenarios.md). `--e2e-tools` adds two tools the end-to-end
 // tests use (a long cancellable task and a structured echo); the suite never sees them.
 //
 //   conformance-server --port N        Streamable HTTP on 127.0.0.1:N/mcp
 //   conformance-server --stdio         stdio
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -30,7 +31,8 @@ namespace {
 
 // A 1x1 red PNG.
 const char* kPng =
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg"
+    "==";
 
 // A valid WAV file: 8 kHz, mono, 16-bit, 8 silent samples.
 std::string wav_base64() {
@@ -59,7 +61,9 @@ std::string wav_base64() {
   return base64_encode(b);
 }
 
-json text(const std::string& t) { return {{"type", "text"}, {"text", t}}; }
+json text(const std::string& t) {
+  return {{"type", "text"}, {"text", t}};
+}
 
 ToolResult content(json blocks) {
   ToolResult r;
@@ -124,14 +128,13 @@ void register_tools(ToolRegistry& tools) {
                  }));
   tools.add(tool("test_multiple_content_types", "Returns text, an image and a resource",
                  [](const json&, RequestContext&) {
-                   return content(
-                       {text("Multiple content types test:"),
-                        {{"type", "image"}, {"data", kPng}, {"mimeType", "image/png"}},
-                        {{"type", "resource"},
-                         {"resource",
-                          {{"uri", "test://mixed-content-resource"},
-                           {"mimeType", "application/json"},
-                           {"text", R"({"test":"data","value":123})"}}}}});
+                   return content({text("Multiple content types test:"),
+                                   {{"type", "image"}, {"data", kPng}, {"mimeType", "image/png"}},
+                                   {{"type", "resource"},
+                                    {"resource",
+                                     {{"uri", "test://mixed-content-resource"},
+                                      {"mimeType", "application/json"},
+                                      {"text", R"({"test":"data","value":123})"}}}}});
                  }));
   tools.add(tool("test_tool_with_logging", "Sends three log messages while it runs",
                  [](const json&, RequestContext& ctx) {
@@ -160,11 +163,11 @@ void register_tools(ToolRegistry& tools) {
   tools.add(tool(
       "test_sampling", "Asks the client's LLM (sampling/createMessage)",
       [](const json& args, RequestContext& ctx) {
-        json answer = ctx.ask(
-            "answer", "sampling/createMessage",
-            {{"messages",
-              {{{"role", "user"}, {"content", text(args["prompt"].get<std::string>())}}}},
-             {"maxTokens", 100}});
+        json answer =
+            ctx.ask("answer", "sampling/createMessage",
+                    {{"messages",
+                      {{{"role", "user"}, {"content", text(args["prompt"].get<std::string>())}}}},
+                     {"maxTokens", 100}});
         std::string reply = answer.contains("content") && answer["content"].is_object()
                                 ? answer["content"].value("text", answer["content"].dump())
                                 : answer.dump();
@@ -184,17 +187,16 @@ void register_tools(ToolRegistry& tools) {
       string_arg_schema("message", "The message to show the user")));
   tools.add(tool("test_elicitation_sep1034_defaults", "Elicitation with default values",
                  [](const json&, RequestContext& ctx) {
-                   json schema = {
-                       {"type", "object"},
-                       {"properties",
-                        {{"name", {{"type", "string"}, {"default", "John Doe"}}},
-                         {"age", {{"type", "integer"}, {"default", 30}}},
-                         {"score", {{"type", "number"}, {"default", 95.5}}},
-                         {"status",
-                          {{"type", "string"},
-                           {"enum", {"active", "inactive", "pending"}},
-                           {"default", "active"}}},
-                         {"verified", {{"type", "boolean"}, {"default", true}}}}}};
+                   json schema = {{"type", "object"},
+                                  {"properties",
+                                   {{"name", {{"type", "string"}, {"default", "John Doe"}}},
+                                    {"age", {{"type", "integer"}, {"default", 30}}},
+                                    {"score", {{"type", "number"}, {"default", 95.5}}},
+                                    {"status",
+                                     {{"type", "string"},
+                                      {"enum", {"active", "inactive", "pending"}},
+                                      {"default", "active"}}},
+                                    {"verified", {{"type", "boolean"}, {"default", true}}}}}};
                    return elicit(ctx, "Please review and update the form fields with defaults",
                                  schema, "Elicitation completed");
                  }));
@@ -247,40 +249,41 @@ void register_tools(ToolRegistry& tools) {
          {"email", {{"type", "string"}}}}},
        {"allOf", {{{"anyOf", {{{"required", {"phone"}}}, {{"required", {"email"}}}}}}}},
        {"if",
-        {{"properties", {{"contactMethod", {{"const", "phone"}}}}}, {"required", {"contactMethod"}}}},
+        {{"properties", {{"contactMethod", {{"const", "phone"}}}}},
+         {"required", {"contactMethod"}}}},
        {"then", {{"required", {"phone"}}}},
        {"else", {{"required", {"email"}}}},
        {"additionalProperties", false}}));
 }
 
 void register_e2e_tools(ToolRegistry& tools) {
-  tools.add(tool(
-      "e2e_slow", "Counts for `seconds` seconds, reporting progress every 100 ms; cancellable",
-      [](const json& args, RequestContext& ctx) {
-        double seconds = args.value("seconds", 5.0);
-        int steps = static_cast<int>(seconds * 10);
-        for (int i = 1; i <= steps; ++i) {
-          if (!ctx.sleep_for(100ms)) return ToolResult::error("cancelled");
-          ctx.progress(i, steps, "step " + std::to_string(i));
-        }
-        return ToolResult::text("slept " + std::to_string(seconds) + " s");
-      },
-      {{"type", "object"},
-       {"properties", {{"seconds", {{"type", "number"}, {"minimum", 0}, {"maximum", 600}}}}},
-       {"additionalProperties", false}}));
-  ToolDefinition echo = tool(
-      "e2e_echo", "Echoes `message` `times` times as structured output",
-      [](const json& args, RequestContext&) {
-        json items = json::array();
-        for (int i = 0; i < args.value("times", 1); ++i) items.push_back(args["message"]);
-        return ToolResult::structured({{"items", items}, {"count", items.size()}});
-      },
-      {{"type", "object"},
-       {"properties",
-        {{"message", {{"type", "string"}, {"minLength", 1}}},
-         {"times", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10}}}}},
-       {"required", {"message"}},
-       {"additionalProperties", false}});
+  tools.add(
+      tool("e2e_slow", "Counts for `seconds` seconds, reporting progress every 100 ms; cancellable",
+           [](const json& args, RequestContext& ctx) {
+             double seconds = args.value("seconds", 5.0);
+             int steps = static_cast<int>(seconds * 10);
+             for (int i = 1; i <= steps; ++i) {
+               if (!ctx.sleep_for(100ms)) return ToolResult::error("cancelled");
+               ctx.progress(i, steps, "step " + std::to_string(i));
+             }
+             return ToolResult::text("slept " + std::to_string(seconds) + " s");
+           },
+           {{"type", "object"},
+            {"properties", {{"seconds", {{"type", "number"}, {"minimum", 0}, {"maximum", 600}}}}},
+            {"additionalProperties", false}}));
+  ToolDefinition echo =
+      tool("e2e_echo", "Echoes `message` `times` times as structured output",
+           [](const json& args, RequestContext&) {
+             json items = json::array();
+             for (int i = 0; i < args.value("times", 1); ++i) items.push_back(args["message"]);
+             return ToolResult::structured({{"items", items}, {"count", items.size()}});
+           },
+           {{"type", "object"},
+            {"properties",
+             {{"message", {{"type", "string"}, {"minLength", 1}}},
+              {"times", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10}}}}},
+            {"required", {"message"}},
+            {"additionalProperties", false}});
   echo.output_schema = {{"type", "object"},
                         {"properties",
                          {{"items", {{"type", "array"}, {"items", {{"type", "string"}}}}},
@@ -299,32 +302,38 @@ void register_resources(ResourceRegistry& resources) {
                                   {"mimeType", "text/plain"},
                                   {"text", "This is the content of the static text resource."}}}}};
                  }});
-  resources.add({"test://static-binary", "static-binary", "", "A static binary resource (PNG)",
-                 "image/png", [](const std::string& uri) {
-                   return json{
-                       {"contents", {{{"uri", uri}, {"mimeType", "image/png"}, {"blob", kPng}}}}};
-                 }});
-  resources.add({"test://watched-resource", "watched-resource", "",
-                 "A resource that can be subscribed to", "text/plain", [](const std::string& uri) {
-                   return json{{"contents",
-                                {{{"uri", uri},
-                                  {"mimeType", "text/plain"},
-                                  {"text", "Watched resource content"}}}}};
-                 }});
+  resources.add(
+      {"test://static-binary", "static-binary", "", "A static binary resource (PNG)", "image/png",
+       [](const std::string& uri) {
+         return json{{"contents", {{{"uri", uri}, {"mimeType", "image/png"}, {"blob", kPng}}}}};
+       }});
+  resources.add(
+      {"test://watched-resource", "watched-resource", "", "A resource that can be subscribed to",
+       "text/plain", [](const std::string& uri) {
+         return json{
+             {"contents",
+              {{{"uri", uri}, {"mimeType", "text/plain"}, {"text", "Watched resource content"}}}}};
+       }});
   resources.add_template(
       {"test://template/{id}/data", "template-data", "", "Data for an id", "application/json",
        [](const std::string& uri, const std::map<std::string, std::string>& vars) {
-         json data = {{"id", vars.at("id")}, {"templateTest", true},
+         json data = {{"id", vars.at("id")},
+                      {"templateTest", true},
                       {"data", "Data for ID: " + vars.at("id")}};
          return json{{"contents",
                       {{{"uri", uri}, {"mimeType", "application/json"}, {"text", data.dump()}}}}};
        }});
 }
 
-json message(json content) { return {{"role", "user"}, {"content", std::move(content)}}; }
+json message(json content) {
+  return {{"role", "user"}, {"content", std::move(content)}};
+}
 
 void register_prompts(PromptRegistry& prompts) {
-  prompts.add({"test_simple_prompt", "", "A simple prompt without arguments", {},
+  prompts.add({"test_simple_prompt",
+               "",
+               "A simple prompt without arguments",
+               {},
                [](const std::map<std::string, std::string>&) {
                  return json{{"messages", {message(text("This is a simple prompt for testing."))}}};
                }});
@@ -342,20 +351,23 @@ void register_prompts(PromptRegistry& prompts) {
                "A prompt that embeds a resource",
                {{"resourceUri", "URI of the resource to embed", true}},
                [](const std::map<std::string, std::string>& a) {
+                 return json{{"messages",
+                              {message({{"type", "resource"},
+                                        {"resource",
+                                         {{"uri", a.at("resourceUri")},
+                                          {"mimeType", "text/plain"},
+                                          {"text", "Embedded resource content for testing."}}}}),
+                               message(text("Please process the embedded resource above."))}}};
+               }});
+  prompts.add({"test_prompt_with_image",
+               "",
+               "A prompt with an image",
+               {},
+               [](const std::map<std::string, std::string>&) {
                  return json{
                      {"messages",
-                      {message({{"type", "resource"},
-                                {"resource",
-                                 {{"uri", a.at("resourceUri")},
-                                  {"mimeType", "text/plain"},
-                                  {"text", "Embedded resource content for testing."}}}}),
-                       message(text("Please process the embedded resource above."))}}};
-               }});
-  prompts.add({"test_prompt_with_image", "", "A prompt with an image", {},
-               [](const std::map<std::string, std::string>&) {
-                 return json{{"messages",
-                              {message({{"type", "image"}, {"data", kPng}, {"mimeType", "image/png"}}),
-                               message(text("Please analyze the image above."))}}};
+                      {message({{"type", "image"}, {"data", kPng}, {"mimeType", "image/png"}}),
+                       message(text("Please analyze the image above."))}}};
                }});
 }
 

@@ -8,9 +8,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-json no_args() { return {{"type", "object"}, {"properties", json::object()}}; }
+json no_args() {
+  return {{"type", "object"}, {"properties", json::object()}};
+}
 
-json text(const std::string& t) { return {{"type", "text"}, {"text", t}}; }
+json text(const std::string& t) {
+  return {{"type", "text"}, {"text", t}};
+}
 
 ToolDefinition tool(std::string name, std::string description, ToolHandler handler,
                     json schema = no_args()) {
@@ -35,13 +39,15 @@ json elicitation(const std::string& message, const std::string& field,
 }
 
 json sampling(const std::string& prompt, int max_tokens) {
-  return {{"method", "sampling/createMessage"},
-          {"params",
-           {{"messages", {{{"role", "user"}, {"content", text(prompt)}}}},
-            {"maxTokens", max_tokens}}}};
+  return {
+      {"method", "sampling/createMessage"},
+      {"params",
+       {{"messages", {{{"role", "user"}, {"content", text(prompt)}}}}, {"maxTokens", max_tokens}}}};
 }
 
-json roots() { return {{"method", "roots/list"}, {"params", json::object()}}; }
+json roots() {
+  return {{"method", "roots/list"}, {"params", json::object()}};
+}
 
 // The text a sampling answer carries, or its JSON.
 std::string sampled_text(const json& answer) {
@@ -68,8 +74,8 @@ void register_modern_tools(ToolRegistry& tools) {
                  }));
   tools.add(tool("test_input_required_result_sampling", "Asks the client's model (MRTR)",
                  [](const json&, RequestContext& ctx) {
-                   json a = ctx.ask(json{
-                       {"capital_question", sampling("What is the capital of France?", 100)}});
+                   json a = ctx.ask(
+                       json{{"capital_question", sampling("What is the capital of France?", 100)}});
                    return ToolResult::text("LLM said: " + sampled_text(a["capital_question"]));
                  }));
   tools.add(tool("test_input_required_result_list_roots", "Asks for the client's roots (MRTR)",
@@ -81,30 +87,30 @@ void register_modern_tools(ToolRegistry& tools) {
                    }
                    return ToolResult::text("Client roots: " + (uris.empty() ? "(none)" : uris));
                  }));
-  tools.add(tool("test_input_required_result_request_state",
-                 "Round-trips a signed requestState (MRTR)", [](const json&, RequestContext& ctx) {
-                   bool resumed = !ctx.request_state().is_null();
-                   if (!resumed) ctx.set_request_state({{"round", 1}});
-                   json a = ctx.ask(json{{"confirm", elicitation("Please confirm", "ok", "boolean")}});
-                   if (!resumed) {
-                     return ToolResult::error("The answer came without the requestState sent with "
-                                              "the question; send it back unchanged");
-                   }
-                   return ToolResult::text("state-ok: confirmed " + field(a["confirm"], "ok"));
-                 }));
-  tools.add(tool("test_input_required_result_multiple_inputs",
-                 "Asks for three inputs at once (MRTR)", [](const json&, RequestContext& ctx) {
-                   if (ctx.request_state().is_null()) ctx.set_request_state({{"round", 1}});
-                   json a = ctx.ask(json{{"user_name", elicitation("What is your name?", "name")},
-                                         {"greeting", sampling("Generate a greeting", 50)},
-                                         {"client_roots", roots()}});
-                   return ToolResult::text("Got " + field(a["user_name"], "name") + ", " +
-                                           sampled_text(a["greeting"]) + " and " +
-                                           std::to_string(a["client_roots"]
-                                                              .value("roots", json::array())
-                                                              .size()) +
-                                           " roots");
-                 }));
+  tools.add(
+      tool("test_input_required_result_request_state", "Round-trips a signed requestState (MRTR)",
+           [](const json&, RequestContext& ctx) {
+             bool resumed = !ctx.request_state().is_null();
+             if (!resumed) ctx.set_request_state({{"round", 1}});
+             json a = ctx.ask(json{{"confirm", elicitation("Please confirm", "ok", "boolean")}});
+             if (!resumed) {
+               return ToolResult::error(
+                   "The answer came without the requestState sent with "
+                   "the question; send it back unchanged");
+             }
+             return ToolResult::text("state-ok: confirmed " + field(a["confirm"], "ok"));
+           }));
+  tools.add(tool(
+      "test_input_required_result_multiple_inputs", "Asks for three inputs at once (MRTR)",
+      [](const json&, RequestContext& ctx) {
+        if (ctx.request_state().is_null()) ctx.set_request_state({{"round", 1}});
+        json a = ctx.ask(json{{"user_name", elicitation("What is your name?", "name")},
+                              {"greeting", sampling("Generate a greeting", 50)},
+                              {"client_roots", roots()}});
+        return ToolResult::text(
+            "Got " + field(a["user_name"], "name") + ", " + sampled_text(a["greeting"]) + " and " +
+            std::to_string(a["client_roots"].value("roots", json::array()).size()) + " roots");
+      }));
   tools.add(tool("test_input_required_result_multi_round", "Asks twice, one round each (MRTR)",
                  [](const json&, RequestContext& ctx) {
                    json step1 = elicitation("Step 1: What is your name?", "name");
@@ -119,13 +125,14 @@ void register_modern_tools(ToolRegistry& tools) {
                    return ToolResult::text(ctx.request_state().value("name", std::string("?")) +
                                            " likes " + field(b["step2"], "color"));
                  }));
-  tools.add(tool("test_input_required_result_tampered_state",
-                 "Carries a signed requestState; a changed one is rejected",
-                 [](const json&, RequestContext& ctx) {
-                   if (ctx.request_state().is_null()) ctx.set_request_state({{"round", 1}});
-                   json a = ctx.ask(json{{"confirm", elicitation("Please confirm", "ok", "boolean")}});
-                   return ToolResult::text("state verified: " + field(a["confirm"], "ok"));
-                 }));
+  tools.add(
+      tool("test_input_required_result_tampered_state",
+           "Carries a signed requestState; a changed one is rejected",
+           [](const json&, RequestContext& ctx) {
+             if (ctx.request_state().is_null()) ctx.set_request_state({{"round", 1}});
+             json a = ctx.ask(json{{"confirm", elicitation("Please confirm", "ok", "boolean")}});
+             return ToolResult::text("state verified: " + field(a["confirm"], "ok"));
+           }));
   tools.add(tool("test_input_required_result_capabilities",
                  "Asks only through the capabilities the client declared",
                  [](const json&, RequestContext& ctx) {
@@ -180,38 +187,39 @@ void register_modern_prompts(PromptRegistry& prompts) {
   p.get_interactive = [](const std::map<std::string, std::string>&, RequestContext& ctx) {
     json a = ctx.ask(
         json{{"user_context", elicitation("What context should the prompt use?", "context")}});
-    return json{{"description", "A prompt built from the client's answer"},
-                {"messages",
-                 {{{"role", "user"},
-                   {"content", text("Use this context: " + field(a["user_context"], "context"))}}}}};
+    return json{
+        {"description", "A prompt built from the client's answer"},
+        {"messages",
+         {{{"role", "user"},
+           {"content", text("Use this context: " + field(a["user_context"], "context"))}}}}};
   };
   prompts.add(std::move(p));
 }
 
 void register_task_tools(ToolRegistry& tools) {
-  tools.add(tool(
-      "greet", "Says hello at once (never a task)",
-      [](const json& args, RequestContext&) {
-        return ToolResult::text("Hello, " + args.value("name", std::string("world")) + "!");
-      },
-      {{"type", "object"}, {"properties", {{"name", {{"type", "string"}}}}}}));
+  tools.add(tool("greet", "Says hello at once (never a task)",
+                 [](const json& args, RequestContext&) {
+                   return ToolResult::text("Hello, " + args.value("name", std::string("world")) +
+                                           "!");
+                 },
+                 {{"type", "object"}, {"properties", {{"name", {{"type", "string"}}}}}}));
 
-  ToolDefinition slow = tool(
-      "slow_compute", "Works for `seconds` seconds; a task when the client supports tasks",
-      [](const json& args, RequestContext& ctx) {
-        const double seconds = args.value("seconds", 1.0);
-        const int steps = static_cast<int>(seconds * 10);
-        for (int i = 1; i <= steps; ++i) {
-          if (!ctx.sleep_for(100ms)) return ToolResult::error("cancelled");
-          ctx.progress(i, steps, "step " + std::to_string(i) + " of " + std::to_string(steps));
-        }
-        return ToolResult::text("Computed " + args.value("label", std::string("result")) +
-                                " in " + std::to_string(seconds) + " s");
-      },
-      {{"type", "object"},
-       {"properties",
-        {{"seconds", {{"type", "number"}, {"minimum", 0}, {"maximum", 600}}},
-         {"label", {{"type", "string"}}}}}});
+  ToolDefinition slow =
+      tool("slow_compute", "Works for `seconds` seconds; a task when the client supports tasks",
+           [](const json& args, RequestContext& ctx) {
+             const double seconds = args.value("seconds", 1.0);
+             const int steps = static_cast<int>(seconds * 10);
+             for (int i = 1; i <= steps; ++i) {
+               if (!ctx.sleep_for(100ms)) return ToolResult::error("cancelled");
+               ctx.progress(i, steps, "step " + std::to_string(i) + " of " + std::to_string(steps));
+             }
+             return ToolResult::text("Computed " + args.value("label", std::string("result")) +
+                                     " in " + std::to_string(seconds) + " s");
+           },
+           {{"type", "object"},
+            {"properties",
+             {{"seconds", {{"type", "number"}, {"minimum", 0}, {"maximum", 600}}},
+              {"label", {{"type", "string"}}}}}});
   slow.task_support = TaskSupport::optional;
   slow.long_running = true;
   slow.task_worthy = [](const json& args) { return args.value("seconds", 1.0) >= 1; };
@@ -238,7 +246,8 @@ void register_task_tools(ToolRegistry& tools) {
       "confirm_delete", "Asks for confirmation inside the task, then deletes",
       [](const json& args, RequestContext& ctx) {
         const std::string file = args.value("filename", std::string("file"));
-        json a = ctx.ask(json{{"confirm", elicitation("Delete " + file + "?", "confirm", "boolean")}});
+        json a =
+            ctx.ask(json{{"confirm", elicitation("Delete " + file + "?", "confirm", "boolean")}});
         bool yes = a["confirm"].value("action", "") == "accept" &&
                    a["confirm"].value("content", json::object()).value("confirm", false);
         return ToolResult::text(yes ? "Deleted " + file : "Kept " + file);
@@ -247,25 +256,24 @@ void register_task_tools(ToolRegistry& tools) {
   confirm.task_support = TaskSupport::required;
   tools.add(std::move(confirm));
 
-  ToolDefinition multi = tool("multi_input", "Asks two questions at once inside the task",
-                              [](const json&, RequestContext& ctx) {
-                                json a = ctx.ask(json{
-                                    {"name", elicitation("What is your name?", "name")},
-                                    {"color", elicitation("What is your favorite color?", "color")}});
-                                return ToolResult::text(field(a["name"], "name") + " likes " +
-                                                        field(a["color"], "color"));
-                              });
+  ToolDefinition multi = tool(
+      "multi_input", "Asks two questions at once inside the task",
+      [](const json&, RequestContext& ctx) {
+        json a = ctx.ask(json{{"name", elicitation("What is your name?", "name")},
+                              {"color", elicitation("What is your favorite color?", "color")}});
+        return ToolResult::text(field(a["name"], "name") + " likes " + field(a["color"], "color"));
+      });
   multi.task_support = TaskSupport::required;
   tools.add(std::move(multi));
 
   // Input first (a multi round-trip request), then the task (ext-tasks: composition with MRTR).
-  ToolDefinition composed = tool("test_tool_with_task", "Asks for a name, then works as a task",
-                                 [](const json& args, RequestContext& ctx) {
-                                   ctx.sleep_for(200ms);
-                                   return ToolResult::text("Hello, " +
-                                                           args.value("user_name", std::string("?")) +
-                                                           ", the task is done");
-                                 });
+  ToolDefinition composed =
+      tool("test_tool_with_task", "Asks for a name, then works as a task",
+           [](const json& args, RequestContext& ctx) {
+             ctx.sleep_for(200ms);
+             return ToolResult::text("Hello, " + args.value("user_name", std::string("?")) +
+                                     ", the task is done");
+           });
   composed.prepare = [](const json& args, RequestContext& ctx) {
     json a = ctx.ask(json{{"user_name", elicitation("What is your name?", "name")}});
     json prepared = args;
