@@ -164,6 +164,10 @@ CREATE TABLE devbox_snapshots (
 );
 CREATE INDEX devbox_snapshots_by_time ON devbox_snapshots (create_time_ms, id);
 )SQL",
+      // 3: what a snapshot left out (sockets, fifos, devices), as a JSON array of paths.
+      R"SQL(
+ALTER TABLE devbox_snapshots ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]';
+)SQL",
   };
   return migrations;
 }
