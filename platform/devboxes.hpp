@@ -181,6 +181,9 @@ struct DevboxSnapshot {
   std::int64_t size_bytes = 0;
   std::string status = "complete";  // in_progress | complete | error | deleted
   std::string error_message;
+  // Local only: entries of the home a snapshot cannot carry (sockets, fifos, devices), relative
+  // to the home; empty until complete.
+  std::vector<std::string> skipped;
 };
 
 struct SnapshotRequest {

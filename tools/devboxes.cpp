@@ -48,6 +48,7 @@ json snapshot_json(const platform::DevboxSnapshot& s) {
             {"source_devbox_id", s.source_devbox_id},
             {"size_bytes", s.size_bytes}};
   if (!s.error_message.empty()) j["error_message"] = s.error_message;
+  if (!s.skipped.empty()) j["skipped"] = s.skipped;
   return j;
 }
 

@@ -16,6 +16,7 @@
 #include "platform/local/database.hpp"
 #include "platform/local/identifiers.hpp"
 #include "platform/local/sandbox.hpp"
+#include "platform/local/tree_copy.hpp"
 
 namespace runagents::platform::local {
 
@@ -82,30 +83,6 @@ ResourceLimits limits_for(const DevboxResources& r) {
   if (r.file_size_mb) l.file_size_bytes = r.file_size_mb << 20;
   l.validate();
   return l;
-}
-
-// Copies a directory tree (regular files, directories, symlinks as links; sockets and fifos are
-// skipped) and returns the bytes copied. std::filesystem::copy would throw on special files.
-std::int64_t copy_tree(const fs::path& from, const fs::path& to) {
-  std::int64_t bytes = 0;
-  fs::create_directories(to);
-  for (auto it = fs::recursive_directory_iterator(from, fs::directory_options::none);
-       it != fs::recursive_directory_iterator(); ++it) {
-    const auto rel = fs::relative(it->path(), from);
-    const auto target = to / rel;
-    const auto st = it->symlink_status();
-    if (fs::is_symlink(st)) {
-      fs::create_symlink(fs::read_symlink(it->path()), target);
-    } else if (fs::is_directory(st)) {
-      fs::create_directories(target);
-      fs::permissions(target, st.permissions());
-    } else if (fs::is_regular_file(st)) {
-      fs::copy_file(it->path(), target, fs::copy_options::overwrite_existing);
-      fs::permissions(target, st.permissions());
-      bytes += static_cast<std::int64_t>(fs::file_size(it->path()));
-    }
-  }
-  return bytes;
 }
 
 void check_env_name(const std::string& name) {
@@ -182,7 +159,7 @@ DevboxExecution execution_from_row(const Row& r) {
 
 const char* kSnapshotColumns =
     "id, name, create_time_ms, metadata, source_devbox_id, commit_message, size_bytes, status, "
-    "error_message";
+    "error_message, skipped";
 
 DevboxSnapshot snapshot_from_row(const Row& r) {
   DevboxSnapshot s;
@@ -195,6 +172,10 @@ DevboxSnapshot snapshot_from_row(const Row& r) {
   s.size_bytes = r.integer(6);
   s.status = r.text(7);
   s.error_message = r.text(8);
+  auto skipped = json::parse(r.text(9), nullptr, false);
+  if (skipped.is_array())
+    for (const auto& p : skipped)
+      if (p.is_string()) s.skipped.push_back(p.get<std::string>());
   return s;
 }
 
@@ -317,7 +298,7 @@ class LocalDevboxService final : public DevboxService {
       const fs::path home = home_of(d.id);
       if (!from.id.empty()) {
         say("copying snapshot " + from.id + " into the home");
-        copy_tree(snapshot_home(from.id), home);
+        copy_tree_exact(snapshot_home(from.id), home);
       } else {
         fs::create_directories(home);
       }
@@ -554,9 +535,10 @@ class LocalDevboxService final : public DevboxService {
     touch(devbox_id);
     auto work = [this, id = s.id, home = home_of(devbox_id)] {
       try {
-        auto bytes = copy_tree(home, snapshot_home(id));
-        db_->execute("UPDATE devbox_snapshots SET status='complete', size_bytes=?2 WHERE id=?1",
-                     {id, bytes});
+        auto copy = copy_tree_exact(home, snapshot_home(id));
+        db_->execute(
+            "UPDATE devbox_snapshots SET status='complete', size_bytes=?2, skipped=?3 WHERE id=?1",
+            {id, copy.bytes, json(copy.skipped).dump()});
       } catch (const std::exception& e) {
         db_->execute("UPDATE devbox_snapshots SET status='error', error_message=?2 WHERE id=?1",
                      {id, std::string("copying the home failed: ") + e.what()});

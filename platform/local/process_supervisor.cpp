@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -74,12 +75,21 @@ struct ChildFailure {
   int stage;
   int error;
 };
-enum ChildStage { kStageSetsid, kStageFds, kStageCgroup, kStageRlimit, kStageExec };
+enum ChildStage {
+  kStageSetsid,
+  kStageNamespace,
+  kStageFds,
+  kStageCgroup,
+  kStageRlimit,
+  kStageExec
+};
 
 const char* stage_name(int stage) {
   switch (stage) {
     case kStageSetsid:
       return "creating a session";
+    case kStageNamespace:
+      return "joining the sandbox's network namespace";
     case kStageFds:
       return "setting up file descriptors";
     case kStageCgroup:
@@ -98,9 +108,12 @@ struct ChildPlan {
   std::vector<char*> envp;
   std::vector<const char*> cgroup_procs;
   const std::vector<std::pair<int, rlimit>>* rlimits;
-  int fds[4];  // become 0 (stdin), 1, 2, kInfoFd
+  int fds[5];  // become 0 (stdin), 1, 2, kInfoFd and, when nfds is 5, kDataFd
+  int nfds;
   int report_fd;
   pid_t parent;
+  int userns_fd;
+  int netns_fd;
 };
 
 [[noreturn]] void child_fail(int report_fd, int stage) {
@@ -123,23 +136,29 @@ struct ChildPlan {
 
   // Own session and process group: kill(-pid) reaches bwrap and nothing of the server.
   if (::setsid() < 0) child_fail(report_fd, kStageSetsid);
+  // Into the sandbox's network namespace (bwrap then keeps it: it does not unshare the network).
+  // The user namespace first: it owns the network namespace when the server is not root.
+  if (plan.userns_fd >= 0 && ::setns(plan.userns_fd, CLONE_NEWUSER) != 0)
+    child_fail(report_fd, kStageNamespace);
+  if (plan.netns_fd >= 0 && ::setns(plan.netns_fd, CLONE_NEWNET) != 0)
+    child_fail(report_fd, kStageNamespace);
   // If the supervising thread dies (server crash), so does the sandbox.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != plan.parent) ::_exit(127);
 
-  // Move the fds out of the way, then into place; only the report fd survives above kInfoFd
-  // (and it closes on exec). Done before RLIMIT_NOFILE is lowered.
-  int high[4];
-  for (int i = 0; i < 4; ++i) {
+  // Move the fds out of the way, then into place; only the report fd survives above them (and it
+  // closes on exec). Done before RLIMIT_NOFILE is lowered.
+  int high[5];
+  for (int i = 0; i < plan.nfds; ++i) {
     high[i] = ::fcntl(plan.fds[i], F_DUPFD_CLOEXEC, 10);
     if (high[i] < 0) child_fail(report_fd, kStageFds);
   }
   int report_high = ::fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
   if (report_high < 0) child_fail(report_fd, kStageFds);
   report_fd = report_high;
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < plan.nfds; ++i)
     if (::dup2(high[i], i) < 0) child_fail(report_fd, kStageFds);
-  if (report_fd > kInfoFd + 1) ::syscall(SYS_close_range, kInfoFd + 1, report_fd - 1, 0);
+  if (report_fd > plan.nfds) ::syscall(SYS_close_range, plan.nfds, report_fd - 1, 0);
   ::syscall(SYS_close_range, report_fd + 1, ~0U, 0);
 
   // Join the sandbox's cgroups: limits and freezing then cover bwrap and all it starts.
@@ -263,9 +282,9 @@ void Supervisor::run(std::shared_ptr<Supervisor> self) {
 
 bool Supervisor::spawn(std::string& error) {
   int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1}, info[2] = {-1, -1},
-      report[2] = {-1, -1};
+      report[2] = {-1, -1}, data[2] = {-1, -1};
   auto close_all = [&] {
-    for (int* p : {out, err, in, info, report}) {
+    for (int* p : {out, err, in, info, report, data}) {
       close_fd(p[0]);
       close_fd(p[1]);
     }
@@ -291,6 +310,17 @@ bool Supervisor::spawn(std::string& error) {
     }
   }
 
+  if (spec_.data_source_fd >= 0) {
+    // A description of its own, at offset 0: bwrap reads it to the end.
+    const std::string path = "/proc/self/fd/" + std::to_string(spec_.data_source_fd);
+    data[0] = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (data[0] < 0) {
+      error = "cannot reopen " + path + " for the sandbox: " + std::strerror(errno);
+      close_all();
+      return false;
+    }
+  }
+
   ChildPlan plan;
   plan.program = spec_.program.c_str();
   for (auto& a : spec_.argv) plan.argv.push_back(a.data());
@@ -303,8 +333,12 @@ bool Supervisor::spawn(std::string& error) {
   plan.fds[1] = out[1];
   plan.fds[2] = err[1];
   plan.fds[3] = info[1];
+  plan.fds[4] = data[0];
+  plan.nfds = data[0] >= 0 ? 5 : 4;
   plan.report_fd = report[1];
   plan.parent = ::getpid();
+  plan.userns_fd = spec_.join_userns_fd;
+  plan.netns_fd = spec_.join_netns_fd;
 
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -319,6 +353,7 @@ bool Supervisor::spawn(std::string& error) {
   close_fd(info[1]);
   close_fd(report[1]);
   close_fd(in[0]);
+  close_fd(data[0]);
 
   ChildFailure failure{};
   ssize_t n;
@@ -332,7 +367,7 @@ bool Supervisor::spawn(std::string& error) {
     }
     close_all();
     if (failure.stage == kStageExec && failure.error == ENOENT)
-      error = "bwrap not found at " + spec_.program + ": install the bubblewrap package";
+      error = spec_.program + " not found: install the " + spec_.package + " package";
     else
       error = std::string("cannot start the sandbox: ") + stage_name(failure.stage) +
               " failed: " + std::strerror(failure.error);
@@ -459,6 +494,7 @@ void Supervisor::loop() {
       ssize_t n = ::read(info_fd_, buffer.data(), buffer.size());
       if (n > 0) {
         info_text.append(buffer.data(), n);
+        handler_->on_info(*this, std::string_view(buffer.data(), n));
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         close_fd(info_fd_);
       }

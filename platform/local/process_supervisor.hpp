@@ -1,5 +1,6 @@
-// Supervision of one bwrap container: spawning it, pumping its pipes, killing its whole process
-// tree, and reaping it. Internal to platform/local.
+// Supervision of one bwrap container (or a helper of the sandbox, such as slirp4netns): spawning
+// it, pumping its pipes, killing its whole process tree, and reaping it. Internal to
+// platform/local.
 //
 // Each Supervisor has its own thread, which forks bwrap and stays alive until bwrap is reaped:
 // the container gets PR_SET_PDEATHSIG, which fires when the *thread* that forked it ends, so the
@@ -42,6 +43,7 @@ std::vector<ProcInfo> descendants(const std::vector<ProcInfo>& table, pid_t root
 // How to start bwrap.
 struct SpawnSpec {
   std::string program;                    // bwrap
+  std::string package = "bubblewrap";     // what to install when `program` is missing
   std::vector<std::string> argv;          // argv[0] included
   std::vector<std::string> env;           // "NAME=value"
   bool pipe_stdin = false;                // else stdin is /dev/null
@@ -50,8 +52,17 @@ struct SpawnSpec {
   // Called with the container's processes right after they were sent SIGKILL (to let frozen
   // ones die); may be empty.
   std::function<void(const std::vector<pid_t>&)> after_kill;
+  // Namespaces the child joins (setns) before it execs, or -1: the sandbox's network namespace
+  // and, when the server is not root, the user namespace that owns it. Borrowed: the caller keeps
+  // them open until start() has returned.
+  int join_userns_fd = -1;
+  int join_netns_fd = -1;
+  // A file the child gets as kDataFd, opened afresh for it (offset 0), or -1: the sandbox's
+  // resolv.conf for bwrap --ro-bind-data. Borrowed as the join_* descriptors.
+  int data_source_fd = -1;
 };
 inline constexpr int kInfoFd = 3;  // where bwrap --info-fd writes the container's init pid
+inline constexpr int kDataFd = 4;  // SpawnSpec::data_source_fd, reopened
 
 struct ExitInfo {
   int wait_status = 0;
@@ -71,6 +82,9 @@ class SupervisorHandler {
   virtual Clock::time_point on_tick(Supervisor& sup) = 0;
   // An fd whose readability should wake the thread (e.g. a CancelToken), or -1.
   virtual int wake_fd() { return -1; }
+  // Called with what the process writes to fd kInfoFd (bwrap's --info-fd, slirp4netns's
+  // --ready-fd), as it arrives.
+  virtual void on_info(Supervisor&, std::string_view) {}
   // Called once, after bwrap was reaped and the pipes drained.
   virtual void on_exit(Supervisor& sup, const ExitInfo& info) = 0;
 };

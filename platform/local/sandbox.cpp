@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "platform/local/sandbox_core.hpp"
+#include "platform/local/sandbox_network.hpp"
 
 extern char** environ;
 
@@ -100,26 +101,116 @@ bool server_is_root() {
   return ::geteuid() == 0;
 }
 
+// Which network namespace a bwrap lands in (see sandbox_network.hpp).
+enum class Isolation {
+  own,     // a new one with only `lo` (the support probe)
+  holder,  // a new one that the sandbox's containers will join
+  joined,  // the sandbox's: the child entered it before exec, bwrap keeps it
+};
+
 // Namespaces and capabilities. A root server runs bwrap privileged and without a user namespace,
 // keeping only what setpriv needs to switch to the sandbox's unprivileged uid (see
 // privilege_drop); the host's uid 0 never runs user code, because root passes permission checks
 // that no namespace takes away (writing /proc/sys, for one). Any other server runs bwrap
-// unprivileged in a user namespace, as its own uid.
-std::vector<std::string> isolation_args(const std::string& bwrap, bool network) {
+// unprivileged in a user namespace, as its own uid. The holder keeps no capability (its caller
+// may add CAP_NET_ADMIN, which then holds in the new namespaces only).
+std::vector<std::string> isolation_args(const std::string& bwrap, Isolation mode, uid_t uid = 0,
+                                        gid_t gid = 0) {
   std::vector<std::string> args = {bwrap};
+  auto add = [&](std::initializer_list<const char*> more) {
+    args.insert(args.end(), more.begin(), more.end());
+  };
   if (server_is_root()) {
-    // CAP_DAC_READ_SEARCH lets bwrap enter a home that only the sandbox's user may enter.
-    for (const char* a : {"--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try",
-                          "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                          "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_DAC_READ_SEARCH"})
-      args.emplace_back(a);
-    if (!network) args.emplace_back("--unshare-net");
+    add({"--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"});
+    if (mode != Isolation::joined) add({"--unshare-net"});
+    if (mode == Isolation::holder) {
+      add({"--cap-drop", "ALL"});
+    } else {
+      // CAP_DAC_READ_SEARCH lets bwrap enter a home that only the sandbox's user may enter.
+      add({"--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add",
+           "CAP_SETPCAP", "--cap-add", "CAP_DAC_READ_SEARCH"});
+    }
   } else {
-    for (const char* a : {"--unshare-all", "--cap-drop", "ALL"}) args.emplace_back(a);
-    if (network) args.emplace_back("--share-net");
+    add({"--unshare-all"});
+    if (mode == Isolation::holder) {
+      // The server's uid is root of the holder's user namespace: the holder may then have
+      // CAP_NET_ADMIN over the network namespace, and the containers joining it may make user
+      // namespaces of their own inside it.
+      add({"--uid", "0", "--gid", "0"});
+    } else if (mode == Isolation::joined) {
+      // bwrap starts as root of the holder's user namespace; the sandbox gets the server's ids.
+      add({"--share-net"});
+      args.insert(args.end(), {"--uid", std::to_string(uid), "--gid", std::to_string(gid)});
+    }
+    add({"--cap-drop", "ALL"});
   }
-  for (const char* a : {"--die-with-parent", "--new-session"}) args.emplace_back(a);
+  add({"--die-with-parent", "--new-session"});
   return args;
+}
+
+// The host system, read-only; merged-/usr links are recreated as links. The sandbox's uid owns
+// none of it, so what the host keeps from other users (/etc/shadow) stays unreadable.
+void add_system_binds(std::vector<std::string>& args) {
+  for (const char* path :
+       {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"}) {
+    struct stat st;
+    if (::lstat(path, &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t n = ::readlink(path, target, sizeof target - 1);
+      if (n <= 0) continue;
+      args.insert(args.end(),
+                  {"--symlink", std::string(target, static_cast<std::size_t>(n)), path});
+    } else if (S_ISDIR(st.st_mode)) {
+      args.insert(args.end(), {"--ro-bind", path, path});
+    }
+  }
+}
+
+// The bwrap of a sandbox's network holder, up to its command (sandbox_network.hpp adds it).
+std::vector<std::string> holder_args(const std::string& bwrap, bool fence_host) {
+  std::vector<std::string> args = isolation_args(bwrap, Isolation::holder);
+  if (fence_host) args.insert(args.end(), {"--cap-add", "CAP_NET_ADMIN"});
+  args.insert(args.end(), {"--info-fd", std::to_string(detail::kInfoFd)});
+  add_system_binds(args);
+  args.insert(args.end(), {"--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--"});
+  return args;
+}
+
+// Where the sandbox reads its resolv.conf: /etc/resolv.conf, or the file its links lead to
+// (systemd-resolved links it into /run), followed lexically since /run is not in the sandbox.
+std::filesystem::path resolv_conf_location() {
+  std::filesystem::path p = "/etc/resolv.conf";
+  for (int hop = 0; hop < 8; ++hop) {
+    std::error_code ec;
+    if (!std::filesystem::is_symlink(p, ec)) break;
+    auto target = std::filesystem::read_symlink(p, ec);
+    if (ec) break;
+    p = (target.is_absolute() ? target : p.parent_path() / target).lexically_normal();
+  }
+  return p;
+}
+
+// Shows the file at kDataFd as the sandbox's resolv.conf: over the host's where the system dirs
+// show it, else where its links lead under /run (bwrap creates the directories in the sandbox's
+// root).
+void add_resolv_conf(std::vector<std::string>& args) {
+  const std::string file = std::to_string(detail::kDataFd);
+  const auto where = resolv_conf_location();
+  const std::string text = where.string();
+  auto under = [&](const char* dir) { return text.rfind(std::string(dir) + "/", 0) == 0; };
+  std::error_code ec;
+  if ((under("/etc") || under("/usr")) && std::filesystem::is_regular_file(where, ec)) {
+    args.insert(args.end(), {"--perms", "0644", "--ro-bind-data", file, text});
+  } else if (under("/run") || under("/var/run")) {
+    std::vector<std::string> parents;
+    for (auto p = where.parent_path(); p != p.root_path(); p = p.parent_path())
+      parents.insert(parents.begin(), p.string());
+    for (const auto& p : parents) args.insert(args.end(), {"--perms", "0755", "--dir", p});
+    args.insert(args.end(), {"--perms", "0644", "--ro-bind-data", file, text});
+  }
+  // Anywhere else the host's resolv.conf stays; its servers are reached through slirp4netns too,
+  // unless they are loopback addresses of the host.
 }
 
 // What runs the command as `uid`/`gid` with no capabilities and no way to gain any (setuid
@@ -153,7 +244,7 @@ SandboxSupport probe(const std::string& bwrap) {
   }
   std::string version;
   if (run_host({bwrap, "--version"}, version) == 0) support.bwrap_version = first_line(version);
-  std::vector<std::string> argv = isolation_args(bwrap, false);
+  std::vector<std::string> argv = isolation_args(bwrap, Isolation::own);
   for (const char* a : {"--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--"})
     argv.emplace_back(a);
   for (auto& a : privilege_drop(kNobody, kNobody)) argv.push_back(std::move(a));
@@ -173,42 +264,23 @@ SandboxSupport probe(const std::string& bwrap) {
   return support;
 }
 
-// Arguments of every container of this sandbox, up to the per-command --chdir.
-std::vector<std::string> container_args(const SandboxSpec& spec, const std::string& bwrap) {
-  std::vector<std::string> args = isolation_args(bwrap, spec.network);
+// Arguments of every container of this sandbox, up to the per-command --chdir. Each starts inside
+// the sandbox's network namespace (`network`).
+std::vector<std::string> container_args(const SandboxSpec& spec, const std::string& bwrap,
+                                        const detail::SandboxNetwork& network) {
+  std::vector<std::string> args = isolation_args(bwrap, Isolation::joined, *spec.uid, *spec.gid);
   args.emplace_back("--info-fd");
   args.push_back(std::to_string(detail::kInfoFd));
   auto add = [&](std::initializer_list<std::string> more) {
     args.insert(args.end(), more.begin(), more.end());
   };
-
-  // The host system, read-only; merged-/usr links are recreated as links. The sandbox's uid owns
-  // none of it, so what the host keeps from other users (/etc/shadow) stays unreadable.
-  for (const char* path :
-       {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"}) {
-    struct stat st;
-    if (::lstat(path, &st) != 0) continue;
-    if (S_ISLNK(st.st_mode)) {
-      char target[4096];
-      ssize_t n = ::readlink(path, target, sizeof target - 1);
-      if (n <= 0) continue;
-      add({"--symlink", std::string(target, static_cast<std::size_t>(n)), path});
-    } else if (S_ISDIR(st.st_mode)) {
-      add({"--ro-bind", path, path});
-    }
-  }
-  // A resolv.conf that links outside /etc (systemd-resolved) needs its target for DNS.
-  if (spec.network) {
-    std::error_code ec;
-    auto target = std::filesystem::canonical("/etc/resolv.conf", ec);
-    if (!ec && target.parent_path() != "/etc")
-      add({"--ro-bind-try", target.parent_path().string(), target.parent_path().string()});
-  }
+  add_system_binds(args);
   add({"--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm", "--perms",
        "1777", "--tmpfs", "/tmp"});
   add({"--perms", "0755", "--dir", "/home", "--bind", spec.home_dir.string(),
        std::string(kSandboxHome)});
   for (const auto& bind : spec.ro_binds) add({"--ro-bind", bind.host_path, bind.sandbox_path});
+  if (network.resolv_conf_fd() >= 0) add_resolv_conf(args);
   add({"--remount-ro", "/"});
   return args;
 }
@@ -440,6 +512,9 @@ SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const st
   if (!cgroups->has_memory())
     s.rlimits.push_back({RLIMIT_AS, limit(l.memory_bytes, l.memory_bytes)});
   s.after_kill = [cg = cgroups](const std::vector<pid_t>& pids) { cg->release(pids); };
+  s.join_userns_fd = network->userns_fd();
+  s.join_netns_fd = network->netns_fd();
+  s.data_source_fd = network->resolv_conf_fd();
   return s;
 }
 
@@ -468,8 +543,14 @@ Sandbox::Sandbox(SandboxSpec spec) : core_(std::make_shared<detail::SandboxCore>
   if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
   core_->bwrap = support.bwrap_path;
   if (server_is_root()) adopt_home(spec.home_dir, *spec.uid, *spec.gid);
-  core_->container_args = container_args(spec, core_->bwrap);
   core_->cgroups = std::make_shared<detail::SandboxCgroups>(spec.id, spec.limits, spec.use_cgroups);
+  detail::NetworkPlan plan;
+  plan.holder_argv = holder_args(core_->bwrap, spec.network);
+  plan.user_namespace = !server_is_root();
+  plan.outbound = spec.network;
+  if (spec.network) plan.slirp4netns = detail::find_slirp4netns();
+  core_->network = detail::SandboxNetwork::open(plan);
+  core_->container_args = container_args(spec, core_->bwrap, *core_->network);
   core_->spec = std::move(spec);
 }
 

@@ -5,9 +5,13 @@
 //   - the host system (/usr, /etc, /bin, /lib*, /sbin) is mounted read-only; nothing else of
 //     the host is visible: not /root, /home, /work...;
 //   - /tmp is a private tmpfs, /proc and /dev are fresh, the root is read-only;
-//   - every namespace is unshared (the network too, unless the spec asks for it); commands run
-//     as an unprivileged host uid (SandboxSpec::uid; never the host's root) with no
-//     capabilities and no_new_privs, and the sandbox dies with the thread that supervises it;
+//   - every namespace is unshared; commands run as an unprivileged host uid (SandboxSpec::uid;
+//     never the host's root) with no capabilities and no_new_privs, and the sandbox dies with the
+//     thread that supervises it;
+//   - the sandbox has one network namespace of its own, which all its commands share (one
+//     loopback, one set of ports) for as long as it lives: only `lo`, or with
+//     SandboxSpec::network outbound access through slirp4netns, never the host's loopback nor the
+//     host's own addresses (sandbox_network.hpp says how);
 //   - resource limits hold the whole sandbox (see ResourceLimits for how each is enforced).
 //
 // Every command (a one-shot Execution, or a ShellSession's shell) runs in its own bwrap container
@@ -94,7 +98,10 @@ struct SandboxSpec {
   std::string id;
   // Host directory mounted read-write at /home/user. Must exist.
   std::filesystem::path home_dir;
-  // Share the host's network namespace. When false the sandbox has only its own loopback.
+  // Outbound access (the internet, where the host has it) through a user-mode network stack
+  // (slirp4netns) in the sandbox's own network namespace; the host's loopback and its own
+  // addresses stay unreachable, and no port is forwarded either way. When false the sandbox has
+  // only its own loopback.
   bool network = false;
   // Environment of every command, on top of PATH, HOME, LANG, TERM and SHELL.
   std::map<std::string, std::string> env;
@@ -354,13 +361,15 @@ void write_home_file(const std::filesystem::path& home, std::string_view path,
 class Sandbox {
  public:
   // Validates the spec, checks that bwrap works (check_sandbox_support), gives the home to the
-  // sandbox's uid when the server is root (recursively if its top directory is not theirs yet)
-  // and creates the sandbox's cgroups where possible. Starts no process. Throws PlatformError:
-  // invalid for a bad spec (message names the field), not_found when home_dir or a bind source does
-  // not exist, unavailable when bwrap is missing or cannot create a sandbox on this host.
+  // sandbox's uid when the server is root (recursively if its top directory is not theirs yet),
+  // creates the sandbox's cgroups where possible and its network namespace (a short-lived bwrap;
+  // with network also slirp4netns, which runs until the sandbox is destroyed). Runs no command.
+  // Throws PlatformError: invalid for a bad spec (message names the field), not_found when
+  // home_dir or a bind source does not exist, unavailable when bwrap is missing or cannot create a
+  // sandbox on this host, or (with network) slirp4netns or ip is missing or fails.
   explicit Sandbox(SandboxSpec spec);
-  // Kills everything still running (as kill_all) and removes the cgroups once the last
-  // Execution/ShellSession handle is gone.
+  // Kills everything still running (as kill_all); removes the cgroups and lets the network
+  // namespace go (stopping slirp4netns) once the last Execution/ShellSession handle is gone.
   ~Sandbox();
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
@@ -397,7 +406,7 @@ class Sandbox {
 
   // Kills every process of the sandbox, one-shot commands and shells alike, and returns when they
   // are gone. Their results say cancelled. A suspended sandbox is resumed (nothing is left to
-  // freeze). New commands may be started afterwards.
+  // freeze). New commands may be started afterwards, in the same network namespace.
   void kill_all();
 
   // read_home_file / write_home_file on this sandbox's home; files and directories written are

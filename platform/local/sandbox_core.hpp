@@ -12,6 +12,7 @@
 #include "platform/local/output_capture.hpp"
 #include "platform/local/process_supervisor.hpp"
 #include "platform/local/sandbox.hpp"
+#include "platform/local/sandbox_network.hpp"
 
 namespace runagents::platform::local::detail {
 
@@ -59,6 +60,9 @@ struct SandboxCore {
   std::string bwrap;                        // resolved path
   std::vector<std::string> container_args;  // bwrap argv up to (not including) --chdir
   std::shared_ptr<SandboxCgroups> cgroups;
+  // The network namespace every container joins; it lives as long as this core (the sandbox and
+  // every handle of its commands).
+  std::unique_ptr<SandboxNetwork> network;
 
   // Held while starting a container and while suspending, resuming or collecting for kill_all,
   // so that no container escapes a suspend. Order: ShellCore::mu, then lifecycle_mu, then mu.

@@ -189,6 +189,10 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_by_time ON tasks (created_ms, id);
 CREATE INDEX tasks_by_expiry ON tasks (expires_ms);
 )SQL",
+      // 4: what a snapshot left out (sockets, fifos, devices), as a JSON array of paths.
+      R"SQL(
+ALTER TABLE devbox_snapshots ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]';
+)SQL",
   };
   return migrations;
 }

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
+#include <vector>
 
 #include "platform/devbox_json.hpp"
 #include "platform/shell_quote.hpp"
@@ -64,6 +66,73 @@ class SseLines {
   std::function<void(std::string_view)> on_line_;
   std::string sse_;
   std::string text_;
+};
+
+// A hook on ExecRequest::cancel for the length of one execution, removed on every path out.
+// The flag is shared with the hook: ExecCancel::cancel runs hooks outside its lock, so a hook may
+// still run just after remove(), and it must not touch a stack frame that is gone.
+class CancelWatch {
+ public:
+  explicit CancelWatch(std::shared_ptr<ExecCancel> cancel) : cancel_(std::move(cancel)) {
+    if (cancel_) handle_ = cancel_->on_cancel([flag = flag_] { flag->store(true); });
+  }
+  ~CancelWatch() {
+    if (cancel_) cancel_->remove(handle_);
+  }
+  CancelWatch(const CancelWatch&) = delete;
+  CancelWatch& operator=(const CancelWatch&) = delete;
+
+  bool cancelled() const { return flag_->load(); }
+
+ private:
+  std::shared_ptr<ExecCancel> cancel_;
+  std::shared_ptr<std::atomic<bool>> flag_ = std::make_shared<std::atomic<bool>>(false);
+  int handle_ = 0;
+};
+
+// The threads that stream an execution's output. The destructor stops and joins them, so no
+// path out of an execution (a failed wait or kill throws) leaves a joinable std::thread behind,
+// which would end the process in std::terminate.
+class OutputFollowers {
+ public:
+  OutputFollowers() = default;
+  ~OutputFollowers() { stop(); }
+  OutputFollowers(const OutputFollowers&) = delete;
+  OutputFollowers& operator=(const OutputFollowers&) = delete;
+
+  // Runs `follow(stop)` on a new thread; it must return soon after `stop` turns true. Whatever
+  // it throws is logged: an exception must not leave a thread either.
+  void start(std::function<void(const std::atomic<bool>& stop)> follow) {
+    threads_.emplace_back([this, follow = std::move(follow)] {
+      try {
+        follow(stop_);
+      } catch (const std::exception& e) {
+        spdlog::warn("Runloop output stream ended with an error: {}", e.what());
+      } catch (...) {
+        spdlog::warn("Runloop output stream ended with an unknown error");
+      }
+      ++finished_;
+    });
+  }
+
+  // Waits up to `grace` for the streams to end by themselves, then stops and joins them.
+  void finish(milliseconds grace) {
+    const auto until = Clock::now() + grace;
+    while (finished_.load() < static_cast<int>(threads_.size()) && Clock::now() < until)
+      std::this_thread::sleep_for(milliseconds(20));
+    stop();
+  }
+
+  void stop() {
+    stop_ = true;
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> finished_{0};
+  std::vector<std::thread> threads_;
 };
 
 class RunloopDevboxes final : public DevboxService {
@@ -137,40 +206,31 @@ class RunloopDevboxes final : public DevboxService {
     // With a timeout, a cancel or live output: start it, follow it, kill it when told.
     DevboxExecution started = execute_async(req);
     const std::string eid = started.execution_id;
-    std::atomic<bool> done{false};
-    std::atomic<int> finished{0};
-    std::vector<std::thread> streams;
-    if (req.on_output) {
+    // Declared before the streams, so it outlives them; both are undone on every path out.
+    CancelWatch cancel(req.cancel);
+    OutputFollowers streams;
+    if (req.on_output)
       for (const char* stream : {"stdout", "stderr"})
-        streams.emplace_back([&, stream] {
-          follow(req, eid, stream, done);
-          ++finished;
+        streams.start([this, &req, &eid, stream](const std::atomic<bool>& stop) {
+          follow(req, eid, stream, stop);
         });
-    }
-    int hook = 0;
-    std::atomic<bool> cancelled{false};
-    if (req.cancel) hook = req.cancel->on_cancel([&cancelled] { cancelled = true; });
     const auto start = Clock::now();
-    DevboxExecution e = started;
+    DevboxExecution e;
     bool timed_out = false;
-    while (e.status != "completed") {
-      if (cancelled || (req.timeout.count() > 0 && Clock::now() - start >= req.timeout)) {
-        timed_out = !cancelled;
-        e = kill_execution(req.devbox_id, eid);
-        if (e.status != "completed")
-          e = wait_for_execution(req.devbox_id, eid, {"completed"}, std::chrono::seconds(10));
-        break;
-      }
-      milliseconds hold = std::chrono::seconds(1);  // short holds: cancel and timeout stay prompt
-      e = wait_for_execution(req.devbox_id, eid, {"completed"}, hold);
+    try {
+      e = await_or_kill(req, started, start, cancel, timed_out);
+    } catch (const PlatformError& err) {
+      throw PlatformError(err.kind(),
+                          "lost track of Runloop execution " + eid + " of devbox " + req.devbox_id +
+                              ": " + err.what() +
+                              "; it may still be running: check it with manage_devbox "
+                              "action=execution_status, stop it with action=kill_execution",
+                          err.http_status());
     }
     // The streams end by themselves once the server has sent everything; give them a moment
     // before cutting them off, so the last lines are not lost.
-    for (int i = 0; i < 100 && finished.load() < static_cast<int>(streams.size()); ++i)
-      std::this_thread::sleep_for(milliseconds(20));
-    done = true;
-    for (auto& t : streams) t.join();
-    if (req.cancel) req.cancel->remove(hook);
+    streams.finish(std::chrono::seconds(2));
+    const bool cancelled = cancel.cancelled();
     e.timed_out = e.timed_out || timed_out;
     e.killed = e.killed || cancelled || timed_out;
     if (timed_out && e.note.empty()) e.note = "killed after the timeout";
@@ -198,7 +258,9 @@ class RunloopDevboxes final : public DevboxService {
                                      milliseconds timeout) override {
     const auto deadline = Clock::now() + timeout;
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now());
+      // Rounded up: a hold of less than a second still long-polls (for one second) rather than
+      // becoming a plain GET, which execute() would repeat back to back.
+      auto left = std::chrono::ceil<std::chrono::seconds>(deadline - Clock::now());
       if (left.count() <= 0) return execution(devbox_id, eid);
       auto hold = std::min(left, options_.exec_poll);
       if (auto v = long_poll(exec_path(devbox_id, eid) + "/wait_for_status",
@@ -345,9 +407,30 @@ class RunloopDevboxes final : public DevboxService {
         HttpRequest::post("/v1/devboxes/" + seg(id) + "/" + action, json::object())));
   }
 
+  // Long-polls the execution until it completes; kills it once the cancel fires or the timeout
+  // passes (then `timed_out` says which). Throws what the calls throw.
+  DevboxExecution await_or_kill(const ExecRequest& req, const DevboxExecution& started,
+                                Clock::time_point start, const CancelWatch& cancel,
+                                bool& timed_out) {
+    const std::string& eid = started.execution_id;
+    DevboxExecution e = started;
+    while (e.status != "completed") {
+      if (cancel.cancelled() || (req.timeout.count() > 0 && Clock::now() - start >= req.timeout)) {
+        timed_out = !cancel.cancelled();
+        e = kill_execution(req.devbox_id, eid);
+        if (e.status != "completed")
+          e = wait_for_execution(req.devbox_id, eid, {"completed"}, std::chrono::seconds(10));
+        return e;
+      }
+      milliseconds hold = std::chrono::seconds(1);  // short holds: cancel and timeout stay prompt
+      e = wait_for_execution(req.devbox_id, eid, {"completed"}, hold);
+    }
+    return e;
+  }
+
   // Streams one output stream of a running execution to req.on_output until it ends.
   void follow(const ExecRequest& req, const std::string& eid, const char* stream,
-              std::atomic<bool>& done) {
+              const std::atomic<bool>& done) {
     SseLines lines([&](std::string_view line) { req.on_output(stream, line); });
     try {
       auto r = HttpRequest::get(exec_path(req.devbox_id, eid) + "/stream_" + stream + "_updates");

@@ -5,6 +5,8 @@
 // usable on the host.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -61,9 +63,117 @@ struct HostListener {
   ~HostListener() { ::close(fd); }
   // A bash command that connects to the listener and prints "connected" if it could.
   std::string connect_command() const {
-    return "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) + " && echo connected";
+    return "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) +
+           "' && echo connected";
   }
 };
+
+// A TCP listener on every address of the host (0.0.0.0, any free port) that counts what it
+// accepts, closed with the object.
+struct AnyAddressListener {
+  int fd = -1;
+  int port = 0;
+  AnyAddressListener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 64) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port = ntohs(addr.sin_port);
+  }
+  ~AnyAddressListener() { ::close(fd); }
+  // Connections accepted (and closed) since the last call.
+  int accepted() {
+    int n = 0;
+    for (int c; (c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC)) >= 0; ++n) ::close(c);
+    return n;
+  }
+};
+
+// The host's non-loopback IPv4 addresses.
+std::vector<std::string> host_ipv4_addresses() {
+  std::vector<std::string> found;
+  ifaddrs* list = nullptr;
+  REQUIRE(::getifaddrs(&list) == 0);
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+    char text[INET_ADDRSTRLEN];
+    found.emplace_back(::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text));
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+// Whether this process connects to `address`:`port` within a second, then hangs up.
+bool host_can_connect(const std::string& address, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, address.c_str(), &addr.sin_addr);
+  timeval tv{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Whether this process resolves `host` and connects to it within 3 seconds.
+bool host_resolves_and_connects(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return false;
+  bool ok = false;
+  for (addrinfo* a = found; a != nullptr && !ok; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    timeval tv{3, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    ok = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return ok;
+}
+
+// A bash command that connects to `address`:`port` (5 s at most) and prints "connected" if it
+// could.
+std::string connect_command(const std::string& address, int port) {
+  return "timeout 5 bash -c 'exec 3<>/dev/tcp/" + address + "/" + std::to_string(port) +
+         "' && echo connected";
+}
+
+DevboxCreateRequest with_network() {
+  DevboxCreateRequest r;
+  r.launch_parameters.network = true;
+  r.network_set = true;
+  return r;
+}
+
+// slirp4netns processes this process started (one per live networked devbox).
+int slirp_children() {
+  int n = 0;
+  for_each_host_process([&](pid_t pid, const std::string& cmd) {
+    if (cmd.rfind("slirp4netns", 0) != 0 && cmd.find("/slirp4netns ") == std::string::npos) return;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) return;
+    std::istringstream rest(stat.substr(close + 2));
+    char state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == ::getpid()) ++n;
+  });
+  return n;
+}
 
 // Forks and execs /bin/true on the host; returns how long it took, or -1ms if it failed.
 std::chrono::milliseconds host_fork_exec_true() {
@@ -180,31 +290,123 @@ TEST_CASE("a memory hog in a devbox is killed and the execution says why" *
   CHECK(s->get(d.id).status == "running");
 }
 
-TEST_CASE("a devbox has no network by default and the host's with network:true" *
+TEST_CASE("a devbox has only lo by default; with network:true its own network, without the host" *
           doctest::test_suite("devbox")) {
   if (!devbox_usable()) return;
   TempDir dir;
   auto s = open_devboxes(dir);
   HostListener listener;
+  const std::string interfaces = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort";
 
   const auto isolated = create_devbox(*s);
   CHECK_FALSE(isolated.launch_parameters.network);
   // Only its own loopback: /proc/net/dev lists the interfaces of the reader's namespace.
-  CHECK(run_in(*s, isolated.id, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '").stdout_text ==
-        "lo\n");
+  CHECK(run_in(*s, isolated.id, interfaces).stdout_text == "lo\n");
   auto e = run_in(*s, isolated.id, listener.connect_command());
   CHECK(e.exit_status != 0);
   CHECK(e.stdout_text.empty());
   CHECK(e.stderr_text.find("refused") != std::string::npos);
 
-  DevboxCreateRequest networked;
-  networked.launch_parameters.network = true;
-  networked.network_set = true;
-  const auto shared = create_devbox(*s, networked);
-  CHECK(shared.launch_parameters.network);
-  e = run_in(*s, shared.id, listener.connect_command());
-  CHECK(e.exit_status == 0);
-  CHECK(e.stdout_text == "connected\n");
+  const auto networked = create_devbox(*s, with_network());
+  CHECK(networked.launch_parameters.network);
+  CHECK(run_in(*s, networked.id, interfaces).stdout_text == "lo\ntap0\n");
+  // Outbound is wired: a default route through tap0, and a resolver slirp4netns answers.
+  CHECK(
+      run_in(*s, networked.id, "awk '$2 == \"00000000\" {print $1}' /proc/net/route").stdout_text ==
+      "tap0\n");
+  CHECK(run_in(*s, networked.id, "grep nameserver /etc/resolv.conf").stdout_text ==
+        "nameserver 10.0.2.3\n");
+  // The host's loopback is not reachable: 127.0.0.1 is the devbox's own.
+  e = run_in(*s, networked.id, listener.connect_command());
+  CHECK(e.exit_status != 0);
+  CHECK(e.stdout_text.empty());
+}
+
+TEST_CASE("a networked devbox reaches no port of the host: loopback, its addresses, slirp's" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  // A listener on every address of the host, and the addresses to try it on: the host's own
+  // (every non-loopback IPv4 address it has), and slirp4netns's gateway and DNS forwarder, which
+  // stand for the host's side.
+  AnyAddressListener listener;
+  std::vector<std::string> targets = {"127.0.0.1", "10.0.2.2", "10.0.2.3"};
+  for (const auto& a : host_ipv4_addresses()) targets.push_back(a);
+  MESSAGE("the host's addresses tried: " << targets.size() - 3);
+  for (const auto& a : targets) {
+    INFO(a);
+    // The listener answers on the host's addresses, from the host (10.0.2.x exist only inside).
+    if (a.rfind("10.0.2.", 0) != 0) CHECK(host_can_connect(a, listener.port));
+  }
+  listener.accepted();  // forget those
+
+  const auto d = create_devbox(*s, with_network());
+  for (const auto& a : targets) {
+    INFO(a);
+    auto e = run_in(*s, d.id, connect_command(a, listener.port));
+    CHECK(e.exit_status != 0);
+    CHECK(e.stdout_text.empty());
+  }
+  CHECK(listener.accepted() == 0);
+  // The devbox cannot take its fences down: it has no capability over its namespace.
+  auto e = run_in(*s, d.id, "ip route flush table main 2>&1; ip route del prohibit 10.0.2.2 2>&1");
+  CHECK(e.stdout_text.find("Operation not permitted") != std::string::npos);
+}
+
+TEST_CASE("two networked devboxes listen on port 8080 at once; commands of one share its ports" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  const int helpers_before = slirp_children();
+  std::vector<Devbox> boxes = {create_devbox(*s, with_network()),
+                               create_devbox(*s, with_network())};
+  CHECK(slirp_children() == helpers_before + 2);
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    ExecRequest serve;
+    serve.devbox_id = boxes[i].id;
+    serve.command =
+        "exec python3 -c \"import socket\n"
+        "s = socket.socket(); s.bind(('0.0.0.0', 8080)); s.listen()\n"
+        "while True:\n"
+        "    c, _ = s.accept(); c.sendall(b'devbox " +
+        std::to_string(i) + "'); c.close()\"";
+    s->execute_async(serve);
+  }
+  // Each devbox's next command reaches its own server on 127.0.0.1:8080.
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    auto e = run_in(*s, boxes[i].id,
+                    "for i in $(seq 100); do exec 3<>/dev/tcp/127.0.0.1/8080 && break; "
+                    "sleep 0.05; done 2>/dev/null; cat <&3");
+    CHECK(e.stdout_text == "devbox " + std::to_string(i));
+  }
+  // Shut down, nothing of them is left running: neither the servers nor slirp4netns.
+  for (const auto& b : boxes) s->shutdown(b.id);
+  CHECK(eventually([&] { return slirp_children() == helpers_before; }));
+  for (const auto& b : boxes) CHECK(devbox_host_processes(b.id, "") == 0);
+}
+
+TEST_CASE("a networked devbox reaches the internet where the host does" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  // Only shown where the host itself has a way out; this machine may have none.
+  const std::string host = "deb.debian.org";
+  if (!host_resolves_and_connects(host, 80)) {
+    MESSAGE("skipped: the host cannot reach " << host
+                                              << ":80 itself, so outbound access cannot "
+                                                 "be shown here");
+    return;
+  }
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  const auto d = create_devbox(*s, with_network());
+  auto e = run_in(*s, d.id,
+                  "timeout 10 bash -c 'exec 3<>/dev/tcp/" + host +
+                      "/80 && printf \"HEAD / HTTP/1.0\\r\\nHost: " + host +
+                      "\\r\\n\\r\\n\" >&3 && head -n 1 <&3'");
+  INFO(e.stderr_text);
+  CHECK(e.stdout_text.rfind("HTTP/", 0) == 0);
 }
 
 TEST_CASE("the host's home, /root, the data dir and other devboxes are invisible in a devbox" *

@@ -276,3 +276,137 @@ TEST_CASE("Runloop client retries 429 and 503 with one x-request-id" *
   }
   CHECK(never.retry_counts.size() == 1);
 }
+
+namespace {
+
+// A fake Runloop whose execution streams output and then fails: stream_stdout_updates sends one
+// line and stays open; kill answers 500, and so does wait_for_status while `wait_fails` (else
+// 408, "not yet"). GET /v1/devboxes/{id} keeps working, to show the server is still usable.
+struct FailingRunloop {
+  httplib::Server svr;
+  std::thread thread;
+  int port = 0;
+  std::atomic<bool> closing{false};
+  std::atomic<int> streams_open{0};
+  std::atomic<int> waits{0};
+  std::atomic<int> kills{0};
+  std::atomic<bool> wait_fails{true};
+
+  FailingRunloop() {
+    const std::string exec = "/v1/devboxes/dbx_1/executions/exe_1";
+    svr.Post("/v1/devboxes/dbx_1/execute_async", [](const auto&, httplib::Response& res) {
+      res.set_content(R"({"devbox_id":"dbx_1","execution_id":"exe_1","status":"running"})",
+                      "application/json");
+    });
+    svr.Get("/v1/devboxes/dbx_1", [](const auto&, httplib::Response& res) {
+      res.set_content(R"({"id":"dbx_1","status":"running","create_time_ms":1})",
+                      "application/json");
+    });
+    auto stream = [this](const httplib::Request&, httplib::Response& res) {
+      ++streams_open;
+      res.set_chunked_content_provider(
+          "text/event-stream",
+          [this, sent = false](size_t, httplib::DataSink& sink) mutable {
+            if (!sent) {
+              const std::string frame = "data: {\"output\":\"line one\\n\"}\n\n";
+              sent = sink.write(frame.data(), frame.size());
+            }
+            std::this_thread::sleep_for(20ms);
+            return !closing.load() && sink.is_writable();  // stays open until the client goes
+          },
+          [this](bool) { --streams_open; });
+    };
+    svr.Get(exec + "/stream_stdout_updates", stream);
+    svr.Get(exec + "/stream_stderr_updates", stream);
+    svr.Get(exec, [](const auto&, httplib::Response& res) {
+      res.set_content(R"({"devbox_id":"dbx_1","execution_id":"exe_1","status":"running"})",
+                      "application/json");
+    });
+    svr.Post(exec + "/wait_for_status", [this](const auto&, httplib::Response& res) {
+      ++waits;
+      res.status = wait_fails ? 500 : 408;
+      res.set_content(R"({"error":"internal failure"})", "application/json");
+    });
+    svr.Post(exec + "/kill", [this](const auto&, httplib::Response& res) {
+      ++kills;
+      res.status = 500;
+      res.set_content(R"({"error":"internal failure"})", "application/json");
+    });
+    port = svr.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { svr.listen_after_bind(); });
+  }
+  ~FailingRunloop() {
+    closing = true;
+    svr.stop();
+    thread.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+};
+
+}  // namespace
+
+TEST_CASE("Runloop client survives a failure in the middle of a streamed execution" *
+          doctest::test_suite("devbox")) {
+  FailingRunloop fake;
+  auto options = client_options(fake.url());
+  options.retry.max_retries = 1;
+  auto rl = remote::open_runloop_devboxes(options);
+
+  std::mutex mu;
+  std::vector<std::string> lines;
+  ExecRequest er;
+  er.devbox_id = "dbx_1";
+  er.command = "make test";
+  er.timeout = 30s;
+  er.on_output = [&](std::string_view, std::string_view line) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(line);
+  };
+
+  SUBCASE("the long poll fails") {
+    try {
+      rl->execute(er);
+      FAIL("no error");
+    } catch (const PlatformError& err) {
+      CHECK(err.http_status() == 500);
+      CHECK(err.kind() == ErrorKind::internal);
+      const std::string message = err.what();
+      CHECK(message.find("exe_1") != std::string::npos);
+      CHECK(message.find("kill_execution") != std::string::npos);
+      CHECK(message.find("rl_test_key") == std::string::npos);
+    }
+    CHECK(fake.waits.load() >= 1);
+  }
+
+  SUBCASE("the kill after a cancel fails, and the cancel hook is gone afterwards") {
+    fake.wait_fails = false;
+    er.cancel = std::make_shared<ExecCancel>();
+    std::thread canceller([&] {
+      // Cancel once the stream has delivered its line: the kill then fails mid-stream.
+      for (int i = 0; i < 500; ++i) {
+        {
+          std::lock_guard lock(mu);
+          if (!lines.empty()) break;
+        }
+        std::this_thread::sleep_for(10ms);
+      }
+      er.cancel->cancel();
+    });
+    try {
+      rl->execute(er);
+      FAIL("no error");
+    } catch (const PlatformError& err) {
+      CHECK(err.http_status() == 500);
+      CHECK(std::string(err.what()).find("exe_1") != std::string::npos);
+    }
+    canceller.join();
+    CHECK(fake.kills.load() >= 1);
+    er.cancel->cancel();  // a second cancel runs no hook of the finished execution
+  }
+
+  // Every stream thread was stopped and joined: the server saw the connections close.
+  for (int i = 0; i < 200 && fake.streams_open.load() > 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(fake.streams_open.load() == 0);
+  // The client and the fake server are both still usable.
+  CHECK(rl->get("dbx_1").status == "running");
+}

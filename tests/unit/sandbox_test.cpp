@@ -306,7 +306,8 @@ TEST_CASE("environment and working directory" * doctest::test_suite("sandbox")) 
   CHECK(kind_of([&] { sandbox.run("pwd", options); }) == ErrorKind::not_found);
 }
 
-TEST_CASE("no network unless asked" * doctest::test_suite("sandbox")) {
+TEST_CASE("a sandbox has a network of its own: only lo, or outbound without the host" *
+          doctest::test_suite("sandbox")) {
   if (!bwrap_usable()) return;
   int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(listener >= 0);
@@ -317,23 +318,47 @@ TEST_CASE("no network unless asked" * doctest::test_suite("sandbox")) {
   REQUIRE(::listen(listener, 8) == 0);
   socklen_t len = sizeof addr;
   REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  std::string connect =
-      "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(ntohs(addr.sin_port)) + " && echo connected";
+  std::string connect = "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/" +
+                        std::to_string(ntohs(addr.sin_port)) + "' && echo connected";
+  const std::string interfaces = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort";
 
   TempHome home;
   Sandbox isolated(make_spec(home));
   auto r = isolated.run(connect);
   CHECK(r.exit_code != 0);
   CHECK(r.out.data.empty());
-  CHECK(isolated.run("ls /sys/class/net 2>/dev/null | grep -v '^lo$' | wc -l").out.data == "0\n");
+  CHECK(isolated.run(interfaces).out.data == "lo\n");
 
   SandboxSpec spec = make_spec(home);
   spec.network = true;
   Sandbox networked(spec);
   r = networked.run(connect);
-  CHECK(r.exit_code == 0);
-  CHECK(r.out.data == "connected\n");
+  CHECK(r.exit_code != 0);  // the host's loopback is not the sandbox's
+  CHECK(r.out.data.empty());
+  CHECK(networked.run(interfaces).out.data == "lo\ntap0\n");
+  // A default route (destination 00000000) through tap0: outbound is wired.
+  CHECK(networked.run("awk '$2 == \"00000000\" {print $1}' /proc/net/route").out.data == "tap0\n");
   ::close(listener);
+}
+
+TEST_CASE("the commands of a sandbox share its network namespace, which outlives kill_all" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  // A listener in one command is reached from another.
+  auto server = sandbox.start(
+      "exec python3 -c \"import socket; s = socket.socket(); s.bind(('127.0.0.1', 8080)); "
+      "s.listen(); c, _ = s.accept(); c.sendall(b'hello from the server')\"");
+  auto r = sandbox.run(
+      "for i in $(seq 100); do exec 3<>/dev/tcp/127.0.0.1/8080 && break; sleep 0.05; done "
+      "2>/dev/null; cat <&3");
+  CHECK(r.out.data == "hello from the server");
+  CHECK(server->wait().exit_code == 0);
+  auto inode = [&] { return sandbox.run("readlink /proc/self/ns/net").out.data; };
+  const auto before = inode();
+  sandbox.kill_all();
+  CHECK(inode() == before);
 }
 
 TEST_CASE("the host is invisible and read-only" * doctest::test_suite("sandbox")) {
