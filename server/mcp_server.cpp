@@ -28,8 +28,9 @@ json McpServer::capabilities(Era era) const {
     if (era == Era::modern) {
       caps["extensions"] = {{kTasksExtension, json::object()}};
     } else {
-      caps["tasks"] = {{"list", json::object()},
-                       {"cancel", json::object()},
+      // No tasks.list: tasks are not bound to a requester yet, and the spec says a server that
+      // cannot tell requesters apart should not offer the list (tasks/list still answers).
+      caps["tasks"] = {{"cancel", json::object()},
                        {"requests", {{"tools", {{"call", json::object()}}}}}};
     }
   }
