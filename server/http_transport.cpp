@@ -406,26 +406,14 @@ struct HttpTransport::Impl {
       return;
     }
 
-    auto stream = hs->new_stream();
-    pool.submit([this, hs, stream, msg = std::move(msg)] {
-      auto reply = server.handle_request(msg, *hs->core, *stream);
-      if (reply) {
-        stream->finish(*reply);
-      } else {
-        stream->close();
-      }
-    });
-
     // The first event decides the answer: the response alone is plain JSON; anything before it
     // turns the answer into an SSE stream. A call that may run long starts its stream within a
     // second, so clients that time out on the first byte keep waiting.
-    std::optional<EventStream::Event> first;
-    auto started = std::chrono::steady_clock::now();
+    auto stream = hs->new_stream();
     const bool long_call = !fresh && server.may_run_long(msg);
-    while (!(first = stream->next(0, std::chrono::milliseconds(long_call ? 100 : 500)))) {
-      if (stream->closed() || stopping) break;
-      if (long_call && std::chrono::steady_clock::now() - started >= std::chrono::seconds(1)) break;
-    }
+    auto first =
+        start_on_pool(msg, hs->core, stream, Era::legacy,
+                      long_call ? std::optional(std::chrono::milliseconds(1000)) : std::nullopt);
     if (!first && long_call && !stream->closed() && !stopping) {
       res.set_header("Mcp-Session-Id", hs->core->id());
       stream_sse(res, hs, stream, 0, true, nullptr);
@@ -452,6 +440,29 @@ struct HttpTransport::Impl {
       return;
     }
     stream_sse(res, hs, stream, 0, priming_enabled(*hs->core), nullptr);
+  }
+
+  // Runs `msg` on the worker pool with `stream` as its channel and waits for its first event.
+  // nullopt when the stream closed first (cancelled, shutting down), or when `patience` passed
+  // without one (unset: wait as long as it takes).
+  std::optional<EventStream::Event> start_on_pool(
+      const Message& msg, std::shared_ptr<Session> session, std::shared_ptr<EventStream> stream,
+      Era era, std::optional<std::chrono::milliseconds> patience) {
+    pool.submit([this, session, stream, msg, era] {
+      auto reply = server.handle_request(msg, *session, *stream, era);
+      if (reply) {
+        stream->finish(*reply);
+      } else {
+        stream->close();
+      }
+    });
+    std::optional<EventStream::Event> first;
+    auto started = std::chrono::steady_clock::now();
+    while (!(first = stream->next(0, std::chrono::milliseconds(100)))) {
+      if (stream->closed() || stopping) break;
+      if (patience && std::chrono::steady_clock::now() - started >= *patience) break;
+    }
+    return first;
   }
 
   // A 2026-07-28 request: no session; envelope, headers and version checked; the answer is JSON
@@ -497,24 +508,11 @@ struct HttpTransport::Impl {
       return;
     }
 
-    auto stream = std::make_shared<EventStream>(0, 256);
-    pool.submit([this, session, stream, msg] {
-      auto reply = server.handle_request(msg, *session, *stream, Era::modern);
-      if (reply) {
-        stream->finish(*reply);
-      } else {
-        stream->close();
-      }
-    });
     // Wait up to a second for the first event. A call still quiet by then gets its event
     // stream at once: clients that time out on the first byte keep waiting, and from then on a
     // closed connection is noticed (and cancels the call) within a second.
-    std::optional<EventStream::Event> first;
-    auto started = std::chrono::steady_clock::now();
-    while (!(first = stream->next(0, std::chrono::milliseconds(100)))) {
-      if (stream->closed() || stopping) break;
-      if (std::chrono::steady_clock::now() - started >= std::chrono::seconds(1)) break;
-    }
+    auto stream = std::make_shared<EventStream>(0, 256);
+    auto first = start_on_pool(msg, session, stream, Era::modern, std::chrono::milliseconds(1000));
     if (first && first->final) {
       res.status = http_status_for(json::parse(first->data, nullptr, false));
       res.set_content(first->data, "application/json");

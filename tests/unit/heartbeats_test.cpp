@@ -1,29 +1,19 @@
+#include "server/heartbeats.hpp"
+
 #include <doctest/doctest.h>
 
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "server/heartbeats.hpp"
+#include "tests/unit/recording_outbound.hpp"
 
 using namespace runagents::mcp;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Progress : Outbound {
-  std::mutex mu;
-  std::vector<json> sent;
-  bool send(const json& m) override {
-    std::lock_guard lock(mu);
-    sent.push_back(m);
-    return true;
-  }
-  std::vector<json> take() {
-    std::lock_guard lock(mu);
-    return sent;
-  }
-};
+using Progress = testing::RecordingOutbound;
 
 }  // namespace
 

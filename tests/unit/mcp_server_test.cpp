@@ -1,3 +1,5 @@
+#include "server/mcp_server.hpp"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -5,35 +7,16 @@
 #include <mutex>
 #include <thread>
 
-#include "server/mcp_server.hpp"
+#include "tests/unit/recording_outbound.hpp"
 
 using namespace runagents::mcp;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Recorder : Outbound {
-  std::mutex mu;
-  std::vector<json> sent;
-  bool send(const json& m) override {
-    std::lock_guard lock(mu);
-    sent.push_back(m);
-    return true;
-  }
-  std::vector<json> take() {
-    std::lock_guard lock(mu);
-    return sent;
-  }
-};
+using Recorder = testing::RecordingOutbound;
 
-Message request(json id, std::string method, json params = json::object()) {
-  Message m;
-  m.kind = Message::Kind::request;
-  m.id = std::move(id);
-  m.method = std::move(method);
-  m.params = std::move(params);
-  return m;
-}
+using testing::request;
 
 json init_params(std::string version = "2025-11-25", json caps = json::object()) {
   return {{"protocolVersion", version},
@@ -127,7 +110,8 @@ TEST_SUITE("lifecycle") {
     auto again = server->handle_request(request(2, "initialize", init_params()), s, out);
     CHECK((*again)["error"]["code"] == error_code::invalid_request);
     Session s2("y");
-    auto future = server->handle_request(request(1, "initialize", init_params("2030-01-01")), s2, out);
+    auto future =
+        server->handle_request(request(1, "initialize", init_params("2030-01-01")), s2, out);
     CHECK((*future)["result"]["protocolVersion"] == "2025-11-25");
     Session s3("z");
     auto bad = server->handle_request(request(1, "initialize", {{"protocolVersion", 5}}), s3, out);
@@ -205,7 +189,9 @@ TEST_SUITE("utilities") {
           std::string::npos);
 
     Session s("s");
-    server->handle_request(request(1, "initialize", init_params("2025-11-25", {{"sampling", json::object()}})), s, out);
+    server->handle_request(
+        request(1, "initialize", init_params("2025-11-25", {{"sampling", json::object()}})), s,
+        out);
     auto fut = std::async(std::launch::async, [&] {
       return server->handle_request(request(3, "tools/call", {{"name", "ask"}}), s, out);
     });
@@ -230,7 +216,9 @@ TEST_SUITE("utilities") {
     auto server = make_server();
     Recorder out;
     Session s("s");
-    server->handle_request(request(1, "initialize", init_params("2025-11-25", {{"sampling", json::object()}})), s, out);
+    server->handle_request(
+        request(1, "initialize", init_params("2025-11-25", {{"sampling", json::object()}})), s,
+        out);
     auto reply = server->handle_request(request(3, "tools/call", {{"name", "ask"}}), s, out);
     CHECK((*reply)["result"]["isError"] == true);
     CHECK((*reply)["result"]["content"][0]["text"].get<std::string>().find("did not answer") !=
@@ -260,8 +248,8 @@ TEST_SUITE("utilities") {
     CHECK(server->answers_without_messages(request(1, "tools/list")));
     CHECK(server->answers_without_messages(request(1, "ping")));
     CHECK(server->answers_without_messages(request(1, "tools/call", {{"name", "quiet"}})));
-    CHECK_FALSE(server->answers_without_messages(request(
-        1, "tools/call", {{"name", "quiet"}, {"_meta", {{"progressToken", 3}}}})));
+    CHECK_FALSE(server->answers_without_messages(
+        request(1, "tools/call", {{"name", "quiet"}, {"_meta", {{"progressToken", 3}}}})));
     CHECK_FALSE(server->answers_without_messages(request(1, "tools/call", {{"name", "chatty"}})));
   }
 

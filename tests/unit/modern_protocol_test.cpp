@@ -13,6 +13,7 @@
 #include "server/http_headers.hpp"
 #include "server/mcp_server.hpp"
 #include "server/request_state.hpp"
+#include "tests/unit/recording_outbound.hpp"
 
 using namespace runagents::mcp;
 using namespace std::chrono_literals;
@@ -21,32 +22,9 @@ namespace {
 
 constexpr const char* kModern = "2026-07-28";
 
-struct Recorder : Outbound {
-  std::mutex mu;
-  std::vector<json> sent;
-  bool send(const json& m) override {
-    std::lock_guard lock(mu);
-    sent.push_back(m);
-    return true;
-  }
-  std::vector<json> with_method(const std::string& method) {
-    std::lock_guard lock(mu);
-    std::vector<json> out;
-    for (const auto& m : sent) {
-      if (m.value("method", std::string()) == method) out.push_back(m);
-    }
-    return out;
-  }
-};
+using Recorder = testing::RecordingOutbound;
 
-Message request(json id, std::string method, json params = json::object()) {
-  Message m;
-  m.kind = Message::Kind::request;
-  m.id = std::move(id);
-  m.method = std::move(method);
-  m.params = std::move(params);
-  return m;
-}
+using testing::request;
 
 json modern_meta(json caps = json::object(), std::string version = kModern) {
   return {{meta_key::protocol_version, std::move(version)},
@@ -69,12 +47,14 @@ HeaderLookup headers(std::map<std::string, std::string> h) {
   std::map<std::string, std::string> lower;
   for (auto& [k, v] : h) {
     std::string key = k;
-    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     lower[key] = v;
   }
   return [lower](const std::string& name) -> std::optional<std::string> {
     std::string key = name;
-    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     auto it = lower.find(key);
     if (it == lower.end()) return std::nullopt;
     return it->second;
@@ -84,7 +64,8 @@ HeaderLookup headers(std::map<std::string, std::string> h) {
 const std::string kKey(32, 'k');
 
 std::unique_ptr<McpServer> make_server() {
-  auto server = std::make_unique<McpServer>(ServerInfo{"modern-unit-server", "Modern unit", "9.9.9", ""});
+  auto server =
+      std::make_unique<McpServer>(ServerInfo{"modern-unit-server", "Modern unit", "9.9.9", ""});
   server->set_state_key(kKey);
 
   ToolDefinition simple;
@@ -172,7 +153,8 @@ TEST_SUITE("modern era_of") {
     // Even a _meta without the modern keys (then rejected with -32602, not run as legacy).
     CHECK(era_of(request(2, "tools/list", {{"_meta", json::object()}}), false, "") == Era::modern);
   }
-  TEST_CASE("modern: a _meta that is not an object, or params that are not an object, count as absent") {
+  TEST_CASE(
+      "modern: a _meta that is not an object, or params that are not an object, count as absent") {
     CHECK(era_of(request(1, "tools/list", {{"_meta", nullptr}}), false, "") == Era::legacy);
     CHECK(era_of(request(1, "tools/list", {{"_meta", "x"}}), false, "") == Era::legacy);
     CHECK(era_of(request(1, "tools/list", nullptr), false, "") == Era::legacy);
@@ -180,7 +162,8 @@ TEST_SUITE("modern era_of") {
 }
 
 TEST_SUITE("modern http_status_for") {
-  TEST_CASE("modern: results are 200, unknown methods 404, envelope/header/version/capability 400") {
+  TEST_CASE(
+      "modern: results are 200, unknown methods 404, envelope/header/version/capability 400") {
     CHECK(http_status_for(make_result(1, json::object())) == 200);
     CHECK(http_status_for(make_error(1, error_code::method_not_found, "x")) == 404);
     CHECK(http_status_for(make_error(1, error_code::header_mismatch, "x")) == 400);
@@ -208,7 +191,8 @@ TEST_SUITE("modern header_mismatch") {
   }
 
   Message call(const std::string& name, json args = json::object()) {
-    return request(1, "tools/call", modern_params({{"name", name}, {"arguments", std::move(args)}}));
+    return request(1, "tools/call",
+                   modern_params({{"name", name}, {"arguments", std::move(args)}}));
   }
 
   std::map<std::string, std::string> base(const std::string& name) {
@@ -264,7 +248,9 @@ TEST_SUITE("modern header_mismatch") {
     CHECK(contains(*bad, "Missing header Mcp-Name"));
   }
 
-  TEST_CASE("modern: Mcp-Name carries the uri of resources/read, the name of prompts/get, the taskId of tasks/*") {
+  TEST_CASE(
+      "modern: Mcp-Name carries the uri of resources/read, the name of prompts/get, the taskId of "
+      "tasks/*") {
     auto read = request(1, "resources/read", modern_params({{"uri", "test://a b"}}));
     CHECK_FALSE(header_mismatch(read,
                                 headers({{"MCP-Protocol-Version", kModern},
@@ -279,7 +265,8 @@ TEST_SUITE("modern header_mismatch") {
     auto prompt = request(1, "prompts/get", modern_params({{"name", "p"}}));
     CHECK_FALSE(header_mismatch(
         prompt,
-        headers({{"MCP-Protocol-Version", kModern}, {"Mcp-Method", "prompts/get"}, {"Mcp-Name", "p"}}),
+        headers(
+            {{"MCP-Protocol-Version", kModern}, {"Mcp-Method", "prompts/get"}, {"Mcp-Name", "p"}}),
         nullptr));
     for (const char* m : {"tasks/get", "tasks/update", "tasks/cancel"}) {
       CAPTURE(m);
@@ -299,8 +286,11 @@ TEST_SUITE("modern header_mismatch") {
     }
   }
 
-  TEST_CASE("modern: =?base64?...?= values are decoded before comparing; invalid base64 is a mismatch") {
-    const std::string name = "gr\xC3\xBC\xC3\x9F" "e";  // "grüße", not ASCII
+  TEST_CASE(
+      "modern: =?base64?...?= values are decoded before comparing; invalid base64 is a mismatch") {
+    const std::string name =
+        "gr\xC3\xBC\xC3\x9F"
+        "e";  // "grüße", not ASCII
     auto h = base("");
     h["Mcp-Name"] = "=?base64?" + base64_encode(name) + "?=";
     CHECK_FALSE(header_mismatch(call(name), headers(h), nullptr));
@@ -332,7 +322,8 @@ TEST_SUITE("modern header_mismatch") {
     CHECK(header_mismatch(call("simple"), headers(h), nullptr));
   }
 
-  TEST_CASE("modern: x-mcp-header parameters travel as Mcp-Param-{Name}; numbers compare numerically") {
+  TEST_CASE(
+      "modern: x-mcp-header parameters travel as Mcp-Param-{Name}; numbers compare numerically") {
     ToolDefinition t = header_tool();
     auto h = base("deploy");
     h["Mcp-Param-Region"] = "eu-west-1";
@@ -381,9 +372,11 @@ TEST_SUITE("modern header_mismatch") {
     CHECK(contains(*bad, "Mcp-Param-Count"));
     // Absent in both: fine. Parameters without x-mcp-header need no header.
     h.erase("Mcp-Param-Count");
-    CHECK_FALSE(header_mismatch(call("deploy", {{"region", "eu"}, {"plain", "p"}}), headers(h), &t));
+    CHECK_FALSE(
+        header_mismatch(call("deploy", {{"region", "eu"}, {"plain", "p"}}), headers(h), &t));
     // Without the tool definition nothing beyond the routing headers is checked.
-    CHECK_FALSE(header_mismatch(call("deploy", {{"region", "eu"}, {"count", 1}}), headers(h), nullptr));
+    CHECK_FALSE(
+        header_mismatch(call("deploy", {{"region", "eu"}, {"count", 1}}), headers(h), nullptr));
   }
 }
 
@@ -424,7 +417,8 @@ TEST_SUITE("modern RequestStateCodec") {
     CHECK(code_of([&] { codec.open(flip(token, 0), "b"); }, &why) == error_code::invalid_params);
     CHECK(contains(why, "integrity"));
     CHECK(code_of([&] { codec.open(flip(token, dot - 1), "b"); }) == error_code::invalid_params);
-    CHECK(code_of([&] { codec.open(flip(token, dot + 1), "b"); }, &why) == error_code::invalid_params);
+    CHECK(code_of([&] { codec.open(flip(token, dot + 1), "b"); }, &why) ==
+          error_code::invalid_params);
     CHECK(contains(why, "integrity"));
     CHECK(code_of([&] { codec.open(token.substr(0, token.size() - 2), "b"); }) ==
           error_code::invalid_params);
@@ -433,7 +427,8 @@ TEST_SUITE("modern RequestStateCodec") {
     std::string body = base64_encode(forged.dump());
     for (char& c : body) c = c == '+' ? '-' : c == '/' ? '_' : c;
     while (!body.empty() && body.back() == '=') body.pop_back();
-    CHECK(code_of([&] { codec.open(body + token.substr(dot), "b"); }) == error_code::invalid_params);
+    CHECK(code_of([&] { codec.open(body + token.substr(dot), "b"); }) ==
+          error_code::invalid_params);
   }
 
   TEST_CASE("modern: malformed tokens are rejected") {
@@ -448,7 +443,8 @@ TEST_SUITE("modern RequestStateCodec") {
     RequestStateCodec codec(kKey);
     std::string token = codec.seal({{"x", 1}}, "tools/call\ngreet");
     std::string why;
-    CHECK(code_of([&] { codec.open(token, "tools/call\nother"); }, &why) == error_code::invalid_params);
+    CHECK(code_of([&] { codec.open(token, "tools/call\nother"); }, &why) ==
+          error_code::invalid_params);
     CHECK(contains(why, "another request"));
     CHECK(code_of([&] { codec.open(token, "prompts/get\ngreet"); }) == error_code::invalid_params);
   }
@@ -468,15 +464,17 @@ TEST_SUITE("modern RequestStateCodec") {
     RequestStateCodec random_a, random_b;  // each with its own random key
     std::string token = a.seal({{"x", 1}}, "b");
     CHECK(code_of([&] { b.open(token, "b"); }) == error_code::invalid_params);
-    CHECK(code_of([&] { random_a.open(random_b.seal({{"x", 1}}, "b"), "b"); }) ==
-          error_code::invalid_params);
+    CHECK(code_of([&] {
+            random_a.open(random_b.seal({{"x", 1}}, "b"), "b");
+          }) == error_code::invalid_params);
     CHECK(RequestStateCodec::random_key().size() >= 32);
     CHECK(RequestStateCodec::random_key() != RequestStateCodec::random_key());
   }
 }
 
 TEST_SUITE("modern handle_request") {
-  TEST_CASE("modern: server/discover lists every version, the capabilities, cache hints and serverInfo") {
+  TEST_CASE(
+      "modern: server/discover lists every version, the capabilities, cache hints and serverInfo") {
     auto server = make_server();
     json r = run(*server, request(1, "server/discover", modern_params()));
     REQUIRE(r.contains("result"));
@@ -578,7 +576,8 @@ TEST_SUITE("modern handle_request") {
     auto server = make_server();
     json caps = {{"elicitation", json::object()}};
     Recorder out;
-    json first = run(*server, request(1, "tools/call", modern_params({{"name", "greet"}}, caps)), out);
+    json first =
+        run(*server, request(1, "tools/call", modern_params({{"name", "greet"}}, caps)), out);
     REQUIRE(first.contains("result"));
     const json& ir = first["result"];
     CHECK(ir["resultType"] == "input_required");
@@ -594,11 +593,12 @@ TEST_SUITE("modern handle_request") {
     CHECK(codec.open(state, "tools/call\ngreet") == json{{"round", 1}});
 
     json answers = {{"name", {{"action", "accept"}, {"content", {{"name", "Ada"}}}}}};
-    json retry = run(*server, request(2, "tools/call",
-                                      modern_params({{"name", "greet"},
-                                                     {"inputResponses", answers},
-                                                     {"requestState", state}},
-                                                    caps)));
+    json retry = run(
+        *server,
+        request(
+            2, "tools/call",
+            modern_params({{"name", "greet"}, {"inputResponses", answers}, {"requestState", state}},
+                          caps)));
     REQUIRE(retry.contains("result"));
     CHECK(retry["result"]["resultType"] == "complete");
     CHECK(text_of(retry) == R"(Hello, Ada! state={"round":1})");
@@ -606,20 +606,22 @@ TEST_SUITE("modern handle_request") {
     SUBCASE("a tampered state is -32602") {
       std::string bad = state;
       bad[3] = bad[3] == 'A' ? 'B' : 'A';
-      json r = run(*server, request(3, "tools/call",
-                                    modern_params({{"name", "greet"},
-                                                   {"inputResponses", answers},
-                                                   {"requestState", bad}},
-                                                  caps)));
+      json r = run(
+          *server,
+          request(
+              3, "tools/call",
+              modern_params({{"name", "greet"}, {"inputResponses", answers}, {"requestState", bad}},
+                            caps)));
       CHECK(r["error"]["code"] == error_code::invalid_params);
     }
     SUBCASE("a state for another tool is -32602") {
       std::string other = codec.seal({{"round", 1}}, "tools/call\nsimple");
-      json r = run(*server, request(3, "tools/call",
-                                    modern_params({{"name", "greet"},
-                                                   {"inputResponses", answers},
-                                                   {"requestState", other}},
-                                                  caps)));
+      json r =
+          run(*server,
+              request(3, "tools/call",
+                      modern_params(
+                          {{"name", "greet"}, {"inputResponses", answers}, {"requestState", other}},
+                          caps)));
       CHECK(r["error"]["code"] == error_code::invalid_params);
       // And greet's own state does not open a different tool's call.
       r = run(*server, request(4, "tools/call",
@@ -627,31 +629,37 @@ TEST_SUITE("modern handle_request") {
       CHECK(r["error"]["code"] == error_code::invalid_params);
     }
     SUBCASE("an expired state is -32602") {
-      std::string old = RequestStateCodec(kKey, std::chrono::seconds(-5)).seal({{"round", 1}}, "tools/call\ngreet");
-      json r = run(*server, request(3, "tools/call",
-                                    modern_params({{"name", "greet"},
-                                                   {"inputResponses", answers},
-                                                   {"requestState", old}},
-                                                  caps)));
+      std::string old = RequestStateCodec(kKey, std::chrono::seconds(-5))
+                            .seal({{"round", 1}}, "tools/call\ngreet");
+      json r = run(
+          *server,
+          request(
+              3, "tools/call",
+              modern_params({{"name", "greet"}, {"inputResponses", answers}, {"requestState", old}},
+                            caps)));
       CHECK(r["error"]["code"] == error_code::invalid_params);
     }
     SUBCASE("a state sealed under another key is -32602") {
-      std::string foreign = RequestStateCodec(std::string(32, 'q')).seal({{"round", 1}}, "tools/call\ngreet");
-      json r = run(*server, request(3, "tools/call",
-                                    modern_params({{"name", "greet"},
-                                                   {"inputResponses", answers},
-                                                   {"requestState", foreign}},
-                                                  caps)));
+      std::string foreign =
+          RequestStateCodec(std::string(32, 'q')).seal({{"round", 1}}, "tools/call\ngreet");
+      json r = run(
+          *server,
+          request(3, "tools/call",
+                  modern_params(
+                      {{"name", "greet"}, {"inputResponses", answers}, {"requestState", foreign}},
+                      caps)));
       CHECK(r["error"]["code"] == error_code::invalid_params);
     }
     SUBCASE("a retry without the answer asks again") {
-      json r = run(*server, request(3, "tools/call",
-                                    modern_params({{"name", "greet"}, {"requestState", state}}, caps)));
+      json r =
+          run(*server, request(3, "tools/call",
+                               modern_params({{"name", "greet"}, {"requestState", state}}, caps)));
       CHECK(r["result"]["resultType"] == "input_required");
     }
   }
 
-  TEST_CASE("modern: asking for an undeclared capability is -32021 with data.requiredCapabilities") {
+  TEST_CASE(
+      "modern: asking for an undeclared capability is -32021 with data.requiredCapabilities") {
     auto server = make_server();
     json r = run(*server, request(1, "tools/call", modern_params({{"name", "greet"}})));
     REQUIRE(r.contains("error"));
@@ -659,7 +667,8 @@ TEST_SUITE("modern handle_request") {
     CHECK(r["error"]["data"]["requiredCapabilities"].contains("elicitation"));
     CHECK(http_status_for(r) == 400);
     // Declaring another capability does not help.
-    r = run(*server, request(2, "tools/call", modern_params({{"name", "greet"}}, {{"sampling", json::object()}})));
+    r = run(*server, request(2, "tools/call",
+                             modern_params({{"name", "greet"}}, {{"sampling", json::object()}})));
     CHECK(r["error"]["code"] == error_code::missing_client_capability);
   }
 
@@ -705,8 +714,8 @@ TEST_SUITE("modern handle_request") {
     Session s("");
     s.set_log_level(LogLevel::debug);
     Recorder out;
-    auto r = server->handle_request(request(1, "tools/call", modern_params({{"name", "chatty"}})), s,
-                                    out, Era::modern);
+    auto r = server->handle_request(request(1, "tools/call", modern_params({{"name", "chatty"}})),
+                                    s, out, Era::modern);
     REQUIRE(r);
     CHECK(out.with_method("notifications/message").empty());
   }
