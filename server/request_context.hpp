@@ -99,9 +99,13 @@ class RequestContext {
   // extension name such as io.modelcontextprotocol/tasks).
   bool client_has(const std::string& capability) const;
 
-  // notifications/progress, only when the request carried a progressToken. `progress` must
+  // notifications/progress, only when the request carried a progressToken; in a task, progress
+  // messages also become the task's statusMessage (a modern task has no progress token, but its
+  // status lines are polled), so has_progress_token() is true there too. `progress` must
   // increase: non-increasing values are dropped, as the spec requires. Thread-safe.
-  bool has_progress_token() const { return !envelope_.progress_token.is_null(); }
+  bool has_progress_token() const {
+    return task_ != nullptr || !envelope_.progress_token.is_null();
+  }
   void progress(double progress, std::optional<double> total = std::nullopt,
                 const std::string& message = {});
   // A progress notification that only says the work goes on (the heartbeat); it raises the last
