@@ -5,8 +5,8 @@
 // Every process spawned here is tracked; call `killAll()` from an `after`/`afterEach` hook (and
 // the process-exit hook below kills any survivor), so a failing test never leaks a server.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -145,8 +145,8 @@ export function assertJsonRpc(m, raw = JSON.stringify(m)) {
 // A raw stdio peer: writes bytes/lines to the server's stdin and parses its stdout line by line.
 
 export class RawStdio {
-  constructor(command, args = []) {
-    this.child = spawnTracked(command, args);
+  constructor(command, args = [], options = {}) {
+    this.child = spawnTracked(command, args, options);
     this.lines = []; // every stdout line, raw
     this.messages = []; // parsed lines (null where a line did not parse)
     this.waiters = new Set();
@@ -465,14 +465,16 @@ export function modernMeta({ capabilities = {}, logLevel, progressToken, version
 
 /**
  * The HTTP headers a modern request repeats from its body (SEP-2243): MCP-Protocol-Version,
- * Mcp-Method and, for tools/call, prompts/get and resources/read, Mcp-Name.
+ * Mcp-Method and, for tools/call, prompts/get, resources/read and tasks/get|update|cancel,
+ * Mcp-Name.
  */
 export function modernHeaders(body) {
   const h = {
     'mcp-protocol-version': body.params?._meta?.['io.modelcontextprotocol/protocolVersion'] ?? MODERN_VERSION,
     'mcp-method': body.method,
   };
-  const name = body.params?.name ?? body.params?.uri;
+  // tasks/get, tasks/update and tasks/cancel name their task (the 2026 tasks extension).
+  const name = /^tasks\/(get|update|cancel)$/.test(body.method) ? body.params?.taskId : body.params?.name ?? body.params?.uri;
   if (typeof name === 'string') h['mcp-name'] = name;
   return h;
 }
@@ -591,5 +593,192 @@ export async function waitUntil(pred, ms, what) {
     if (await pred()) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks, processes seen from outside, and the local platform's agents and approvals.
+
+export const TASKS_EXT = 'io.modelcontextprotocol/tasks';
+/** clientCapabilities that declare the 2026-07-28 tasks extension (plus any others given). */
+export const withTasks = (capabilities = {}) => ({
+  ...capabilities,
+  extensions: { ...(capabilities.extensions ?? {}), [TASKS_EXT]: {} },
+});
+export const TERMINAL_TASK_STATES = ['completed', 'failed', 'cancelled'];
+
+/** A result schema (Standard Schema v1) that accepts anything: for SDK requests of custom methods. */
+export const ANY_RESULT = { '~standard': { version: 1, vendor: 'runagents-e2e', validate: (value) => ({ value }) } };
+
+/** True when bubblewrap can create sandboxes here (devboxes and agent runs need it). */
+export function bwrapUsable() {
+  try {
+    execFileSync('bwrap', ['--ro-bind', '/', '/', '--unshare-all', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when agents can run locally: bubblewrap and /usr/bin/python3. */
+export function agentRuntimeUsable() {
+  if (!bwrapUsable()) return false;
+  try {
+    execFileSync('/usr/bin/python3', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A unique `sleep` argument for this test process (e.g. "300.0417123"): sleep takes fractions,
+ * so the command still sleeps about `seconds`, and pgrep can find exactly this one.
+ */
+let sleepSerial = 0;
+export function sleepMarker(seconds = 300) {
+  sleepSerial += 1;
+  return `${seconds}.${String(sleepSerial).padStart(3, '0')}${process.pid}`;
+}
+
+/** Pids of processes whose command line is `sleep <marker>` (from outside: pgrep -f). */
+export function sleepers(marker) {
+  try {
+    return execFileSync('pgrep', ['-f', `^sleep ${marker.replace(/\./g, '\\.')}$`])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Kills leftover `sleep <marker>` processes (test cleanup). */
+export function killSleepers(marker) {
+  for (const pid of sleepers(marker)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+}
+
+/**
+ * Every live descendant of `pid`, walking /proc: [{pid, ppid, cmdline}]. Zombies are left out
+ * (they run nothing).
+ */
+export function descendants(pid) {
+  const children = new Map();
+  const info = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const state = rest[0];
+      const ppid = Number(rest[1]);
+      if (state === 'Z') continue;
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      info.set(Number(entry), { pid: Number(entry), ppid, cmdline });
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {} // the process ended while we looked
+  }
+  const out = [];
+  const stack = [...(children.get(pid) ?? [])];
+  while (stack.length) {
+    const p = stack.pop();
+    if (info.has(p)) out.push(info.get(p));
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** A modern (2026-07-28) JSON-RPC request with the _meta envelope. */
+let modernSerial = 0;
+export function modernRequest(method, params = {}, { capabilities = {}, id } = {}) {
+  modernSerial += 1;
+  return {
+    jsonrpc: '2.0',
+    id: id ?? `m-${process.pid}-${modernSerial}`,
+    method,
+    params: { ...params, _meta: { ...modernMeta({ capabilities }), ...(params._meta ?? {}) } },
+  };
+}
+
+/**
+ * Polls `get()` (which resolves a task: modern DetailedTask or legacy Task) until `pred(task)`
+ * holds; resolves the task. Generous bounds: the machine is shared.
+ */
+export async function pollTask(get, pred, ms, what) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await get();
+    if (pred(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last).slice(0, 500)}`);
+    await sleep(200);
+  }
+}
+
+/** An agent that calls echo-tool once: deployed with an approval_required policy, each run is held. */
+export const HELD_AGENT_SOURCE = `import runagents
+
+
+def handler(request, ctx):
+    answer = ctx.call_tool("echo-tool", path="/echo", payload={"text": request["message"]})
+    return {"response": "echoed: " + answer["received"]["text"]}
+`;
+
+export const HELD_AGENT_ARGS = (name) => ({
+  agent_name: name,
+  source_files: { 'agent.py': HELD_AGENT_SOURCE },
+  required_tools: ['echo-tool'],
+  policies: [{ permission: 'approval_required', tool: 'echo-tool', operations: ['POST'] }],
+});
+
+/**
+ * Starts `runagents-mcp platform serve` on the isolated data dir (tracked for killAll) and
+ * resolves its base URL.
+ */
+export async function startPlatformServe(iso) {
+  const child = spawnTracked(PRODUCT, [...iso.args, 'platform', 'serve', '--port', '0'], { env: iso.env });
+  child.stdin.end();
+  const base = await withTimeout(
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const m = child.stderrText.match(/at (http:\/\/127\.0\.0\.1:\d+)/);
+        if (m) {
+          child.stderr.off('data', check);
+          resolve(m[1]);
+        }
+      };
+      child.stderr.on('data', check);
+      child.once('exit', (code) => reject(new Error(`platform serve exited (${code}): ${child.stderrText}`)));
+      check();
+    }),
+    10000,
+    'platform serve to print its URL',
+  );
+  return { child, base };
+}
+
+/**
+ * Invokes `agent` through platform serve; with an approval_required policy the run pauses.
+ * Resolves the invoke answer ({run_id, run_status, ...}).
+ */
+export async function invokeAgent(base, agent, message) {
+  const res = await fetch(`${base}/api/agents/default/${agent}/invoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message }),
+    signal: AbortSignal.timeout(60000),
+  });
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`invoke ${agent}: HTTP ${res.status} ${text.slice(0, 300)}`);
   }
 }
