@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "server/tool_registry.hpp"
+#include "tests/unit/recording_outbound.hpp"
 
 using namespace runagents::mcp;
 
@@ -185,5 +186,26 @@ TEST_SUITE("registry") {
     CHECK(d["outputSchema"]["required"][0] == "echo");
     CHECK(d["annotations"]["readOnlyHint"] == false);
     CHECK(d["annotations"]["destructiveHint"] == true);
+  }
+
+  TEST_CASE("in a task, progress lines become the task's status (a modern task has no token)") {
+    struct Channel : TaskChannel {
+      std::vector<std::string> lines;
+      json await_input(const json&, const Cancellation&) override { return json::object(); }
+      void status(const std::string& message) override { lines.push_back(message); }
+    };
+    Session s("t");
+    testing::RecordingOutbound out;
+    RequestEnvelope modern;
+    modern.era = Era::modern;
+    RequestContext ctx(s, out, 1, modern, std::make_shared<Cancellation>());
+    CHECK_FALSE(ctx.has_progress_token());  // a plain modern request without a progressToken
+    Channel channel;
+    ctx.attach_task(&channel);
+    CHECK(ctx.has_progress_token());  // tools report progress: it is the task's statusMessage
+    ctx.progress(1, std::nullopt, "line one");
+    ctx.progress(2, std::nullopt, "line two");
+    CHECK(channel.lines == std::vector<std::string>{"line one", "line two"});
+    CHECK(out.take().empty());  // and no notifications/progress for a modern task
   }
 }
