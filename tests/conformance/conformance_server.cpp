@@ -11,6 +11,8 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -412,6 +414,10 @@ int main(int argc, char** argv) {
   fixture::register_modern_prompts(server.prompts());
   server.set_completion_handler(complete);
   server.set_task_manager(std::make_shared<TaskManager>(std::make_shared<InMemoryTaskStore>()));
+  // Replicas of the fixture share the requestState key the way runagents-mcp replicas do.
+  if (const char* key = std::getenv("RUNAGENTS_MCP_STATE_KEY"); key && std::strlen(key) >= 32) {
+    server.set_state_key(key);
+  }
 
   if (stdio) return run_stdio(server, {});
   HttpOptions options;
