@@ -80,9 +80,14 @@ std::optional<std::string> header_mismatch(const Message& request, const HeaderL
     return std::nullopt;
   };
 
-  const json& meta =
-      request.params.is_object() ? request.params.value("_meta", json::object()) : json::object();
-  std::string version = meta.value(meta_key::protocol_version, std::string());
+  // Looked up in place: the body is not copied (this runs on every modern HTTP request).
+  static const json kNone = json::object();
+  const json& params = request.params.is_object() ? request.params : kNone;
+  auto meta_it = params.find("_meta");
+  const json& meta = meta_it != params.end() && meta_it->is_object() ? *meta_it : kNone;
+  auto version_it = meta.find(meta_key::protocol_version);
+  const std::string version =
+      version_it != meta.end() && version_it->is_string() ? version_it->get<std::string>() : "";
   if (auto bad = check("MCP-Protocol-Version", version)) return bad;
   if (auto bad = check("Mcp-Method", request.method)) return bad;
   if (auto name = name_in_body(request)) {
@@ -91,7 +96,8 @@ std::optional<std::string> header_mismatch(const Message& request, const HeaderL
   if (!tool || !tool->input_schema.contains("properties")) return std::nullopt;
 
   // Tool parameters marked "x-mcp-header": "<Name>" travel as Mcp-Param-<Name> too.
-  const json args = request.params.value("arguments", json::object());
+  auto args_it = params.find("arguments");
+  const json& args = args_it != params.end() ? *args_it : kNone;
   for (const auto& [param, schema] : tool->input_schema["properties"].items()) {
     if (!schema.is_object() || !schema.contains("x-mcp-header") ||
         !schema["x-mcp-header"].is_string()) {

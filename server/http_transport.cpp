@@ -412,7 +412,7 @@ struct HttpTransport::Impl {
     auto stream = hs->new_stream();
     const bool long_call = !fresh && server.may_run_long(msg);
     auto first =
-        start_on_pool(msg, hs->core, stream, Era::legacy,
+        start_on_pool(std::move(msg), hs->core, stream, Era::legacy,
                       long_call ? std::optional(std::chrono::milliseconds(1000)) : std::nullopt);
     if (!first && long_call && !stream->closed() && !stopping) {
       res.set_header("Mcp-Session-Id", hs->core->id());
@@ -444,13 +444,16 @@ struct HttpTransport::Impl {
 
   // Runs `msg` on the worker pool with `stream` as its channel and waits for its first event.
   // nullopt when the stream closed first (cancelled, shutting down), or when `patience` passed
-  // without one (unset: wait as long as it takes).
+  // without one (unset: wait as long as it takes). `status`, when given, receives the HTTP status
+  // the reply maps to (modern era) before the reply is queued.
   std::optional<EventStream::Event> start_on_pool(
-      const Message& msg, std::shared_ptr<Session> session, std::shared_ptr<EventStream> stream,
-      Era era, std::optional<std::chrono::milliseconds> patience) {
-    pool.submit([this, session, stream, msg, era] {
+      Message msg, std::shared_ptr<Session> session, std::shared_ptr<EventStream> stream, Era era,
+      std::optional<std::chrono::milliseconds> patience,
+      std::shared_ptr<std::atomic<int>> status = nullptr) {
+    pool.submit([this, session, stream, era, status, msg = std::move(msg)] {
       auto reply = server.handle_request(msg, *session, *stream, era);
       if (reply) {
+        if (status) status->store(http_status_for(*reply));
         stream->finish(*reply);
       } else {
         stream->close();
@@ -512,9 +515,11 @@ struct HttpTransport::Impl {
     // stream at once: clients that time out on the first byte keep waiting, and from then on a
     // closed connection is noticed (and cancels the call) within a second.
     auto stream = std::make_shared<EventStream>(0, 256);
-    auto first = start_on_pool(msg, session, stream, Era::modern, std::chrono::milliseconds(1000));
+    auto status = std::make_shared<std::atomic<int>>(200);
+    auto first = start_on_pool(std::move(msg), session, stream, Era::modern,
+                               std::chrono::milliseconds(1000), status);
     if (first && first->final) {
-      res.status = http_status_for(json::parse(first->data, nullptr, false));
+      res.status = status->load();
       res.set_content(first->data, "application/json");
       return;
     }

@@ -9,6 +9,7 @@ namespace runagents::mcp {
 
 McpServer::McpServer(ServerInfo info)
     : info_(std::move(info)),
+      server_info_meta_({{"name", info_.name}, {"version", info_.version}}),
       page_size_(kDefaultPageSize),
       heartbeats_(std::make_unique<Heartbeats>()) {}
 
@@ -117,7 +118,8 @@ json McpServer::completion(const json& params) const {
 
 json McpServer::dispatch(const Message& request, Session& session, RequestContext& ctx) {
   const std::string& method = request.method;
-  const json params = request.params.is_object() ? request.params : json::object();
+  static const json kNoParams = json::object();
+  const json& params = request.params.is_object() ? request.params : kNoParams;
 
   if (method == "initialize") return initialize(params, session);
   if (method == "ping") return json::object();

@@ -124,6 +124,7 @@ class McpServer {
   json finish_modern(json result) const;
 
   ServerInfo info_;
+  const json server_info_meta_;  // {name, version} for every modern result's _meta, built once
   ToolRegistry tools_;
   ResourceRegistry resources_;
   PromptRegistry prompts_;

@@ -128,7 +128,7 @@ json McpServer::input_required(const Message& request, const InputRequired& need
 json McpServer::finish_modern(json result) const {
   if (!result.is_object()) result = json::object();
   if (!result.contains("resultType")) result["resultType"] = "complete";
-  result["_meta"][meta_key::server_info] = {{"name", info_.name}, {"version", info_.version}};
+  result["_meta"][meta_key::server_info] = server_info_meta_;
   return result;
 }
 
@@ -144,7 +144,8 @@ json McpServer::discover() const {
 
 json McpServer::dispatch_modern(const Message& request, RequestContext& ctx) {
   const std::string& method = request.method;
-  const json params = request.params.is_object() ? request.params : json::object();
+  static const json kNoParams = json::object();
+  const json& params = request.params.is_object() ? request.params : kNoParams;
   auto not_found = [&](const std::string& why = {}) {
     return RpcError(error_code::method_not_found, "Method not found: " + method + why,
                     {{"method", method}});

@@ -26,7 +26,7 @@ struct Prompt {
   std::function<json(const std::map<std::string, std::string>& arguments)> get;
   // Instead of `get`, for a prompt that asks the client for input (RequestContext::ask).
   std::function<json(const std::map<std::string, std::string>& arguments, RequestContext& ctx)>
-      get_interactive;
+      get_interactive = nullptr;
 };
 
 class PromptRegistry {
