@@ -777,7 +777,7 @@ function buildEraReport(opts, target, r) {
   row(`stdio tools/call p50, ${opts.calls} calls per era (µs)`, st?.legacy.p50, st?.modern.p50, { d: 1, scale: 1000, judged: true });
   row('stdio tools/call p99 (µs)', st?.legacy.p99, st?.modern.p99, { d: 1, scale: 1000 });
   row('stdio tools/call rate (calls/s)', st?.legacy.rate, st?.modern.rate, { lower: false, int: true });
-  for (const c of opts.eraConcurrency) {
+  for (const c of target.http ? opts.eraConcurrency : []) {
     const lv = r.http?.levels[c];
     row(`HTTP c=${c}, Node driver: throughput (calls/s)`, lv?.node.legacy.rate, lv?.node.modern.rate, { lower: false, int: true, judged: c === 8 });
     row(`HTTP c=${c}, Node driver: p50 latency (ms)`, lv?.node.legacy.p50, lv?.node.modern.p50, { d: 3 });
@@ -953,7 +953,7 @@ ${rerun}
     const secs = ((now() - erasStarted) / 1000).toFixed(1);
     const loadDesc = `${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end, ` +
       `${Math.min(...loadSamples).toFixed(2)} to ${Math.max(...loadSamples).toFixed(2)} sampled every 5 s`;
-    let md = `## Modern era (${MODERN}) against legacy (${PROTOCOL}) (${date.slice(0, 10)})
+    let md = `## Modern era (${MODERN})
 
 Measured by \`bench/run.mjs\` in one run: each binary serves both eras, and each figure puts the
 2026-07-28 path (no \`initialize\`, the \`_meta\` envelope on every request, stateless HTTP POSTs
