@@ -19,6 +19,9 @@
 //   --era-concurrency LIST [8]  --era-rounds N [4]: HTTP slices per era, in the order L M M L ...
 //   --wrk PATH|none    [wrk, if on PATH] also drive the HTTP eras with wrk (bench/wrk_mcp.lua)
 //   --wrk-slice S      [2] seconds per wrk slice (integer)
+//   --instructions N   [0: off] also count instructions per tools/call and era under valgrind
+//                      --tool=callgrind (N sequential calls, less a run with none): deterministic,
+//                      so unaffected by other load on the machine
 //   --peer CMD         [<this node> bench/peer/server.mjs]
 //   --peer-http CMD    [<this node> bench/peer/server.mjs --http --port {port}]
 //   --out FILE         also write a Markdown report
@@ -66,7 +69,7 @@ function usage(msg) {
   console.error('usage: node bench/run.mjs --ours "CMD --stdio" [--ours-http "CMD --port {port}"] [--out FILE]\n' +
     '       [--peer CMD] [--peer-http CMD] [--spawns N] [--calls N] [--warmup N] [--duration S] [--concurrency 1,8,32]\n' +
     '       [--client undici|http] [--product BIN] [--product-tool NAME] [--eras-only | --no-eras]\n' +
-    '       [--era-concurrency 8] [--era-rounds N] [--wrk PATH|none] [--wrk-slice S]');
+    '       [--era-concurrency 8] [--era-rounds N] [--wrk PATH|none] [--wrk-slice S] [--instructions N]');
   process.exit(2);
 }
 
@@ -76,11 +79,12 @@ function parseArgs(argv) {
     peerHttp: `${process.execPath} ${path.join(benchDir, 'peer', 'server.mjs')} --http --port {port}`,
     spawns: 10, calls: 2000, warmup: 200, duration: 3, concurrency: [1, 8, 32], client: 'undici',
     productTool: 'list_tools', eras: true, peerRun: true, eraConcurrency: [8], eraRounds: 4, wrk: whichWrk(), wrkSlice: 2,
+    instructions: 0,
   };
   const keys = { '--ours': 'ours', '--ours-http': 'oursHttp', '--peer': 'peer', '--peer-http': 'peerHttp', '--out': 'out',
     '--spawns': 'spawns', '--calls': 'calls', '--warmup': 'warmup', '--duration': 'duration', '--concurrency': 'concurrency', '--client': 'client',
     '--product': 'product', '--product-tool': 'productTool', '--era-concurrency': 'eraConcurrency', '--era-rounds': 'eraRounds',
-    '--wrk': 'wrk', '--wrk-slice': 'wrkSlice' };
+    '--wrk': 'wrk', '--wrk-slice': 'wrkSlice', '--instructions': 'instructions' };
   for (let i = 0; i < argv.length; i++) {
     const k = keys[argv[i]];
     if (argv[i] === '-h' || argv[i] === '--help') usage();
@@ -97,6 +101,8 @@ function parseArgs(argv) {
     if (!(o[k] > 0) || o[k] > 1e6) usage(`bad --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   }
   if (!Number.isInteger(o.eraRounds)) usage('bad --era-rounds');
+  o.instructions = Number(o.instructions);
+  if (!Number.isInteger(o.instructions) || o.instructions < 0 || o.instructions > 1e5) usage('bad --instructions');
   if (!Number.isInteger(o.wrkSlice)) usage('--wrk-slice is a whole number of seconds');
   for (const k of ['concurrency', 'eraConcurrency']) {
     if (typeof o[k] === 'string') o[k] = o[k].split(',').map(Number);
@@ -649,6 +655,74 @@ async function measureEraHttp(target, opts) {
   }
 }
 
+// Instructions executed by the server (all threads) for `calls` sequential tools/call of one era
+// over one transport, under valgrind --tool=callgrind; the caller subtracts a run with none.
+async function countInstructions(target, era, transport, calls, tmp) {
+  const out = path.join(tmp, `callgrind.${target.key}.${era}.${transport}.${calls}.out`);
+  const vg = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`];
+  const stop = async (child) => { // let callgrind write its file: no SIGKILL while it can still exit
+    if (child.exitInfo === undefined) {
+      child.kill('SIGTERM');
+      await Promise.race([child.exited, sleep(60000)]);
+    }
+    await stopProcess(child);
+  };
+  if (transport === 'stdio') {
+    const c = new StdioClient([...vg, ...target.stdio], target.env);
+    try {
+      if (era === 'legacy') {
+        await withTimeout(c.request('initialize', INIT_PARAMS), 60000, 'initialize under valgrind');
+        c.notify('notifications/initialized');
+      } else {
+        await withTimeout(c.request('server/discover', modernParams()), 60000, 'server/discover under valgrind');
+      }
+      for (let i = 0; i < calls; i++) {
+        checkToolResult(await withTimeout(era === 'legacy' ? c.request('tools/call', { name: target.tool, arguments: {} })
+          : c.request('tools/call', modernParams({ name: target.tool, arguments: {} })), 60000, 'tools/call under valgrind'), era);
+      }
+      c.child.stdin.end();
+      await Promise.race([c.child.exited, sleep(30000)]);
+    } finally {
+      await stop(c.child);
+    }
+  } else {
+    const port = await freePort();
+    const argv = [...vg, ...splitCommand(target.http.replaceAll('{port}', String(port)))];
+    const child = startProcess(argv, ['ignore', 'ignore', 'pipe'], target.env);
+    try {
+      await waitForPort(port, child, 60000);
+      const client = await makeClient('http', port, 1);
+      try {
+        const caller = era === 'legacy' ? new HttpSession(client, target.tool) : new ModernHttpCaller(client, target.tool);
+        if (era === 'legacy') await caller.open();
+        for (let i = 0; i < calls; i++) checkToolResult(await caller.call(), era);
+        if (era === 'legacy') await caller.close();
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await stop(child);
+    }
+  }
+  const text = fs.readFileSync(out, 'utf8');
+  const m = text.match(/^(?:summary|totals):\s+(\d+)/m);
+  if (!m) throw new Error(`no instruction total in ${out}`);
+  return Number(m[1]);
+}
+
+async function measureInstructions(target, calls, tmp) {
+  const r = {};
+  for (const transport of target.http ? ['stdio', 'http'] : ['stdio']) {
+    r[transport] = {};
+    for (const era of ['legacy', 'modern']) {
+      const base = await countInstructions(target, era, transport, 0, tmp);
+      const full = await countInstructions(target, era, transport, calls, tmp);
+      r[transport][era] = (full - base) / calls;
+    }
+  }
+  return r;
+}
+
 // runagents-mcp on a fresh data dir and no config file, so it uses the embedded local platform
 // and never touches the user's ~/.runagents.
 function productTarget(bin, tool, tmp) {
@@ -675,6 +749,10 @@ async function measureEras(target, opts, step) {
   r.startup = await step(`eras ${target.name}: start-up (interleaved)`, () => measureEraStartup(target, opts.spawns));
   r.stdio = await step(`eras ${target.name}: stdio (alternating)`, () => measureEraStdio(target, opts.calls, opts.warmup));
   if (target.http) r.http = await step(`eras ${target.name}: HTTP (alternating${opts.wrk ? ', then wrk' : ''})`, () => measureEraHttp(target, opts));
+  if (opts.instructions) {
+    r.instructions = await step(`eras ${target.name}: instructions per call under callgrind (${opts.instructions} calls)`,
+      () => measureInstructions(target, opts.instructions, opts.tmp));
+  }
   return r;
 }
 
@@ -790,6 +868,12 @@ function buildEraReport(opts, target, r) {
     const errs = (lv?.node.legacy.errors || 0) + (lv?.node.modern.errors || 0);
     if (errs) rows.push([`HTTP c=${c}, Node driver: failed calls`, String(lv.node.legacy.errors), String(lv.node.modern.errors), '', '']);
   }
+  if (opts.instructions) {
+    for (const tr of target.http ? ['stdio', 'http'] : ['stdio']) {
+      row(`instructions per tools/call, ${tr === 'http' ? 'HTTP' : 'stdio'} (callgrind, thousands)`,
+        r.instructions?.[tr].legacy / 1000, r.instructions?.[tr].modern / 1000, { d: 1 });
+    }
+  }
   row('memory after stdio load: VmHWM (MB)', st?.legacy.mem.hwm / 1024, st?.modern.mem.hwm / 1024, { d: 1 });
   return rows;
 }
@@ -827,6 +911,7 @@ async function main() {
   }
   const sdkVersion = JSON.parse(fs.readFileSync(peerModules, 'utf8')).version;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-'));
+  opts.tmp = tmp;
   process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
   const step = async (label, fn) => {
     process.stderr.write(`${label} ... `);
@@ -981,7 +1066,7 @@ stdio: \`${t.display}\`${t.displayHttp ? `; HTTP: \`${t.displayHttp}\`` : ''}
 
 ${mdTable(ERA_HEADER, rows)}
 `;
-      failed ||= !r.startup || !r.stdio || (t.http && !r.http);
+      failed ||= !r.startup || !r.stdio || (t.http && !r.http) || (opts.instructions && !r.instructions);
     }
     md += `
 ### Method
@@ -1002,7 +1087,11 @@ ${mdTable(ERA_HEADER, rows)}
   counted as failures): 1 s warm-up per era, then ${opts.eraRounds} runs of ${opts.wrkSlice} s per era in the same
   order; rate, p50 and p99 are means over the era's runs. wrk is a C client, so its figures are
   far less bounded by the driver than the Node ones.` : ''}
-- The driver, wrk and the server share the ${m.nproc} CPUs.
+- The driver, wrk and the server share the ${m.nproc} CPUs.${opts.instructions ? `
+- Instructions: the server under \`valgrind --tool=callgrind\` (all threads), ${opts.instructions} sequential
+  \`tools/call\` of one era after its first request (legacy \`initialize\`, modern
+  \`server/discover\`), less the same run with no call, divided by ${opts.instructions}; HTTP with node:http,
+  one connection. Deterministic to within a fraction of a percent, so unaffected by other load.` : ''}
 
 ### Rerun
 
