@@ -1,14 +1,27 @@
 #!/usr/bin/env node
 // Benchmark driver: our MCP server against the official TypeScript SDK server (bench/peer) and,
 // for stdio, against a do-nothing responder (bench/null_responder.c), all on this one driver in
-// one run. See bench/README.md.
+// one run; then, per target (the fixture, and runagents-mcp itself with --product), the
+// 2026-07-28 ("modern", stateless) era against the 2025-11-25 ("legacy") era of the same binary,
+// side by side. See bench/README.md.
 //
 //   node bench/run.mjs --ours "build/conformance-server --stdio" \
-//                      --ours-http "build/conformance-server --port {port}" [--out docs/BENCHMARKS.md]
+//                      --ours-http "build/conformance-server --port {port}" \
+//                      [--product build/runagents-mcp] [--out docs/BENCHMARKS.md]
 //
 // Options (defaults in brackets):
 //   --ours CMD         our server over stdio (required)
 //   --ours-http CMD    our server over Streamable HTTP; {port} is replaced by a free port
+//   --product BIN      also measure both eras on runagents-mcp (BIN), tool --product-tool, with a
+//                      fresh data dir and no config file (RUNAGENTS_* variables removed)
+//   --product-tool T   [list_tools]
+//   --eras-only        skip the peer comparison; --no-eras skips the era comparison
+//   --era-concurrency LIST [8]  --era-rounds N [4]: HTTP slices per era, in the order L M M L ...
+//   --wrk PATH|none    [wrk, if on PATH] also drive the HTTP eras with wrk (bench/wrk_mcp.lua)
+//   --wrk-slice S      [2] seconds per wrk slice (integer)
+//   --instructions N   [0: off] also count instructions per tools/call and era under valgrind
+//                      --tool=callgrind (N sequential calls, less a run with none): deterministic,
+//                      so unaffected by other load on the machine
 //   --peer CMD         [<this node> bench/peer/server.mjs]
 //   --peer-http CMD    [<this node> bench/peer/server.mjs --http --port {port}]
 //   --out FILE         also write a Markdown report
@@ -18,7 +31,7 @@
 //                      measurement) or node:http with http.Agent({keepAlive: true})
 // Commands are split on spaces (quotes respected) and run without a shell, so the process
 // measured for memory is the server itself. Everything listens on 127.0.0.1 only.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -28,12 +41,26 @@ import { fileURLToPath } from 'node:url';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const PROTOCOL = '2025-11-25';
+const MODERN = '2026-07-28';
 const TOOL = 'test_simple_text';
+const CLIENT_INFO = { name: 'runagents-mcp-bench', version: '1.0.0' };
 const INIT_PARAMS = {
   protocolVersion: PROTOCOL,
   capabilities: {},
-  clientInfo: { name: 'runagents-mcp-bench', version: '1.0.0' },
+  clientInfo: CLIENT_INFO,
 };
+// The _meta envelope every 2026-07-28 request carries (no initialize in that era).
+const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
+};
+const modernParams = (params = {}) => ({ ...params, _meta: MODERN_META });
+// The headers a modern HTTP request repeats from its body: MCP-Protocol-Version, Mcp-Method,
+// and Mcp-Name for tools/call.
+const modernHeaders = (method, name) => ({
+  'mcp-protocol-version': MODERN, 'mcp-method': method, ...(name ? { 'mcp-name': name } : {}),
+});
 
 // ---------------------------------------------------------------- arguments
 
@@ -41,7 +68,8 @@ function usage(msg) {
   if (msg) console.error(`run.mjs: ${msg}`);
   console.error('usage: node bench/run.mjs --ours "CMD --stdio" [--ours-http "CMD --port {port}"] [--out FILE]\n' +
     '       [--peer CMD] [--peer-http CMD] [--spawns N] [--calls N] [--warmup N] [--duration S] [--concurrency 1,8,32]\n' +
-    '       [--client undici|http]');
+    '       [--client undici|http] [--product BIN] [--product-tool NAME] [--eras-only | --no-eras]\n' +
+    '       [--era-concurrency 8] [--era-rounds N] [--wrk PATH|none] [--wrk-slice S] [--instructions N]');
   process.exit(2);
 }
 
@@ -50,23 +78,37 @@ function parseArgs(argv) {
     peer: `${process.execPath} ${path.join(benchDir, 'peer', 'server.mjs')}`,
     peerHttp: `${process.execPath} ${path.join(benchDir, 'peer', 'server.mjs')} --http --port {port}`,
     spawns: 10, calls: 2000, warmup: 200, duration: 3, concurrency: [1, 8, 32], client: 'undici',
+    productTool: 'list_tools', eras: true, peerRun: true, eraConcurrency: [8], eraRounds: 4, wrk: whichWrk(), wrkSlice: 2,
+    instructions: 0,
   };
   const keys = { '--ours': 'ours', '--ours-http': 'oursHttp', '--peer': 'peer', '--peer-http': 'peerHttp', '--out': 'out',
-    '--spawns': 'spawns', '--calls': 'calls', '--warmup': 'warmup', '--duration': 'duration', '--concurrency': 'concurrency', '--client': 'client' };
+    '--spawns': 'spawns', '--calls': 'calls', '--warmup': 'warmup', '--duration': 'duration', '--concurrency': 'concurrency', '--client': 'client',
+    '--product': 'product', '--product-tool': 'productTool', '--era-concurrency': 'eraConcurrency', '--era-rounds': 'eraRounds',
+    '--wrk': 'wrk', '--wrk-slice': 'wrkSlice', '--instructions': 'instructions' };
   for (let i = 0; i < argv.length; i++) {
     const k = keys[argv[i]];
     if (argv[i] === '-h' || argv[i] === '--help') usage();
+    if (argv[i] === '--eras-only') { o.peerRun = false; continue; }
+    if (argv[i] === '--no-eras') { o.eras = false; continue; }
     if (!k) usage(`unknown argument ${argv[i]}`);
     if (i + 1 >= argv.length) usage(`${argv[i]} needs a value`);
     o[k] = argv[++i];
   }
   if (!o.ours) usage('--ours is required');
-  for (const k of ['spawns', 'calls', 'warmup', 'duration']) {
+  if (!o.peerRun && !o.eras) usage('--eras-only and --no-eras leave nothing to measure');
+  for (const k of ['spawns', 'calls', 'warmup', 'duration', 'eraRounds', 'wrkSlice']) {
     o[k] = Number(o[k]);
-    if (!(o[k] > 0) || o[k] > 1e6) usage(`bad --${k}`);
+    if (!(o[k] > 0) || o[k] > 1e6) usage(`bad --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   }
-  if (typeof o.concurrency === 'string') o.concurrency = o.concurrency.split(',').map(Number);
-  if (o.concurrency.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) usage('bad --concurrency');
+  if (!Number.isInteger(o.eraRounds)) usage('bad --era-rounds');
+  o.instructions = Number(o.instructions);
+  if (!Number.isInteger(o.instructions) || o.instructions < 0 || o.instructions > 1e5) usage('bad --instructions');
+  if (!Number.isInteger(o.wrkSlice)) usage('--wrk-slice is a whole number of seconds');
+  for (const k of ['concurrency', 'eraConcurrency']) {
+    if (typeof o[k] === 'string') o[k] = o[k].split(',').map(Number);
+    if (o[k].some((c) => !Number.isInteger(c) || c < 1 || c > 256)) usage(`bad --${k === 'concurrency' ? 'concurrency' : 'era-concurrency'}`);
+  }
+  if (o.wrk === 'none') o.wrk = null;
   if (!['undici', 'http'].includes(o.client)) usage('--client is undici or http');
   return o;
 }
@@ -90,6 +132,14 @@ function splitCommand(cmd) {
   if (inTok) out.push(cur);
   if (!out.length) throw new Error('empty command');
   return out;
+}
+
+function whichWrk() {
+  for (const dir of (process.env.PATH || '').split(':')) {
+    const p = path.join(dir || '.', 'wrk');
+    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* not here */ }
+  }
+  return null;
 }
 
 const shellQuote = (s) => (/^[A-Za-z0-9_@%+=:,./{}-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -116,8 +166,8 @@ const children = new Set();
 process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
-function startProcess(argv, stdio) {
-  const child = spawn(argv[0], argv.slice(1), { stdio });
+function startProcess(argv, stdio, env) {
+  const child = spawn(argv[0], argv.slice(1), { stdio, ...(env ? { env } : {}) });
   children.add(child);
   child.stderrTail = '';
   child.exited = new Promise((resolve) => {
@@ -157,8 +207,8 @@ function describeExit(child) {
 // ---------------------------------------------------------------- stdio
 
 class StdioClient {
-  constructor(argv) {
-    this.child = startProcess(argv, ['pipe', 'pipe', 'pipe']);
+  constructor(argv, env) {
+    this.child = startProcess(argv, ['pipe', 'pipe', 'pipe'], env);
     this.pending = new Map();
     this.nextId = 1;
     this.buf = '';
@@ -337,7 +387,7 @@ function extractResponse(res, id) {
 }
 
 class HttpSession {
-  constructor(client) { this.client = client; this.nextId = 1; this.headers = {}; }
+  constructor(client, tool = TOOL) { this.client = client; this.tool = tool; this.nextId = 1; this.headers = {}; }
 
   async open() {
     const id = this.nextId++;
@@ -351,7 +401,7 @@ class HttpSession {
 
   async call() {
     const id = this.nextId++;
-    const res = await this.client.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: TOOL, arguments: {} } }, this.headers);
+    const res = await this.client.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: this.tool, arguments: {} } }, this.headers);
     return extractResponse(res, id);
   }
 
@@ -423,6 +473,287 @@ async function measureHttpOnce(template, levels, seconds, clientKind) {
   } finally {
     await stopProcess(child);
   }
+}
+
+// ---------------------------------------------------------------- eras: 2026-07-28 against 2025-11-25, one binary
+
+function checkToolResult(result, what) {
+  if (!result || !Array.isArray(result.content)) throw new Error(`${what}: unexpected tools/call result: ${JSON.stringify(result)?.slice(0, 200)}`);
+  if (result.isError) throw new Error(`${what}: the tool answered isError: ${JSON.stringify(result.content).slice(0, 300)}`);
+  return result;
+}
+
+// How a client gets its first answer from a freshly spawned stdio server, per era: the first
+// answered request (legacy: initialize; modern: server/discover, which is what a 2026-07-28
+// client probes first) and the first tools/call answer (legacy: initialize, then
+// notifications/initialized and tools/call once initialize is answered; modern: tools/call at once).
+const STARTUP_KINDS = {
+  legacyFirst: (c) => c.request('initialize', INIT_PARAMS),
+  modernFirst: (c) => c.request('server/discover', modernParams()),
+  legacyCall: async (c, tool) => {
+    await c.request('initialize', INIT_PARAMS);
+    c.notify('notifications/initialized');
+    return checkToolResult(await c.request('tools/call', { name: tool, arguments: {} }), 'legacy tools/call');
+  },
+  modernCall: async (c, tool) => checkToolResult(await c.request('tools/call', modernParams({ name: tool, arguments: {} })), 'modern tools/call'),
+};
+
+// Spawns rotate through the four kinds (a different order each round) so drift hits all alike.
+async function measureEraStartup(target, spawns) {
+  const kinds = Object.keys(STARTUP_KINDS);
+  const times = Object.fromEntries(kinds.map((k) => [k, []]));
+  for (let i = 0; i < spawns; i++) {
+    for (let j = 0; j < kinds.length; j++) {
+      const k = kinds[(i + j) % kinds.length];
+      const t0 = now();
+      const c = new StdioClient(target.stdio, target.env);
+      try {
+        await withTimeout(STARTUP_KINDS[k](c, target.tool), 10000, k);
+        times[k].push(now() - t0);
+      } catch (e) {
+        throw new Error(`${k}: ${e.message} (${describeExit(c.child)})`);
+      } finally {
+        await c.close();
+      }
+    }
+  }
+  return Object.fromEntries(kinds.map((k) => [k, { median: median(times[k]), min: Math.min(...times[k]), max: Math.max(...times[k]) }]));
+}
+
+// Two processes of the same binary, one per era, driven alternately: call legacy, call modern,
+// (next round) modern then legacy, ... one request in flight at a time over both, so the two
+// eras share every moment of the run and neither competes with the other for CPU.
+async function measureEraStdio(target, calls, warmup) {
+  const legacy = new StdioClient(target.stdio, target.env);
+  const modern = new StdioClient(target.stdio, target.env);
+  try {
+    await withTimeout(legacy.request('initialize', INIT_PARAMS), 10000, 'initialize');
+    legacy.notify('notifications/initialized');
+    const call = {
+      legacy: () => legacy.request('tools/call', { name: target.tool, arguments: {} }),
+      modern: () => modern.request('tools/call', modernParams({ name: target.tool, arguments: {} })),
+    };
+    checkToolResult(await withTimeout(call.legacy(), 10000, 'legacy tools/call'), 'legacy tools/call');
+    const first = checkToolResult(await withTimeout(call.modern(), 10000, 'modern tools/call'), 'modern tools/call');
+    if (first.resultType !== 'complete') throw new Error(`modern tools/call: resultType ${first.resultType}, not complete: is this a 2026-07-28 server?`);
+    for (let i = 0; i < warmup; i++) { await call.legacy(); await call.modern(); }
+    const lat = { legacy: new Float64Array(calls), modern: new Float64Array(calls) };
+    for (let i = 0; i < calls; i++) {
+      for (const era of (i % 2 ? ['modern', 'legacy'] : ['legacy', 'modern'])) {
+        const s = now();
+        await call[era]();
+        lat[era][i] = now() - s;
+      }
+    }
+    await sleep(50);
+    const summary = (era, c) => ({
+      p50: percentile(lat[era], 0.5), p99: percentile(lat[era], 0.99),
+      rate: (calls / lat[era].reduce((a, b) => a + b, 0)) * 1000, mem: readMemory(c.child.pid),
+    });
+    return { legacy: summary('legacy', legacy), modern: summary('modern', modern) };
+  } finally {
+    await Promise.all([legacy.close(), modern.close()]);
+  }
+}
+
+// A stateless 2026-07-28 caller: every POST carries the _meta envelope and the headers, and no
+// session id. Any number of workers can share one.
+class ModernHttpCaller {
+  constructor(client, tool) { this.client = client; this.tool = tool; this.nextId = 1; this.headers = modernHeaders('tools/call', tool); }
+
+  async call() {
+    const id = this.nextId++;
+    const res = await this.client.send({ jsonrpc: '2.0', id, method: 'tools/call', params: modernParams({ name: this.tool, arguments: {} }) }, this.headers);
+    if (res.headers['mcp-session-id']) throw new Error('a modern answer carried Mcp-Session-Id');
+    return extractResponse(res, id);
+  }
+}
+
+// Slice order for two eras: L M, M L, L M, ... (each era gets `rounds` slices; linear drift cancels).
+const alternate = (rounds) => Array.from({ length: rounds }, (_, r) => (r % 2 ? ['modern', 'legacy'] : ['legacy', 'modern'])).flat();
+
+// One wrk run (bench/wrk_mcp.lua): POSTs `body` (its "id" is made unique per request) with
+// `headers` on c connections from one wrk thread. Resolves to { rate, p50, p99 (ms), requests, errors }.
+function runWrk(exe, port, c, seconds, body, headers) {
+  const env = {
+    ...process.env,
+    MCP_BENCH_BODY: JSON.stringify({ jsonrpc: '2.0', id: '__ID__', ...body }).replace('"__ID__"', '__ID__'),
+    MCP_BENCH_HEADERS: Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n'),
+  };
+  const args = ['-t1', `-c${c}`, `-d${seconds}s`, '--timeout', '10s', '-s', path.join(benchDir, 'wrk_mcp.lua'), `http://127.0.0.1:${port}/mcp`];
+  return new Promise((resolve, reject) => {
+    execFile(exe, args, { env, timeout: (seconds + 20) * 1000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`wrk: ${err.message} ${stderr}`));
+      const m = stdout.match(/^MCP_BENCH (\{.*\})$/m);
+      if (!m) return reject(new Error(`wrk: no MCP_BENCH line in: ${stdout.slice(0, 500)}`));
+      const r = JSON.parse(m[1]);
+      resolve({ rate: r.requests / (r.duration_us / 1e6), p50: r.p50_us / 1000, p99: r.p99_us / 1000, requests: r.requests, errors: r.errors + r.rpc_errors });
+    });
+  });
+}
+
+async function wrkEras(exe, port, c, tool, session, rounds, slice) {
+  const bodies = {
+    legacy: [{ method: 'tools/call', params: { name: tool, arguments: {} } }, session.headers],
+    modern: [{ method: 'tools/call', params: modernParams({ name: tool, arguments: {} }) }, modernHeaders('tools/call', tool)],
+  };
+  for (const era of ['legacy', 'modern']) await runWrk(exe, port, c, 1, ...bodies[era]); // warm-up
+  const runs = { legacy: [], modern: [] };
+  for (const era of alternate(rounds)) runs[era].push(await runWrk(exe, port, c, slice, ...bodies[era]));
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sum = (era) => {
+    const rs = runs[era];
+    const errors = rs.reduce((a, r) => a + r.errors, 0);
+    if (errors > 0) throw new Error(`wrk ${era}: ${errors} failed requests (HTTP status, socket or JSON-RPC errors)`);
+    return { rate: mean(rs.map((r) => r.rate)), p50: mean(rs.map((r) => r.p50)), p99: mean(rs.map((r) => r.p99)), requests: rs.reduce((a, r) => a + r.requests, 0) };
+  };
+  return { legacy: sum('legacy'), modern: sum('modern') };
+}
+
+// One server process answers both eras (one endpoint, dispatched per request). At each
+// concurrency C: legacy = one initialized session shared by C workers; modern = C workers of
+// stateless POSTs. Node driver slices alternate between the eras; then wrk does the same.
+async function measureEraHttp(target, opts) {
+  const port = await freePort();
+  const argv = splitCommand(target.http.replaceAll('{port}', String(port)));
+  const child = startProcess(argv, ['ignore', 'ignore', 'pipe'], target.env);
+  const out = { levels: {} };
+  try {
+    await waitForPort(port, child, 10000);
+    for (const c of opts.eraConcurrency) {
+      const client = await makeClient(opts.client, port, c);
+      const session = new HttpSession(client, target.tool);
+      try {
+        await session.open();
+        const modern = new ModernHttpCaller(client, target.tool);
+        const workers = { legacy: Array(c).fill(session), modern: Array(c).fill(modern) };
+        checkToolResult(await session.call(), 'legacy HTTP tools/call');
+        checkToolResult(await modern.call(), 'modern HTTP tools/call');
+        for (const era of ['legacy', 'modern']) await runLoad(workers[era], Math.min(0.5, opts.duration), null); // warm-up
+        const acc = { legacy: { lat: [], ms: 0, errors: 0 }, modern: { lat: [], ms: 0, errors: 0 } };
+        for (const era of alternate(opts.eraRounds)) {
+          const t0 = now();
+          const { errors } = await runLoad(workers[era], opts.duration / opts.eraRounds, acc[era].lat);
+          acc[era].ms += now() - t0;
+          acc[era].errors += errors;
+        }
+        const sum = (a) => ({ rate: (a.lat.length / a.ms) * 1000, p50: percentile(a.lat, 0.5), p99: percentile(a.lat, 0.99), calls: a.lat.length, errors: a.errors });
+        out.levels[c] = { node: { legacy: sum(acc.legacy), modern: sum(acc.modern) } };
+        if (opts.wrk) out.levels[c].wrk = await wrkEras(opts.wrk, port, c, target.tool, session, opts.eraRounds, opts.wrkSlice);
+      } finally {
+        await session.close();
+        await client.close();
+      }
+    }
+    await sleep(50);
+    out.mem = readMemory(child.pid);
+    return out;
+  } catch (e) {
+    throw new Error(`${argv.join(' ')}: ${e.message}${child.stderrTail ? ` (stderr: ${child.stderrTail.trim().split('\n').slice(-3).join(' | ')})` : ''}`);
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+// Instructions executed by the server (all threads) for `calls` sequential tools/call of one era
+// over one transport, under valgrind --tool=callgrind; the caller subtracts a run with none.
+async function countInstructions(target, era, transport, calls, tmp) {
+  const out = path.join(tmp, `callgrind.${target.key}.${era}.${transport}.${calls}.out`);
+  const vg = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`];
+  const stop = async (child) => { // let callgrind write its file: no SIGKILL while it can still exit
+    if (child.exitInfo === undefined) {
+      child.kill('SIGTERM');
+      await Promise.race([child.exited, sleep(60000)]);
+    }
+    await stopProcess(child);
+  };
+  if (transport === 'stdio') {
+    const c = new StdioClient([...vg, ...target.stdio], target.env);
+    try {
+      if (era === 'legacy') {
+        await withTimeout(c.request('initialize', INIT_PARAMS), 60000, 'initialize under valgrind');
+        c.notify('notifications/initialized');
+      } else {
+        await withTimeout(c.request('server/discover', modernParams()), 60000, 'server/discover under valgrind');
+      }
+      for (let i = 0; i < calls; i++) {
+        checkToolResult(await withTimeout(era === 'legacy' ? c.request('tools/call', { name: target.tool, arguments: {} })
+          : c.request('tools/call', modernParams({ name: target.tool, arguments: {} })), 60000, 'tools/call under valgrind'), era);
+      }
+      c.child.stdin.end();
+      await Promise.race([c.child.exited, sleep(30000)]);
+    } finally {
+      await stop(c.child);
+    }
+  } else {
+    const port = await freePort();
+    const argv = [...vg, ...splitCommand(target.http.replaceAll('{port}', String(port)))];
+    const child = startProcess(argv, ['ignore', 'ignore', 'pipe'], target.env);
+    try {
+      await waitForPort(port, child, 60000);
+      const client = await makeClient('http', port, 1);
+      try {
+        const caller = era === 'legacy' ? new HttpSession(client, target.tool) : new ModernHttpCaller(client, target.tool);
+        if (era === 'legacy') await caller.open();
+        for (let i = 0; i < calls; i++) checkToolResult(await caller.call(), era);
+        if (era === 'legacy') await caller.close();
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await stop(child);
+    }
+  }
+  const text = fs.readFileSync(out, 'utf8');
+  const m = text.match(/^(?:summary|totals):\s+(\d+)/m);
+  if (!m) throw new Error(`no instruction total in ${out}`);
+  return Number(m[1]);
+}
+
+async function measureInstructions(target, calls, tmp) {
+  const r = {};
+  for (const transport of target.http ? ['stdio', 'http'] : ['stdio']) {
+    r[transport] = {};
+    for (const era of ['legacy', 'modern']) {
+      const base = await countInstructions(target, era, transport, 0, tmp);
+      const full = await countInstructions(target, era, transport, calls, tmp);
+      r[transport][era] = (full - base) / calls;
+    }
+  }
+  return r;
+}
+
+// runagents-mcp on a fresh data dir and no config file, so it uses the embedded local platform
+// and never touches the user's ~/.runagents.
+function productTarget(bin, tool, tmp) {
+  const dir = path.join(tmp, 'product');
+  fs.mkdirSync(dir, { recursive: true });
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('RUNAGENTS_')) delete env[k];
+  const iso = `--data-dir ${shellQuote(path.join(dir, 'data'))} --config ${shellQuote(path.join(dir, 'none.json'))}`;
+  return {
+    key: 'product', name: 'runagents-mcp', tool, env,
+    stdio: splitCommand(`${bin} ${iso}`), http: `${bin} --http --port {port} ${iso}`,
+    display: `${bin} --data-dir TMP/data --config TMP/none.json`, displayHttp: `${bin} --http --port {port} --data-dir TMP/data --config TMP/none.json`,
+  };
+}
+
+async function measureEras(target, opts, step) {
+  const r = {};
+  // One untimed call first: it creates the product's data dir (database, seeded records), so
+  // every timed spawn starts from the same state.
+  await step(`eras ${target.name}: prepare`, async () => {
+    const c = new StdioClient(target.stdio, target.env);
+    try { await withTimeout(STARTUP_KINDS.legacyCall(c, target.tool), 30000, 'first call'); } finally { await c.close(); }
+  });
+  r.startup = await step(`eras ${target.name}: start-up (interleaved)`, () => measureEraStartup(target, opts.spawns));
+  r.stdio = await step(`eras ${target.name}: stdio (alternating)`, () => measureEraStdio(target, opts.calls, opts.warmup));
+  if (target.http) r.http = await step(`eras ${target.name}: HTTP (alternating${opts.wrk ? ', then wrk' : ''})`, () => measureEraHttp(target, opts));
+  if (opts.instructions) {
+    r.instructions = await step(`eras ${target.name}: instructions per call under callgrind (${opts.instructions} calls)`,
+      () => measureInstructions(target, opts.instructions, opts.tmp));
+  }
+  return r;
 }
 
 // ---------------------------------------------------------------- null responder
@@ -502,12 +833,75 @@ function mdTable(header, rows) {
     ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
+// Modern against legacy on one target. The verdict column judges the figures issue 9 §7 names
+// (start-up, stdio p50, HTTP rate at concurrency 8) with a 10% noise band; the rest are context.
+const ERA_BAND = 0.10;
+function buildEraReport(opts, target, r) {
+  const rows = [];
+  const row = (metric, l, m, { d = 2, scale = 1, lower = true, judged = false, int = false } = {}) => {
+    const lv = l * scale, mv = m * scale;
+    const ratio = mv / lv;
+    let verdict = '';
+    if (judged && Number.isFinite(ratio)) verdict = (lower ? ratio <= 1 + ERA_BAND : ratio >= 1 - ERA_BAND) ? 'yes' : 'NO';
+    else if (Number.isFinite(ratio)) verdict = '(context)';
+    const f = (v) => (int ? fmtInt(v) : fmt(v, d));
+    rows.push([metric, f(lv), f(mv), Number.isFinite(ratio) ? fmt(ratio, 3) : 'n/a', verdict]);
+  };
+  const su = r.startup;
+  row(`start-up to first answer (initialize | server/discover), median of ${opts.spawns} (ms)`,
+    su?.legacyFirst.median, su?.modernFirst.median, { judged: true });
+  row(`start-up to first tools/call answer, median of ${opts.spawns} (ms)`, su?.legacyCall.median, su?.modernCall.median, { judged: true });
+  const st = r.stdio;
+  row(`stdio tools/call p50, ${opts.calls} calls per era (µs)`, st?.legacy.p50, st?.modern.p50, { d: 1, scale: 1000, judged: true });
+  row('stdio tools/call p99 (µs)', st?.legacy.p99, st?.modern.p99, { d: 1, scale: 1000 });
+  row('stdio tools/call rate (calls/s)', st?.legacy.rate, st?.modern.rate, { lower: false, int: true });
+  for (const c of target.http ? opts.eraConcurrency : []) {
+    const lv = r.http?.levels[c];
+    row(`HTTP c=${c}, Node driver: throughput (calls/s)`, lv?.node.legacy.rate, lv?.node.modern.rate, { lower: false, int: true, judged: c === 8 });
+    row(`HTTP c=${c}, Node driver: p50 latency (ms)`, lv?.node.legacy.p50, lv?.node.modern.p50, { d: 3 });
+    row(`HTTP c=${c}, Node driver: p99 latency (ms)`, lv?.node.legacy.p99, lv?.node.modern.p99, { d: 3 });
+    if (opts.wrk) {
+      row(`HTTP c=${c}, wrk: throughput (calls/s)`, lv?.wrk?.legacy.rate, lv?.wrk?.modern.rate, { lower: false, int: true, judged: c === 8 });
+      row(`HTTP c=${c}, wrk: p50 latency (ms)`, lv?.wrk?.legacy.p50, lv?.wrk?.modern.p50, { d: 3 });
+      row(`HTTP c=${c}, wrk: p99 latency (ms)`, lv?.wrk?.legacy.p99, lv?.wrk?.modern.p99, { d: 3 });
+    }
+    const errs = (lv?.node.legacy.errors || 0) + (lv?.node.modern.errors || 0);
+    if (errs) rows.push([`HTTP c=${c}, Node driver: failed calls`, String(lv.node.legacy.errors), String(lv.node.modern.errors), '', '']);
+  }
+  if (opts.instructions) {
+    for (const tr of target.http ? ['stdio', 'http'] : ['stdio']) {
+      row(`instructions per tools/call, ${tr === 'http' ? 'HTTP' : 'stdio'} (callgrind, thousands)`,
+        r.instructions?.[tr].legacy / 1000, r.instructions?.[tr].modern / 1000, { d: 1 });
+    }
+  }
+  row('memory after stdio load: VmHWM (MB)', st?.legacy.mem.hwm / 1024, st?.modern.mem.hwm / 1024, { d: 1 });
+  return rows;
+}
+const ERA_HEADER = ['metric', `legacy (${PROTOCOL})`, `modern (${MODERN})`, 'modern/legacy', 'modern no slower (10% band)'];
+
+// Replace the text between <!-- bench/run.mjs:NAME begin --> and <!-- bench/run.mjs:NAME end -->
+// in FILE (both markers kept); without those markers, the block is appended; without the file, it
+// is created with a "# Benchmarks" title. Other sections (e.g. Devboxes, hand-written notes) stay.
+function writeSection(file, name, text) {
+  const begin = `<!-- bench/run.mjs:${name} begin -->`, end = `<!-- bench/run.mjs:${name} end -->`;
+  const block = `${begin}\n${text.trim()}\n${end}`;
+  let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const a = doc.indexOf(begin), b = doc.indexOf(end);
+  if (a >= 0 && b > a) doc = doc.slice(0, a) + block + doc.slice(b + end.length);
+  else doc = `${doc.trimEnd()}\n\n${block}\n`;
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, doc);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const started = now();
   const loadAtStart = os.loadavg()[0];
+  const loadSamples = [loadAtStart];
+  const loadTimer = setInterval(() => loadSamples.push(os.loadavg()[0]), 5000);
+  loadTimer.unref();
   if (loadAtStart > 0.5) console.error(`note: load average ${loadAtStart.toFixed(2)} at start; other work on this machine skews the numbers`);
   const rerun = ['node', path.relative(process.cwd(), fileURLToPath(import.meta.url)) || 'bench/run.mjs', ...process.argv.slice(2)].map(shellQuote).join(' ');
   const peerModules = path.join(benchDir, 'node_modules', '@modelcontextprotocol', 'sdk', 'package.json');
@@ -517,14 +911,8 @@ async function main() {
   }
   const sdkVersion = JSON.parse(fs.readFileSync(peerModules, 'utf8')).version;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-'));
+  opts.tmp = tmp;
   process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-  const nullExe = buildNullResponder(tmp, 'null_responder');
-  const nullHttpExe = buildNullResponder(tmp, 'null_http_responder');
-
-  const cmds = {
-    ours: splitCommand(opts.ours), peer: splitCommand(opts.peer), nul: nullExe ? [nullExe] : null,
-  };
-  const r = { ours: {}, peer: {}, nul: nullExe ? {} : null };
   const step = async (label, fn) => {
     process.stderr.write(`${label} ... `);
     const t = now();
@@ -537,46 +925,56 @@ async function main() {
       return undefined;
     }
   };
-
-  // Start-up spawns alternate between the servers so that drift (caches, other load) hits all alike.
-  const startupOf = await step('start-up (interleaved)', () => measureStartup(
-    Object.fromEntries(Object.entries(cmds).filter(([, v]) => v)), opts.spawns));
-  for (const who of Object.keys(startupOf ?? {})) r[who].startup = startupOf[who];
-  if (startupOf && Object.keys(startupOf).length < Object.values(cmds).filter(Boolean).length) {
-    process.stderr.write('  (start-up failed for some servers; see above)\n');
-  }
-  for (const who of ['ours', 'peer', 'nul']) {
-    if (!cmds[who]) continue;
-    r[who].stdio = await step(`stdio ${who}`, () => measureStdio(cmds[who], opts.calls, opts.warmup));
-  }
-  if (opts.oursHttp) r.ours.http = await step('HTTP ours', () => measureHttp(opts.oursHttp, opts.concurrency, opts.duration, opts.client));
-  else console.error('HTTP ours: skipped (no --ours-http)');
-  r.peer.http = await step('HTTP peer', () => measureHttp(opts.peerHttp, opts.concurrency, opts.duration, opts.client));
-  if (nullHttpExe) {
-    r.nulHttp = await step('HTTP null responder', () => measureHttp(`${shellQuote(nullHttpExe)} --port {port}`, opts.concurrency, opts.duration, opts.client));
-  }
-
-  const { rows, ratios } = buildReport(opts, r);
-  const header = ['metric', 'ours', `peer (TS SDK ${sdkVersion})`, 'null responder (floor)'];
-  const ratioHeader = ['ratio', 'value', 'target', 'result'];
   const m = machineInfo();
-  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const secs = ((now() - started) / 1000).toFixed(1);
   const display = (cmd) => cmd.replace(process.execPath, 'node').replace(benchDir, path.relative(process.cwd(), benchDir) || '.');
-  const clientDesc = opts.client === 'undici'
-    ? 'undici `Pool`, one connection per worker' : 'node:http with `http.Agent({keepAlive: true})`';
+  let failed = false;
+  const sections = []; // [name, markdown]
 
-  console.log(`\nMCP server benchmark, ${date}; ${m.nproc} CPUs, ${m.cpu}; node ${m.node}; load at start ${loadAtStart.toFixed(2)}; ${secs} s\n`);
-  console.log(textTable(header, rows));
-  console.log('');
-  console.log(textTable(ratioHeader, ratios));
+  if (opts.peerRun) {
+    const nullExe = buildNullResponder(tmp, 'null_responder');
+    const nullHttpExe = buildNullResponder(tmp, 'null_http_responder');
+    const cmds = {
+      ours: splitCommand(opts.ours), peer: splitCommand(opts.peer), nul: nullExe ? [nullExe] : null,
+    };
+    const r = { ours: {}, peer: {}, nul: nullExe ? {} : null };
+    const peerStarted = now();
 
-  if (opts.out) {
-    const md = `# Benchmarks
+    // Start-up spawns alternate between the servers so that drift (caches, other load) hits all alike.
+    const startupOf = await step('start-up (interleaved)', () => measureStartup(
+      Object.fromEntries(Object.entries(cmds).filter(([, v]) => v)), opts.spawns));
+    for (const who of Object.keys(startupOf ?? {})) r[who].startup = startupOf[who];
+    if (startupOf && Object.keys(startupOf).length < Object.values(cmds).filter(Boolean).length) {
+      process.stderr.write('  (start-up failed for some servers; see above)\n');
+    }
+    for (const who of ['ours', 'peer', 'nul']) {
+      if (!cmds[who]) continue;
+      r[who].stdio = await step(`stdio ${who}`, () => measureStdio(cmds[who], opts.calls, opts.warmup));
+    }
+    if (opts.oursHttp) r.ours.http = await step('HTTP ours', () => measureHttp(opts.oursHttp, opts.concurrency, opts.duration, opts.client));
+    else console.error('HTTP ours: skipped (no --ours-http)');
+    r.peer.http = await step('HTTP peer', () => measureHttp(opts.peerHttp, opts.concurrency, opts.duration, opts.client));
+    if (nullHttpExe) {
+      r.nulHttp = await step('HTTP null responder', () => measureHttp(`${shellQuote(nullHttpExe)} --port {port}`, opts.concurrency, opts.duration, opts.client));
+    }
+
+    const { rows, ratios } = buildReport(opts, r);
+    const header = ['metric', 'ours', `peer (TS SDK ${sdkVersion})`, 'null responder (floor)'];
+    const ratioHeader = ['ratio', 'value', 'target', 'result'];
+    const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const secs = ((now() - peerStarted) / 1000).toFixed(1);
+    const clientDesc = opts.client === 'undici'
+      ? 'undici `Pool`, one connection per worker' : 'node:http with `http.Agent({keepAlive: true})`';
+
+    console.log(`\nMCP server benchmark, ${date}; ${m.nproc} CPUs, ${m.cpu}; node ${m.node}; load at start ${loadAtStart.toFixed(2)}; ${secs} s\n`);
+    console.log(textTable(header, rows));
+    console.log('');
+    console.log(textTable(ratioHeader, ratios));
+
+    sections.push(['peer', `## Against the TypeScript SDK (${date.slice(0, 10)})
 
 Measured by \`bench/run.mjs\` in one run: our server and the official TypeScript SDK server
 (\`bench/peer/server.mjs\`, \`@modelcontextprotocol/sdk\` ${sdkVersion}) exposing the same tool
-(\`${TOOL}\`, no arguments, fixed text), driven by the same Node.js client.
+(\`${TOOL}\`, no arguments, fixed text), driven by the same Node.js client, all in the 2025-11-25 era.
 
 - Date: ${date}
 - Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${(m.memTotal / 2 ** 30).toFixed(1)} GiB RAM
@@ -585,17 +983,17 @@ Measured by \`bench/run.mjs\` in one run: our server and the official TypeScript
 - Load average (1 min) at start: ${loadAtStart.toFixed(2)}
 - Ours: \`${opts.ours}\`${opts.oursHttp ? `; HTTP: \`${opts.oursHttp}\`` : ''}
 - Peer: \`${display(opts.peer)}\`; HTTP: \`${display(opts.peerHttp)}\` (node ${m.node})
-- Total bench time: ${secs} s
+- Bench time for this section: ${secs} s
 
-## Results
+### Results
 
 ${mdTable(header, rows)}
 
-## Ratios
+### Ratios
 
 ${mdTable(ratioHeader, ratios)}
 
-## Method
+### Method
 
 - Start-up: wall time from spawning the process to receiving the \`initialize\` response on
   stdout (the request is written right after spawn); median of ${opts.spawns} spawns, each process
@@ -615,19 +1013,108 @@ ${mdTable(ratioHeader, ratios)}
   parsing beyond framing) shows that bound: no server can score above it on this driver.
 - Memory: VmHWM (peak) and VmRSS from \`/proc/PID/status\` of the server process after its load.
 
-## Rerun
+### Rerun
+
+\`\`\`sh
+${rerun}
+\`\`\`
+`]);
+    failed ||= [r.ours.startup, r.peer.startup, r.ours.stdio, r.peer.stdio, r.peer.http, opts.oursHttp ? r.ours.http : 1]
+      .some((v) => v === undefined);
+  }
+
+  if (opts.eras) {
+    const erasStarted = now();
+    const targets = [{
+      key: 'fixture', name: path.basename(splitCommand(opts.ours)[0]), tool: TOOL, env: undefined,
+      stdio: splitCommand(opts.ours), http: opts.oursHttp, display: opts.ours, displayHttp: opts.oursHttp,
+    }];
+    if (opts.product) targets.push(productTarget(opts.product, opts.productTool, tmp));
+    const results = [];
+    for (const t of targets) results.push([t, await measureEras(t, opts, step)]);
+    clearInterval(loadTimer);
+    loadSamples.push(os.loadavg()[0]);
+    const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const secs = ((now() - erasStarted) / 1000).toFixed(1);
+    const loadDesc = `${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end, ` +
+      `${Math.min(...loadSamples).toFixed(2)} to ${Math.max(...loadSamples).toFixed(2)} sampled every 5 s`;
+    let md = `## Modern era (${MODERN})
+
+Measured by \`bench/run.mjs\` in one run: each binary serves both eras, and each figure puts the
+2026-07-28 path (no \`initialize\`, the \`_meta\` envelope on every request, stateless HTTP POSTs
+with \`MCP-Protocol-Version\`, \`Mcp-Method\` and \`Mcp-Name\`) beside the 2025-11-25 path
+(\`initialize\`, one session), measured alternately so that the other work on the machine falls
+on both alike. Issue 9 §7: the modern path must be no slower. The verdict column allows a 10%
+noise band on the figures the issue names; the other rows are context.
+
+- Date: ${date}
+- Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${(m.memTotal / 2 ** 30).toFixed(1)} GiB RAM; ${m.kernel}
+- Driver: node ${m.node}${opts.wrk ? `; ${wrkVersion(opts.wrk)}` : ''}
+- Load average (1 min): ${loadDesc}
+- Bench time for this section: ${secs} s
+`;
+    console.log(`\nModern (${MODERN}) against legacy (${PROTOCOL}), ${date}; load ${loadDesc}\n`);
+    for (const [t, r] of results) {
+      const rows = buildEraReport(opts, t, r);
+      console.log(`${t.name}, tool ${t.tool}`);
+      console.log(textTable(ERA_HEADER, rows));
+      console.log('');
+      md += `
+### ${t.name}, tool \`${t.tool}\`
+
+stdio: \`${t.display}\`${t.displayHttp ? `; HTTP: \`${t.displayHttp}\`` : ''}
+
+${mdTable(ERA_HEADER, rows)}
+`;
+      failed ||= !r.startup || !r.stdio || (t.http && !r.http) || (opts.instructions && !r.instructions);
+    }
+    md += `
+### Method
+
+- Start-up: wall time from spawn to the answer, over stdio, median of ${opts.spawns} spawns of each
+  kind; the four kinds (legacy \`initialize\`; modern \`server/discover\`; legacy \`initialize\`, then
+  \`notifications/initialized\` and \`tools/call\`; modern \`tools/call\` at once) take turns, in a
+  different order each round. runagents-mcp gets a fresh data dir (\`--data-dir\`, no config
+  file, \`RUNAGENTS_*\` removed from the environment) that one untimed call has created first.
+- stdio: two processes, one per era; after ${opts.warmup} warm-up calls each, ${opts.calls} \`tools/call\` per era,
+  alternating (legacy then modern, then modern then legacy, ...), one request in flight at a time.
+- HTTP: one server process answers both eras. At concurrency C: legacy = one initialized session
+  shared by C workers; modern = C workers sending stateless POSTs with the \`_meta\` envelope and
+  the headers (an answer with \`Mcp-Session-Id\` fails the run). Node driver (${opts.client}, C keep-alive
+  connections): 0.5 s warm-up per era, then ${opts.eraRounds} slices of ${fmt(opts.duration / opts.eraRounds, 2)} s per era in the
+  order L M M L ...; rate = calls / time over the era's slices.${opts.wrk ? `
+  wrk (\`bench/wrk_mcp.lua\`, one thread, C connections, a unique id per request, JSON-RPC errors
+  counted as failures): 1 s warm-up per era, then ${opts.eraRounds} runs of ${opts.wrkSlice} s per era in the same
+  order; rate, p50 and p99 are means over the era's runs. wrk is a C client, so its figures are
+  far less bounded by the driver than the Node ones.` : ''}
+- The driver, wrk and the server share the ${m.nproc} CPUs.${opts.instructions ? `
+- Instructions: the server under \`valgrind --tool=callgrind\` (all threads), ${opts.instructions} sequential
+  \`tools/call\` of one era after its first request (legacy \`initialize\`, modern
+  \`server/discover\`), less the same run with no call, divided by ${opts.instructions}; HTTP with node:http,
+  one connection. Deterministic to within a fraction of a percent, so unaffected by other load.` : ''}
+
+### Rerun
 
 \`\`\`sh
 ${rerun}
 \`\`\`
 `;
-    fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
-    fs.writeFileSync(opts.out, md);
+    sections.unshift(['eras', md]);
+  }
+
+  if (opts.out) {
+    for (const [name, text] of sections) writeSection(opts.out, name, text);
     console.log(`\nwrote ${opts.out}`);
   }
-  const failed = [r.ours.startup, r.peer.startup, r.ours.stdio, r.peer.stdio, r.peer.http, opts.oursHttp ? r.ours.http : 1]
-    .some((v) => v === undefined);
   process.exit(failed ? 1 : 0);
+}
+
+function wrkVersion(exe) {
+  try {
+    return (execFileSync(exe, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).match(/^wrk \S+/m) || ['wrk'])[0];
+  } catch (e) {
+    return ((e.stdout || '').match(/^wrk \S+/m) || ['wrk'])[0]; // wrk --version exits 1
+  }
 }
 
 main().catch((e) => {
