@@ -229,7 +229,6 @@ RequestEnvelope McpServer::envelope_for(const Message& request, Session& session
   const json& meta = params["_meta"];
   e.protocol_version = meta[meta_key::protocol_version].get<std::string>();
   e.client_capabilities = meta[meta_key::client_capabilities];
-  e.client_info = meta.value(meta_key::client_info, json::object());
   if (auto level = meta.find(meta_key::log_level); level != meta.end()) {
     auto parsed = level->is_string() ? parse_log_level(level->get<std::string>()) : std::nullopt;
     if (!parsed) {

@@ -31,7 +31,6 @@ struct RequestEnvelope {
   Era era = Era::legacy;
   std::string protocol_version;
   json client_capabilities = json::object();
-  json client_info = json::object();
   // Modern era: the request's _meta logLevel; unset means the client wants no log messages.
   std::optional<LogLevel> log_level;
   json progress_token;   // null when the request carried none
