@@ -5,7 +5,7 @@
 #include <cctype>
 #include <utility>
 
-#include "platform/devbox_json.hpp"
+#include "platform/wire/devbox_json.hpp"
 
 namespace runagents::platform {
 

@@ -4,9 +4,9 @@
 // from the request:
 //   - RuntimeUse (platform/remote/runtimeuse_client.hpp): an agent runtime that speaks the
 //     RuntimeUse WebSocket protocol at request.runtime_url (ws:// or wss://);
-//   - a deployed agent (platform/agent_query.hpp): the query is an invocation of
+//   - a deployed agent (platform/queries/agent_query.hpp): the query is an invocation of
 //     request.agent_name and becomes a run;
-//   - the embedded runtime (platform/local/query_runtime.hpp): a fresh devbox (or
+//   - the embedded runtime (platform/local/queries/query_runtime.hpp): a fresh devbox (or
 //     request.devbox_id), downloads, pre-commands, an agent step through the model gateway,
 //     post-commands, artifacts.
 //

@@ -1,5 +1,5 @@
 # Writes a C++ source that maps each file of the runagents Python shim
-# (platform/local/python/runagents/*.py) to its text, so the binary can install the shim it runs
+# (platform/local/agents/python/runagents/*.py) to its text, so the binary can install the shim it runs
 # agents with. Invoked by CMakeLists.txt at build time.
 file(GLOB files "${SHIM_DIR}/runagents/*.py")
 list(SORT files)

@@ -17,30 +17,13 @@
 #include <mutex>
 #include <thread>
 
+#include "platform/common/host_check.hpp"
+#include "platform/common/shutdown_signal.hpp"
 #include "server/event_stream.hpp"
 #include "server/http_headers.hpp"
-#include "server/shutdown_signal.hpp"
 #include "server/worker_pool.hpp"
 
 namespace runagents::mcp {
-
-// ---------------------------------------------------------------------------------------------
-// Host and Origin checks (DNS-rebinding protection).
-
-std::string strip_port(const std::string& host) {
-  if (!host.empty() && host.front() == '[') {
-    auto close = host.find(']');
-    return close == std::string::npos ? host : host.substr(0, close + 1);
-  }
-  auto colon = host.rfind(':');
-  return colon == std::string::npos ? host : host.substr(0, colon);
-}
-
-bool is_localhost_name(const std::string& host_without_port) {
-  std::string h = host_without_port;
-  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
-  return h == "localhost" || h == "127.0.0.1" || h == "[::1]";
-}
 
 namespace {
 
@@ -48,39 +31,6 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
-
-// "https://app.example.com:8443" -> "app.example.com"; a bare "app.example.com" stays.
-std::string host_of(const std::string& origin_or_host) {
-  std::string s = origin_or_host;
-  auto scheme = s.find("://");
-  if (scheme != std::string::npos) s = s.substr(scheme + 3);
-  auto slash = s.find('/');
-  if (slash != std::string::npos) s = s.substr(0, slash);
-  return lower(strip_port(s));
-}
-
-}  // namespace
-
-bool host_allowed(const std::string& host_header, const std::vector<std::string>& allowed) {
-  if (host_header.empty()) return true;  // HTTP/1.0 clients; Origin is still checked
-  std::string host = lower(strip_port(host_header));
-  if (is_localhost_name(host)) return true;
-  return std::any_of(allowed.begin(), allowed.end(),
-                     [&](const std::string& a) { return host_of(a) == host; });
-}
-
-bool origin_allowed(const std::string& origin, const std::vector<std::string>& allowed) {
-  if (origin.empty()) return true;  // not a browser
-  std::string o = lower(origin);
-  if (o.rfind("http://", 0) == 0 || o.rfind("https://", 0) == 0) {
-    if (is_localhost_name(host_of(o))) return true;
-  }
-  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
-    return lower(a) == o || (a.find("://") == std::string::npos && host_of(a) == host_of(o));
-  });
-}
-
-namespace {
 
 // ---------------------------------------------------------------------------------------------
 // One thread per connection, capped. cpp-httplib's default pool has 8 threads that keep-alive
@@ -665,8 +615,8 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
   http.set_payload_max_length(impl_->opts.limits.max_message_bytes);
 
   http.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
-    if (!host_allowed(req.get_header_value("Host"), self->opts.allowed_origins) ||
-        !origin_allowed(req.get_header_value("Origin"), self->opts.allowed_origins)) {
+    if (!common::host_allowed(req.get_header_value("Host"), self->opts.allowed_origins) ||
+        !common::origin_allowed(req.get_header_value("Origin"), self->opts.allowed_origins)) {
       spdlog::warn("rejected {} {}: Host '{}' Origin '{}' not allowed", req.method, req.path,
                    req.get_header_value("Host"), req.get_header_value("Origin"));
       send_error(res, 403, -32000,
@@ -755,12 +705,12 @@ int HttpTransport::bind() {
 }
 
 void HttpTransport::serve() {
-  shutdown_signal::install();
+  common::shutdown_signal::install();
   impl_->janitor = std::thread([self = impl_.get()] { self->expire_idle_sessions(); });
   // Watches for a termination signal, and once stopping, keeps telling cpp-httplib to stop until
   // serve() returns: a stop() that lands before the listen loop has started would be lost.
   impl_->signal_watcher = std::thread([this] {
-    pollfd pfd{shutdown_signal::fd(), POLLIN, 0};
+    pollfd pfd{common::shutdown_signal::fd(), POLLIN, 0};
     while (!impl_->serve_returned) {
       if (!impl_->stopping && ::poll(&pfd, 1, 50) > 0) {
         spdlog::info("termination signal received; shutting down");
@@ -772,7 +722,7 @@ void HttpTransport::serve() {
       }
     }
   });
-  if (!impl_->stopping && !shutdown_signal::requested()) impl_->http.listen_after_bind();
+  if (!impl_->stopping && !common::shutdown_signal::requested()) impl_->http.listen_after_bind();
   impl_->serve_returned = true;
 }
 

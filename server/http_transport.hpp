@@ -56,10 +56,4 @@ class HttpTransport {
   std::unique_ptr<Impl> impl_;
 };
 
-// Host/Origin checks, exposed for tests. `host` is the Host header value (may carry a port).
-bool is_localhost_name(const std::string& host_without_port);
-std::string strip_port(const std::string& host);
-bool host_allowed(const std::string& host_header, const std::vector<std::string>& allowed);
-bool origin_allowed(const std::string& origin, const std::vector<std::string>& allowed);
-
 }  // namespace runagents::mcp

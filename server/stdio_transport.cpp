@@ -9,7 +9,7 @@
 #include <memory>
 #include <mutex>
 
-#include "server/shutdown_signal.hpp"
+#include "platform/common/shutdown_signal.hpp"
 #include "server/worker_pool.hpp"
 
 namespace runagents::mcp {
@@ -54,7 +54,7 @@ bool blank(const std::string& line) {
 }  // namespace
 
 int run_stdio(McpServer& server, const StdioOptions& options) {
-  shutdown_signal::install();
+  common::shutdown_signal::install();
   auto writer = std::make_shared<LineWriter>(options.out_fd);
   auto session = std::make_shared<Session>("stdio");
   session->set_unsolicited_channel(writer);
@@ -100,7 +100,7 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
   bool eof = false;
   LineSplitter splitter(options.limits.max_message_bytes);
   std::vector<char> buf(64 * 1024);
-  pollfd fds[2] = {{options.in_fd, POLLIN, 0}, {shutdown_signal::fd(), POLLIN, 0}};
+  pollfd fds[2] = {{options.in_fd, POLLIN, 0}, {common::shutdown_signal::fd(), POLLIN, 0}};
   for (;;) {
     int ready = ::poll(fds, 2, -1);
     if (ready < 0) {

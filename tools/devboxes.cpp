@@ -3,7 +3,7 @@
 #include <chrono>
 #include <mutex>
 
-#include "platform/devbox_json.hpp"
+#include "platform/wire/devbox_json.hpp"
 #include "server/base64.hpp"
 #include "tools/domains.hpp"
 #include "tools/result_limits.hpp"

@@ -1,6 +1,6 @@
 #include "tools/platform_json.hpp"
 
-#include "platform/analysis_json.hpp"
+#include "platform/wire/analysis_json.hpp"
 
 namespace runagents::tools {
 

@@ -13,7 +13,7 @@
 #include <random>
 #include <sstream>
 
-#include "platform/devbox_json.hpp"
+#include "platform/wire/devbox_json.hpp"
 #include "server/schema_validator.hpp"
 #include "tools/domains.hpp"
 #include "tools/query_artifacts.hpp"

@@ -1,7 +1,7 @@
 #include "tools/query_artifacts.hpp"
 
-#include "platform/devbox_json.hpp"
 #include "platform/remote/http_client.hpp"
+#include "platform/wire/devbox_json.hpp"
 #include "server/base64.hpp"
 
 namespace runagents::tools {

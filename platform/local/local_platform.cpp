@@ -2,10 +2,10 @@
 
 #include <sys/stat.h>
 
-#include "platform/local/local_services.hpp"
-#include "platform/local/python_shim.hpp"
-#include "platform/local/timestamps.hpp"
-#include "platform/local/tool_catalog.hpp"
+#include "platform/local/agents/python_shim.hpp"
+#include "platform/local/services/local_services.hpp"
+#include "platform/local/services/tool_catalog.hpp"
+#include "platform/local/store/timestamps.hpp"
 
 namespace runagents::platform::local {
 

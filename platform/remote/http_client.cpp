@@ -17,7 +17,7 @@
 #include <random>
 #include <thread>
 
-#include "platform/redact.hpp"
+#include "platform/common/redact.hpp"
 
 namespace runagents::platform::remote {
 

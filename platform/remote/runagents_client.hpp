@@ -41,7 +41,7 @@
 #include <memory>
 #include <string>
 
-#include "platform/config.hpp"
+#include "platform/config/config.hpp"
 #include "platform/platform.hpp"
 #include "platform/remote/http_client.hpp"
 

@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "platform/devbox_json.hpp"
-#include "platform/shell_quote.hpp"
+#include "platform/common/shell_quote.hpp"
+#include "platform/wire/devbox_json.hpp"
 
 namespace runagents::platform::remote {
 

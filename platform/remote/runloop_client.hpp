@@ -35,7 +35,7 @@
 #include <memory>
 #include <string>
 
-#include "platform/config.hpp"
+#include "platform/config/config.hpp"
 #include "platform/devboxes.hpp"
 #include "platform/remote/http_client.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "server/http_transport.hpp"
+#include "platform/common/host_check.hpp"
 
 namespace runagents::platform::serve {
 
@@ -74,8 +74,8 @@ RestServer::RestServer(ServeOptions options) : options_(std::move(options)) {
 
   const ServeOptions* opts = &options_;
   http_.set_pre_routing_handler([opts](const httplib::Request& req, httplib::Response& res) {
-    if (!mcp::host_allowed(req.get_header_value("Host"), opts->allowed_origins) ||
-        !mcp::origin_allowed(req.get_header_value("Origin"), opts->allowed_origins)) {
+    if (!common::host_allowed(req.get_header_value("Host"), opts->allowed_origins) ||
+        !common::origin_allowed(req.get_header_value("Origin"), opts->allowed_origins)) {
       spdlog::warn("platform serve rejected {} {}: Host '{}' Origin '{}' not allowed", req.method,
                    req.path, req.get_header_value("Host"), req.get_header_value("Origin"));
       reply_json(res, 403,

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "platform/local/policy_writer.hpp"
+#include "platform/local/services/policy_writer.hpp"
 #include "platform/remote/http_client.hpp"
 #include "platform/remote/runagents_client.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "platform/devbox_json.hpp"
+#include "platform/wire/devbox_json.hpp"
 
 namespace runagents::platform::serve {
 

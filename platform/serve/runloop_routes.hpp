@@ -1,5 +1,5 @@
 // The Runloop `/v1/devboxes...` REST paths over a DevboxService (normally the local sandboxes),
-// with Runloop's JSON shapes (platform/devbox_json.hpp), so the Runloop client
+// with Runloop's JSON shapes (platform/wire/devbox_json.hpp), so the Runloop client
 // (platform/remote/runloop_client.hpp) and Runloop's SDKs with RUNLOOP_BASE_URL pointed here can
 // drive local sandboxes:
 //

@@ -16,11 +16,11 @@
 #include <string>
 #include <thread>
 
+#include "platform/common/shutdown_signal.hpp"
 #include "server/base64.hpp"
 #include "server/http_transport.hpp"
 #include "server/logging.hpp"
 #include "server/mcp_server.hpp"
-#include "server/shutdown_signal.hpp"
 #include "server/stdio_transport.hpp"
 #include "server/tasks/in_memory_task_store.hpp"
 #include "server/tasks/task_manager.hpp"
@@ -396,7 +396,7 @@ int main(int argc, char** argv) {
   app.add_flag("--stdio", stdio, "Serve stdio");
   app.add_flag("--e2e-tools", e2e_tools, "Add the end-to-end test tools");
   app.add_option("--log-level", log_level, "stderr log level");
-  shutdown_signal::install();
+  runagents::common::shutdown_signal::install();
   CLI11_PARSE(app, argc, argv);
   setup_logging(log_level);
 

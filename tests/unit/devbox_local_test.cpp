@@ -1,12 +1,12 @@
-// Local devboxes (platform/local/devbox_service.hpp) through the DevboxService interface. Tests
-// that need bubblewrap skip with a message when it is not usable on the host.
+// Local devboxes (platform/local/devboxes/devbox_service.hpp) through the DevboxService interface.
+// Tests that need bubblewrap skip with a message when it is not usable on the host.
 #include <doctest/doctest.h>
 
 #include <mutex>
 #include <thread>
 
 #include "devbox_test_support.hpp"
-#include "platform/local/database.hpp"
+#include "platform/local/store/database.hpp"
 
 using namespace runagents::platform;
 using namespace runagents::platform::testing;

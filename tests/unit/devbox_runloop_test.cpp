@@ -8,8 +8,8 @@
 #include <mutex>
 #include <thread>
 
-#include "platform/local/devbox_service.hpp"
-#include "platform/local/sandbox.hpp"
+#include "platform/local/devboxes/devbox_service.hpp"
+#include "platform/local/sandbox/sandbox.hpp"
 #include "platform/remote/runloop_client.hpp"
 #include "platform/serve/runloop_routes.hpp"
 #include "platform_test_support.hpp"

@@ -1,8 +1,8 @@
-// Snapshots and restores copy a devbox home exactly (platform/local/tree_copy.hpp): symlinks of
-// every kind as links with their targets unchanged, hard links, modes and times; sockets and fifos
-// are skipped and listed; nothing is read or written outside the trees. Checked from outside, on
-// the host's files, and from inside the restored devbox. The devbox tests skip with a message when
-// bubblewrap is not usable on the host.
+// Snapshots and restores copy a devbox home exactly (platform/local/sandbox/tree_copy.hpp):
+// symlinks of every kind as links with their targets unchanged, hard links, modes and times;
+// sockets and fifos are skipped and listed; nothing is read or written outside the trees. Checked
+// from outside, on the host's files, and from inside the restored devbox. The devbox tests skip
+// with a message when bubblewrap is not usable on the host.
 #include <doctest/doctest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "devbox_test_support.hpp"
-#include "platform/local/tree_copy.hpp"
+#include "platform/local/sandbox/tree_copy.hpp"
 
 using namespace runagents::platform;
 using namespace runagents::platform::testing;

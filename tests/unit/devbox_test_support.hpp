@@ -16,8 +16,8 @@
 #include <memory>
 #include <string>
 
-#include "platform/local/devbox_service.hpp"
-#include "platform/local/sandbox.hpp"
+#include "platform/local/devboxes/devbox_service.hpp"
+#include "platform/local/sandbox/sandbox.hpp"
 #include "platform_test_support.hpp"
 
 namespace runagents::platform::testing {

@@ -1,3 +1,5 @@
+#include "server/http_transport.hpp"
+
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -7,9 +9,10 @@
 
 #include <thread>
 
-#include "server/http_transport.hpp"
+#include "platform/common/host_check.hpp"
 
 using namespace runagents::mcp;
+using namespace runagents::common;
 using namespace std::chrono_literals;
 
 namespace {

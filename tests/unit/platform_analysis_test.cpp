@@ -1,6 +1,6 @@
 // Source analysis: entry point, handler signature, tools, models, secrets, requirements.
-#include "platform/local/python_check.hpp"
-#include "platform/local/source_analysis.hpp"
+#include "platform/local/agents/python_check.hpp"
+#include "platform/local/agents/source_analysis.hpp"
 #include "platform_test_support.hpp"
 
 using namespace runagents::platform;

@@ -7,10 +7,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "platform/config.hpp"
-#include "platform/config_commands.hpp"
+#include "app/config_commands.hpp"
+#include "platform/common/redact.hpp"
+#include "platform/config/config.hpp"
 #include "platform/names.hpp"
-#include "platform/redact.hpp"
 #include "platform_test_support.hpp"
 
 using namespace runagents::platform;

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "platform/local/local_platform.hpp"
-#include "platform/local/sandbox.hpp"
+#include "platform/local/sandbox/sandbox.hpp"
 #include "platform_test_support.hpp"
 
 using namespace runagents::platform;

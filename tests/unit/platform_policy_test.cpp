@@ -1,7 +1,7 @@
 // Policy evaluation (deny > approval_required > allow > default deny; required tools allowed
 // unless a policy says otherwise), rule validation, durations and timestamps.
-#include "platform/local/policy.hpp"
-#include "platform/local/timestamps.hpp"
+#include "platform/local/agents/policy.hpp"
+#include "platform/local/store/timestamps.hpp"
 #include "platform_test_support.hpp"
 
 using namespace runagents::platform;

@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "platform/local/local_platform.hpp"
-#include "platform/local/sandbox.hpp"
+#include "platform/local/sandbox/sandbox.hpp"
 #include "platform_test_support.hpp"
 #include "server/tool_registry.hpp"
 #include "tools/catalog.hpp"

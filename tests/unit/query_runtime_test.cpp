@@ -1,6 +1,6 @@
 // The queries domain below the tool: values made from schemas, redaction, the router's choice of
 // runner, and the embedded runtime's tool-using loop against a fake OpenAI-compatible endpoint.
-#include "platform/local/query_runtime.hpp"
+#include "platform/local/queries/query_runtime.hpp"
 
 #include <doctest/doctest.h>
 #include <httplib.h>
@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "devbox_test_support.hpp"
-#include "platform/local/schema_example.hpp"
-#include "platform/query_router.hpp"
+#include "platform/local/agents/schema_example.hpp"
+#include "platform/queries/query_router.hpp"
 #include "server/schema_validator.hpp"
 
 using namespace runagents::platform;

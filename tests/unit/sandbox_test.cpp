@@ -1,6 +1,6 @@
-// Tests of the local sandbox engine (platform/local/sandbox.hpp). The ones that need bubblewrap
-// skip with a message when it is not usable on the host.
-#include "platform/local/sandbox.hpp"
+// Tests of the local sandbox engine (platform/local/sandbox/sandbox.hpp). The ones that need
+// bubblewrap skip with a message when it is not usable on the host.
+#include "platform/local/sandbox/sandbox.hpp"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -16,7 +16,7 @@
 #include <sstream>
 #include <thread>
 
-#include "platform/local/output_capture.hpp"
+#include "platform/local/sandbox/output_capture.hpp"
 
 using namespace runagents::platform;
 using namespace runagents::platform::local;

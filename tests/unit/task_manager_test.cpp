@@ -14,7 +14,7 @@
 #include <set>
 #include <thread>
 
-#include "platform/local/sqlite_task_store.hpp"
+#include "platform/local/store/sqlite_task_store.hpp"
 #include "platform_test_support.hpp"
 #include "server/tasks/in_memory_task_store.hpp"
 #include "server/tasks/task_wire.hpp"

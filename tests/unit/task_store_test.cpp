@@ -7,7 +7,7 @@
 #include <functional>
 #include <memory>
 
-#include "platform/local/sqlite_task_store.hpp"
+#include "platform/local/store/sqlite_task_store.hpp"
 #include "platform_test_support.hpp"
 #include "server/tasks/in_memory_task_store.hpp"
 

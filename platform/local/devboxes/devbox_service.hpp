@@ -1,0 +1,48 @@
+// Local devboxes: DevboxService (platform/devboxes.hpp) over bubblewrap sandboxes.
+//
+// Each devbox is a Sandbox (platform/local/sandbox/sandbox.hpp) whose home is
+// <data_dir>/devboxes/<id>/home; snapshots copy a home to <data_dir>/devbox_snapshots/<id>/home
+// and outlive their devbox. State (devboxes, executions, snapshots) lives in the platform's SQLite
+// database (<data_dir>/platform.db, migration 2), so a devbox survives a restart of the server:
+// its processes do not (they die with the server), its home and status do, and executions that
+// were running when their server stopped are reported completed with exit_status -1 and a note
+// saying so.
+//
+// Several server processes may share a data dir; each runs the commands it started. An execution
+// started by another live process is seen through the database (status, and output once it
+// completed) but can only be killed by that process.
+//
+// A reaper thread applies the idle policy: a running devbox with no activity (exec, file access,
+// keep_alive) and no running command for launch_parameters.keep_alive_time_seconds is shut down
+// (shutdown_reason "idle") or suspended, as launch_parameters.on_idle says.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "platform/devboxes.hpp"
+
+namespace runagents::platform::local {
+
+struct LocalDevboxOptions {
+  std::filesystem::path data_dir;  // created (0700) if missing
+  std::string bwrap_path;          // empty: as the sandbox engine finds it
+  std::chrono::milliseconds reaper_interval{1000};
+  // Host ids sandboxes run as (see SandboxSpec::uid); unset: the engine's default.
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  bool use_cgroups = true;
+};
+
+// Opens the devboxes of `options.data_dir`: creates the directories, migrates the database and
+// marks executions lost by a previous server as failed. Throws PlatformError(unavailable) when
+// the data dir or the database cannot be used. Sandboxes themselves are checked on first use
+// (create), so a host without bwrap can still list devboxes and snapshots.
+std::shared_ptr<DevboxService> open_local_devboxes(const LocalDevboxOptions& options);
+
+}  // namespace runagents::platform::local

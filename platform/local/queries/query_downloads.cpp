@@ -1,0 +1,128 @@
+#include "platform/local/queries/query_downloads.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include "platform/error.hpp"
+
+namespace runagents::platform::local {
+
+namespace {
+
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string file_name_of(const std::string& path_and_query, const std::string& url) {
+  std::string path = path_and_query.substr(0, path_and_query.find_first_of("?#"));
+  std::string name = percent_decode(path.substr(path.rfind('/') + 1));
+  if (name.empty()) name = "download";
+  if (name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos)
+    throw PlatformError(ErrorKind::invalid, "download URL " + url + " names no usable file (\"" +
+                                                name + "\"); end its path with a file name");
+  return name;
+}
+
+Download fetch_file(const std::string& url, std::size_t max_bytes) {
+  // file:///abs/path or file://localhost/abs/path
+  std::string rest = url.substr(7);
+  if (rest.rfind("localhost/", 0) == 0) rest = rest.substr(9);
+  if (rest.empty() || rest[0] != '/')
+    throw PlatformError(ErrorKind::invalid,
+                        "file URL " + url + " must be absolute (file:///path/to/file)");
+  const std::string path = percent_decode(rest.substr(0, rest.find_first_of("?#")));
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw PlatformError(ErrorKind::unavailable,
+                        "download of " + url + " failed: cannot read " + path);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  Download d{file_name_of(rest, url), buf.str()};
+  if (d.data.size() > max_bytes)
+    throw PlatformError(ErrorKind::unavailable, "download of " + url + " is larger than " +
+                                                    std::to_string(max_bytes >> 20) + " MiB");
+  return d;
+}
+
+}  // namespace
+
+std::string unpack_command(const std::string& filename) {
+  const std::string q = shell_quote(filename);
+  if (ends_with(filename, ".zip")) return "python3 -m zipfile -e " + q + " . && rm -f -- " + q;
+  for (const char* ext : {".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz"})
+    if (ends_with(filename, ext)) return "tar -xf " + q + " --no-same-owner && rm -f -- " + q;
+  return {};
+}
+
+Download fetch_download(const std::string& url, std::size_t max_bytes,
+                        std::chrono::milliseconds timeout, const std::function<bool()>& cancelled) {
+  if (url.rfind("file://", 0) == 0) return fetch_file(url, max_bytes);
+  const bool https = url.rfind("https://", 0) == 0;
+  if (!https && url.rfind("http://", 0) != 0)
+    throw PlatformError(ErrorKind::invalid,
+                        "download URL " + url + " is not an http, https or file URL");
+  const std::size_t scheme_end = url.find("://") + 3;
+  const std::size_t path_start = url.find_first_of("/?#", scheme_end);
+  const std::string origin = url.substr(0, path_start);
+  std::string target = path_start == std::string::npos ? "/" : url.substr(path_start);
+  if (target[0] != '/') target = "/" + target;
+  target = target.substr(0, target.find('#'));
+  if (origin.size() <= scheme_end)
+    throw PlatformError(ErrorKind::invalid, "download URL " + url + " has no host");
+
+  Download d{file_name_of(target, url), {}};
+  httplib::Client client(origin);
+  client.set_follow_location(true);
+  const auto secs =
+      std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+  client.set_connection_timeout(std::min<long long>(secs, 10), 0);
+  client.set_read_timeout(secs, 0);
+  bool too_big = false;
+  auto res = client.Get(
+      target, httplib::Headers{},
+      [&](const char* data, size_t n) {
+        if (cancelled && cancelled()) return false;
+        if (d.data.size() + n > max_bytes) {
+          too_big = true;
+          return false;
+        }
+        d.data.append(data, n);
+        return true;
+      },
+      [&](uint64_t, uint64_t) { return !(cancelled && cancelled()); });
+  if (cancelled && cancelled())
+    throw PlatformError(ErrorKind::cancelled, "download of " + url + " was cancelled");
+  if (too_big)
+    throw PlatformError(ErrorKind::unavailable, "download of " + url + " is larger than " +
+                                                    std::to_string(max_bytes >> 20) + " MiB");
+  if (!res)
+    throw PlatformError(ErrorKind::unavailable,
+                        "download of " + url + " failed: " + httplib::to_string(res.error()));
+  if (res->status < 200 || res->status >= 300)
+    throw PlatformError(ErrorKind::unavailable,
+                        "download of " + url + " failed: HTTP " + std::to_string(res->status),
+                        res->status);
+  return d;
+}
+
+}  // namespace runagents::platform::local

@@ -1,0 +1,708 @@
+#include "platform/local/sandbox/sandbox.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "platform/local/sandbox/sandbox_core.hpp"
+#include "platform/local/sandbox/sandbox_network.hpp"
+
+extern char** environ;
+
+namespace runagents::platform::local {
+
+namespace {
+
+using detail::Clock;
+using namespace std::chrono_literals;
+
+void check_range(const char* field, std::uint64_t value, std::uint64_t min, std::uint64_t max,
+                 const char* unit) {
+  if (value < min || value > max)
+    throw PlatformError(ErrorKind::invalid, std::string("limits.") + field + " is " +
+                                                std::to_string(value) + ": allowed " +
+                                                std::to_string(min) + " .. " + std::to_string(max) +
+                                                " " + unit);
+}
+
+bool is_executable(const std::string& path) {
+  return ::access(path.c_str(), X_OK) == 0;
+}
+
+std::string find_bwrap(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  if (const char* env = std::getenv("RUNAGENTS_BWRAP"); env != nullptr && *env != '\0') return env;
+  if (const char* path = std::getenv("PATH")) {
+    std::string dirs = path;
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+      std::size_t end = dirs.find(':', start);
+      if (end == std::string::npos) end = dirs.size();
+      std::string dir = dirs.substr(start, end - start);
+      if (!dir.empty() && is_executable(dir + "/bwrap")) return dir + "/bwrap";
+      start = end + 1;
+    }
+  }
+  return "/usr/bin/bwrap";
+}
+
+// Runs `argv` on the host with a clean environment; returns its exit status and output
+// (stdout and stderr together), or -1 when it could not run.
+int run_host(const std::vector<std::string>& argv, std::string& output) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path_env, nullptr};
+  pid_t pid;
+  int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  if (rc != 0) {
+    ::close(pipe_fds[0]);
+    errno = rc;
+    return -1;
+  }
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0 && output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string first_line(const std::string& text) {
+  auto end = text.find('\n');
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+
+constexpr const char* kSetpriv = "/usr/bin/setpriv";
+constexpr uid_t kNobody = 65534;
+
+bool server_is_root() {
+  return ::geteuid() == 0;
+}
+
+// Which network namespace a bwrap lands in (see sandbox_network.hpp).
+enum class Isolation {
+  own,     // a new one with only `lo` (the support probe)
+  holder,  // a new one that the sandbox's containers will join
+  joined,  // the sandbox's: the child entered it before exec, bwrap keeps it
+};
+
+// Namespaces and capabilities. A root server runs bwrap privileged and without a user namespace,
+// keeping only what setpriv needs to switch to the sandbox's unprivileged uid (see
+// privilege_drop); the host's uid 0 never runs user code, because root passes permission checks
+// that no namespace takes away (writing /proc/sys, for one). Any other server runs bwrap
+// unprivileged in a user namespace, as its own uid. The holder keeps no capability (its caller
+// may add CAP_NET_ADMIN, which then holds in the new namespaces only).
+std::vector<std::string> isolation_args(const std::string& bwrap, Isolation mode, uid_t uid = 0,
+                                        gid_t gid = 0) {
+  std::vector<std::string> args = {bwrap};
+  auto add = [&](std::initializer_list<const char*> more) {
+    args.insert(args.end(), more.begin(), more.end());
+  };
+  if (server_is_root()) {
+    add({"--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"});
+    if (mode != Isolation::joined) add({"--unshare-net"});
+    if (mode == Isolation::holder) {
+      add({"--cap-drop", "ALL"});
+    } else {
+      // CAP_DAC_READ_SEARCH lets bwrap enter a home that only the sandbox's user may enter.
+      add({"--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add",
+           "CAP_SETPCAP", "--cap-add", "CAP_DAC_READ_SEARCH"});
+    }
+  } else {
+    add({"--unshare-all"});
+    if (mode == Isolation::holder) {
+      // The server's uid is root of the holder's user namespace: the holder may then have
+      // CAP_NET_ADMIN over the network namespace, and the containers joining it may make user
+      // namespaces of their own inside it.
+      add({"--uid", "0", "--gid", "0"});
+    } else if (mode == Isolation::joined) {
+      // bwrap starts as root of the holder's user namespace; the sandbox gets the server's ids.
+      add({"--share-net"});
+      args.insert(args.end(), {"--uid", std::to_string(uid), "--gid", std::to_string(gid)});
+    }
+    add({"--cap-drop", "ALL"});
+  }
+  add({"--die-with-parent", "--new-session"});
+  return args;
+}
+
+// The host system, read-only; merged-/usr links are recreated as links. The sandbox's uid owns
+// none of it, so what the host keeps from other users (/etc/shadow) stays unreadable.
+void add_system_binds(std::vector<std::string>& args) {
+  for (const char* path :
+       {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"}) {
+    struct stat st;
+    if (::lstat(path, &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t n = ::readlink(path, target, sizeof target - 1);
+      if (n <= 0) continue;
+      args.insert(args.end(),
+                  {"--symlink", std::string(target, static_cast<std::size_t>(n)), path});
+    } else if (S_ISDIR(st.st_mode)) {
+      args.insert(args.end(), {"--ro-bind", path, path});
+    }
+  }
+}
+
+// The bwrap of a sandbox's network holder, up to its command (sandbox_network.hpp adds it).
+std::vector<std::string> holder_args(const std::string& bwrap, bool fence_host) {
+  std::vector<std::string> args = isolation_args(bwrap, Isolation::holder);
+  if (fence_host) args.insert(args.end(), {"--cap-add", "CAP_NET_ADMIN"});
+  args.insert(args.end(), {"--info-fd", std::to_string(detail::kInfoFd)});
+  add_system_binds(args);
+  args.insert(args.end(), {"--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--"});
+  return args;
+}
+
+// Where the sandbox reads its resolv.conf: /etc/resolv.conf, or the file its links lead to
+// (systemd-resolved links it into /run), followed lexically since /run is not in the sandbox.
+std::filesystem::path resolv_conf_location() {
+  std::filesystem::path p = "/etc/resolv.conf";
+  for (int hop = 0; hop < 8; ++hop) {
+    std::error_code ec;
+    if (!std::filesystem::is_symlink(p, ec)) break;
+    auto target = std::filesystem::read_symlink(p, ec);
+    if (ec) break;
+    p = (target.is_absolute() ? target : p.parent_path() / target).lexically_normal();
+  }
+  return p;
+}
+
+// Shows the file at kDataFd as the sandbox's resolv.conf: over the host's where the system dirs
+// show it, else where its links lead under /run (bwrap creates the directories in the sandbox's
+// root).
+void add_resolv_conf(std::vector<std::string>& args) {
+  const std::string file = std::to_string(detail::kDataFd);
+  const auto where = resolv_conf_location();
+  const std::string text = where.string();
+  auto under = [&](const char* dir) { return text.rfind(std::string(dir) + "/", 0) == 0; };
+  std::error_code ec;
+  if ((under("/etc") || under("/usr")) && std::filesystem::is_regular_file(where, ec)) {
+    args.insert(args.end(), {"--perms", "0644", "--ro-bind-data", file, text});
+  } else if (under("/run") || under("/var/run")) {
+    std::vector<std::string> parents;
+    for (auto p = where.parent_path(); p != p.root_path(); p = p.parent_path())
+      parents.insert(parents.begin(), p.string());
+    for (const auto& p : parents) args.insert(args.end(), {"--perms", "0755", "--dir", p});
+    args.insert(args.end(), {"--perms", "0644", "--ro-bind-data", file, text});
+  }
+  // Anywhere else the host's resolv.conf stays; its servers are reached through slirp4netns too,
+  // unless they are loopback addresses of the host.
+}
+
+// What runs the command as `uid`/`gid` with no capabilities and no way to gain any (setuid
+// binaries are inert: no_new_privs, and bwrap mounts everything nosuid). Empty when not root.
+std::vector<std::string> privilege_drop(uid_t uid, gid_t gid) {
+  if (!server_is_root()) return {};
+  return {kSetpriv,
+          "--reuid=" + std::to_string(uid),
+          "--regid=" + std::to_string(gid),
+          "--clear-groups",
+          "--inh-caps=-all",
+          "--bounding-set=-all",
+          "--no-new-privs",
+          "--"};
+}
+
+SandboxSupport probe(const std::string& bwrap) {
+  SandboxSupport support;
+  support.bwrap_path = bwrap;
+  if (!is_executable(bwrap)) {
+    support.message = "bwrap not found (looked for " + bwrap +
+                      "): install the bubblewrap package (apt-get install bubblewrap), or set "
+                      "RUNAGENTS_BWRAP to its path";
+    return support;
+  }
+  if (server_is_root() && !is_executable(kSetpriv)) {
+    support.message = std::string(kSetpriv) +
+                      " not found: install the util-linux package (a server running as root "
+                      "needs it to run sandboxes as an unprivileged user)";
+    return support;
+  }
+  std::string version;
+  if (run_host({bwrap, "--version"}, version) == 0) support.bwrap_version = first_line(version);
+  std::vector<std::string> argv = isolation_args(bwrap, Isolation::own);
+  for (const char* a : {"--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--"})
+    argv.emplace_back(a);
+  for (auto& a : privilege_drop(kNobody, kNobody)) argv.push_back(std::move(a));
+  argv.emplace_back("/bin/true");
+  std::string output;
+  int rc = run_host(argv, output);
+  if (rc != 0) {
+    support.message = "bwrap cannot create a sandbox on this host (" +
+                      (rc < 0 ? std::string(std::strerror(errno)) : first_line(output)) + ")" +
+                      (server_is_root() ? ""
+                                        : ": it needs unprivileged user namespaces (sysctl "
+                                          "user.max_user_namespaces > 0, and on some kernels "
+                                          "kernel.unprivileged_userns_clone=1)");
+    return support;
+  }
+  support.usable = true;
+  return support;
+}
+
+// Arguments of every container of this sandbox, up to the per-command --chdir. Each starts inside
+// the sandbox's network namespace (`network`).
+std::vector<std::string> container_args(const SandboxSpec& spec, const std::string& bwrap,
+                                        const detail::SandboxNetwork& network) {
+  std::vector<std::string> args = isolation_args(bwrap, Isolation::joined, *spec.uid, *spec.gid);
+  args.emplace_back("--info-fd");
+  args.push_back(std::to_string(detail::kInfoFd));
+  auto add = [&](std::initializer_list<std::string> more) {
+    args.insert(args.end(), more.begin(), more.end());
+  };
+  add_system_binds(args);
+  add({"--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm", "--perms",
+       "1777", "--tmpfs", "/tmp"});
+  add({"--perms", "0755", "--dir", "/home", "--bind", spec.home_dir.string(),
+       std::string(kSandboxHome)});
+  for (const auto& bind : spec.ro_binds) add({"--ro-bind", bind.host_path, bind.sandbox_path});
+  if (network.resolv_conf_fd() >= 0) add_resolv_conf(args);
+  add({"--remount-ro", "/"});
+  return args;
+}
+
+void validate_spec(SandboxSpec& spec) {
+  if (spec.id.empty() || spec.id.size() > 64 || spec.id == "." || spec.id == ".." ||
+      !std::all_of(spec.id.begin(), spec.id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      }))
+    throw PlatformError(ErrorKind::invalid, "id '" + spec.id +
+                                                "' is not valid: use 1-64 characters of "
+                                                "letters, digits, '.', '_' and '-'");
+  spec.limits.validate();
+  if (spec.home_dir.empty())
+    throw PlatformError(ErrorKind::invalid,
+                        "home_dir is empty: give the host directory to "
+                        "mount at /home/user");
+  std::error_code ec;
+  auto home = std::filesystem::canonical(spec.home_dir, ec);
+  if (ec || !std::filesystem::is_directory(home))
+    throw PlatformError(ErrorKind::not_found, "home_dir " + spec.home_dir.string() +
+                                                  " is not an existing directory: create it "
+                                                  "first");
+  spec.home_dir = home;
+  detail::validate_env(spec.env, "env");
+  if (!spec.uid) spec.uid = server_is_root() ? kNobody : ::getuid();
+  if (!spec.gid) spec.gid = server_is_root() ? kNobody : ::getgid();
+  if (*spec.uid == 0 || *spec.gid == 0)
+    throw PlatformError(ErrorKind::invalid,
+                        "uid/gid 0 would run the sandbox as the host's root: give an "
+                        "unprivileged uid and gid (the default is 65534, nobody)");
+  if (!server_is_root() && (*spec.uid != ::getuid() || *spec.gid != ::getgid()))
+    throw PlatformError(ErrorKind::invalid,
+                        "uid/gid: only a server running as root can run sandboxes as another "
+                        "user; leave them unset");
+  for (const auto& bind : spec.ro_binds) {
+    if (::access(bind.host_path.c_str(), F_OK) != 0)
+      throw PlatformError(ErrorKind::not_found,
+                          "ro_binds: host path " + bind.host_path + " does not exist");
+    std::filesystem::path target(bind.sandbox_path);
+    std::string normal = target.lexically_normal().string();
+    auto within = [&](std::string_view dir) {
+      return normal == dir || normal.rfind(std::string(dir) + "/", 0) == 0;
+    };
+    if (!target.is_absolute() || normal != bind.sandbox_path || normal == "/" || within("/proc") ||
+        within("/dev") || within(kSandboxHome))
+      throw PlatformError(ErrorKind::invalid,
+                          "ro_binds: sandbox path '" + bind.sandbox_path +
+                              "' is not allowed: give a normalised absolute path other than /, "
+                              "and outside /proc, /dev and /home/user (e.g. /opt/tools)");
+  }
+}
+
+// Gives the home to the sandbox's user: all of it when its top directory is not yet theirs (a new
+// or restored home), else nothing (a home already in use).
+void adopt_home(const std::filesystem::path& home, uid_t uid, gid_t gid) {
+  struct stat st;
+  if (::stat(home.c_str(), &st) != 0 || (st.st_uid == uid && st.st_gid == gid)) return;
+  auto chown_one = [&](const std::filesystem::path& p) {
+    if (::lchown(p.c_str(), uid, gid) != 0)
+      throw PlatformError(ErrorKind::internal, "cannot give " + p.string() + " to uid " +
+                                                   std::to_string(uid) + ": " +
+                                                   std::strerror(errno));
+  };
+  chown_one(home);
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(home, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    chown_one(it->path());
+  if (ec)
+    throw PlatformError(ErrorKind::internal,
+                        "cannot walk the home " + home.string() + ": " + ec.message());
+}
+
+// Runs a one-shot command for an Execution: captures output, applies timeout and cancellation.
+class OneShotHandler : public detail::SupervisorHandler {
+ public:
+  OneShotHandler(std::shared_ptr<detail::SandboxCore> core,
+                 std::shared_ptr<detail::ExecState> state)
+      : core_(std::move(core)), state_(std::move(state)) {
+    suspended_at_start_ = core_->suspended_time();
+    oom_at_start_ = core_->cgroups->oom_kills();
+  }
+
+  void on_output(detail::Supervisor&, OutputStream stream, std::string_view data) override {
+    state_->append(stream, data);
+  }
+
+  int wake_fd() override { return !acted_ && state_->cancel ? state_->cancel->fd() : -1; }
+
+  Clock::time_point on_tick(detail::Supervisor& sup) override {
+    if (acted_) return Clock::time_point::max();
+    if (state_->kill_requested.load() || (state_->cancel && state_->cancel->cancelled())) {
+      cancelled_ = acted_ = true;
+      sup.kill();
+      return Clock::time_point::max();
+    }
+    if (state_->timeout.count() == 0) return Clock::time_point::max();
+    {
+      std::lock_guard lock(core_->mu);
+      // Suspended: time stands still; resume() wakes us to recompute.
+      if (core_->suspended) return Clock::time_point::max();
+    }
+    auto now = Clock::now();
+    auto active = (now - started_) - (core_->suspended_time() - suspended_at_start_);
+    if (active >= state_->timeout) {
+      timed_out_ = acted_ = true;
+      sup.kill();
+      return Clock::time_point::max();
+    }
+    return now + (state_->timeout - active);
+  }
+
+  void on_exit(detail::Supervisor& sup, const detail::ExitInfo& info) override {
+    // Killed from outside the handler: Sandbox::kill_all.
+    if (!timed_out_ && sup.kill_requested()) cancelled_ = true;
+    ExecResult result;
+    detail::decode_exit(info, result);
+    result.timed_out = timed_out_;
+    result.cancelled = cancelled_;
+    const bool oom = core_->cgroups->oom_kills() > oom_at_start_;
+    if (timed_out_ || cancelled_) {
+      result.signal = SIGKILL;
+      result.exit_code = 128 + SIGKILL;
+    }
+    if (timed_out_) {
+      result.note =
+          "killed after the timeout of " + std::to_string(state_->timeout.count()) + " ms";
+    } else if (cancelled_) {
+      result.note = "killed: the command was cancelled";
+    } else if (oom && result.signal == SIGKILL) {
+      result.memory_limit_hit = true;
+      result.note = detail::memory_limit_note(*core_, true);
+    } else if (!info.container_started && result.exit_code != 0) {
+      state_->sandbox_failed.store(true);
+      std::lock_guard lock(state_->mu);
+      result.note = "the sandbox failed to start: " + first_line(state_->err.snapshot().data);
+    } else if (oom) {
+      // A process of the command (say a compiler under make) was killed and the command went on.
+      result.memory_limit_hit = true;
+      result.note = detail::memory_limit_note(*core_, false);
+    }
+    state_->complete(std::move(result));
+  }
+
+ private:
+  std::shared_ptr<detail::SandboxCore> core_;
+  std::shared_ptr<detail::ExecState> state_;
+  Clock::time_point started_ = Clock::now();
+  Clock::duration suspended_at_start_{};
+  std::uint64_t oom_at_start_ = 0;
+  bool acted_ = false;
+  bool timed_out_ = false;
+  bool cancelled_ = false;
+};
+
+}  // namespace
+
+void ResourceLimits::validate() const {
+  check_range("cpu_seconds", cpu_seconds, 1, 86400, "seconds");
+  check_range("memory_bytes", memory_bytes, 32ULL << 20, 256ULL << 30, "bytes");
+  check_range("max_processes", max_processes, 8, 65536, "processes");
+  check_range("file_size_bytes", file_size_bytes, 1ULL << 20, 1ULL << 40, "bytes");
+  check_range("open_files", open_files, 16, 1048576, "files");
+}
+
+SandboxSupport check_sandbox_support(const std::string& bwrap_path) {
+  static std::mutex mu;
+  static std::map<std::string, SandboxSupport> cache;
+  std::string bwrap = find_bwrap(bwrap_path);
+  std::lock_guard lock(mu);
+  auto it = cache.find(bwrap);
+  if (it == cache.end()) it = cache.emplace(bwrap, probe(bwrap)).first;
+  return it->second;
+}
+
+namespace detail {
+
+Clock::duration SandboxCore::suspended_time() const {
+  std::lock_guard lock(mu);
+  return suspended_total + (suspended ? Clock::now() - suspended_since : Clock::duration{});
+}
+
+void SandboxCore::check_can_start() const {
+  std::lock_guard lock(mu);
+  if (closed)
+    throw PlatformError(ErrorKind::conflict, "sandbox " + spec.id + " has been destroyed");
+  if (suspended)
+    throw PlatformError(ErrorKind::conflict,
+                        "sandbox " + spec.id + " is suspended: resume it before running commands");
+}
+
+SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const std::string& cwd,
+                                  const std::map<std::string, std::string>& env,
+                                  bool pipe_stdin) const {
+  SpawnSpec s;
+  s.program = bwrap;
+  s.argv = container_args;
+  s.argv.insert(s.argv.end(), {"--chdir", cwd, "--"});
+  auto drop = privilege_drop(*spec.uid, *spec.gid);
+  s.argv.insert(s.argv.end(), drop.begin(), drop.end());
+  s.argv.insert(s.argv.end(), argv.begin(), argv.end());
+
+  std::map<std::string, std::string> vars = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", std::string(kSandboxHome)},
+      {"LANG", "C.UTF-8"},
+      {"TERM", "dumb"},
+      {"SHELL", "/bin/bash"},
+  };
+  for (const auto& [k, v] : spec.env) vars[k] = v;
+  for (const auto& [k, v] : env) vars[k] = v;
+  for (const auto& [k, v] : vars) s.env.push_back(k + "=" + v);
+
+  s.pipe_stdin = pipe_stdin;
+  s.cgroup_procs = cgroups->procs_files();
+  const auto& l = spec.limits;
+  auto limit = [](std::uint64_t soft, std::uint64_t hard) {
+    return rlimit{static_cast<rlim_t>(soft), static_cast<rlim_t>(hard)};
+  };
+  // Hard CPU limit one second above the soft one: SIGXCPU first, then SIGKILL.
+  s.rlimits = {{RLIMIT_CPU, limit(l.cpu_seconds, l.cpu_seconds + 1)},
+               {RLIMIT_FSIZE, limit(l.file_size_bytes, l.file_size_bytes)},
+               {RLIMIT_NOFILE, limit(l.open_files, l.open_files)},
+               {RLIMIT_CORE, limit(0, 0)}};
+  // Without cgroups, per-process fallbacks (see ResourceLimits for their weaknesses).
+  if (!cgroups->has_pids())
+    s.rlimits.push_back({RLIMIT_NPROC, limit(l.max_processes, l.max_processes)});
+  if (!cgroups->has_memory())
+    s.rlimits.push_back({RLIMIT_AS, limit(l.memory_bytes, l.memory_bytes)});
+  s.after_kill = [cg = cgroups](const std::vector<pid_t>& pids) { cg->release(pids); };
+  s.join_userns_fd = network->userns_fd();
+  s.join_netns_fd = network->netns_fd();
+  s.data_source_fd = network->resolv_conf_fd();
+  return s;
+}
+
+void SandboxCore::add(const std::shared_ptr<Supervisor>& sup) {
+  std::lock_guard lock(mu);
+  std::erase_if(supervisors, [](const auto& w) {
+    auto s = w.lock();
+    return !s || s->finished();
+  });
+  supervisors.push_back(sup);
+}
+
+std::vector<std::shared_ptr<Supervisor>> SandboxCore::live_supervisors() const {
+  std::lock_guard lock(mu);
+  std::vector<std::shared_ptr<Supervisor>> live;
+  for (const auto& w : supervisors)
+    if (auto s = w.lock(); s && !s->finished()) live.push_back(s);
+  return live;
+}
+
+}  // namespace detail
+
+Sandbox::Sandbox(SandboxSpec spec) : core_(std::make_shared<detail::SandboxCore>()) {
+  validate_spec(spec);
+  SandboxSupport support = check_sandbox_support(spec.bwrap_path);
+  if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
+  core_->bwrap = support.bwrap_path;
+  if (server_is_root()) adopt_home(spec.home_dir, *spec.uid, *spec.gid);
+  core_->cgroups = std::make_shared<detail::SandboxCgroups>(spec.id, spec.limits, spec.use_cgroups);
+  detail::NetworkPlan plan;
+  plan.holder_argv = holder_args(core_->bwrap, spec.network);
+  plan.user_namespace = !server_is_root();
+  plan.outbound = spec.network;
+  if (spec.network) plan.slirp4netns = detail::find_slirp4netns();
+  core_->network = detail::SandboxNetwork::open(plan);
+  core_->container_args = container_args(spec, core_->bwrap, *core_->network);
+  core_->spec = std::move(spec);
+}
+
+Sandbox::~Sandbox() {
+  {
+    std::lock_guard lifecycle(core_->lifecycle_mu);
+    std::lock_guard lock(core_->mu);
+    core_->closed = true;  // no shell may restart from here on
+  }
+  kill_all();
+}
+
+const SandboxSpec& Sandbox::spec() const {
+  return core_->spec;
+}
+
+LimitEnforcement Sandbox::enforcement() const {
+  LimitEnforcement e;
+  e.processes_by_cgroup = core_->cgroups->has_pids();
+  e.memory_by_cgroup = core_->cgroups->has_memory();
+  e.freeze_by_cgroup = core_->cgroups->has_freezer();
+  e.note = core_->cgroups->note();
+  return e;
+}
+
+std::shared_ptr<Execution> Sandbox::start(const Command& command, ExecOptions options) {
+  if (command.argv.empty())
+    throw PlatformError(ErrorKind::invalid, "command is empty: give a program to run");
+  for (const auto& arg : command.argv)
+    if (arg.find('\0') != std::string::npos)
+      throw PlatformError(ErrorKind::invalid, "command contains a NUL byte");
+  detail::validate_output_cap(options.output_cap);
+  detail::validate_timeout(options.timeout);
+  detail::validate_env(options.env, "env");
+  std::string cwd = detail::resolve_working_dir(core_->spec.home_dir, options.working_dir);
+
+  auto state = std::make_shared<detail::ExecState>(options.output_cap, std::move(options.on_line),
+                                                   options.cancel, options.timeout);
+  if (state->cancel && state->cancel->cancelled()) {
+    ExecResult result;
+    result.cancelled = true;
+    result.note = "not started: the command was cancelled before it began";
+    state->complete(std::move(result));
+    return std::shared_ptr<Execution>(new Execution(state));
+  }
+
+  std::lock_guard lifecycle(core_->lifecycle_mu);
+  core_->check_can_start();
+  detail::SpawnSpec spawn =
+      core_->spawn_spec(command.argv, cwd, options.env, options.stdin_data.has_value());
+  state->set_running();
+  auto sup =
+      detail::Supervisor::start(std::move(spawn), std::make_shared<OneShotHandler>(core_, state));
+  if (options.stdin_data) {
+    sup->send_input(std::move(*options.stdin_data));
+    sup->close_input();
+  }
+  core_->add(sup);
+  {
+    std::lock_guard lock(state->mu);
+    if (!state->result)
+      state->kill_fn = [weak = std::weak_ptr(sup)] {
+        if (auto s = weak.lock()) s->kill();
+      };
+  }
+  // The handle exists only from here on: every earlier exit threw and left nothing to wait for.
+  return std::shared_ptr<Execution>(new Execution(state));
+}
+
+ExecResult Sandbox::run(const Command& command, const ExecOptions& options) {
+  auto execution = start(command, options);
+  ExecResult result = execution->wait();
+  if (execution->state_->sandbox_failed.load())
+    throw PlatformError(ErrorKind::unavailable, result.note);
+  return result;
+}
+
+void Sandbox::suspend() {
+  std::lock_guard lifecycle(core_->lifecycle_mu);
+  {
+    std::lock_guard lock(core_->mu);
+    if (core_->suspended) return;
+  }
+  if (core_->cgroups->has_freezer()) {
+    if (!core_->cgroups->freeze(2000))
+      throw PlatformError(ErrorKind::timeout,
+                          "could not freeze every process of sandbox " + core_->spec.id +
+                              " within 2 s (a process may be stuck in the kernel); it keeps "
+                              "running: try again");
+  } else {
+    for (const auto& sup : core_->live_supervisors()) sup->stop_all();
+  }
+  std::lock_guard lock(core_->mu);
+  core_->suspended = true;
+  core_->suspended_since = Clock::now();
+}
+
+void Sandbox::resume() {
+  std::lock_guard lifecycle(core_->lifecycle_mu);
+  {
+    std::lock_guard lock(core_->mu);
+    if (!core_->suspended) return;
+    core_->suspended = false;
+    core_->suspended_total += Clock::now() - core_->suspended_since;
+  }
+  if (core_->cgroups->has_freezer()) {
+    core_->cgroups->thaw();
+  }
+  for (const auto& sup : core_->live_supervisors()) {
+    if (!core_->cgroups->has_freezer()) sup->continue_all();
+    sup->wake();  // timeouts resume counting
+  }
+}
+
+bool Sandbox::suspended() const {
+  std::lock_guard lock(core_->mu);
+  return core_->suspended;
+}
+
+void Sandbox::kill_all() {
+  std::vector<std::shared_ptr<detail::Supervisor>> sups;
+  std::vector<std::shared_ptr<detail::ShellCore>> shells;
+  {
+    std::lock_guard lifecycle(core_->lifecycle_mu);
+    sups = core_->live_supervisors();
+    std::lock_guard lock(core_->mu);
+    for (const auto& w : core_->shells)
+      if (auto s = w.lock()) shells.push_back(s);
+  }
+  for (const auto& shell : shells) detail::cancel_queued_commands(*shell);
+  for (const auto& sup : sups) sup->kill();
+  // SIGKILL reaches stopped and (on current kernels) frozen processes alike; thawing afterwards
+  // lets older kernels finish them too.
+  bool was_suspended = suspended();
+  if (was_suspended) resume();
+  for (const auto& sup : sups) sup->wait_finished();
+  core_->cgroups->kill_all();
+}
+
+FileContents Sandbox::read_file(std::string_view path, std::uint64_t offset,
+                                std::optional<std::uint64_t> length) const {
+  return read_home_file(core_->spec.home_dir, path, offset, length);
+}
+
+void Sandbox::write_file(std::string_view path, std::string_view data,
+                         const WriteOptions& options) const {
+  WriteOptions owned = options;
+  if (server_is_root()) {
+    owned.owner_uid = core_->spec.uid;
+    owned.owner_gid = core_->spec.gid;
+  }
+  write_home_file(core_->spec.home_dir, path, data, owned);
+}
+
+}  // namespace runagents::platform::local

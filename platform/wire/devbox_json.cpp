@@ -1,0 +1,301 @@
+#include "platform/wire/devbox_json.hpp"
+
+namespace runagents::platform {
+
+namespace {
+
+std::map<std::string, std::string> string_map(const json& j, const char* field) {
+  std::map<std::string, std::string> out;
+  if (!j.contains(field) || j[field].is_null()) return out;
+  if (!j[field].is_object())
+    throw PlatformError(ErrorKind::invalid, std::string(field) + " must be an object of strings");
+  for (const auto& [k, v] : j[field].items()) {
+    if (!v.is_string())
+      throw PlatformError(ErrorKind::invalid, std::string(field) + "." + k + " must be a string");
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+std::string str(const json& j, const char* field) {
+  auto it = j.find(field);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::int64_t integer(const json& j, const char* field, std::int64_t fallback = 0) {
+  auto it = j.find(field);
+  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : fallback;
+}
+
+json launch_to_wire(const DevboxLaunchParameters& p, bool with_network) {
+  json lp = {
+      {"keep_alive_time_seconds", p.keep_alive_time_seconds},
+      {"after_idle", {{"idle_time_seconds", p.keep_alive_time_seconds}, {"on_idle", p.on_idle}}},
+      {"launch_commands", p.launch_commands}};
+  const auto& r = p.resources;
+  if (!r.resource_size_request.empty()) lp["resource_size_request"] = r.resource_size_request;
+  if (r.custom_cpu_cores) lp["custom_cpu_cores"] = r.custom_cpu_cores;
+  if (r.custom_gb_memory) lp["custom_gb_memory"] = r.custom_gb_memory;
+  if (r.custom_disk_size) lp["custom_disk_size"] = r.custom_disk_size;
+  json limits = json::object();
+  if (r.cpu_seconds) limits["cpu_seconds"] = r.cpu_seconds;
+  if (r.max_processes) limits["max_processes"] = r.max_processes;
+  if (r.open_files) limits["open_files"] = r.open_files;
+  if (r.file_size_mb) limits["file_size_mb"] = r.file_size_mb;
+  if (!limits.empty()) lp["local_limits"] = limits;
+  if (with_network) lp["network"] = p.network;
+  return lp;
+}
+
+DevboxLaunchParameters launch_from_wire(const json& lp, bool* network_set) {
+  DevboxLaunchParameters p;
+  if (!lp.is_object()) return p;
+  p.keep_alive_time_seconds = integer(lp, "keep_alive_time_seconds", p.keep_alive_time_seconds);
+  if (auto ai = lp.find("after_idle"); ai != lp.end() && ai->is_object()) {
+    if (ai->contains("idle_time_seconds"))
+      p.keep_alive_time_seconds = integer(*ai, "idle_time_seconds", p.keep_alive_time_seconds);
+    if (auto o = str(*ai, "on_idle"); !o.empty()) p.on_idle = o;
+  }
+  if (auto lc = lp.find("launch_commands"); lc != lp.end() && lc->is_array())
+    for (const auto& c : *lc)
+      if (c.is_string()) p.launch_commands.push_back(c.get<std::string>());
+  auto& r = p.resources;
+  r.resource_size_request = str(lp, "resource_size_request");
+  r.custom_cpu_cores = static_cast<int>(integer(lp, "custom_cpu_cores"));
+  r.custom_gb_memory = static_cast<int>(integer(lp, "custom_gb_memory"));
+  r.custom_disk_size = static_cast<int>(integer(lp, "custom_disk_size"));
+  if (auto l = lp.find("local_limits"); l != lp.end() && l->is_object()) {
+    r.cpu_seconds = static_cast<std::uint64_t>(integer(*l, "cpu_seconds"));
+    r.max_processes = static_cast<std::uint64_t>(integer(*l, "max_processes"));
+    r.open_files = static_cast<std::uint64_t>(integer(*l, "open_files"));
+    r.file_size_mb = static_cast<std::uint64_t>(integer(*l, "file_size_mb"));
+  }
+  if (auto n = lp.find("network"); n != lp.end() && n->is_boolean()) {
+    p.network = n->get<bool>();
+    if (network_set) *network_set = true;
+  }
+  return p;
+}
+
+// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return 0;
+  if (n == 2 && c < 0xC2) return 0;  // overlong
+  return n;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string to_valid_utf8(std::string_view s) {
+  if (is_valid_utf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+void ExecCancel::cancel() {
+  std::map<int, std::function<void()>> hooks;
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_.exchange(true)) return;
+    hooks.swap(hooks_);
+  }
+  for (auto& [_, h] : hooks) h();
+}
+
+int ExecCancel::on_cancel(std::function<void()> hook) {
+  {
+    std::lock_guard lock(mu_);
+    if (!cancelled_) {
+      hooks_[++next_] = std::move(hook);
+      return next_;
+    }
+  }
+  hook();
+  return 0;
+}
+
+void ExecCancel::remove(int handle) {
+  std::lock_guard lock(mu_);
+  hooks_.erase(handle);
+}
+
+bool devbox_status_is_terminal(std::string_view status) {
+  return status == "shutdown" || status == "failure";
+}
+
+json devbox_to_wire(const Devbox& d) {
+  json transitions = json::array();
+  for (const auto& t : d.state_transitions) {
+    json tj = {{"status", t.status}, {"transition_time_ms", t.transition_time_ms}};
+    if (!t.failure_reason.empty()) tj["failure_reason"] = t.failure_reason;
+    transitions.push_back(tj);
+  }
+  json v = {{"id", d.id},
+            {"status", d.status},
+            {"create_time_ms", d.create_time_ms},
+            {"capabilities", json::array()},
+            {"launch_parameters", launch_to_wire(d.launch_parameters, true)},
+            {"metadata", d.metadata},
+            {"state_transitions", transitions}};
+  if (!d.name.empty()) v["name"] = d.name;
+  if (d.end_time_ms) v["end_time_ms"] = d.end_time_ms;
+  if (!d.snapshot_id.empty()) v["snapshot_id"] = d.snapshot_id;
+  if (!d.blueprint_id.empty()) v["blueprint_id"] = d.blueprint_id;
+  if (!d.failure_reason.empty()) v["failure_reason"] = d.failure_reason;
+  if (!d.shutdown_reason.empty()) v["shutdown_reason"] = d.shutdown_reason;
+  return v;
+}
+
+Devbox devbox_from_wire(const json& v) {
+  Devbox d;
+  if (!v.is_object()) return d;
+  d.id = str(v, "id");
+  d.name = str(v, "name");
+  d.status = str(v, "status");
+  d.create_time_ms = integer(v, "create_time_ms");
+  d.end_time_ms = integer(v, "end_time_ms");
+  d.snapshot_id = str(v, "snapshot_id");
+  d.blueprint_id = str(v, "blueprint_id");
+  d.failure_reason = str(v, "failure_reason");
+  d.shutdown_reason = str(v, "shutdown_reason");
+  if (v.contains("metadata") && v["metadata"].is_object())
+    for (const auto& [k, val] : v["metadata"].items())
+      if (val.is_string()) d.metadata[k] = val.get<std::string>();
+  if (v.contains("launch_parameters"))
+    d.launch_parameters = launch_from_wire(v["launch_parameters"], nullptr);
+  if (auto st = v.find("state_transitions"); st != v.end() && st->is_array())
+    for (const auto& t : *st)
+      if (t.is_object())
+        d.state_transitions.push_back(
+            {str(t, "status"), integer(t, "transition_time_ms"), str(t, "failure_reason")});
+  return d;
+}
+
+json create_request_to_wire(const DevboxCreateRequest& r) {
+  json b = json::object();
+  if (!r.name.empty()) b["name"] = r.name;
+  if (!r.snapshot_id.empty()) b["snapshot_id"] = r.snapshot_id;
+  if (!r.blueprint_id.empty()) b["blueprint_id"] = r.blueprint_id;
+  if (!r.blueprint_name.empty()) b["blueprint_name"] = r.blueprint_name;
+  if (!r.environment_variables.empty()) b["environment_variables"] = r.environment_variables;
+  if (!r.file_mounts.empty()) b["file_mounts"] = r.file_mounts;
+  if (!r.metadata.empty()) b["metadata"] = r.metadata;
+  json lp = launch_to_wire(r.launch_parameters, r.network_set);
+  lp.erase("after_idle");
+  lp["after_idle"] = {{"idle_time_seconds", r.launch_parameters.keep_alive_time_seconds},
+                      {"on_idle", r.launch_parameters.on_idle}};
+  if (r.launch_parameters.launch_commands.empty()) lp.erase("launch_commands");
+  b["launch_parameters"] = lp;
+  return b;
+}
+
+DevboxCreateRequest create_request_from_wire(const json& b) {
+  DevboxCreateRequest r;
+  if (b.is_null()) return r;
+  if (!b.is_object()) throw PlatformError(ErrorKind::invalid, "the body must be a JSON object");
+  r.name = str(b, "name");
+  r.snapshot_id = str(b, "snapshot_id");
+  r.blueprint_id = str(b, "blueprint_id");
+  r.blueprint_name = str(b, "blueprint_name");
+  r.environment_variables = string_map(b, "environment_variables");
+  r.file_mounts = string_map(b, "file_mounts");
+  r.metadata = string_map(b, "metadata");
+  if (b.contains("launch_parameters") && !b["launch_parameters"].is_null()) {
+    if (!b["launch_parameters"].is_object())
+      throw PlatformError(ErrorKind::invalid, "launch_parameters must be an object");
+    r.launch_parameters = launch_from_wire(b["launch_parameters"], &r.network_set);
+  }
+  return r;
+}
+
+json execution_to_wire(const DevboxExecution& e) {
+  json v = {{"devbox_id", e.devbox_id}, {"execution_id", e.execution_id}, {"status", e.status}};
+  if (!e.shell_name.empty()) v["shell_name"] = e.shell_name;
+  if (e.status == "completed") {
+    v["exit_status"] = e.exit_status.value_or(-1);
+    v["stdout"] = to_valid_utf8(e.stdout_text);
+    v["stderr"] = to_valid_utf8(e.stderr_text);
+    v["stdout_truncated"] = e.stdout_truncated;
+    v["stderr_truncated"] = e.stderr_truncated;
+  }
+  // Local extensions, harmless to Runloop's SDKs.
+  if (!e.command.empty()) v["command"] = to_valid_utf8(e.command);
+  if (e.duration_ms) v["duration_ms"] = e.duration_ms;
+  if (e.timed_out) v["timed_out"] = true;
+  if (e.killed) v["killed"] = true;
+  if (!e.note.empty()) v["note"] = e.note;
+  return v;
+}
+
+DevboxExecution execution_from_wire(const json& v) {
+  DevboxExecution e;
+  if (!v.is_object()) return e;
+  e.devbox_id = str(v, "devbox_id");
+  e.execution_id = str(v, "execution_id");
+  e.status = str(v, "status");
+  if (e.status.empty() && v.contains("exit_status")) e.status = "completed";  // execute_sync view
+  if (auto x = v.find("exit_status"); x != v.end() && x->is_number()) e.exit_status = x->get<int>();
+  e.stdout_text = str(v, "stdout");
+  e.stderr_text = str(v, "stderr");
+  e.stdout_truncated = v.value("stdout_truncated", false);
+  e.stderr_truncated = v.value("stderr_truncated", false);
+  e.shell_name = str(v, "shell_name");
+  e.command = str(v, "command");
+  e.duration_ms = integer(v, "duration_ms");
+  e.timed_out = v.value("timed_out", false);
+  e.killed = v.value("killed", false);
+  e.note = str(v, "note");
+  return e;
+}
+
+json snapshot_to_wire(const DevboxSnapshot& s) {
+  json v = {{"id", s.id},
+            {"create_time_ms", s.create_time_ms},
+            {"metadata", s.metadata},
+            {"source_devbox_id", s.source_devbox_id}};
+  if (!s.name.empty()) v["name"] = s.name;
+  if (!s.commit_message.empty()) v["commit_message"] = s.commit_message;
+  v["size_bytes"] = s.size_bytes;
+  return v;
+}
+
+DevboxSnapshot snapshot_from_wire(const json& v) {
+  DevboxSnapshot s;
+  if (!v.is_object()) return s;
+  s.id = str(v, "id");
+  s.name = str(v, "name");
+  s.create_time_ms = integer(v, "create_time_ms");
+  if (v.contains("metadata") && v["metadata"].is_object())
+    for (const auto& [k, val] : v["metadata"].items())
+      if (val.is_string()) s.metadata[k] = val.get<std::string>();
+  s.source_devbox_id = str(v, "source_devbox_id");
+  s.commit_message = str(v, "commit_message");
+  s.size_bytes = integer(v, "size_bytes");
+  return s;
+}
+
+}  // namespace runagents::platform

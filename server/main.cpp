@@ -1,3 +1,0 @@
-#include "server/cli.hpp"
-
-int main(int argc, char** argv) { return runagents::cli::run(argc, argv); }
