@@ -19,9 +19,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-import { PRODUCT, REPO_ROOT, killAll, sleep, startHttpServer, trackPid, withTimeout } from './lib.mjs';
+import { PRODUCT, REPO_ROOT, killAll, sleep, startHttpServer, startTestRuntime, trackPid, withTimeout } from './lib.mjs';
 
-const RUNTIME = path.join(REPO_ROOT, 'tests/runtimeuse/test_runtime.mjs');
 const SECRET = 'sk-handles-5ecr3t-77';
 
 const lines = (cmd, args) => {
@@ -56,20 +55,7 @@ let runtime;
 let runtimeUrl;
 
 before(async () => {
-  runtime = spawn(process.execPath, [RUNTIME, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  runtimeUrl = await new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`test runtime did not start: ${text}`)), 10000);
-    runtime.stdout.on('data', (c) => {
-      text += c;
-      const m = text.match(/"port":\s*(\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`ws://127.0.0.1:${m[1]}`);
-      }
-    });
-    runtime.once('exit', (code) => reject(new Error(`test runtime exited ${code}: ${text}`)));
-  });
+  ({ child: runtime, url: runtimeUrl } = await startTestRuntime());
 });
 
 after(async () => {

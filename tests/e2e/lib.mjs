@@ -272,26 +272,7 @@ export class RawStdio {
  * {child, port, url} once it printed its URL on stderr.
  */
 export async function startHttpServer(command, args = [], env) {
-  const child = spawnTracked(command, [...args, '--port', '0'], env ? { env: { ...process.env, ...env } } : {});
-  child.stdin.end();
-  const re = /http:\/\/127\.0\.0\.1:(\d+)\/mcp/;
-  const port = await withTimeout(
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const m = re.exec(child.stderrText);
-        if (m) {
-          child.stderr.off('data', check);
-          resolve(Number(m[1]));
-        }
-      };
-      child.stderr.on('data', check);
-      child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before listening: ${child.stderrText}`)));
-      check();
-    }),
-    5000,
-    `${path.basename(command)} to print its HTTP URL`,
-  );
-  return { child, port, url: `http://127.0.0.1:${port}/mcp` };
+  return startHttpServerEnv(command, args, env ? { ...process.env, ...env } : process.env);
 }
 
 export const ACCEPT_BOTH = 'application/json, text/event-stream';
@@ -781,4 +762,26 @@ export async function invokeAgent(base, agent, message) {
   } catch {
     throw new Error(`invoke ${agent}: HTTP ${res.status} ${text.slice(0, 300)}`);
   }
+}
+
+/**
+ * Starts the RuntimeUse test runtime (tests/runtimeuse/test_runtime.mjs) on a free port. Resolves
+ * {child, url} with its ws:// URL.
+ */
+export function startTestRuntime() {
+  const script = path.join(REPO_ROOT, 'tests/runtimeuse/test_runtime.mjs');
+  const child = spawnTracked(process.execPath, [script, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`test runtime did not start: ${text}`)), 10000);
+    child.stdout.on('data', (c) => {
+      text += c;
+      const m = text.match(/"port":\s*(\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: `ws://127.0.0.1:${m[1]}` });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`test runtime exited ${code}: ${text}`)));
+  });
 }

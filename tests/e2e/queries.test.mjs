@@ -18,10 +18,10 @@ import { after, before, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { startTestRuntime } from './lib.mjs';
 
 const BUILD_DIR = path.resolve(process.env.RUNAGENTS_BUILD_DIR || 'build');
 const BINARY = path.join(BUILD_DIR, 'runagents-mcp');
-const RUNTIME = path.resolve('tests/runtimeuse/test_runtime.mjs');
 const SECRET = 'sk-test-5ecr3t-value-42';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -274,21 +274,10 @@ test('a deployed agent: the query becomes a run; a policy pause names the reques
   assert.match(missing.content[0].text, /list_agents/);
 });
 
-function startRuntime() {
-  runtime = spawn(process.execPath, [RUNTIME, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`test runtime did not start: ${text}`)), 10000);
-    runtime.stdout.on('data', (c) => {
-      text += c;
-      const m = text.match(/"port":\s*(\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`ws://127.0.0.1:${m[1]}`);
-      }
-    });
-    runtime.once('exit', (code) => reject(new Error(`test runtime exited ${code}: ${text}`)));
-  });
+async function startRuntime() {
+  const started = await startTestRuntime();
+  runtime = started.child;
+  return started.url;
 }
 
 test('RuntimeUse: text, streaming, artifacts and redaction against the test runtime', { timeout: 60000 }, async () => {
