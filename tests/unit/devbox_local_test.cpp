@@ -2,6 +2,7 @@
 // Tests that need bubblewrap skip with a message when it is not usable on the host.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -266,4 +267,43 @@ TEST_CASE("devbox idle timeout shuts it down" * doctest::test_suite("devbox")) {
   auto after = s->wait_for_status(d.id, {"shutdown"}, 5s);
   CHECK(after.status == "shutdown");
   CHECK(after.shutdown_reason == "idle");
+}
+
+namespace {
+
+// Open eventfds of this process (each live command holds one for its cancel token).
+int open_eventfds() {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(entry.path(), ec);
+    if (!ec && target.string().find("eventfd") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("finished commands release their descriptors and buffers" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  auto d = s->create({}, nullptr);
+  run_in(*s, d.id, "true");  // the sandbox's own descriptors are open from here on
+  const int before = open_eventfds();
+  for (int i = 0; i < 20; ++i)
+    CHECK(run_in(*s, d.id, "echo " + std::to_string(i)).exit_status == 0);
+  ExecRequest async;
+  async.devbox_id = d.id;
+  async.command = "echo later";
+  auto started = s->execute_async(async);
+  auto done =
+      s->wait_for_execution(d.id, started.execution_id, {"completed"}, std::chrono::seconds(20));
+  CHECK(done.stdout_text == "later\n");
+  // A finished execution is still answered (from its row) after its live state is gone.
+  CHECK(s->execution(d.id, started.execution_id).stdout_text == "later\n");
+  std::this_thread::sleep_for(200ms);  // the async finisher records, then lets go
+  CHECK(open_eventfds() <= before);
+  s->shutdown(d.id);
 }

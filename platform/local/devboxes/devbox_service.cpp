@@ -788,6 +788,10 @@ class LocalDevboxService final : public DevboxService {
              std::int64_t{result.duration_ms}});
         touch(live.devbox_id);
       }
+      // Recorded: the row answers from now on. Dropping the live entry frees the command's
+      // output buffers and its cancel token's eventfd, which a long-lived devbox would otherwise
+      // collect one per command until it shut down.
+      live_.erase(id);
     }
     return row_execution(live.devbox_id, id);
   }
