@@ -1,5 +1,6 @@
 #include "server/json_rpc.hpp"
 
+#include <optional>
 #include <string>
 
 namespace runagents::mcp {
@@ -19,7 +20,9 @@ size_t json_nesting_depth(std::string_view text, size_t stop_above) {
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '[':
       case '{':
         if (++depth > deepest) {
@@ -31,7 +34,8 @@ size_t json_nesting_depth(std::string_view text, size_t stop_above) {
       case '}':
         if (depth > 0) --depth;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return deepest;
@@ -39,11 +43,105 @@ size_t json_nesting_depth(std::string_view text, size_t stop_above) {
 
 namespace {
 
-bool valid_id(const json& id) { return id.is_string() || id.is_number_integer(); }
+bool valid_id(const json& id) {
+  return id.is_string() || id.is_number_integer();
+}
 
 ParseOutcome reply(const json& id, int code, std::string message, json data = nullptr) {
   ParseOutcome out;
   out.error_reply = make_error(id, code, std::move(message), std::move(data));
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of a "\uXXXX" escape starting at text[i] (the backslash), or -1.
+int escaped_unit(std::string_view text, size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int v = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    int h = hex_value(text[k]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// Length of the valid UTF-8 sequence at text[i], or 0 when the bytes there are not one
+// (overlong forms, UTF-16 surrogates and code points past U+10FFFF included).
+size_t utf8_sequence(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char b = byte(i);
+  size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  unsigned cp = n == 1 ? b : n == 2 ? (b & 0x1f) : n == 3 ? (b & 0x0f) : (b & 0x07);
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3f);
+  }
+  static const unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+// A copy of `text` in which, inside string literals only, lone UTF-16 surrogate escapes and
+// invalid UTF-8 bytes are replaced with U+FFFD; nullopt when there was nothing to replace. A
+// JavaScript client that cuts a string in the middle of an emoji sends a lone "\ud83d": the
+// request should still be answered, with its own id.
+std::optional<std::string> replace_bad_sequences(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false, changed = false;
+  for (size_t i = 0; i < text.size();) {
+    char c = text[i];
+    if (!in_string) {
+      if (c == '"') in_string = true;
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = false;
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (c == '\\') {
+      int unit = escaped_unit(text, i);
+      if (unit >= 0xd800 && unit <= 0xdbff) {
+        int next = escaped_unit(text, i + 6);
+        if (next >= 0xdc00 && next <= 0xdfff) {
+          out.append(text.substr(i, 12));
+          i += 12;
+          continue;
+        }
+      }
+      if (unit >= 0xd800 && unit <= 0xdfff) {
+        out += "\\ufffd";
+        i += 6;
+        changed = true;
+        continue;
+      }
+      out.append(text.substr(i, std::min<size_t>(2, text.size() - i)));
+      i += 2;
+      continue;
+    }
+    size_t n = utf8_sequence(text, i);
+    if (n == 0) {
+      out += "\xef\xbf\xbd";
+      ++i;
+      changed = true;
+      continue;
+    }
+    out.append(text.substr(i, n));
+    i += n;
+  }
+  if (!changed) return std::nullopt;
   return out;
 }
 
@@ -64,6 +162,10 @@ ParseOutcome parse_message(std::string_view text, const MessageLimits& limits) {
                  {{"limit", limits.max_depth}});
   }
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    // Valid JSON but for broken text inside strings: answered, with U+FFFD in their place.
+    if (auto repaired = replace_bad_sequences(text)) doc = json::parse(*repaired, nullptr, false);
+  }
   if (doc.is_discarded()) {
     return reply(nullptr, error_code::parse_error,
                  "Parse error: the message is not valid JSON (or not valid UTF-8)");

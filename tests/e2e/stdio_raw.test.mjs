@@ -53,17 +53,18 @@ for (const server of SERVERS) {
       assert.equal(e.error.code, -32700);
       assert.equal(e.id, null);
 
-      // Invalid UTF-8 inside an otherwise valid message, and bare invalid bytes.
+      // Invalid UTF-8 inside a string of an otherwise valid message is answered with its own id
+      // (the bytes become U+FFFD); bare invalid bytes are a parse error.
       e = await errorFor(
         peer,
         Buffer.concat([
-          Buffer.from('{"jsonrpc":"2.0","id":5,"method":"ping","params":{"x":"'),
+          Buffer.from('{"jsonrpc":"2.0","id":5,"method":"no/such","params":{"x":"'),
           Buffer.from([0xff, 0xfe, 0xc3, 0x28]),
           Buffer.from('"}}\n'),
         ]),
       );
-      assert.equal(e.error.code, -32700);
-      assert.equal(e.id, null);
+      assert.equal(e.error.code, -32601);
+      assert.equal(e.id, 5);
       e = await errorFor(peer, Buffer.from([0xc0, 0xaf, 0xff, 0x0a]));
       assert.equal(e.error.code, -32700);
 

@@ -1,6 +1,7 @@
+#include "server/json_rpc.hpp"
+
 #include <doctest/doctest.h>
 
-#include "server/json_rpc.hpp"
 #include "server/protocol.hpp"
 
 using namespace runagents::mcp;
@@ -28,14 +29,43 @@ TEST_SUITE("jsonrpc") {
     CHECK(resp.message->result["x"] == 1);
   }
 
-  TEST_CASE("malformed JSON and invalid UTF-8 are parse errors with a null id") {
+  TEST_CASE("malformed JSON and invalid bytes outside strings are parse errors with a null id") {
     MessageLimits limits;
-    for (std::string bad : {std::string("{"), std::string("not json"),
-                            std::string("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\xfe\"}")}) {
+    for (std::string bad :
+         {std::string("{"), std::string("not json"),
+          std::string("{\"jsonrpc\":\"2.0\",\"id\":1,\xff\"method\":\"ping\"}")}) {
       auto out = parse_message(bad, limits);
       CHECK(error_code_of(out) == error_code::parse_error);
       CHECK((*out.error_reply)["id"].is_null());
     }
+  }
+
+  TEST_CASE("invalid UTF-8 and lone surrogates inside strings become U+FFFD; the id is kept") {
+    MessageLimits limits;
+    const std::string fffd = "\xef\xbf\xbd";
+    auto bytes = parse_message("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\xff\xfe\"}", limits);
+    REQUIRE(bytes.message);
+    CHECK(bytes.message->id == 1);
+    CHECK(bytes.message->method == "m" + fffd + fffd);
+
+    // A JavaScript client that cut a string in the middle of an emoji.
+    auto cut = parse_message(
+        R"({"jsonrpc":"2.0","id":"r7","method":"tools/call","params":{"name":"t","arguments":{"s":"ok \ud83d","t":"\udc00x"}}})",
+        limits);
+    REQUIRE(cut.message);
+    CHECK(cut.message->id == "r7");
+    CHECK(cut.message->params["arguments"]["s"] == "ok " + fffd);
+    CHECK(cut.message->params["arguments"]["t"] == fffd + "x");
+
+    // A valid pair stays as it is; an overlong encoding and a UTF-8-encoded surrogate do not.
+    auto pair = parse_message(R"({"jsonrpc":"2.0","id":2,"method":"a\ud83d\ude00"})", limits);
+    REQUIRE(pair.message);
+    CHECK(pair.message->method == "a\xf0\x9f\x98\x80");
+    auto overlong =
+        parse_message("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"\xc0\xaf\xed\xa0\x80\"}", limits);
+    REQUIRE(overlong.message);
+    CHECK(overlong.message->method.find('\xc0') == std::string::npos);
+    CHECK(overlong.message->id == 3);
   }
 
   TEST_CASE("arrays, scalars and wrong members are invalid requests") {
@@ -56,7 +86,8 @@ TEST_SUITE("jsonrpc") {
 
   TEST_CASE("params that are not an object are invalid params, with the request id") {
     MessageLimits limits;
-    auto out = parse_message(R"({"jsonrpc":"2.0","id":"a","method":"tools/list","params":5})", limits);
+    auto out =
+        parse_message(R"({"jsonrpc":"2.0","id":"a","method":"tools/list","params":5})", limits);
     CHECK(error_code_of(out) == error_code::invalid_params);
     CHECK((*out.error_reply)["id"] == "a");
     // A notification with bad params gets no reply at all.
@@ -74,7 +105,8 @@ TEST_SUITE("jsonrpc") {
     auto out = parse_message(big, limits);
     CHECK(error_code_of(out) == error_code::invalid_request);
     CHECK((*out.error_reply)["error"]["data"]["limit"] == 1000);
-    CHECK((*out.error_reply)["error"]["message"].get<std::string>().find("1000") != std::string::npos);
+    CHECK((*out.error_reply)["error"]["message"].get<std::string>().find("1000") !=
+          std::string::npos);
 
     std::string deep = std::string(10000, '[') + std::string(10000, ']');
     limits.max_message_bytes = 1 << 20;
