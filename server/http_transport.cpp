@@ -110,12 +110,6 @@ void send_error(httplib::Response& res, int status, int code, const std::string&
   res.set_content(serialize(make_error(id, code, message)), "application/json");
 }
 
-// Drops what it is given: for requests answered inline, which send nothing before the response.
-class NullOutbound : public Outbound {
- public:
-  bool send(const json&) override { return false; }
-};
-
 // What the HTTP layer keeps per session, beside the protocol Session.
 struct HttpSession {
   std::shared_ptr<Session> core;
@@ -251,11 +245,9 @@ struct HttpTransport::Impl {
                    : std::string(kSseKeepAlive);
             return sink.write(priming.data(), priming.size());
           }
-          if (request_session && !sink.is_writable()) {
-            // 2026-07-28: closing the response stream cancels the request.
-            request_session->cancel_all("the client closed the response stream");
-            return false;
-          }
+          // 2026-07-28: closing the response stream cancels the request (in the releaser below,
+          // which runs however the stream ends).
+          if (request_session && !sink.is_writable()) return false;
           auto ev =
               stream->next(state->last, std::min(keep_alive, std::chrono::milliseconds(1000)));
           if (!ev) {
@@ -275,12 +267,7 @@ struct HttpTransport::Impl {
           state->last = ev->seq;
           state->last_write = std::chrono::steady_clock::now();
           std::string text = format_sse_event(hs ? stream->event_id(ev->seq) : "", ev->data);
-          if (!sink.write(text.data(), text.size())) {
-            if (request_session) {
-              request_session->cancel_all("the client closed the response stream");
-            }
-            return false;
-          }
+          if (!sink.write(text.data(), text.size())) return false;
           if (ev->final) sink.done();
           return true;
         },
@@ -425,15 +412,17 @@ struct HttpTransport::Impl {
       res.status = 202;  // notifications need no answer (cancellation is closing the stream)
       return;
     }
-    auto reject = [&](const json& reply) {
-      res.status = http_status_for(reply) == 200 ? 400 : http_status_for(reply);
+    // Every rejection here is a client error: 400 unless the code maps to another 4xx.
+    auto reject = [&](int code, const std::string& message, const json& data = nullptr) {
+      json reply = make_error(msg.id, code, message, data);
+      int status = http_status_for(reply);
+      res.status = status == 200 ? 400 : status;
       res.set_content(serialize(reply), "application/json");
     };
-    if (auto bad = server.check_envelope(msg, true, false)) return reject(*bad);
-    const ToolDefinition* tool = nullptr;
-    if (msg.method == "tools/call" && msg.params.contains("name") &&
-        msg.params["name"].is_string()) {
-      tool = server.tools().find(msg.params["name"].get<std::string>());
+    // _meta errors come before header errors, and an unsupported version after them.
+    auto envelope = server.envelope_error(msg);
+    if (envelope && envelope->code() != error_code::unsupported_protocol_version) {
+      return reject(envelope->code(), envelope->what(), envelope->data());
     }
     auto mismatch = header_mismatch(
         msg,
@@ -441,12 +430,9 @@ struct HttpTransport::Impl {
           if (!req.has_header(name.c_str())) return std::nullopt;
           return req.get_header_value(name.c_str());
         },
-        tool);
-    if (mismatch) {
-      return reject(
-          make_error(msg.id, error_code::header_mismatch, "Header mismatch: " + *mismatch));
-    }
-    if (auto bad = server.check_envelope(msg, false, true)) return reject(*bad);
+        server.called_tool(msg));
+    if (mismatch) return reject(error_code::header_mismatch, "Header mismatch: " + *mismatch);
+    if (envelope) return reject(envelope->code(), envelope->what(), envelope->data());
 
     auto session = std::make_shared<Session>("");
     if (server.answers_without_messages(msg, Era::modern)) {
@@ -482,18 +468,25 @@ struct HttpTransport::Impl {
     stream_sse(res, nullptr, stream, 0, !first, nullptr, session);
   }
 
+  // GET and DELETE from a 2026-07-28 client (no session, a modern version header): 405.
+  static bool refuse_modern(const httplib::Request& req, httplib::Response& res,
+                            const std::string& why) {
+    if (req.has_header("Mcp-Session-Id") ||
+        !is_modern_version(req.get_header_value("MCP-Protocol-Version"))) {
+      return false;
+    }
+    res.set_header("Allow", "POST");
+    send_error(res, 405, -32000, "Method Not Allowed: " + why);
+    return true;
+  }
+
   void handle_get(const httplib::Request& req, httplib::Response& res) {
     std::string accept = req.get_header_value("Accept");
     if (!header_lists(accept, "text/event-stream") && !header_lists(accept, "*/*")) {
       send_error(res, 406, -32000, "Not Acceptable: Accept must include text/event-stream");
       return;
     }
-    if (!req.has_header("Mcp-Session-Id") &&
-        is_modern_version(req.get_header_value("MCP-Protocol-Version"))) {
-      res.set_header("Allow", "POST");
-      send_error(res, 405, -32000,
-                 "Method Not Allowed: 2026-07-28 has no GET stream; use POST "
-                 "subscriptions/listen");
+    if (refuse_modern(req, res, "2026-07-28 has no GET stream; use POST subscriptions/listen")) {
       return;
     }
     auto hs = require_session(req, res);
@@ -536,12 +529,7 @@ struct HttpTransport::Impl {
   }
 
   void handle_delete(const httplib::Request& req, httplib::Response& res) {
-    if (!req.has_header("Mcp-Session-Id") &&
-        is_modern_version(req.get_header_value("MCP-Protocol-Version"))) {
-      res.set_header("Allow", "POST");
-      send_error(res, 405, -32000, "Method Not Allowed: 2026-07-28 has no sessions to end");
-      return;
-    }
+    if (refuse_modern(req, res, "2026-07-28 has no sessions to end")) return;
     auto hs = require_session(req, res);
     if (!hs) return;
     end_session(hs, "DELETE");

@@ -241,6 +241,14 @@ json make_error(const json& id, int code, std::string message, json data) {
   return {{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}};
 }
 
+const std::string& required_string(const json& params, const char* key, const std::string& method) {
+  auto it = params.find(key);
+  if (it == params.end() || !it->is_string()) {
+    throw RpcError(error_code::invalid_params, method + " needs params." + key + " (a string)");
+  }
+  return it->get_ref<const std::string&>();
+}
+
 json make_notification(std::string method, json params) {
   json n = {{"jsonrpc", "2.0"}, {"method", std::move(method)}};
   if (!params.is_null()) n["params"] = std::move(params);

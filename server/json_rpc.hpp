@@ -67,6 +67,9 @@ json make_result(const json& id, json result);
 json make_error(const json& id, int code, std::string message, json data = nullptr);
 json make_notification(std::string method, json params);
 
+// params[key] as a string; throws RpcError(-32602) "<method> needs params.<key> (a string)".
+const std::string& required_string(const json& params, const char* key, const std::string& method);
+
 // Compact one-line serialization; invalid UTF-8 in strings is replaced, never thrown on.
 std::string serialize(const json& message);
 

@@ -19,6 +19,12 @@ void McpServer::set_state_key(std::string key) {
   state_codec_ = RequestStateCodec(std::move(key));
 }
 
+json McpServer::server_info() const {
+  json info = server_info_meta_;
+  if (!info_.title.empty()) info["title"] = info_.title;
+  return info;
+}
+
 json McpServer::capabilities(Era era) const {
   json caps = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
   if (!resources_.empty()) caps["resources"] = {{"subscribe", true}, {"listChanged", false}};
@@ -52,25 +58,14 @@ json McpServer::initialize(const json& params, Session& session) {
   std::string negotiated = negotiate_version(version->get<std::string>());
   session.set_initialized(negotiated, params.value("capabilities", json::object()),
                           params.value("clientInfo", json::object()));
-  json server_info = {{"name", info_.name}, {"version", info_.version}};
-  if (!info_.title.empty()) server_info["title"] = info_.title;
   json result = {{"protocolVersion", negotiated},
                  {"capabilities", capabilities(Era::legacy)},
-                 {"serverInfo", std::move(server_info)}};
+                 {"serverInfo", server_info()}};
   if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
   return result;
 }
 
 namespace {
-
-const std::string& string_param(const json& params, const char* key, const char* method) {
-  auto it = params.find(key);
-  if (it == params.end() || !it->is_string()) {
-    throw RpcError(error_code::invalid_params,
-                   std::string(method) + " needs params." + key + " (a string)");
-  }
-  return it->get_ref<const std::string&>();
-}
 
 bool known_method(const std::string& method, bool tasks) {
   static const char* kMethods[] = {"tools/list",
@@ -138,7 +133,7 @@ json McpServer::dispatch(const Message& request, Session& session, RequestContex
   if (method == "tools/call") return call_tool_request(params, ctx);
   if (method.rfind("tasks/", 0) == 0) return task_method(method, params, ctx);
   if (method == "logging/setLevel") {
-    const std::string& name = string_param(params, "level", "logging/setLevel");
+    const std::string& name = required_string(params, "level", "logging/setLevel");
     auto level = parse_log_level(name);
     if (!level) {
       throw RpcError(
@@ -156,7 +151,7 @@ json McpServer::dispatch(const Message& request, Session& session, RequestContex
     }
     if (method == "resources/list") return resources_.list_page(params, page_size_);
     if (method == "resources/templates/list") return resources_.templates_page(params, page_size_);
-    const std::string& uri = string_param(params, "uri", method.c_str());
+    const std::string& uri = required_string(params, "uri", method);
     if (method == "resources/read") return resources_.read(uri);
     if (method == "resources/subscribe") {
       session.subscribe(uri);
@@ -270,19 +265,20 @@ bool McpServer::answers_without_messages(const Message& request, Era era) const 
     return false;
   }
   if (request.method == "prompts/get") return era == Era::modern;  // modern prompts cannot ask
-
-  auto name = params.find("name");
-  if (name == params.end() || !name->is_string()) return true;
-  const ToolDefinition* tool = tools_.find(name->get<std::string>());
+  const ToolDefinition* tool = called_tool(request);
   return !tool || tool->quiet;
+}
+
+const ToolDefinition* McpServer::called_tool(const Message& request) const {
+  if (request.method != "tools/call" || !request.params.is_object()) return nullptr;
+  auto name = request.params.find("name");
+  if (name == request.params.end() || !name->is_string()) return nullptr;
+  return tools_.find(name->get<std::string>());
 }
 
 bool McpServer::may_run_long(const Message& request) const {
   if (request.method == "subscriptions/listen") return true;
-  if (request.method != "tools/call" || !request.params.is_object()) return false;
-  auto name = request.params.find("name");
-  if (name == request.params.end() || !name->is_string()) return false;
-  const ToolDefinition* tool = tools_.find(name->get<std::string>());
+  const ToolDefinition* tool = called_tool(request);
   return tool && tool->long_running;
 }
 

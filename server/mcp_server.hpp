@@ -83,13 +83,16 @@ class McpServer {
                                      Era era = Era::legacy);
 
   // Checks the modern envelope of `request` without running it: nullopt when it is fine, else
-  // the error reply. `shape` checks _meta's required fields (-32602), `version` that we speak its
-  // protocol version (-32022); HTTP checks its headers in between.
-  std::optional<json> check_envelope(const Message& request, bool shape, bool version) const;
+  // the error: _meta's required fields missing (-32602), or a protocol version we do not speak
+  // (-32022). handle_request checks it too; HTTP checks it first, to check its headers between
+  // the two kinds of error.
+  std::optional<RpcError> envelope_error(const Message& request) const;
 
   // False when answering `request` cannot send anything before the response (no progress, logs
   // or requests to the client), so a transport may run it inline and answer with plain JSON.
   bool answers_without_messages(const Message& request, Era era = Era::legacy) const;
+  // The tool a tools/call names, when it names one we have; else null.
+  const ToolDefinition* called_tool(const Message& request) const;
   // True when `request` may run long (a long-running tool, subscriptions/listen): an HTTP
   // transport starts its event stream at once instead of waiting for the first message.
   bool may_run_long(const Message& request) const;
@@ -110,9 +113,10 @@ class McpServer {
   json dispatch_modern(const Message& request, RequestContext& ctx);
   json initialize(const json& params, Session& session);
   json completion(const json& params) const;
-  std::optional<RpcError> envelope_error(const Message& request) const;
   json input_required(const Message& request, const InputRequired& needed) const;
   static std::string state_binding(const Message& request);
+  // -32021 naming the Tasks extension that `what` needs.
+  static RpcError tasks_extension_missing(const std::string& what);
   json call_tool_request(const json& params, RequestContext& ctx);
   // The call as a task when the tool and the request allow it (and nullopt otherwise); throws
   // RpcError when the tool requires a task the request cannot have.
@@ -122,6 +126,8 @@ class McpServer {
   json task_method(const std::string& method, const json& params, RequestContext& ctx);
   RequestEnvelope envelope_for(const Message& request, Session& session, Era era) const;
   json finish_modern(json result) const;
+  // {name, version, title?} as initialize and server/discover report it.
+  json server_info() const;
 
   ServerInfo info_;
   const json server_info_meta_;  // {name, version} for every modern result's _meta, built once

@@ -26,17 +26,13 @@ json versions_json() {
   return v;
 }
 
-bool is_legacy_version(const std::string& v) {
-  return is_supported_version(v);
-}
-
 }  // namespace
 
 Era era_of(const Message& request, bool has_session, const std::string& version_header) {
   if (has_session) return Era::legacy;
   bool has_meta = request.params.is_object() && request.params.contains("_meta") &&
                   request.params["_meta"].is_object();
-  if (!has_meta && (version_header.empty() || is_legacy_version(version_header))) {
+  if (!has_meta && (version_header.empty() || is_supported_version(version_header))) {
     return Era::legacy;
   }
   return Era::modern;
@@ -86,25 +82,17 @@ std::optional<RpcError> McpServer::envelope_error(const Message& request) const 
   }
   const std::string v = version->get<std::string>();
   if (!is_modern_version(v)) {
-    return RpcError(error_code::unsupported_protocol_version,
-                    "Unsupported protocol version '" + v + "'" +
-                        (is_legacy_version(v) ? " for a request without a session: versions up to "
-                                                "2025-11-25 start with initialize"
-                                              : "") +
-                        "; supported: 2026-07-28 (stateless) and 2025-11-25, 2025-06-18, "
-                        "2025-03-26, 2024-11-05 (with initialize)",
-                    {{"supported", versions_json()}, {"requested", v}});
+    return RpcError(
+        error_code::unsupported_protocol_version,
+        "Unsupported protocol version '" + v + "'" +
+            (is_supported_version(v) ? " for a request without a session: versions up to "
+                                       "2025-11-25 start with initialize"
+                                     : "") +
+            "; supported: 2026-07-28 (stateless) and 2025-11-25, 2025-06-18, "
+            "2025-03-26, 2024-11-05 (with initialize)",
+        {{"supported", versions_json()}, {"requested", v}});
   }
   return std::nullopt;
-}
-
-std::optional<json> McpServer::check_envelope(const Message& request, bool shape,
-                                              bool version) const {
-  auto error = envelope_error(request);
-  if (!error) return std::nullopt;
-  bool is_version = error->code() == error_code::unsupported_protocol_version;
-  if ((is_version && !version) || (!is_version && !shape)) return std::nullopt;
-  return make_error(request.id, error->code(), error->what(), error->data());
 }
 
 std::string McpServer::state_binding(const Message& request) {
@@ -133,11 +121,9 @@ json McpServer::finish_modern(json result) const {
 }
 
 json McpServer::discover() const {
-  json server_info = {{"name", info_.name}, {"version", info_.version}};
-  if (!info_.title.empty()) server_info["title"] = info_.title;
   json result = {{"supportedVersions", versions_json()},
                  {"capabilities", capabilities(Era::modern)},
-                 {"serverInfo", std::move(server_info)}};
+                 {"serverInfo", server_info()}};
   if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
   return with_cache(std::move(result), kStaticListTtlMs);
 }
@@ -168,16 +154,13 @@ json McpServer::dispatch_modern(const Message& request, RequestContext& ctx) {
     if (method == "resources/templates/list") {
       return with_cache(resources_.templates_page(params, page_size_), kStaticListTtlMs);
     }
-    auto uri = params.find("uri");
-    if (uri == params.end() || !uri->is_string()) {
-      throw RpcError(error_code::invalid_params, "resources/read needs params.uri (a string)");
-    }
+    const std::string& uri = required_string(params, "uri", method);
     try {
-      return with_cache(resources_.read(uri->get<std::string>()), 0);
+      return with_cache(resources_.read(uri), 0);
     } catch (const RpcError& e) {
       // 2026-07-28 (SEP-2164): an unknown resource is invalid params, with the uri in data.
       if (e.code() != error_code::resource_not_found) throw;
-      throw RpcError(error_code::invalid_params, e.what(), {{"uri", *uri}});
+      throw RpcError(error_code::invalid_params, e.what(), {{"uri", uri}});
     }
   }
   if (method == "prompts/list" || method == "prompts/get") {
@@ -194,11 +177,7 @@ json McpServer::dispatch_modern(const Message& request, RequestContext& ctx) {
 json McpServer::listen(const json& params, RequestContext& ctx) {
   SubscriptionFilter filter = SubscriptionFilter::parse(params.value("notifications", json()));
   if (!filter.task_ids.empty() && !ctx.client_has(kTasksExtension)) {
-    throw RpcError(
-        error_code::missing_client_capability,
-        std::string("notifications.taskIds needs the ") + kTasksExtension +
-            " extension in the request's clientCapabilities",
-        {{"requiredCapabilities", {{"extensions", {{kTasksExtension, json::object()}}}}}});
+    throw tasks_extension_missing("notifications.taskIds");
   }
   const json id = ctx.request_id();
   ctx.outbound().send(Subscriptions::tagged("notifications/subscriptions/acknowledged",

@@ -45,12 +45,7 @@ RequestContext::RequestContext(Session& session, Outbound& out, json request_id,
 
 bool RequestContext::client_has(const std::string& capability) const {
   if (envelope_.era == Era::legacy) return session_.client_has(capability);
-  const json& caps = envelope_.client_capabilities;
-  if (!caps.is_object()) return false;
-  if (caps.contains(capability) && !caps[capability].is_null()) return true;
-  auto ext = caps.find("extensions");
-  return ext != caps.end() && ext->is_object() && ext->contains(capability) &&
-         !(*ext)[capability].is_null();
+  return declares_capability(envelope_.client_capabilities, capability);
 }
 
 void RequestContext::progress(double progress, std::optional<double> total,

@@ -23,7 +23,8 @@ std::optional<Message> PendingClientRequest::wait(std::chrono::steady_clock::tim
   return std::move(response_);
 }
 
-Session::Session(std::string id) : id_(std::move(id)), last_activity_(std::chrono::steady_clock::now()) {}
+Session::Session(std::string id)
+    : id_(std::move(id)), last_activity_(std::chrono::steady_clock::now()) {}
 
 bool Session::initialized() const {
   std::lock_guard lock(mu_);
@@ -34,7 +35,8 @@ void Session::set_initialized(std::string version, json client_capabilities, jso
   std::lock_guard lock(mu_);
   initialized_ = true;
   version_ = std::move(version);
-  client_capabilities_ = client_capabilities.is_object() ? std::move(client_capabilities) : json::object();
+  client_capabilities_ =
+      client_capabilities.is_object() ? std::move(client_capabilities) : json::object();
   client_info_ = std::move(client_info);
 }
 
@@ -48,10 +50,20 @@ json Session::client_info() const {
   return client_info_;
 }
 
+bool declares_capability(const json& capabilities, const std::string& name) {
+  if (!capabilities.is_object()) return false;
+  auto declared = [&](const json& map) {
+    auto it = map.find(name);
+    return it != map.end() && !it->is_null() && *it != false;
+  };
+  if (declared(capabilities)) return true;
+  auto ext = capabilities.find("extensions");
+  return ext != capabilities.end() && ext->is_object() && declared(*ext);
+}
+
 bool Session::client_has(const std::string& capability) const {
   std::lock_guard lock(mu_);
-  auto it = client_capabilities_.find(capability);
-  return it != client_capabilities_.end() && !it->is_null() && *it != false;
+  return declares_capability(client_capabilities_, capability);
 }
 
 LogLevel Session::log_level() const {
@@ -111,7 +123,9 @@ size_t Session::in_flight() const {
   return in_flight_.size();
 }
 
-json Session::next_outgoing_id() { return "srv-" + std::to_string(++next_outgoing_); }
+json Session::next_outgoing_id() {
+  return "srv-" + std::to_string(++next_outgoing_);
+}
 
 std::shared_ptr<PendingClientRequest> Session::expect_response(const json& id) {
   auto pending = std::make_shared<PendingClientRequest>();

@@ -30,6 +30,18 @@ class Outbound {
   virtual bool send(const json& message) = 0;
 };
 
+// True when `capabilities` (a client's capability object) declares `name`: a top-level
+// capability ("sampling", "elicitation", "roots") or an extension
+// (extensions["io.modelcontextprotocol/tasks"]). null and false declare nothing.
+bool declares_capability(const json& capabilities, const std::string& name);
+
+// Drops what it is given: for a request that has nowhere to send anything before its response
+// (answered inline over HTTP, or a 2026-07-28 task, whose status is polled).
+class NullOutbound : public Outbound {
+ public:
+  bool send(const json&) override { return false; }
+};
+
 // A request we sent to the client, waiting for its response.
 class PendingClientRequest {
  public:

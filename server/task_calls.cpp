@@ -9,12 +9,6 @@ namespace runagents::mcp {
 
 namespace {
 
-// Drops what it is given: a modern task has no stream to send on (its status is polled).
-class NullOutbound : public Outbound {
- public:
-  bool send(const json&) override { return false; }
-};
-
 // A legacy task's messages (progress, requests to the client) go to its session's unsolicited
 // channel (the HTTP GET stream, or the stdio writer), as long as the session lives.
 class SessionOutbound : public Outbound {
@@ -29,15 +23,15 @@ class SessionOutbound : public Outbound {
   std::weak_ptr<Session> session_;
 };
 
-RpcError tasks_capability_missing(const std::string& what) {
+}  // namespace
+
+RpcError McpServer::tasks_extension_missing(const std::string& what) {
   return RpcError(
       error_code::missing_client_capability,
       what + " needs the " + std::string(kTasksExtension) +
           " extension in the request's clientCapabilities.extensions",
       {{"requiredCapabilities", {{"extensions", {{kTasksExtension, json::object()}}}}}});
 }
-
-}  // namespace
 
 void McpServer::set_task_manager(std::shared_ptr<TaskManager> tasks) {
   tasks_ = std::move(tasks);
@@ -63,7 +57,7 @@ std::optional<json> McpServer::start_task(const ToolDefinition& tool, const json
   bool wanted = modern ? ctx.client_has(kTasksExtension) : legacy_asks;
   if (!wanted) {
     if (tool.task_support != TaskSupport::required) return std::nullopt;
-    if (modern) throw tasks_capability_missing("Tool " + tool.name + " runs only as a task: it");
+    if (modern) throw tasks_extension_missing("Tool " + tool.name + " runs only as a task: it");
     throw RpcError(error_code::method_not_found,
                    "Tool " + tool.name + " runs only as a task: call it with params.task");
   }
@@ -124,7 +118,7 @@ json McpServer::task_method(const std::string& method, const json& params, Reque
   const std::string principal;
   if (ctx.era() == Era::modern) {
     // The capability gate comes before any id lookup (ext-tasks, SEP-2663).
-    if (!ctx.client_has(kTasksExtension)) throw tasks_capability_missing(method);
+    if (!ctx.client_has(kTasksExtension)) throw tasks_extension_missing(method);
     if (method == "tasks/get") return tasks_->get(Era::modern, params, principal);
     if (method == "tasks/update") return tasks_->update(params, principal);
     return tasks_->cancel(Era::modern, params, principal);

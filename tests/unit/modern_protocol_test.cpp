@@ -509,10 +509,10 @@ TEST_SUITE("modern handle_request") {
     r = run(*server, request(4, "tools/list", bad_info));
     CHECK(r["error"]["code"] == error_code::invalid_params);
     // The transport's pre-check says the same.
-    auto pre = server->check_envelope(request(5, "tools/list", json::object()), true, false);
+    auto pre = server->envelope_error(request(5, "tools/list", json::object()));
     REQUIRE(pre);
-    CHECK((*pre)["error"]["code"] == error_code::invalid_params);
-    CHECK_FALSE(server->check_envelope(request(6, "tools/list", modern_params()), true, true));
+    CHECK(pre->code() == error_code::invalid_params);
+    CHECK_FALSE(server->envelope_error(request(6, "tools/list", modern_params())));
   }
 
   TEST_CASE("modern: an unsupported version is -32022 with data.supported and data.requested") {
@@ -527,12 +527,10 @@ TEST_SUITE("modern handle_request") {
       REQUIRE(supported.is_array());
       CHECK(std::find(supported.begin(), supported.end(), json(kModern)) != supported.end());
       CHECK(http_status_for(r) == 400);
-      // The version check is separable from the shape check (HTTP checks headers in between).
-      auto m = request(2, "tools/list", p);
-      CHECK_FALSE(server->check_envelope(m, true, false));
-      auto pre = server->check_envelope(m, false, true);
+      // The version error is told apart from a shape error (HTTP checks headers in between).
+      auto pre = server->envelope_error(request(2, "tools/list", p));
       REQUIRE(pre);
-      CHECK((*pre)["error"]["code"] == error_code::unsupported_protocol_version);
+      CHECK(pre->code() == error_code::unsupported_protocol_version);
     }
   }
 
