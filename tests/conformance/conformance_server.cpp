@@ -24,6 +24,7 @@
 #include "server/stdio_transport.hpp"
 #include "server/tasks/in_memory_task_store.hpp"
 #include "server/tasks/task_manager.hpp"
+#include "tests/conformance/fixture_support.hpp"
 #include "tests/conformance/modern_fixtures.hpp"
 
 using namespace runagents::mcp;
@@ -63,28 +64,14 @@ std::string wav_base64() {
   return base64_encode(b);
 }
 
-json text(const std::string& t) {
-  return {{"type", "text"}, {"text", t}};
-}
-
 ToolResult content(json blocks) {
   ToolResult r;
   r.content = std::move(blocks);
   return r;
 }
 
-ToolDefinition tool(std::string name, std::string description, ToolHandler handler,
-                    json input_schema = {{"type", "object"}, {"properties", json::object()}},
-                    bool quiet = false) {
-  ToolDefinition t;
-  t.quiet = quiet;
-  t.name = std::move(name);
-  t.description = std::move(description);
-  t.toolset = "conformance";
-  t.input_schema = std::move(input_schema);
-  t.handler = std::move(handler);
-  return t;
-}
+using fixture::text;
+using fixture::tool;
 
 json string_arg_schema(const std::string& name, const std::string& description) {
   return {{"type", "object"},
@@ -139,14 +126,7 @@ void register_tools(ToolRegistry& tools) {
                                       {"text", R"({"test":"data","value":123})"}}}}});
                  }));
   tools.add(tool("test_tool_with_logging", "Sends three log messages while it runs",
-                 [](const json&, RequestContext& ctx) {
-                   ctx.log(LogLevel::info, "Tool execution started");
-                   ctx.sleep_for(50ms);
-                   ctx.log(LogLevel::info, "Tool processing data");
-                   ctx.sleep_for(50ms);
-                   ctx.log(LogLevel::info, "Tool execution completed");
-                   return ToolResult::text("Tool with logging executed successfully");
-                 }));
+                 fixture::log_three_messages));
   tools.add(tool("test_tool_with_progress", "Reports progress 0, 50, 100 of 100",
                  [](const json&, RequestContext& ctx) {
                    ctx.progress(0, 100);

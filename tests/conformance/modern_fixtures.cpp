@@ -2,30 +2,13 @@
 
 #include <chrono>
 
+#include "tests/conformance/fixture_support.hpp"
+
 namespace runagents::mcp::fixture {
 
 using namespace std::chrono_literals;
 
 namespace {
-
-json no_args() {
-  return {{"type", "object"}, {"properties", json::object()}};
-}
-
-json text(const std::string& t) {
-  return {{"type", "text"}, {"text", t}};
-}
-
-ToolDefinition tool(std::string name, std::string description, ToolHandler handler,
-                    json schema = no_args()) {
-  ToolDefinition t;
-  t.name = std::move(name);
-  t.description = std::move(description);
-  t.toolset = "conformance";
-  t.input_schema = std::move(schema);
-  t.handler = std::move(handler);
-  return t;
-}
 
 json elicitation(const std::string& message, const std::string& field,
                  const std::string& type = "string") {
@@ -160,14 +143,7 @@ void register_modern_tools(ToolRegistry& tools) {
                    return ToolResult::text("Hello, " + field(a["user_name"], "name") + "!");
                  }));
   tools.add(tool("test_logging_tool", "Logs three messages (only when the request asks for logs)",
-                 [](const json&, RequestContext& ctx) {
-                   ctx.log(LogLevel::info, "Tool execution started");
-                   ctx.sleep_for(20ms);
-                   ctx.log(LogLevel::info, "Tool processing data");
-                   ctx.sleep_for(20ms);
-                   ctx.log(LogLevel::info, "Tool execution completed");
-                   return ToolResult::text("Tool with logging executed successfully");
-                 }));
+                 log_three_messages));
   // SEP-2243: a parameter mirrored into the Mcp-Param-Region header.
   tools.add(tool("test_header_param", "Echoes a region that also travels as a header",
                  [](const json& args, RequestContext&) {
