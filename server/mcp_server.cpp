@@ -4,6 +4,7 @@
 
 #include "server/heartbeats.hpp"
 #include "server/pagination.hpp"
+#include "server/tasks/remote_tasks.hpp"
 
 namespace runagents::mcp {
 

@@ -28,6 +28,7 @@
 namespace runagents::mcp {
 
 class TaskManager;
+class RemoteTasks;
 class Heartbeats;
 
 struct ServerInfo {
@@ -139,6 +140,7 @@ class McpServer {
   size_t page_size_;
   RequestStateCodec state_codec_;
   std::shared_ptr<TaskManager> tasks_;
+  std::unique_ptr<RemoteTasks> remote_tasks_;  // tasks that are handles on remote work
   std::unique_ptr<Heartbeats> heartbeats_;
   std::mutex sessions_mu_;
   std::vector<std::weak_ptr<Session>> sessions_;

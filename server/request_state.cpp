@@ -64,8 +64,10 @@ std::string RequestStateCodec::mac(const std::string& data) const {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-std::string RequestStateCodec::seal(const json& payload, const std::string& bind) const {
-  json envelope = {{"p", payload}, {"b", bind}, {"e", now_s() + lifetime_.count()}};
+std::string RequestStateCodec::seal(const json& payload, const std::string& bind,
+                                    std::optional<std::chrono::seconds> lifetime) const {
+  json envelope = {
+      {"p", payload}, {"b", bind}, {"e", now_s() + lifetime.value_or(lifetime_).count()}};
   std::string body = to_url(base64_encode(envelope.dump()));
   return body + "." + to_url(base64_encode(mac(body)));
 }

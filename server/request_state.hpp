@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "server/json_rpc.hpp"
@@ -20,8 +21,10 @@ class RequestStateCodec {
   explicit RequestStateCodec(std::string key = {},
                              std::chrono::seconds lifetime = std::chrono::seconds(600));
 
-  // "<payload>.<mac>", both base64url; `bind` names the request it belongs to.
-  std::string seal(const json& payload, const std::string& bind) const;
+  // "<payload>.<mac>", both base64url; `bind` names the request it belongs to. It expires after
+  // the codec's lifetime, or after `lifetime` when given.
+  std::string seal(const json& payload, const std::string& bind,
+                   std::optional<std::chrono::seconds> lifetime = std::nullopt) const;
   // The payload of a token `seal` made for the same `bind` that has not expired. Throws
   // RpcError(-32602) otherwise, with a message that says why.
   json open(const std::string& token, const std::string& bind) const;

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/mcp_server.hpp"
+#include "server/tasks/remote_tasks.hpp"
 #include "server/tasks/task_manager.hpp"
 #include "server/tasks/task_wire.hpp"
 
@@ -35,7 +36,15 @@ RpcError McpServer::tasks_extension_missing(const std::string& what) {
 
 void McpServer::set_task_manager(std::shared_ptr<TaskManager> tasks) {
   tasks_ = std::move(tasks);
+  remote_tasks_.reset();
   if (!tasks_) return;
+  remote_tasks_ = std::make_unique<RemoteTasks>(
+      state_codec_,
+      [this](const std::string& tool) -> const RemoteTaskOps* {
+        const ToolDefinition* t = tools_.find(tool);
+        return t ? t->remote_task.get() : nullptr;
+      },
+      tasks_->options().default_ttl_ms, tasks_->options().poll_interval_ms);
   tasks_->on_change([this](const TaskRecord& record) {
     if (record.era == "modern") subscriptions_.task_changed(record.id, detailed_task(record));
   });
@@ -82,6 +91,19 @@ std::optional<json> McpServer::start_task(const ToolDefinition& tool, const json
     return call_tool(tools_, tool.name, prepared, ctx, false).to_json();
   }
 
+  // Work that lives in a remote service: the task is a handle on it, answered by any replica.
+  if (modern && tool.remote_task && tool.remote_task->start) {
+    std::optional<json> handle;
+    try {
+      handle = tool.remote_task->start(prepared, ctx);
+    } catch (const RpcError&) {
+      throw;
+    } catch (const std::exception& e) {
+      return ToolResult::error(e.what()).to_json();
+    }
+    if (handle) return remote_tasks_->create(tool.name, *handle);
+  }
+
   TaskStart start;
   start.era = ctx.era();
   start.tool = tool.name;
@@ -119,6 +141,17 @@ json McpServer::task_method(const std::string& method, const json& params, Reque
   if (ctx.era() == Era::modern) {
     // The capability gate comes before any id lookup (ext-tasks, SEP-2663).
     if (!ctx.client_has(kTasksExtension)) throw tasks_extension_missing(method);
+    auto id = params.find("taskId");
+    if (id != params.end() && id->is_string() &&
+        RemoteTasks::is_remote_id(id->get<std::string>())) {
+      const std::string& task_id = id->get_ref<const std::string&>();
+      if (method == "tasks/get") return remote_tasks_->get(task_id);
+      if (method == "tasks/update") {
+        input_responses_param(params);
+        return remote_tasks_->update(task_id);
+      }
+      return remote_tasks_->cancel(task_id);
+    }
     if (method == "tasks/get") return tasks_->get(Era::modern, params, principal);
     if (method == "tasks/update") return tasks_->update(params, principal);
     return tasks_->cancel(Era::modern, params, principal);

@@ -17,6 +17,7 @@
 #include "server/json_rpc.hpp"
 #include "server/request_context.hpp"
 #include "server/schema_validator.hpp"
+#include "server/tasks/remote_task.hpp"
 
 namespace runagents::mcp {
 
@@ -69,6 +70,9 @@ struct ToolDefinition {
   TaskSupport task_support = TaskSupport::forbidden;
   // Optional: which calls of an optional-task tool become tasks (manage_devbox: only snapshot).
   std::function<bool(const json& arguments)> task_worthy;
+  // Optional: when the work lives in a remote service, a 2026-07-28 task is a handle on it
+  // (server/tasks/remote_task.hpp) that any replica can answer, instead of an in-process task.
+  std::shared_ptr<const RemoteTaskOps> remote_task;
   // May run for minutes: over HTTP its answer starts as an event stream within a second, and a
   // call with a progress token gets heartbeats.
   bool long_running = false;

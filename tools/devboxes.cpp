@@ -204,6 +204,101 @@ class ProgressLines {
   Clock::time_point last_{};
 };
 
+// A devbox_exec call's request, as the arguments give it.
+platform::ExecRequest exec_request(const json& args) {
+  platform::ExecRequest r;
+  r.devbox_id = args.at("devbox_id").get<std::string>();
+  r.command = args.at("command").get<std::string>();
+  r.shell_name = args.value("shell_name", "");
+  r.working_dir = args.value("working_dir", "");
+  r.timeout = std::chrono::seconds(args.value("timeout_seconds", 120));
+  r.output_cap = kCaptureBytes;
+  return r;
+}
+
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Where tasks/cancel records, in the devbox itself, that it killed an execution: the service
+// keeps no such flag, and the task must read `cancelled` from any replica afterwards.
+std::string cancel_marker(const std::string& execution_id) {
+  return ".runagents/exec/" + execution_id + ".cancelled";
+}
+
+// devbox_exec as a task on a remote face (Runloop): the command runs as the service's async
+// execution and the task is a handle on it, {devbox_id, execution_id, timeout_s, started_ms}.
+// The timeout is enforced by whichever replica polls after it has passed (it kills the command);
+// a cancel writes the marker above, then kills.
+std::shared_ptr<const mcp::RemoteTaskOps> remote_exec_task(
+    const std::shared_ptr<DevboxService>& devboxes) {
+  auto ops = std::make_shared<mcp::RemoteTaskOps>();
+  ops->start = [devboxes](const json& args, mcp::RequestContext&) -> std::optional<json> {
+    platform::ExecRequest r = exec_request(args);
+    auto e = devboxes->execute_async(r);
+    return json{{"devbox_id", r.devbox_id},
+                {"execution_id", e.execution_id},
+                {"timeout_s", r.timeout.count()},
+                {"started_ms", epoch_ms()}};
+  };
+  ops->poll = [devboxes](const json& h) {
+    const std::string id = h.value("devbox_id", "");
+    const std::string eid = h.value("execution_id", "");
+    const std::int64_t timeout_ms = h.value("timeout_s", std::int64_t{0}) * 1000;
+    const std::int64_t elapsed_ms = epoch_ms() - h.value("started_ms", std::int64_t{0});
+    mcp::RemoteTaskState state;
+    platform::DevboxExecution e;
+    try {
+      e = devboxes->execution(id, eid);
+      if (e.status != "completed" && timeout_ms > 0 && elapsed_ms >= timeout_ms)
+        e = devboxes->kill_execution(id, eid);
+    } catch (const platform::PlatformError& err) {
+      if (err.kind() != platform::ErrorKind::not_found) throw;
+      state.status = mcp::TaskStatus::failed;
+      state.error = {{"code", -32603}, {"message", err.what()}};
+      state.message = err.what();
+      return state;
+    }
+    if (e.status != "completed") {
+      state.message =
+          "execution " + eid + " is " + e.status + " (" + std::to_string(elapsed_ms / 1000) + " s)";
+      return state;
+    }
+    const bool by_signal = e.killed || !e.exit_status || *e.exit_status >= 128;
+    if (by_signal) {
+      bool cancelled = false;
+      try {
+        devboxes->read_file(id, cancel_marker(eid), 0, 1);
+        cancelled = true;
+      } catch (const platform::PlatformError&) {
+      }
+      if (cancelled) {
+        state.status = mcp::TaskStatus::cancelled;
+        state.message = "the client cancelled the task (tasks/cancel); the command was killed";
+        return state;
+      }
+      if (timeout_ms > 0 && elapsed_ms >= timeout_ms) {
+        e.timed_out = e.killed = true;
+        if (e.note.empty()) e.note = "killed after the timeout";
+      }
+    }
+    json out = execution_json(*devboxes, e);
+    state.status = mcp::TaskStatus::completed;
+    state.result = mcp::ToolResult::structured(out, execution_text(out)).to_json();
+    return state;
+  };
+  ops->cancel = [devboxes](const json& h) {
+    const std::string id = h.value("devbox_id", "");
+    const std::string eid = h.value("execution_id", "");
+    if (devboxes->execution(id, eid).status == "completed") return;  // nothing left to stop
+    devboxes->write_file(id, cancel_marker(eid), "cancelled by tasks/cancel\n");
+    devboxes->kill_execution(id, eid);
+  };
+  return ops;
+}
+
 }  // namespace
 
 void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform& platform) {
@@ -286,13 +381,7 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
   exec.annotations.destructive = true;
   exec.annotations.idempotent = false;
   exec.handler = [devboxes](const json& args, mcp::RequestContext& ctx) {
-    platform::ExecRequest r;
-    r.devbox_id = args.at("devbox_id").get<std::string>();
-    r.command = args.at("command").get<std::string>();
-    r.shell_name = args.value("shell_name", "");
-    r.working_dir = args.value("working_dir", "");
-    r.timeout = std::chrono::seconds(args.value("timeout_seconds", 120));
-    r.output_cap = kCaptureBytes;
+    platform::ExecRequest r = exec_request(args);
     if (args.value("async", false)) {
       auto e = devboxes->execute_async(r);
       json out = execution_json(*devboxes, e);
@@ -314,6 +403,9 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
   exec.long_running = true;
   exec.task_support = mcp::TaskSupport::optional;
   exec.task_worthy = [](const json& args) { return !args.value("async", false); };
+  if (auto face = platform.faces.find("devboxes");
+      face != platform.faces.end() && face->second.kind == "remote")
+    exec.remote_task = remote_exec_task(devboxes);
   registry.add(std::move(exec));
 
   auto manage = platform_tool(

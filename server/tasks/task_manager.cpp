@@ -442,13 +442,10 @@ json TaskManager::get(Era era, const json& params, const std::string& principal)
 
 json TaskManager::update(const json& params, const std::string& principal) {
   std::string id = task_id_param(params);
-  auto responses = params.find("inputResponses");
-  if (responses == params.end() || !responses->is_object())
-    throw RpcError(error_code::invalid_params,
-                   "inputResponses must be an object mapping input request keys to responses");
+  const json& responses = input_responses_param(params);
   TaskRecord before = load(id, principal);
   // Applied before the ack, so the client's next tasks/get already shows what is left.
-  store_->add_input_responses(id, *responses);
+  store_->add_input_responses(id, responses);
   if (auto task = find_running(id)) task->wake();
   if (before.status == TaskStatus::input_required) notify(id);
   return {{"resultType", "complete"}};

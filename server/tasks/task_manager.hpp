@@ -136,6 +136,7 @@ class TaskManager {
   void shutdown(std::chrono::milliseconds grace);
 
   const std::string& owner() const { return owner_; }
+  const TaskManagerOptions& options() const { return options_; }
 
  private:
   struct Running;

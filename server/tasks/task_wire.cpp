@@ -92,4 +92,12 @@ std::string result_text(const json& result, size_t max_chars) {
   return text;
 }
 
+const json& input_responses_param(const json& params) {
+  auto responses = params.find("inputResponses");
+  if (responses == params.end() || !responses->is_object())
+    throw RpcError(error_code::invalid_params,
+                   "inputResponses must be an object mapping input request keys to responses");
+  return *responses;
+}
+
 }  // namespace runagents::mcp

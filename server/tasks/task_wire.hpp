@@ -30,6 +30,9 @@ json legacy_task(const TaskRecord& record);
 // CreateTaskResult: {task: Task}.
 json legacy_create_result(const TaskRecord& record);
 
+// tasks/update's params.inputResponses; RpcError(-32602) when it is not an object.
+const json& input_responses_param(const json& params);
+
 // The text of a CallToolResult's text content, joined by newlines and cut to `max_chars`; what a
 // legacy client shows for a failed task (VS Code builds its error from statusMessage alone).
 std::string result_text(const json& call_tool_result, size_t max_chars = 2000);

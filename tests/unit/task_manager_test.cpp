@@ -16,10 +16,12 @@
 
 #include "platform/local/store/sqlite_task_store.hpp"
 #include "platform_test_support.hpp"
+#include "rpc_test_support.hpp"
 #include "server/tasks/in_memory_task_store.hpp"
 #include "server/tasks/task_wire.hpp"
 
 using namespace runagents::mcp;
+using runagents::mcp::testing::rpc_code;
 using namespace std::chrono_literals;
 using runagents::platform::local::SqliteTaskStore;
 using runagents::platform::testing::TempDir;
@@ -57,15 +59,6 @@ bool eventually(const std::function<bool()>& f, std::chrono::milliseconds timeou
 
 std::string status_of(TaskManager& m, const json& params, const std::string& principal = "") {
   return m.get(Era::modern, params, principal)["status"];
-}
-
-int rpc_code(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const RpcError& e) {
-    return e.code();
-  }
-  return 0;
 }
 
 size_t thread_count() {
