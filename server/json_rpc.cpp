@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include "server/envelope_cache.hpp"
+
 namespace runagents::mcp {
 
 size_t json_nesting_depth(std::string_view text, size_t stop_above) {
@@ -145,6 +147,28 @@ std::optional<std::string> replace_bad_sequences(std::string_view text) {
   return out;
 }
 
+// The message parsed, with a modern request's params._meta taken from the envelope cache when
+// the same text was parsed before (server/envelope_cache.hpp); discarded when it is not JSON.
+json parse_document(std::string_view text) {
+  static EnvelopeCache envelopes;
+  auto span = find_params_meta(text);
+  if (!span) return json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const std::string_view meta_text = text.substr(span->begin, span->end - span->begin);
+  if (auto meta = envelopes.find(meta_text)) {
+    std::string rest;
+    rest.reserve(text.size() - meta_text.size() + 2);
+    rest.append(text.substr(0, span->begin)).append("{}").append(text.substr(span->end));
+    json doc = json::parse(rest, nullptr, false);
+    if (!doc.is_discarded()) {
+      doc["params"]["_meta"] = *meta;
+      return doc;
+    }
+  }
+  json doc = json::parse(text, nullptr, false);
+  if (!doc.is_discarded()) envelopes.remember(meta_text, doc["params"]["_meta"]);
+  return doc;
+}
+
 }  // namespace
 
 ParseOutcome parse_message(std::string_view text, const MessageLimits& limits) {
@@ -161,7 +185,7 @@ ParseOutcome parse_message(std::string_view text, const MessageLimits& limits) {
                      " levels (raise it with --max-depth)",
                  {{"limit", limits.max_depth}});
   }
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  json doc = parse_document(text);
   if (doc.is_discarded()) {
     // Valid JSON but for broken text inside strings: answered, with U+FFFD in their place.
     if (auto repaired = replace_bad_sequences(text)) doc = json::parse(*repaired, nullptr, false);
