@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything runagents-mcp needs to build, run and test, on Debian 12. Idempotent: what
 # is already there is left alone, so a second run takes about a second.
-#   - Debian packages: compiler and CMake, the C++ libraries (cpp-httplib, nlohmann/json, spdlog,
+#   - Debian packages: compilers and CMake (clang and its libFuzzer runtime for tests/fuzz/), the C++ libraries (cpp-httplib, nlohmann/json, spdlog,
 #     doctest, valijson, SQLite, OpenSSL, Boost headers, CLI11), bubblewrap, slirp4netns and
 #     iproute2 (a devbox's own network with network: true), python3, Node.js.
 #   - npm packages for the tests (tests/) and the benchmark (bench/), from their lockfiles.
@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(
-  g++ cmake make pkg-config clang-format
+  g++ cmake make pkg-config clang-format clang libclang-rt-14-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev doctest-dev libvalijson-dev
   libsqlite3-dev libssl-dev libboost-dev libcli11-dev
   bubblewrap slirp4netns iproute2 python3 nodejs npm curl ca-certificates

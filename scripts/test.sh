@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit (doctest), end-to-end (the official
 # MCP TypeScript SDK client driving the built binaries over stdio and HTTP), and the official MCP
-# conformance suite. Usage: scripts/test.sh [BUILD_DIR] (default: build).
+# conformance suite; then the libFuzzer targets (tests/fuzz/), 30 s each, on a clang build with
+# ASan and UBSan. Usage: scripts/test.sh [BUILD_DIR] (default: build).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build}"
@@ -9,3 +10,4 @@ build="${1:-$root/build}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j2
 ctest --test-dir "$build" --output-on-failure --timeout 600
+"$root/scripts/fuzz.sh" 30 "${build}-fuzz"

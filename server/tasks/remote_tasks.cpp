@@ -45,6 +45,7 @@ json RemoteTasks::create(const std::string& tool, const json& handle) const {
 RemoteTasks::Opened RemoteTasks::open(const std::string& task_id) const {
   json payload;
   try {
+    if (!is_remote_id(task_id)) throw RpcError(error_code::invalid_params, kNotFound);
     payload = codec_.open(task_id.substr(std::string(kPrefix).size()), kBind);
   } catch (const RpcError&) {
     // Forged, altered, sealed by a server with another key, or past its ttl: the same answer as

@@ -115,6 +115,10 @@ TEST_CASE("remote tasks: altered, foreign, tool-less and expired ids are not fou
   altered[5] = altered[5] == 'A' ? 'B' : 'A';
   CHECK(rpc_code([&] { tasks.get(altered); }) == error_code::invalid_params);
   CHECK(rpc_code([&] { tasks.get("rt.nonsense"); }) == error_code::invalid_params);
+  // Found by fuzz_sealed_tokens: an id without the prefix (too short to cut it off) threw
+  // std::out_of_range instead of answering.
+  CHECK(rpc_code([&] { tasks.get(""); }) == error_code::invalid_params);
+  CHECK(rpc_code([&] { tasks.cancel("r"); }) == error_code::invalid_params);
 
   RequestStateCodec stranger(std::string(40, 'x'));
   RemoteTasks other = tasks_for(stranger, service);
