@@ -17,9 +17,10 @@ size_t skip_space(std::string_view text, size_t i) {
 
 }  // namespace
 
-std::optional<TextSpan> find_params_meta(std::string_view text) {
+MessageScan scan_message(std::string_view text, size_t stop_above) {
+  MessageScan scan;
   size_t i = skip_space(text, 0);
-  if (i >= text.size() || text[i] != '{') return std::nullopt;
+  bool possible = i < text.size() && text[i] == '{';  // params._meta can still be used
   size_t depth = 0;
   int params_seen = 0, meta_seen = 0;
   size_t params_depth = 0;  // nonzero while inside the params object (its depth)
@@ -38,13 +39,18 @@ std::optional<TextSpan> find_params_meta(std::string_view text) {
           ++k;
         }
       }
-      if (k >= text.size()) return std::nullopt;
+      if (k >= text.size()) return scan;  // unterminated: not JSON, no span
+      if (!possible) {
+        i = k;
+        continue;
+      }
       size_t after = skip_space(text, k + 1);
       const bool key = after < text.size() && text[after] == ':';
       if (key && (depth == 1 || (params_depth && depth == 2))) {
-        if (escaped) return std::nullopt;  // "\u0070arams" would be "params" to the parser
         std::string_view name = text.substr(start, k - start);
-        if (depth == 1 && name == "params") {
+        if (escaped) {
+          possible = false;  // "\u0070arams" would be "params" to the parser
+        } else if (depth == 1 && name == "params") {
           ++params_seen;
           next_is_params = true;
         } else if (depth == 2 && name == "_meta") {
@@ -53,15 +59,17 @@ std::optional<TextSpan> find_params_meta(std::string_view text) {
         }
       }
       i = key ? after : k;  // past the colon, or the closing quote
-      if (key) {
+      if (key && (next_is_params || next_is_meta)) {
         size_t v = skip_space(text, i + 1);
-        if (next_is_params && (v >= text.size() || text[v] != '{')) return std::nullopt;
-        if (next_is_meta && (v >= text.size() || text[v] != '{')) return std::nullopt;
+        if (v >= text.size() || text[v] != '{') possible = false;
       }
       continue;
     }
     if (c == '{' || c == '[') {
-      ++depth;
+      if (++depth > scan.depth) {
+        scan.depth = depth;
+        if (scan.depth > stop_above) return scan;
+      }
       if (next_is_params && c == '{') params_depth = depth;
       if (next_is_meta && c == '{') {
         meta_depth = depth;
@@ -74,14 +82,22 @@ std::optional<TextSpan> find_params_meta(std::string_view text) {
         meta_depth = 0;
       }
       if (params_depth && depth == params_depth) params_depth = 0;
-      if (depth == 0) return std::nullopt;
+      if (depth == 0) {
+        possible = false;
+        continue;
+      }
       --depth;
     } else if (!is_space(c)) {
       next_is_params = next_is_meta = false;  // a scalar value
     }
   }
-  if (depth != 0 || params_seen != 1 || meta_seen != 1 || span.end == 0) return std::nullopt;
-  return span;
+  if (possible && depth == 0 && params_seen == 1 && meta_seen == 1 && span.end != 0)
+    scan.meta = span;
+  return scan;
+}
+
+std::optional<TextSpan> find_params_meta(std::string_view text) {
+  return scan_message(text, static_cast<size_t>(-1)).meta;
 }
 
 std::shared_ptr<const json> EnvelopeCache::find(std::string_view text) const {

@@ -29,7 +29,14 @@ struct TextSpan {
   size_t end = 0;    // one past the closing brace
 };
 
-// The span of params._meta's object value in `text`, under the conditions above; else nullopt.
+struct MessageScan {
+  size_t depth = 0;              // the deepest nesting of objects and arrays outside strings
+  std::optional<TextSpan> meta;  // params._meta's object value, under the conditions above
+};
+
+// One pass over a message's text. Stops as soon as the depth passes `stop_above` (meta unset).
+MessageScan scan_message(std::string_view text, size_t stop_above);
+// scan_message's span alone.
 std::optional<TextSpan> find_params_meta(std::string_view text);
 
 class EnvelopeCache {

@@ -8,39 +8,7 @@
 namespace runagents::mcp {
 
 size_t json_nesting_depth(std::string_view text, size_t stop_above) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        break;
-      case '[':
-      case '{':
-        if (++depth > deepest) {
-          deepest = depth;
-          if (deepest > stop_above) return deepest;
-        }
-        break;
-      case ']':
-      case '}':
-        if (depth > 0) --depth;
-        break;
-      default:
-        break;
-    }
-  }
-  return deepest;
+  return scan_message(text, stop_above).depth;
 }
 
 namespace {
@@ -149,9 +117,8 @@ std::optional<std::string> replace_bad_sequences(std::string_view text) {
 
 // The message parsed, with a modern request's params._meta taken from the envelope cache when
 // the same text was parsed before (server/envelope_cache.hpp); discarded when it is not JSON.
-json parse_document(std::string_view text) {
+json parse_document(std::string_view text, const std::optional<TextSpan>& span) {
   static EnvelopeCache envelopes;
-  auto span = find_params_meta(text);
   if (!span) return json::parse(text, nullptr, /*allow_exceptions=*/false);
   const std::string_view meta_text = text.substr(span->begin, span->end - span->begin);
   if (auto meta = envelopes.find(meta_text)) {
@@ -179,13 +146,14 @@ ParseOutcome parse_message(std::string_view text, const MessageLimits& limits) {
                      " bytes (raise it with --max-message-bytes)",
                  {{"limit", limits.max_message_bytes}, {"size", text.size()}});
   }
-  if (json_nesting_depth(text, limits.max_depth) > limits.max_depth) {
+  const MessageScan scan = scan_message(text, limits.max_depth);
+  if (scan.depth > limits.max_depth) {
     return reply(nullptr, error_code::invalid_request,
                  "Message nesting exceeds the limit of " + std::to_string(limits.max_depth) +
                      " levels (raise it with --max-depth)",
                  {{"limit", limits.max_depth}});
   }
-  json doc = parse_document(text);
+  json doc = parse_document(text, scan.meta);
   if (doc.is_discarded()) {
     // Valid JSON but for broken text inside strings: answered, with U+FFFD in their place.
     if (auto repaired = replace_bad_sequences(text)) doc = json::parse(*repaired, nullptr, false);
