@@ -7,45 +7,14 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <mutex>
 
 #include "platform/common/shutdown_signal.hpp"
+#include "server/line_writer.hpp"
 #include "server/worker_pool.hpp"
 
 namespace runagents::mcp {
 
 namespace {
-
-class LineWriter : public Outbound {
- public:
-  explicit LineWriter(int fd) : fd_(fd) {}
-
-  bool send(const json& message) override { return write_line(serialize(message)); }
-
-  bool write_line(std::string line) {
-    line.push_back('\n');
-    std::lock_guard lock(mu_);
-    if (broken_) return false;
-    const char* p = line.data();
-    size_t left = line.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        broken_ = true;  // the client closed stdout: nothing more can be delivered
-        return false;
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    return true;
-  }
-
- private:
-  int fd_;
-  std::mutex mu_;
-  bool broken_ = false;
-};
 
 bool blank(const std::string& line) {
   return line.find_first_not_of(" \t\r") == std::string::npos;
@@ -55,7 +24,7 @@ bool blank(const std::string& line) {
 
 int run_stdio(McpServer& server, const StdioOptions& options) {
   common::shutdown_signal::install();
-  auto writer = std::make_shared<LineWriter>(options.out_fd);
+  auto writer = std::make_shared<LineWriter>(options.out_fd, options.writer);
   auto session = std::make_shared<Session>("stdio");
   session->set_unsolicited_channel(writer);
   server.add_session(session);
@@ -102,7 +71,9 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
   std::vector<char> buf(64 * 1024);
   pollfd fds[2] = {{options.in_fd, POLLIN, 0}, {common::shutdown_signal::fd(), POLLIN, 0}};
   for (;;) {
-    int ready = ::poll(fds, 2, -1);
+    // Wakes every 250 ms to notice a writer that gave up on a client that stopped reading.
+    int ready = ::poll(fds, 2, 250);
+    if (writer->stalled()) break;  // the writer logged why
     if (ready < 0) {
       if (errno == EINTR) continue;
       spdlog::error("poll failed: {}", std::strerror(errno));
@@ -138,7 +109,7 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
     std::fflush(stderr);
     std::_Exit(0);
   }
-  return 0;
+  return writer->stalled() ? 1 : 0;
 }
 
 }  // namespace runagents::mcp

@@ -2,12 +2,14 @@
 // on stdout (nothing else is ever written there; logs go to stderr).
 //
 // A reader (the thread calling run()) parses lines; requests run on an elastic worker pool, so a
-// long tool call never delays ping or notifications/cancelled; one mutex-guarded writer keeps
-// lines whole. On EOF or SIGTERM/SIGINT in-flight work is cancelled and run() returns within
-// about a second.
+// long tool call never delays ping or notifications/cancelled; one writer (server/line_writer.hpp)
+// keeps lines whole and never makes a worker wait on a client that does not read: a client that
+// stops reading for writer.stall_limit ends the session. On EOF, SIGTERM/SIGINT or such a stall
+// in-flight work is cancelled and run() returns within about a second.
 #pragma once
 
 #include "server/json_rpc.hpp"
+#include "server/line_writer.hpp"
 #include "server/mcp_server.hpp"
 
 namespace runagents::mcp {
@@ -16,9 +18,10 @@ struct StdioOptions {
   MessageLimits limits;
   int in_fd = 0;
   int out_fd = 1;
+  LineWriterLimits writer;
 };
 
-// Returns the process exit status (0 on a clean EOF or signal).
+// Returns the process exit status (0 on a clean EOF or signal, 1 when the client stopped reading).
 int run_stdio(McpServer& server, const StdioOptions& options);
 
 // Splits a byte stream into lines, enforcing the size limit without buffering an oversized line:
