@@ -280,6 +280,8 @@ json snapshot_to_wire(const DevboxSnapshot& s) {
   if (!s.name.empty()) v["name"] = s.name;
   if (!s.commit_message.empty()) v["commit_message"] = s.commit_message;
   v["size_bytes"] = s.size_bytes;
+  // Ours, not Runloop's: what an exact copy had to leave out (sockets, fifos, devices).
+  if (!s.skipped.empty()) v["skipped"] = s.skipped;
   return v;
 }
 
@@ -295,6 +297,9 @@ DevboxSnapshot snapshot_from_wire(const json& v) {
   s.source_devbox_id = str(v, "source_devbox_id");
   s.commit_message = str(v, "commit_message");
   s.size_bytes = integer(v, "size_bytes");
+  if (v.contains("skipped") && v["skipped"].is_array())
+    for (const auto& p : v["skipped"])
+      if (p.is_string()) s.skipped.push_back(p.get<std::string>());
   return s;
 }
 

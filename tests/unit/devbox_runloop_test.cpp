@@ -194,11 +194,17 @@ TEST_CASE("Runloop client drives local devboxes through platform serve" *
   CHECK(rl->resume(d.id).status == "running");
   rl->keep_alive(d.id);
 
-  // snapshots
+  // snapshots; a fifo cannot be copied, and the reply through platform serve says so
+  er = {};
+  er.devbox_id = d.id;
+  er.command = "mkfifo dir/pipe";
+  REQUIRE(rl->execute(er).exit_status == 0);
   SnapshotRequest sr;
   sr.name = "snap";
   auto snap = rl->snapshot(d.id, sr);
+  CHECK(snap.skipped == std::vector<std::string>{"dir/pipe"});
   CHECK(rl->snapshot_status(snap.id).status == "complete");
+  CHECK(rl->snapshot_status(snap.id).skipped == snap.skipped);
   SnapshotListRequest lr;
   lr.devbox_id = d.id;
   CHECK(rl->list_snapshots(lr).snapshots.size() == 1);
