@@ -124,6 +124,7 @@ std::optional<json> McpServer::start_task(const ToolDefinition& tool, const json
     session = std::make_shared<Session>("task");
     out = std::make_shared<NullOutbound>();
   }
+  if (!modern) start.status_notifications = out;
   const std::string name = tool.name;
   const json request_id = ctx.request_id();
   return tasks_->start(start,

@@ -67,8 +67,8 @@ json with_related_task(json message, const std::string& id) {
 
 // One task this manager runs: its thread, its cancellation, and the channel its work talks to.
 struct TaskManager::Running : TaskChannel {
-  Running(TaskManager& manager, std::string id, Era era)
-      : manager(manager), id(std::move(id)), era(era) {}
+  Running(TaskManager& manager, std::string id, Era era, std::shared_ptr<Outbound> status_out)
+      : manager(manager), id(std::move(id)), era(era), status_out(std::move(status_out)) {}
   ~Running() override { cancel->remove_callback(cancel_callback); }
 
   json await_input(const json& requests, const Cancellation& cancellation) override;
@@ -89,6 +89,8 @@ struct TaskManager::Running : TaskChannel {
   TaskManager& manager;
   const std::string id;
   const Era era;
+  const std::shared_ptr<Outbound> status_out;        // legacy notifications/tasks/status, or null
+  TaskStatus notified_status = TaskStatus::working;  // guarded by mu: the last one sent
   const std::shared_ptr<Cancellation> cancel = std::make_shared<Cancellation>();
   int cancel_callback = 0;
   std::atomic<bool> by_shutdown{false};  // set before cancel when shutdown() cancels
@@ -192,7 +194,9 @@ void TaskManager::notify(const std::string& id) {
     std::lock_guard lock(listeners_mu_);
     listeners = listeners_;
   }
-  if (listeners.empty()) return;
+  auto task = find_running(id);
+  const bool legacy_out = task && task->status_out;
+  if (listeners.empty() && !legacy_out) return;
   std::optional<TaskRecord> record;
   try {
     record = store_->get(id);
@@ -200,6 +204,20 @@ void TaskManager::notify(const std::string& id) {
     return;  // notifications are best effort; tasks/get reads the store again
   }
   if (!record) return;
+  if (legacy_out) {
+    // 2025-11-25 notifications/tasks/status (optional): once per change of status.
+    bool changed;
+    {
+      std::lock_guard lock(task->mu);
+      changed = task->notified_status != record->status;
+      task->notified_status = record->status;
+    }
+    if (changed) {
+      task->status_out->send({{"jsonrpc", "2.0"},
+                              {"method", "notifications/tasks/status"},
+                              {"params", legacy_task(*record)}});
+    }
+  }
   for (auto& listener : listeners) {
     try {
       listener(*record);
@@ -233,7 +251,8 @@ json TaskManager::start(const TaskStart& start, TaskWork work) {
   record.poll_interval_ms = options_.poll_interval_ms;
   store_->create(record);  // durable before the client can hear of the id
 
-  auto task = std::make_shared<Running>(*this, record.id, start.era);
+  auto task = std::make_shared<Running>(
+      *this, record.id, start.era, start.era == Era::legacy ? start.status_notifications : nullptr);
   // Weak: the work may keep the Cancellation, and cancel it, after the Running is gone.
   task->cancel_callback = task->cancel->on_cancel([weak = std::weak_ptr<Running>(task)] {
     if (auto t = weak.lock()) t->wake();

@@ -52,6 +52,9 @@ struct TaskStart {
   // server's choice; unset means the default.
   std::optional<std::int64_t> ttl_ms;
   std::string principal;  // who may see the task (empty: anyone)
+  // Legacy: where notifications/tasks/status go (the session's channel), sent by this manager
+  // whenever the task's status changes while it runs here; null: none.
+  std::shared_ptr<Outbound> status_notifications;
 };
 
 // Runs the tool call; returns the CallToolResult JSON (isError results included) or throws

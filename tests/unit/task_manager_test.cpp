@@ -16,6 +16,7 @@
 
 #include "platform/local/store/sqlite_task_store.hpp"
 #include "platform_test_support.hpp"
+#include "recording_outbound.hpp"
 #include "rpc_test_support.hpp"
 #include "server/tasks/in_memory_task_store.hpp"
 #include "server/tasks/task_wire.hpp"
@@ -455,4 +456,49 @@ TEST_CASE("task manager: work that ignores cancel is recorded cancelled after th
   m.cancel(Era::modern, params, "");
   REQUIRE(eventually([&] { return status_of(m, params) == "cancelled"; }, 2s));
   release = true;
+}
+
+TEST_CASE("task manager, legacy: notifications/tasks/status once per change of status") {
+  auto store = std::make_shared<InMemoryTaskStore>();
+  TaskManager m(store, process_identity(), fast());
+  auto out = std::make_shared<runagents::mcp::testing::RecordingOutbound>();
+  std::atomic<bool> go{false};
+  TaskStart start{Era::legacy, "slow_job", std::nullopt, ""};
+  start.status_notifications = out;
+  json created = m.start(start, [&](TaskChannel& channel, const std::shared_ptr<Cancellation>&) {
+    channel.status("step 1");  // a status line is not a change of status
+    channel.status("step 2");
+    while (!go) std::this_thread::sleep_for(5ms);
+    return text_result("done");
+  });
+  const std::string id = created["task"]["taskId"];
+  std::this_thread::sleep_for(100ms);
+  CHECK(out->with_method("notifications/tasks/status").empty());
+  go = true;
+  REQUIRE(eventually([&] { return !out->with_method("notifications/tasks/status").empty(); }));
+  auto sent = out->with_method("notifications/tasks/status");
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["params"]["taskId"] == id);
+  CHECK(sent[0]["params"]["status"] == "completed");
+  CHECK(sent[0]["params"].contains("createdAt"));
+
+  // A cancelled one says so; a modern task never sends the legacy notification.
+  auto out2 = std::make_shared<runagents::mcp::testing::RecordingOutbound>();
+  TaskStart legacy{Era::legacy, "sleepy", std::nullopt, ""};
+  legacy.status_notifications = out2;
+  auto sleepy = [](TaskChannel&, const std::shared_ptr<Cancellation>& cancel) {
+    while (!cancel->cancelled()) std::this_thread::sleep_for(5ms);
+    return text_result("stopped");
+  };
+  json second = m.start(legacy, sleepy);
+  m.cancel(Era::legacy, {{"taskId", second["task"]["taskId"]}}, "");
+  REQUIRE(eventually([&] { return !out2->with_method("notifications/tasks/status").empty(); }));
+  CHECK(out2->with_method("notifications/tasks/status")[0]["params"]["status"] == "cancelled");
+  TaskStart modern{Era::modern, "sleepy", std::nullopt, ""};
+  auto out3 = std::make_shared<runagents::mcp::testing::RecordingOutbound>();
+  modern.status_notifications = out3;
+  json third = m.start(modern, sleepy);
+  m.cancel(Era::modern, {{"taskId", third["taskId"]}}, "");
+  REQUIRE(eventually([&] { return status_of(m, {{"taskId", third["taskId"]}}) == "cancelled"; }));
+  CHECK(out3->take().empty());
 }
