@@ -498,19 +498,26 @@ SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const st
   s.pipe_stdin = pipe_stdin;
   s.cgroup_procs = cgroups->procs_files();
   const auto& l = spec.limits;
-  auto limit = [](std::uint64_t soft, std::uint64_t hard) {
-    return rlimit{static_cast<rlim_t>(soft), static_cast<rlim_t>(hard)};
+  // A sandbox can only lower a limit: one above the server's own hard limit (a server started
+  // under `ulimit -n 256`, say) is clamped to it, where setrlimit would fail with EPERM and no
+  // command could start.
+  auto limit = [](int resource, std::uint64_t soft, std::uint64_t hard) {
+    rlimit own{};
+    rlimit want{static_cast<rlim_t>(soft), static_cast<rlim_t>(hard)};
+    if (::getrlimit(resource, &own) == 0 && own.rlim_max != RLIM_INFINITY) {
+      want.rlim_cur = std::min(want.rlim_cur, own.rlim_max);
+      want.rlim_max = std::min(want.rlim_max, own.rlim_max);
+    }
+    return std::pair<int, rlimit>{resource, want};
   };
   // Hard CPU limit one second above the soft one: SIGXCPU first, then SIGKILL.
-  s.rlimits = {{RLIMIT_CPU, limit(l.cpu_seconds, l.cpu_seconds + 1)},
-               {RLIMIT_FSIZE, limit(l.file_size_bytes, l.file_size_bytes)},
-               {RLIMIT_NOFILE, limit(l.open_files, l.open_files)},
-               {RLIMIT_CORE, limit(0, 0)}};
+  s.rlimits = {limit(RLIMIT_CPU, l.cpu_seconds, l.cpu_seconds + 1),
+               limit(RLIMIT_FSIZE, l.file_size_bytes, l.file_size_bytes),
+               limit(RLIMIT_NOFILE, l.open_files, l.open_files), limit(RLIMIT_CORE, 0, 0)};
   // Without cgroups, per-process fallbacks (see ResourceLimits for their weaknesses).
   if (!cgroups->has_pids())
-    s.rlimits.push_back({RLIMIT_NPROC, limit(l.max_processes, l.max_processes)});
-  if (!cgroups->has_memory())
-    s.rlimits.push_back({RLIMIT_AS, limit(l.memory_bytes, l.memory_bytes)});
+    s.rlimits.push_back(limit(RLIMIT_NPROC, l.max_processes, l.max_processes));
+  if (!cgroups->has_memory()) s.rlimits.push_back(limit(RLIMIT_AS, l.memory_bytes, l.memory_bytes));
   s.after_kill = [cg = cgroups](const std::vector<pid_t>& pids) { cg->release(pids); };
   s.join_userns_fd = network->userns_fd();
   s.join_netns_fd = network->netns_fd();

@@ -1,0 +1,91 @@
+// No per-request descriptor leaks (issue 14, "No leaks"): the product runs with at most 256 open
+// files (prlimit), takes 2,000 devbox_exec calls from the official SDK v2 client over stdio, and
+// still serves afterwards. Its open descriptors are counted from /proc before and after: before
+// the fix of the eventfd each execution left behind, the server stopped opening files after
+// about 230 commands. Under that limit every command also failed ("setting resource limits
+// failed") until sandboxes clamped their limits to the server's own hard limit.
+import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+
+import { PRODUCT, bwrapUsable, connectV2, isolatedProduct, killAll } from './lib.mjs';
+
+const NO_SANDBOX = bwrapUsable() ? false : 'bubblewrap cannot create sandboxes here (devboxes need it)';
+const COMMANDS = 2000;
+const CONCURRENCY = 4;
+
+let iso;
+let conn;
+
+/** The process's open descriptors, by kind ("anon_inode:[eventfd]", "pipe", "socket", a path). */
+function openFds(pid) {
+  const kinds = {};
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed while we looked
+    }
+    const kind = target.replace(/:\[\d+\]$/, '').replace(/^\/.*/, 'file');
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
+}
+const total = (kinds) => Object.values(kinds).reduce((a, b) => a + b, 0);
+
+before(async () => {
+  if (NO_SANDBOX) return;
+  iso = isolatedProduct('ra-fdleak-e2e-');
+  conn = await connectV2('stdio', {
+    command: 'prlimit',
+    args: ['--nofile=256:256', '--', PRODUCT, ...iso.args],
+    env: iso.env,
+    stdioFlag: false,
+  });
+});
+
+after(async () => {
+  await conn?.close();
+  await killAll();
+  iso?.cleanup();
+});
+
+test(`${COMMANDS} devbox_exec calls under a 256-descriptor limit leave no descriptor behind`, { skip: NO_SANDBOX, timeout: 600000 }, async () => {
+  const { client, pid } = conn;
+  const call = (name, args) => client.callTool({ name, arguments: args }, { timeout: 60000 });
+  const box = await call('create_devbox', { name: 'fdleak' });
+  assert.equal(box.isError ?? false, false, JSON.stringify(box.content));
+  const devbox = box.structuredContent.id;
+  // Warm up (the first commands open what stays open: the shared database, thread pools).
+  for (let i = 0; i < 20; i++) await call('devbox_exec', { devbox_id: devbox, command: 'true' });
+  const beforeFds = openFds(pid);
+
+  let next = 0;
+  let failures = 0;
+  let firstFailure;
+  const worker = async () => {
+    while (next < COMMANDS) {
+      const i = next++;
+      const r = await call('devbox_exec', { devbox_id: devbox, command: `echo ${i}` });
+      if (r.isError || r.structuredContent?.stdout !== `${i}\n`) {
+        failures++;
+        firstFailure ??= JSON.stringify(r).slice(0, 600);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  assert.equal(failures, 0, `every command answered with its own output; first failure: ${firstFailure}`);
+
+  const afterFds = openFds(pid);
+  assert.ok(total(afterFds) <= total(beforeFds) + 4,
+    `open descriptors grew from ${total(beforeFds)} to ${total(afterFds)}: ${JSON.stringify(beforeFds)} -> ${JSON.stringify(afterFds)}`);
+  assert.equal(afterFds['anon_inode:[eventfd]'] ?? 0, beforeFds['anon_inode:[eventfd]'] ?? 0, 'no eventfd left per command');
+
+  // Still serving: a new command, a file read, and a listing.
+  const r = await call('devbox_exec', { devbox_id: devbox, command: 'echo still' });
+  assert.equal(r.structuredContent.stdout, 'still\n');
+  const listed = await call('list_tools', {});
+  assert.equal(listed.isError ?? false, false);
+  await call('manage_devbox', { action: 'shutdown', devbox_id: devbox });
+});
