@@ -698,6 +698,15 @@ WorkspaceContext workspace_context_from_json(const json& j) {
 // ---------------------------------------------------------------------------------------------
 // Connection
 
+std::vector<std::pair<std::string, std::string>> runagents_auth_headers(
+    const std::string& api_key) {
+  if (api_key.empty()) return {};
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"Authorization", "Bearer " + api_key}};
+  if (api_key.rfind("ra_ws_", 0) == 0) headers.emplace_back("X-RunAgents-API-Key", api_key);
+  return headers;
+}
+
 RunAgentsOptions RunAgentsOptions::from_config(const Config& config) {
   RunAgentsOptions o;
   o.endpoint = config.endpoint;
@@ -715,13 +724,10 @@ HttpClientOptions http_options(const RunAgentsOptions& o) {
   h.base_url_setting = "RUNAGENTS_ENDPOINT";
   h.default_headers.emplace_back("Content-Type", "application/json");
   if (!o.ns.empty()) h.default_headers.emplace_back("X-Workspace-Namespace", o.ns);
-  if (!o.api_key.empty()) {
-    h.default_headers.emplace_back("Authorization", "Bearer " + o.api_key);
-    if (o.api_key.rfind("ra_ws_", 0) == 0) {
-      h.default_headers.emplace_back("X-RunAgents-API-Key", o.api_key);
-    }
-    h.secrets.push_back(o.api_key);
+  for (auto& header : runagents_auth_headers(o.api_key)) {
+    h.default_headers.push_back(std::move(header));
   }
+  if (!o.api_key.empty()) h.secrets.push_back(o.api_key);
   h.auth_hint = o.api_key.empty()
                     ? "the endpoint wants an API key: set RUNAGENTS_API_KEY or run "
                       "`runagents-mcp config set api_key <key>`"

@@ -40,10 +40,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "platform/config/config.hpp"
+#include "platform/http/http_client.hpp"
 #include "platform/platform.hpp"
-#include "platform/remote/http_client.hpp"
 
 namespace runagents::platform::remote {
 
@@ -58,6 +60,11 @@ struct RunAgentsOptions {
 
   static RunAgentsOptions from_config(const Config& config);
 };
+
+// The headers that carry a RunAgents API key, as SDK 1.2.1 sends them: none for "";
+// Authorization: Bearer <key>; and X-RunAgents-API-Key: <key> too for a workspace key (prefix
+// "ra_ws_"). The one place this rule is written (the client and the doctor's probe use it).
+std::vector<std::pair<std::string, std::string>> runagents_auth_headers(const std::string& api_key);
 
 // The shared connection: the HTTP client with the RunAgents headers, plus the calls that are
 // not part of a domain interface. Safe for concurrent use.

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "platform/local/services/policy_writer.hpp"
-#include "platform/remote/http_client.hpp"
+#include "platform/http/http_client.hpp"
 #include "platform/remote/runagents_client.hpp"
 
 namespace runagents::platform::serve {
