@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 #include <netinet/in.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -17,7 +16,7 @@
 #include <mutex>
 #include <thread>
 
-#include "platform/common/host_check.hpp"
+#include "platform/common/server_guard.hpp"
 #include "platform/common/shutdown_signal.hpp"
 #include "server/event_stream.hpp"
 #include "server/http_headers.hpp"
@@ -595,39 +594,25 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
   Impl* self = impl_.get();
   const size_t max_connections = impl_->opts.max_connections;
   http.new_task_queue = [max_connections] { return new ConnectionThreads(max_connections); };
-  // Without TCP_NODELAY every keep-alive request stalls ~40 ms on delayed ACKs; the default
-  // keep-alive count of 5 would close a connection after every fifth request.
-  http.set_tcp_nodelay(true);
-  http.set_keep_alive_max_count(1000000);
-  http.set_keep_alive_timeout(30);
+  common::set_keep_alive(http, 1000000, 30);
   http.set_payload_max_length(impl_->opts.limits.max_message_bytes);
 
-  http.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
-    if (!common::host_allowed(req.get_header_value("Host"), self->opts.allowed_origins) ||
-        !common::origin_allowed(req.get_header_value("Origin"), self->opts.allowed_origins)) {
-      spdlog::warn("rejected {} {}: Host '{}' Origin '{}' not allowed", req.method, req.path,
-                   req.get_header_value("Host"), req.get_header_value("Origin"));
+  common::ServerGuard guard;
+  guard.allowed_origins = impl_->opts.allowed_origins;
+  guard.auth_token = impl_->opts.auth_token;
+  guard.realm = "runagents-mcp";
+  guard.refuse = [](httplib::Response& res, int status) {
+    if (status == 403) {
       send_error(res, 403, -32000,
                  "Forbidden: Host or Origin is not allowed (only localhost by default; add "
                  "--allowed-origin)");
-      return httplib::Server::HandlerResponse::Handled;
+    } else {
+      send_error(res, 401, -32000,
+                 "Unauthorized: send Authorization: Bearer <token> (the server's --auth-token "
+                 "or RUNAGENTS_MCP_TOKEN)");
     }
-    const std::string& token = self->opts.auth_token;
-    if (!token.empty()) {
-      std::string given = req.get_header_value("Authorization");
-      std::string expected = "Bearer " + token;
-      bool ok = given.size() == expected.size() &&
-                CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
-      if (!ok) {
-        res.set_header("WWW-Authenticate", "Bearer realm=\"runagents-mcp\"");
-        send_error(res, 401, -32000,
-                   "Unauthorized: send Authorization: Bearer <token> (the server's --auth-token "
-                   "or RUNAGENTS_MCP_TOKEN)");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+  };
+  common::install_guard(http, std::move(guard));
 
   const std::string path = impl_->opts.path;
   http.Post(path,
