@@ -14,7 +14,7 @@
 #include "platform/local/sandbox/subprocess.hpp"
 #include "platform/open/devbox_factory.hpp"
 #include "platform/queries/query_router.hpp"
-#include "platform/remote/runagents_client.hpp"
+#include "platform/remote/runagents/runagents_client.hpp"
 
 namespace runagents::platform {
 

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "platform/local/services/policy_writer.hpp"
 #include "platform/http/http_client.hpp"
-#include "platform/remote/runagents_client.hpp"
+#include "platform/local/services/policy_writer.hpp"
+#include "platform/remote/runagents/runagents_client.hpp"
 
 namespace runagents::platform::serve {
 

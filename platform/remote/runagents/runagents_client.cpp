@@ -1,4 +1,4 @@
-#include "platform/remote/runagents_client.hpp"
+#include "platform/remote/runagents/runagents_client.hpp"
 
 #include <algorithm>
 #include <ctime>
