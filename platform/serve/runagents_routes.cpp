@@ -5,6 +5,7 @@
 #include "platform/http/http_client.hpp"
 #include "platform/local/services/policy_writer.hpp"
 #include "platform/remote/runagents/runagents_client.hpp"
+#include "platform/wire/runagents_json.hpp"
 
 namespace runagents::platform::serve {
 

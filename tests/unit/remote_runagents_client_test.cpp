@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "platform/remote/runagents/runagents_client.hpp"
+#include "platform/wire/runagents_json.hpp"
 
 using namespace runagents::platform;
 using namespace runagents::platform::remote;
