@@ -14,17 +14,8 @@ class RunAgentsAgents final : public AgentService {
   explicit RunAgentsAgents(Conn c) : c_(std::move(c)) {}
 
   std::vector<Agent> list(const std::string& ns) override {
-    json body = c_->http().send_json(HttpRequest::get("/api/agents"));
-    std::vector<Agent> out;
-    for (const auto& e : list_items(body, {"agents"}, "list agents")) {
-      Agent a = agent_from_json(e);
-      if (!ns.empty() && !a.ns.empty() && a.ns != ns) continue;
-      out.push_back(std::move(a));
-    }
-    std::sort(out.begin(), out.end(), [](const Agent& a, const Agent& b) {
-      return std::tie(a.ns, a.name) < std::tie(b.ns, b.name);
-    });
-    return out;
+    return in_namespace(get_list(*c_, "/api/agents", {"agents"}, "list agents", agent_from_json),
+                        ns);
   }
 
   Agent get(const std::string& ns_in, const std::string& name) override {

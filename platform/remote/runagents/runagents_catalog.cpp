@@ -13,13 +13,7 @@ class RunAgentsTools final : public ToolService {
   explicit RunAgentsTools(Conn c) : c_(std::move(c)) {}
 
   std::vector<Tool> list() override {
-    json body = c_->http().send_json(HttpRequest::get("/api/tools"));
-    std::vector<Tool> out;
-    for (const auto& e : list_items(body, {"tools"}, "list tools")) {
-      out.push_back(tool_from_json(e));
-    }
-    std::sort(out.begin(), out.end(), [](const Tool& a, const Tool& b) { return a.name < b.name; });
-    return out;
+    return by_name(get_list(*c_, "/api/tools", {"tools"}, "list tools", tool_from_json));
   }
 
   Tool get(const std::string& name) override {
@@ -56,15 +50,8 @@ class RunAgentsModels final : public ModelProviderService {
  public:
   explicit RunAgentsModels(Conn c) : c_(std::move(c)) {}
   std::vector<ModelProvider> list() override {
-    json body = c_->http().send_json(HttpRequest::get("/api/model-providers"));
-    std::vector<ModelProvider> out;
-    for (const auto& e :
-         list_items(body, {"model_providers", "providers"}, "list model providers")) {
-      out.push_back(model_provider_from_json(e));
-    }
-    std::sort(out.begin(), out.end(),
-              [](const ModelProvider& a, const ModelProvider& b) { return a.name < b.name; });
-    return out;
+    return by_name(get_list(*c_, "/api/model-providers", {"model_providers", "providers"},
+                            "list model providers", model_provider_from_json));
   }
 
  private:
@@ -75,17 +62,8 @@ class RunAgentsPolicies final : public PolicyService {
  public:
   explicit RunAgentsPolicies(Conn c) : c_(std::move(c)) {}
   std::vector<Policy> list(const std::string& ns) override {
-    json body = c_->http().send_json(HttpRequest::get("/api/policies"));
-    std::vector<Policy> out;
-    for (const auto& e : list_items(body, {"policies"}, "list policies")) {
-      Policy p = policy_from_json(e);
-      if (!ns.empty() && !p.ns.empty() && p.ns != ns) continue;
-      out.push_back(std::move(p));
-    }
-    std::sort(out.begin(), out.end(), [](const Policy& a, const Policy& b) {
-      return std::tie(a.ns, a.name) < std::tie(b.ns, b.name);
-    });
-    return out;
+    return in_namespace(
+        get_list(*c_, "/api/policies", {"policies"}, "list policies", policy_from_json), ns);
   }
 
  private:
