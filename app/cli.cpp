@@ -19,7 +19,7 @@
 #include "platform/open/open_platform.hpp"
 #include "platform/queries/agent_query.hpp"
 #include "platform/queries/query_router.hpp"
-#include "platform/remote/runtimeuse_client.hpp"
+#include "platform/remote/runtimeuse/runtimeuse_client.hpp"
 #include "server/http_transport.hpp"
 #include "server/logging.hpp"
 #include "server/mcp_server.hpp"

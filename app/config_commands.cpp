@@ -1,6 +1,5 @@
 #include "app/config_commands.hpp"
 
-#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,11 +8,13 @@
 #include <iostream>
 
 #include "platform/common/redact.hpp"
+#include "platform/http/http_client.hpp"
 #include "platform/local/agents/python_check.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
 #include "platform/local/sandbox/subprocess.hpp"
 #include "platform/open/devbox_factory.hpp"
 #include "platform/queries/query_router.hpp"
+#include "platform/remote/runagents/runagents_client.hpp"
 
 namespace runagents::platform {
 
@@ -49,37 +50,32 @@ std::string valid_keys() {
 
 // Probes the RunAgents endpoint with GET /api/agents (what list_agents calls).
 std::string probe_endpoint(const Config& c, bool& ok) {
-  auto scheme_end = c.endpoint.find("://");
-  auto path_start = c.endpoint.find('/', scheme_end + 3);
-  std::string host = c.endpoint.substr(0, path_start);
-  std::string prefix = path_start == std::string::npos ? "" : c.endpoint.substr(path_start);
-  httplib::Client client(host);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(5);
-  httplib::Headers headers = {{"X-Workspace-Namespace", c.ns}};
-  if (!c.api_key.empty()) {
-    headers.emplace("Authorization", "Bearer " + c.api_key);
-    if (c.api_key.rfind("ra_ws_", 0) == 0) headers.emplace("X-RunAgents-API-Key", c.api_key);
-  }
+  HttpRequest get = HttpRequest::get("/api/agents").with_header("X-Workspace-Namespace", c.ns);
+  for (auto& [name, value] : remote::runagents_auth_headers(c.api_key))
+    get.with_header(name, value);
   auto start = std::chrono::steady_clock::now();
-  auto res = client.Get(prefix + "/api/agents", headers);
+  const HttpAttempt attempt =
+      attempt_plain(HttpClientOptions::plain(c.endpoint, "RunAgents", std::chrono::seconds(5),
+                                             std::chrono::seconds(5)),
+                    get);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   start)
                 .count();
-  if (!res) {
+  if (!attempt.response) {
     ok = false;
-    return "unreachable (" + httplib::to_string(res.error()) +
+    return "unreachable (" + attempt.failure +
            "): check the endpoint, or unset it to use the embedded local platform";
   }
+  const HttpResponse& res = *attempt.response;
   std::string when = " in " + std::to_string(ms) + " ms";
-  if (res->status == 401 || res->status == 403) {
+  if (res.status == 401 || res.status == 403) {
     ok = false;
-    return "reachable, but HTTP " + std::to_string(res->status) + " for GET /api/agents" + when +
+    return "reachable, but HTTP " + std::to_string(res.status) + " for GET /api/agents" + when +
            ": the API key is missing or rejected (runagents-mcp config set api_key -)";
   }
-  ok = res->status >= 200 && res->status < 300;
+  ok = res.status >= 200 && res.status < 300;
   return (ok ? "reachable: " : "reachable, but ") + std::string("HTTP ") +
-         std::to_string(res->status) + " for GET /api/agents" + when;
+         std::to_string(res.status) + " for GET /api/agents" + when;
 }
 
 }  // namespace

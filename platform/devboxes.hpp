@@ -5,7 +5,7 @@
 //   - the local one (platform/local/devboxes/devbox_service.hpp): each devbox is a bubblewrap
 //     sandbox (platform/local/sandbox/sandbox.hpp) with its own home under the data dir, its
 //     state in the platform's SQLite database;
-//   - the remote one (platform/remote/runloop_client.hpp): the Runloop API, wire-exact.
+//   - the remote one (platform/remote/runloop/runloop_client.hpp): the Runloop API, wire-exact.
 // The value types mirror Runloop's views (DevboxView, DevboxAsyncExecutionDetailView,
 // DevboxSnapshotView) so one JSON mapping (devbox_json.hpp) serves the routes and the client.
 //

@@ -2,8 +2,8 @@
 //
 // QueryRunner is the one interface behind run_query. Three implementations, chosen by the tool
 // from the request:
-//   - RuntimeUse (platform/remote/runtimeuse_client.hpp): an agent runtime that speaks the
-//     RuntimeUse WebSocket protocol at request.runtime_url (ws:// or wss://);
+//   - RuntimeUse (platform/remote/runtimeuse/runtimeuse_client.hpp): an agent runtime that
+//     speaks the RuntimeUse WebSocket protocol at request.runtime_url (ws:// or wss://);
 //   - a deployed agent (platform/queries/agent_query.hpp): the query is an invocation of
 //     request.agent_name and becomes a run;
 //   - the embedded runtime (platform/local/queries/query_runtime.hpp): a fresh devbox (or

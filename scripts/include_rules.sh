@@ -29,7 +29,7 @@ platform/local/store/sqlite_task_store.hpp platform/local/services/policy_writer
 platform/local/queries/query_runtime.hpp "
 EXCEPTIONS="
 platform/local/store/sqlite_task_store.hpp server/tasks/task_store.hpp
-tools/query_artifacts.cpp platform/remote/http_client.hpp
+tools/query_artifacts.cpp platform/http/http_client.hpp
 app/config_commands.cpp platform/local/agents/python_check.hpp
 app/config_commands.cpp platform/local/sandbox/sandbox.hpp
 app/config_commands.cpp platform/local/sandbox/subprocess.hpp
@@ -37,7 +37,6 @@ app/config_commands.cpp platform/local/sandbox/subprocess.hpp
 # Why each exception is there, and what removes it (issue 10, part 2):
 #   sqlite_task_store -> server/tasks/task_store.hpp: the platform's database implements the
 #     server's durable TaskStore contract; allowed for good (the contract is the server's).
-#   query_artifacts -> remote/http_client: goes with the one HTTP client (platform/http/).
 #   config_commands (doctor) -> local sandbox/python probes: goes when the local platform
 #     offers its own doctor checks.
 

@@ -1,6 +1,6 @@
 #include "tools/query_artifacts.hpp"
 
-#include "platform/remote/http_client.hpp"
+#include "platform/common/percent_encoding.hpp"
 #include "platform/wire/devbox_json.hpp"
 #include "server/base64.hpp"
 
@@ -56,8 +56,8 @@ json QueryArtifactStore::add(const std::string& query_id,
   std::vector<std::string> uris;
   std::lock_guard lock(mu_);
   for (auto& a : artifacts) {
-    const std::string uri = "runagents://queries/" + query_id + "/artifacts/" +
-                            platform::remote::encode_path_segment(a.name);
+    const std::string uri =
+        "runagents://queries/" + query_id + "/artifacts/" + common::percent_encode(a.name);
     const std::size_t size = a.data.size();
     links.push_back({{"uri", uri}, {"name", a.name}, {"mime_type", a.mime_type}, {"size", size}});
     bytes_ += size;

@@ -1,5 +1,5 @@
-// The Host and Origin checks of every HTTP server in the binary (DNS-rebinding protection): the
-// MCP endpoint (server/http_transport.cpp) and `platform serve` (platform/serve/rest_server.cpp).
+// The Host and Origin checks of every HTTP server in the binary (DNS-rebinding protection), run
+// by the server guard (server_guard.hpp) of the MCP endpoint and of `platform serve`.
 // A request passes when it names this machine (localhost, 127.0.0.1, [::1]) or one of the
 // allowed origins/hosts the operator listed (--allowed-origin). Pure functions; thread-safe.
 #pragma once

@@ -3,7 +3,7 @@
 #include <mutex>
 
 #include "platform/local/devboxes/devbox_service.hpp"
-#include "platform/remote/runloop_client.hpp"
+#include "platform/remote/runloop/runloop_client.hpp"
 
 namespace runagents::platform {
 

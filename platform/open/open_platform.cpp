@@ -1,7 +1,7 @@
 #include "platform/open/open_platform.hpp"
 
 #include "platform/local/local_platform.hpp"
-#include "platform/remote/runagents_client.hpp"
+#include "platform/remote/runagents/runagents_client.hpp"
 
 namespace runagents::platform {
 

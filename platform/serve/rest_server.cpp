@@ -1,11 +1,10 @@
 #include "platform/serve/rest_server.hpp"
 
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <thread>
 
-#include "platform/common/host_check.hpp"
+#include "platform/common/server_guard.hpp"
 
 namespace runagents::platform::serve {
 
@@ -51,55 +50,30 @@ json body_json(const httplib::Request& req) {
   return parsed;
 }
 
-namespace {
-
-bool equal_secret(const std::string& given, const std::string& expected) {
-  return given.size() == expected.size() &&
-         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
-}
-
-}  // namespace
-
 RestServer::RestServer(ServeOptions options) : options_(std::move(options)) {
   const size_t threads = std::max<size_t>(options_.threads, 2);
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // Without TCP_NODELAY every keep-alive request stalls ~40 ms on delayed ACKs; the default
-  // keep-alive count of 5 would close a connection after every fifth request.
-  http_.set_tcp_nodelay(true);
-  http_.set_keep_alive_max_count(1000);
-  http_.set_keep_alive_timeout(5);
+  common::set_keep_alive(http_, 1000, 5);
   http_.set_payload_max_length(options_.max_body_bytes);
   http_.set_read_timeout(60, 0);
   http_.set_write_timeout(60, 0);
 
-  const ServeOptions* opts = &options_;
-  http_.set_pre_routing_handler([opts](const httplib::Request& req, httplib::Response& res) {
-    if (!common::host_allowed(req.get_header_value("Host"), opts->allowed_origins) ||
-        !common::origin_allowed(req.get_header_value("Origin"), opts->allowed_origins)) {
-      spdlog::warn("platform serve rejected {} {}: Host '{}' Origin '{}' not allowed", req.method,
-                   req.path, req.get_header_value("Host"), req.get_header_value("Origin"));
-      reply_json(res, 403,
-                 {{"error",
-                   "Host or Origin is not allowed (only localhost by default; add "
-                   "--allowed-origin)"}});
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (!opts->auth_token.empty() && req.path != "/healthz") {
-      const std::string bearer = req.get_header_value("Authorization");
-      const std::string key = req.get_header_value("X-RunAgents-API-Key");
-      bool ok = equal_secret(bearer, "Bearer " + opts->auth_token) ||
-                (!key.empty() && equal_secret(key, opts->auth_token));
-      if (!ok) {
-        res.set_header("WWW-Authenticate", "Bearer realm=\"runagents-mcp platform\"");
-        reply_json(res, 401,
-                   {{"error",
-                     "send Authorization: Bearer <token> (the server's --auth-token; for the "
-                     "RunAgents SDK set RUNAGENTS_API_KEY to it)"}});
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+  common::ServerGuard guard;
+  guard.allowed_origins = options_.allowed_origins;
+  guard.auth_token = options_.auth_token;
+  guard.accept_api_key_header = true;
+  guard.open_path = "/healthz";
+  guard.name = "platform serve";
+  guard.realm = "runagents-mcp platform";
+  guard.refuse = [](httplib::Response& res, int status) {
+    reply_json(
+        res, status,
+        {{"error", status == 403 ? "Host or Origin is not allowed (only localhost by default; add "
+                                   "--allowed-origin)"
+                                 : "send Authorization: Bearer <token> (the server's --auth-token; "
+                                   "for the RunAgents SDK set RUNAGENTS_API_KEY to it)"}});
+  };
+  common::install_guard(http_, std::move(guard));
 
   http_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     reply_json(res, 200, {{"status", "ok"}});

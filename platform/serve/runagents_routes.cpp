@@ -2,9 +2,10 @@
 
 #include <algorithm>
 
+#include "platform/http/http_client.hpp"
 #include "platform/local/services/policy_writer.hpp"
-#include "platform/remote/http_client.hpp"
-#include "platform/remote/runagents_client.hpp"
+#include "platform/remote/runagents/runagents_client.hpp"
+#include "platform/wire/runagents_json.hpp"
 
 namespace runagents::platform::serve {
 

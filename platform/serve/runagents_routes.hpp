@@ -1,5 +1,6 @@
 // The RunAgents 1.2.1 REST paths over a Platform (normally the embedded local one), with the JSON
-// shapes the RunAgents SDK and the remote client (platform/remote/runagents_client.hpp) expect:
+// shapes the RunAgents SDK and the remote client (platform/remote/runagents/runagents_client.hpp)
+// expect:
 //
 //   GET  /api/agents[?namespace=]                  array of agents (every namespace by default)
 //   GET  /api/agents/{ns}/{name}                   the agent (404 "agent ns/name not found")

@@ -1,7 +1,7 @@
 // The Runloop `/v1/devboxes...` REST paths over a DevboxService (normally the local sandboxes),
 // with Runloop's JSON shapes (platform/wire/devbox_json.hpp), so the Runloop client
-// (platform/remote/runloop_client.hpp) and Runloop's SDKs with RUNLOOP_BASE_URL pointed here can
-// drive local sandboxes:
+// (platform/remote/runloop/runloop_client.hpp) and Runloop's SDKs with RUNLOOP_BASE_URL pointed
+// here can drive local sandboxes:
 //
 //   POST /v1/devboxes                                   DevboxCreateParams -> DevboxView
 //   GET  /v1/devboxes?limit&starting_after&status       {devboxes, has_more, total_count}

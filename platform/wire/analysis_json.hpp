@@ -4,8 +4,8 @@
 // detected_requirements, outbound_destinations (the /ingestion/analyze answer plus handler
 // details).
 //
-// The RunAgents client (platform/remote/runagents_client.hpp) has its own converters, for the
-// platform's wire format; they differ on purpose and live in platform::remote.
+// The RunAgents client (platform/remote/runagents/runagents_client.hpp) has its own converters, for
+// the platform's wire format; they differ on purpose and live in platform::remote.
 #pragma once
 
 #include "platform/platform.hpp"

@@ -1,6 +1,6 @@
-// Contract tests of the Runloop client (platform/remote/runloop_client.hpp) against the Runloop
-// routes of `platform serve` (platform/serve/runloop_routes.hpp) over local sandboxes, in process
-// on an ephemeral port; and its retries against a flaky proxy that answers 429/503 first.
+// Contract tests of the Runloop client (platform/remote/runloop/runloop_client.hpp) against the
+// Runloop routes of `platform serve` (platform/serve/runloop_routes.hpp) over local sandboxes, in
+// process on an ephemeral port; and its retries against a flaky proxy that answers 429/503 first.
 #include <doctest/doctest.h>
 #include <httplib.h>
 
@@ -10,7 +10,7 @@
 
 #include "platform/local/devboxes/devbox_service.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
-#include "platform/remote/runloop_client.hpp"
+#include "platform/remote/runloop/runloop_client.hpp"
 #include "platform/serve/runloop_routes.hpp"
 #include "platform_test_support.hpp"
 

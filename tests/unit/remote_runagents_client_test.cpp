@@ -1,6 +1,6 @@
-// Wire tests of the remote RunAgents client (platform/remote/runagents_client.hpp) against a fake
-// RunAgents API on 127.0.0.1: headers, paths and query parameters as SDK 1.2.1 sends them,
-// tolerant parsing of both field spellings, retries of GETs only, and error mapping.
+// Wire tests of the remote RunAgents client (platform/remote/runagents/runagents_client.hpp)
+// against a fake RunAgents API on 127.0.0.1: headers, paths and query parameters as SDK 1.2.1 sends
+// them, tolerant parsing of both field spellings, retries of GETs only, and error mapping.
 #include <doctest/doctest.h>
 #include <httplib.h>
 
@@ -10,7 +10,8 @@
 #include <optional>
 #include <thread>
 
-#include "platform/remote/runagents_client.hpp"
+#include "platform/remote/runagents/runagents_client.hpp"
+#include "platform/wire/runagents_json.hpp"
 
 using namespace runagents::platform;
 using namespace runagents::platform::remote;

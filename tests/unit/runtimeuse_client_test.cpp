@@ -1,9 +1,9 @@
-// Tests of the RuntimeUse client (platform/remote/runtimeuse_client.hpp) against the RuntimeUse
-// test runtime (tests/runtimeuse/test_runtime.mjs, run with node): the invocation as sent, text,
-// structured and streamed answers, command output, artifacts through the upload receiver,
-// runtime errors, cancel, timeout, heartbeats, redaction, a socket closed early, frames to
-// ignore, and the errors for a bad URL or an unreachable runtime.
-#include "platform/remote/runtimeuse_client.hpp"
+// Tests of the RuntimeUse client (platform/remote/runtimeuse/runtimeuse_client.hpp) against the
+// RuntimeUse test runtime (tests/runtimeuse/test_runtime.mjs, run with node): the invocation as
+// sent, text, structured and streamed answers, command output, artifacts through the upload
+// receiver, runtime errors, cancel, timeout, heartbeats, redaction, a socket closed early, frames
+// to ignore, and the errors for a bad URL or an unreachable runtime.
+#include "platform/remote/runtimeuse/runtimeuse_client.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -23,8 +23,8 @@
 #include <thread>
 
 #include "platform/error.hpp"
-#include "platform/remote/upload_receiver.hpp"
-#include "platform/remote/websocket_connection.hpp"
+#include "platform/remote/runtimeuse/upload_receiver.hpp"
+#include "platform/remote/runtimeuse/websocket_connection.hpp"
 
 using namespace runagents::platform;
 using namespace runagents::platform::remote;

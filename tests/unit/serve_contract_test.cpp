@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "platform/local/local_platform.hpp"
-#include "platform/remote/runagents_client.hpp"
+#include "platform/remote/runagents/runagents_client.hpp"
 #include "platform/serve/rest_server.hpp"
 #include "platform/serve/runagents_routes.hpp"
 #include "platform_test_support.hpp"

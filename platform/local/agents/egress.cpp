@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "platform/http/http_client.hpp"
 #include "platform/local/agents/model_gateway.hpp"
 #include "platform/local/agents/policy.hpp"
 #include "platform/local/services/tool_catalog.hpp"
@@ -40,37 +41,24 @@ bool is_echo_tool(const Tool& tool) {
 // Sends the call to the tool's real endpoint (the sandbox has no network; the platform does).
 std::pair<int, json> forward(const Tool& tool, const std::string& method, const std::string& path,
                              const std::string& body, const std::string& content_type) {
-  auto scheme_end = tool.base_url.find("://");
-  auto path_start = tool.base_url.find('/', scheme_end + 3);
-  std::string host = tool.base_url.substr(0, path_start);
-  std::string prefix = path_start == std::string::npos ? "" : tool.base_url.substr(path_start);
-  httplib::Client client(host);
-  client.set_connection_timeout(10);
-  client.set_read_timeout(60);
-  const std::string target = prefix + path;
-  const std::string type = content_type.empty() ? "application/json" : content_type;
-  httplib::Result res{nullptr, httplib::Error::Unknown};
-  if (method == "GET")
-    res = client.Get(target);
-  else if (method == "DELETE")
-    res = client.Delete(target, body, type);
-  else if (method == "PUT")
-    res = client.Put(target, body, type);
-  else if (method == "PATCH")
-    res = client.Patch(target, body, type);
-  else if (method == "HEAD")
-    res = client.Head(target);
-  else if (method == "OPTIONS")
-    res = client.Options(target);
-  else
-    res = client.Post(target, body, type);
-  if (!res)
+  const bool known = method == "GET" || method == "DELETE" || method == "PUT" ||
+                     method == "PATCH" || method == "HEAD" || method == "OPTIONS";
+  HttpRequest request = HttpRequest::make(known ? method : "POST", path);
+  if (method != "GET" && method != "HEAD" && method != "OPTIONS") {
+    request.body = body;
+    request.content_type = content_type.empty() ? "application/json" : content_type;
+  }
+  const HttpAttempt res =
+      attempt_plain(HttpClientOptions::plain(tool.base_url, "tool " + tool.name,
+                                             std::chrono::seconds(10), std::chrono::seconds(60)),
+                    request);
+  if (!res.response)
     return {502,
-            {{"error", "tool " + tool.name + " at " + tool.base_url +
-                           " is unreachable: " + httplib::to_string(res.error())}}};
-  json answer = parse_body(res->body);
-  if (!answer.is_object() && !answer.is_array()) answer = {{"raw", res->body}};
-  return {res->status, answer};
+            {{"error",
+              "tool " + tool.name + " at " + tool.base_url + " is unreachable: " + res.failure}}};
+  json answer = parse_body(res.response->body);
+  if (!answer.is_object() && !answer.is_array()) answer = {{"raw", res.response->body}};
+  return {res.response->status, answer};
 }
 
 }  // namespace

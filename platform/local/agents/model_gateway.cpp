@@ -1,10 +1,10 @@
 #include "platform/local/agents/model_gateway.hpp"
 
-#include <httplib.h>
-
+#include <chrono>
 #include <sstream>
 
 #include "platform/common/redact.hpp"
+#include "platform/http/http_client.hpp"
 #include "platform/local/local_platform.hpp"
 
 namespace runagents::platform::local {
@@ -64,28 +64,23 @@ json chat_completion(const json& request, const ModelGatewayOptions& options) {
   if (model.empty() || model == kPlaygroundModel || options.base_url.empty())
     return playground_completion(request);
 
-  // base_url is scheme://host[:port][/prefix]; httplib wants the host part and the path apart.
-  auto scheme_end = options.base_url.find("://");
-  auto path_start = options.base_url.find('/', scheme_end + 3);
-  std::string host = options.base_url.substr(0, path_start);
-  std::string prefix = path_start == std::string::npos ? "" : options.base_url.substr(path_start);
-  httplib::Client client(host);
-  client.set_connection_timeout(10);
-  client.set_read_timeout(120);
-  httplib::Headers headers;
-  if (!options.api_key.empty()) headers.emplace("Authorization", "Bearer " + options.api_key);
-  auto res = client.Post(prefix + "/chat/completions", headers, request.dump(), "application/json");
-  if (!res)
-    throw PlatformError(
-        ErrorKind::unavailable,
-        "model endpoint " + options.base_url + " unreachable: " + httplib::to_string(res.error()));
-  json body = json::parse(res->body, nullptr, false);
-  if (res->status < 200 || res->status >= 300 || body.is_discarded())
+  HttpRequest post = HttpRequest::post("/chat/completions", request);
+  if (!options.api_key.empty()) post.with_header("Authorization", "Bearer " + options.api_key);
+  const HttpAttempt attempt =
+      attempt_plain(HttpClientOptions::plain(options.base_url, "model endpoint",
+                                             std::chrono::seconds(10), std::chrono::seconds(120)),
+                    post);
+  if (!attempt.response)
+    throw PlatformError(ErrorKind::unavailable,
+                        "model endpoint " + options.base_url + " unreachable: " + attempt.failure);
+  const HttpResponse& res = *attempt.response;
+  json body = json::parse(res.body, nullptr, false);
+  if (res.status < 200 || res.status >= 300 || body.is_discarded())
     throw PlatformError(ErrorKind::unavailable,
                         redact_in("model endpoint " + options.base_url + " answered HTTP " +
-                                      std::to_string(res->status) + ": " + res->body.substr(0, 500),
+                                      std::to_string(res.status) + ": " + res.body.substr(0, 500),
                                   options.api_key),
-                        res->status);
+                        res.status);
   return body;
 }
 

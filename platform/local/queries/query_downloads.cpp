@@ -1,13 +1,12 @@
 #include "platform/local/queries/query_downloads.hpp"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
 
 #include "platform/error.hpp"
+#include "platform/http/http_client.hpp"
 
 namespace runagents::platform::local {
 
@@ -91,37 +90,36 @@ Download fetch_download(const std::string& url, std::size_t max_bytes,
     throw PlatformError(ErrorKind::invalid, "download URL " + url + " has no host");
 
   Download d{file_name_of(target, url), {}};
-  httplib::Client client(origin);
-  client.set_follow_location(true);
   const auto secs =
       std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
-  client.set_connection_timeout(std::min<long long>(secs, 10), 0);
-  client.set_read_timeout(secs, 0);
+  HttpClientOptions options = HttpClientOptions::plain(
+      origin, "download", std::chrono::seconds(std::min<long long>(secs, 10)),
+      std::chrono::seconds(secs));
+  options.follow_redirects = true;
   bool too_big = false;
-  auto res = client.Get(
-      target, httplib::Headers{},
-      [&](const char* data, size_t n) {
-        if (cancelled && cancelled()) return false;
-        if (d.data.size() + n > max_bytes) {
-          too_big = true;
-          return false;
-        }
-        d.data.append(data, n);
-        return true;
-      },
-      [&](uint64_t, uint64_t) { return !(cancelled && cancelled()); });
+  HttpRequest get = HttpRequest::get(target).with_on_data([&](std::string_view chunk) {
+    if (cancelled && cancelled()) return false;
+    if (d.data.size() + chunk.size() > max_bytes) {
+      too_big = true;
+      return false;
+    }
+    d.data.append(chunk);
+    return true;
+  });
+  if (cancelled) get.with_cancel(cancelled);
+  const HttpAttempt res = attempt_plain(std::move(options), get);
   if (cancelled && cancelled())
     throw PlatformError(ErrorKind::cancelled, "download of " + url + " was cancelled");
   if (too_big)
     throw PlatformError(ErrorKind::unavailable, "download of " + url + " is larger than " +
                                                     std::to_string(max_bytes >> 20) + " MiB");
-  if (!res)
-    throw PlatformError(ErrorKind::unavailable,
-                        "download of " + url + " failed: " + httplib::to_string(res.error()));
-  if (res->status < 200 || res->status >= 300)
-    throw PlatformError(ErrorKind::unavailable,
-                        "download of " + url + " failed: HTTP " + std::to_string(res->status),
-                        res->status);
+  if (!res.response)
+    throw PlatformError(ErrorKind::unavailable, "download of " + url + " failed: " + res.failure);
+  if (res.response->status < 200 || res.response->status >= 300)
+    throw PlatformError(
+        ErrorKind::unavailable,
+        "download of " + url + " failed: HTTP " + std::to_string(res.response->status),
+        res.response->status);
   return d;
 }
 

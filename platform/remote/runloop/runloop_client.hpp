@@ -37,7 +37,7 @@
 
 #include "platform/config/config.hpp"
 #include "platform/devboxes.hpp"
-#include "platform/remote/http_client.hpp"
+#include "platform/http/http_client.hpp"
 
 namespace runagents::platform::remote {
 

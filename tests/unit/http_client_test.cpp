@@ -1,4 +1,4 @@
-// Tests of the shared HTTP client (platform/remote/http_client.hpp) against an in-process
+// Tests of the shared HTTP client (platform/http/http_client.hpp) against an in-process
 // cpp-httplib server on 127.0.0.1 with an ephemeral port: retries, backoff, Retry-After,
 // x-should-retry, idempotency keys, timeouts, cancellation, error mapping and secret masking.
 #include <arpa/inet.h>
@@ -14,10 +14,9 @@
 #include <thread>
 #include <vector>
 
-#include "platform/remote/http_client.hpp"
+#include "platform/http/http_client.hpp"
 
 using namespace runagents::platform;
-using namespace runagents::platform::remote;
 using namespace std::chrono_literals;
 
 namespace {
@@ -645,5 +644,43 @@ TEST_SUITE("remote") {
     }
     for (auto& th : threads) th.join();
     CHECK(ok.load() == 80);
+  }
+
+  TEST_CASE("plain mode: one attempt, only the caller's headers, failures as text") {
+    Recorder rec;
+    TestServer s([&](httplib::Server& svr) {
+      svr.Get("/busy", [&](const httplib::Request& req, httplib::Response& res) {
+        rec.add(req);
+        res.status = 503;
+        res.set_content("busy", "text/plain");
+      });
+      svr.Get("/moved",
+              [&](const httplib::Request&, httplib::Response& res) { res.set_redirect("/busy"); });
+    });
+    HttpClientOptions o = HttpClientOptions::plain(s.url(), "Test", 2000ms, 2000ms);
+    o.retry = fast(RetryPolicy::runloop());  // ignored: the plain mode makes one attempt
+    HttpAttempt a = attempt_plain(o, HttpRequest::get("/busy").with_header("X-Probe", "1"));
+    REQUIRE(a.response);
+    CHECK(a.response->status == 503);
+    CHECK(a.response->body == "busy");
+    CHECK(rec.count() == 1);
+    CHECK(rec.header(0, "X-Probe") == "1");
+    CHECK(rec.header(0, "User-Agent").rfind("cpp-httplib/", 0) == 0);
+    CHECK(rec.header(0, "x-stainless-retry-count") == "0");
+
+    CHECK(attempt_plain(o, HttpRequest::get("/moved")).response->status == 302);
+    o.follow_redirects = true;
+    CHECK(attempt_plain(o, HttpRequest::get("/moved")).response->status == 503);
+
+    HttpAttempt refused =
+        attempt_plain(HttpClientOptions::plain("http://127.0.0.1:" + std::to_string(free_port()),
+                                               "Test", 2000ms, 2000ms),
+                      HttpRequest::get("/"));
+    CHECK_FALSE(refused.response);
+    CHECK(refused.failure == "Connection");  // cpp-httplib 0.11.4's words for a refused connection
+    HttpAttempt bad =
+        attempt_plain(HttpClientOptions::plain("ftp://x", "Test", 1s, 1s), HttpRequest::get("/"));
+    CHECK_FALSE(bad.response);
+    CHECK(bad.failure.find("ftp") != std::string::npos);
   }
 }

@@ -1,6 +1,6 @@
 // A small HTTP server that receives artifact uploads for one RuntimeUse query
-// (platform/remote/runtimeuse_client.cpp): the runtime PUTs each file to the single-use URL the
-// client handed out in an artifact_upload_response_message.
+// (platform/remote/runtimeuse/runtimeuse_client.cpp): the runtime PUTs each file to the
+// single-use URL the client handed out in an artifact_upload_response_message.
 //
 // Contract:
 //   - it runs on the caller's asio io_context (every callback on that thread); start() binds an

@@ -1,4 +1,4 @@
-#include "platform/remote/runtimeuse_client.hpp"
+#include "platform/remote/runtimeuse/runtimeuse_client.hpp"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -11,8 +11,8 @@
 #include <regex>
 
 #include "platform/error.hpp"
-#include "platform/remote/upload_receiver.hpp"
-#include "platform/remote/websocket_connection.hpp"
+#include "platform/remote/runtimeuse/upload_receiver.hpp"
+#include "platform/remote/runtimeuse/websocket_connection.hpp"
 
 namespace runagents::platform::remote {
 

@@ -1,4 +1,4 @@
-#include "platform/remote/http_client.hpp"
+#include "platform/http/http_client.hpp"
 
 #include <httplib.h>
 #include <openssl/rand.h>
@@ -17,9 +17,10 @@
 #include <random>
 #include <thread>
 
+#include "platform/common/percent_encoding.hpp"
 #include "platform/common/redact.hpp"
 
-namespace runagents::platform::remote {
+namespace runagents::platform {
 
 namespace {
 
@@ -38,26 +39,6 @@ std::string trim(std::string_view s) {
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
   return std::string(s.substr(b, e - b));
-}
-
-bool is_unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (is_unreserved(c)) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 double random01() {
@@ -141,10 +122,10 @@ BaseUrl parse_base_url(const std::string& url, std::string_view setting) {
 }
 
 std::string encode_path_segment(std::string_view segment) {
-  return percent_encode(segment);
+  return common::percent_encode(segment);
 }
 std::string encode_query_component(std::string_view component) {
-  return percent_encode(component);
+  return common::percent_encode(component);
 }
 
 std::string random_uuid() {
@@ -304,6 +285,17 @@ std::string error_detail(const std::string& body) {
   return truncate_text(trim(body), 500);
 }
 
+HttpClientOptions HttpClientOptions::plain(std::string base_url, std::string service,
+                                           milliseconds connect_timeout, milliseconds timeout) {
+  HttpClientOptions o;
+  o.mode = HttpMode::plain;
+  o.base_url = std::move(base_url);
+  o.service = std::move(service);
+  o.connect_timeout = connect_timeout;
+  o.timeout = timeout;
+  return o;
+}
+
 HttpRequest HttpRequest::make(std::string method, std::string path) {
   HttpRequest r;
   r.method = std::move(method);
@@ -427,10 +419,12 @@ struct HttpClient::Impl {
     }
     auto c = std::make_unique<httplib::Client>(base.origin());
     c->set_connection_timeout(opts.connect_timeout);
-    c->set_tcp_nodelay(true);
-    c->set_keep_alive(true);
-    c->set_url_encode(false);  // paths and queries are encoded here
-    c->set_follow_location(false);
+    if (opts.mode == HttpMode::retrying) {
+      c->set_tcp_nodelay(true);
+      c->set_keep_alive(true);
+      c->set_url_encode(false);  // paths and queries are encoded here
+    }
+    c->set_follow_location(opts.follow_redirects);
     if (base.scheme == "https") {
       c->enable_server_certificate_verification(opts.verify_tls);
       if (!opts.ca_cert_path.empty()) c->set_ca_cert_path(opts.ca_cert_path);
@@ -439,6 +433,7 @@ struct HttpClient::Impl {
   }
 
   void release(std::unique_ptr<httplib::Client> c) {
+    if (opts.mode == HttpMode::plain) return;  // a connection per request
     std::lock_guard lock(pool_mu);
     if (idle.size() < opts.max_idle_connections) idle.push_back(std::move(c));
   }
@@ -498,6 +493,33 @@ struct HttpClient::Impl {
     return t;
   }
 
+  // What every attempt of one logical request shares.
+  struct Prepared {
+    std::string method;
+    std::string what;  // "GET /runs", for messages
+    std::string path;  // the target: prefix, path and encoded query
+    httplib::Headers headers;
+    std::string body;
+    std::string idempotency_key;
+    milliseconds timeout{0};
+  };
+  Prepared prepare(const HttpRequest& request) const;
+
+  // One attempt: the connection it used and what came of it.
+  struct Sent {
+    std::unique_ptr<httplib::Client> client;
+    std::optional<httplib::Result> result;
+    milliseconds elapsed{0};
+    bool delivered = false;         // on_data got some of a 2xx body
+    bool receiver_stopped = false;  // on_data returned false
+    bool cancelled = false;         // request.cancelled() ended it
+    std::string error_body;         // a non-2xx body, when on_data is set
+  };
+  void send_once(const HttpRequest& request, const Prepared& p, int attempt, Sent& sent);
+  // The answer of a successful send_once (sent.result holds a response).
+  HttpResponse response_of(const HttpRequest& request, const Prepared& p, int attempt,
+                           Sent& sent) const;
+
   PlatformError cancelled_error(const std::string& what) const {
     return PlatformError(ErrorKind::cancelled,
                          redact(opts.service + " " + what + ": cancelled by the caller"));
@@ -519,97 +541,150 @@ std::string HttpClient::redact(std::string_view text) const {
   return impl_->redact(text);
 }
 
-HttpResponse HttpClient::execute(const HttpRequest& request) const {
-  Impl& im = *impl_;
-  const RetryPolicy& policy = im.opts.retry;
-  const std::string method = request.method.empty() ? "GET" : request.method;
-  const std::string what = method + " " + request.path;
-  const int max_retries = std::max(0, request.max_retries.value_or(policy.max_retries));
-  const milliseconds timeout = request.timeout.value_or(im.opts.timeout);
-
-  // Headers shared by every attempt; the idempotency key is fixed here, once per logical request.
-  httplib::Headers headers;
+HttpClient::Impl::Prepared HttpClient::Impl::prepare(const HttpRequest& request) const {
+  Prepared p;
+  p.method = request.method.empty() ? "GET" : request.method;
+  p.what = p.method + " " + request.path;
+  p.timeout = request.timeout.value_or(opts.timeout);
   auto set = [&](const std::string& k, const std::string& v) {
-    headers.erase(k);
-    headers.emplace(k, v);
+    p.headers.erase(k);
+    p.headers.emplace(k, v);
   };
-  set("User-Agent", std::string("runagents-mcp/") + RUNAGENTS_VERSION);
-  set("Accept", "application/json");
-  for (const auto& [k, v] : im.opts.default_headers) set(k, v);
-  for (const auto& [k, v] : request.headers) set(k, v);
-  std::string idempotency_key;
-  if (!policy.idempotency_header.empty() && method != "GET" && method != "HEAD") {
-    idempotency_key = request.idempotency_key.empty() ? policy.idempotency_prefix + random_uuid()
-                                                      : request.idempotency_key;
-    set(policy.idempotency_header, idempotency_key);
+  if (opts.mode == HttpMode::retrying) {
+    set("User-Agent", std::string("runagents-mcp/") + RUNAGENTS_VERSION);
+    set("Accept", "application/json");
   }
-  std::string body;
+  for (const auto& [k, v] : opts.default_headers) set(k, v);
+  for (const auto& [k, v] : request.headers) set(k, v);
+  const RetryPolicy& policy = opts.retry;
+  if (!policy.idempotency_header.empty() && p.method != "GET" && p.method != "HEAD") {
+    p.idempotency_key = request.idempotency_key.empty() ? policy.idempotency_prefix + random_uuid()
+                                                        : request.idempotency_key;
+    set(policy.idempotency_header, p.idempotency_key);
+  }
   if (request.json_body) {
-    body = request.json_body->dump();
+    p.body = request.json_body->dump();
     set("Content-Type", "application/json");
   } else if (request.body) {
-    body = *request.body;
+    p.body = *request.body;
     set("Content-Type",
         request.content_type.empty() ? "application/octet-stream" : request.content_type);
   }
-  const std::string path = im.target(request);
+  p.path = target(request);
+  return p;
+}
+
+void HttpClient::Impl::send_once(const HttpRequest& request, const Prepared& p, int attempt,
+                                 Sent& sent) {
+  httplib::Request hreq;
+  hreq.method = p.method;
+  hreq.path = p.path;
+  hreq.headers = p.headers;
+  if (!opts.retry.retry_count_header.empty()) {
+    hreq.headers.erase(opts.retry.retry_count_header);
+    hreq.headers.emplace(opts.retry.retry_count_header, std::to_string(attempt));
+  }
+  hreq.body = p.body;
+
+  int streamed_status = 0;
+  if (request.on_data) {
+    hreq.response_handler = [&](const httplib::Response& r) {
+      streamed_status = r.status;
+      return true;
+    };
+    hreq.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      if (streamed_status >= 200 && streamed_status < 300) {
+        sent.delivered = true;
+        if (!request.on_data(std::string_view(data, n))) {
+          sent.receiver_stopped = true;
+          return false;
+        }
+        return true;
+      }
+      sent.error_body.append(data, n);
+      return true;
+    };
+  }
+
+  sent.client = acquire();
+  sent.client->set_read_timeout(p.timeout);
+  sent.client->set_write_timeout(p.timeout);
+  InFlight in_flight{sent.client.get(), &request.cancelled};
+  if (request.cancelled) {
+    hreq.progress = [&](uint64_t, uint64_t) { return !in_flight.fired.load(); };
+    watch(&in_flight);
+  }
+  auto started = Clock::now();
+  sent.result.emplace(sent.client->send(hreq));
+  sent.elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+  if (request.cancelled) unwatch(&in_flight);
+  sent.cancelled = in_flight.fired.load() ||
+                   (request.cancelled && sent.result->error() == httplib::Error::Canceled &&
+                    !sent.receiver_stopped);
+}
+
+HttpResponse HttpClient::Impl::response_of(const HttpRequest& request, const Prepared& p,
+                                           int attempt, Sent& sent) const {
+  httplib::Result& result = *sent.result;
+  HttpResponse response;
+  response.status = result->status;
+  for (const auto& [k, v] : result->headers) response.headers.emplace(k, v);
+  response.body = request.on_data ? std::move(sent.error_body) : std::move(result->body);
+  response.attempts = attempt + 1;
+  response.idempotency_key = p.idempotency_key;
+  response.service = opts.service;
+  response.what = p.what;
+  spdlog::debug("{} {} -> {} in {} ms (attempt {})", opts.service, redact(p.what), response.status,
+                sent.elapsed.count(), attempt + 1);
+  return response;
+}
+
+HttpAttempt HttpClient::attempt(const HttpRequest& request) const {
+  Impl& im = *impl_;
+  const Impl::Prepared p = im.prepare(request);
+  Impl::Sent sent;
+  im.send_once(request, p, 0, sent);
+  if (sent.cancelled) return {std::nullopt, httplib::to_string(httplib::Error::Canceled)};
+  if (!*sent.result) return {std::nullopt, httplib::to_string(sent.result->error())};
+  HttpAttempt out{im.response_of(request, p, 0, sent), ""};
+  im.release(std::move(sent.client));
+  return out;
+}
+
+HttpAttempt attempt_plain(HttpClientOptions options, const HttpRequest& request) {
+  options.mode = HttpMode::plain;
+  std::optional<HttpClient> client;
+  try {
+    client.emplace(std::move(options));
+  } catch (const PlatformError& e) {
+    return {std::nullopt, e.what()};
+  }
+  return client->attempt(request);
+}
+
+HttpResponse HttpClient::execute(const HttpRequest& request) const {
+  Impl& im = *impl_;
+  const RetryPolicy& policy = im.opts.retry;
+  // Headers, body and the idempotency key are fixed here, once per logical request.
+  const Impl::Prepared p = im.prepare(request);
+  const std::string& method = p.method;
+  const std::string& what = p.what;
+  const int max_retries = im.opts.mode == HttpMode::plain
+                              ? 0
+                              : std::max(0, request.max_retries.value_or(policy.max_retries));
+  const milliseconds timeout = p.timeout;
 
   for (int attempt = 0;; ++attempt) {
     if (request.cancelled && request.cancelled()) throw im.cancelled_error(what);
-    if (!policy.retry_count_header.empty()) {
-      set(policy.retry_count_header, std::to_string(attempt));
-    }
-
-    httplib::Request hreq;
-    hreq.method = method;
-    hreq.path = path;
-    hreq.headers = headers;
-    hreq.body = body;
-
-    int streamed_status = 0;
-    bool delivered = false;
-    bool receiver_stopped = false;
-    std::string error_body;
-    if (request.on_data) {
-      hreq.response_handler = [&](const httplib::Response& r) {
-        streamed_status = r.status;
-        return true;
-      };
-      hreq.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-        if (streamed_status >= 200 && streamed_status < 300) {
-          delivered = true;
-          if (!request.on_data(std::string_view(data, n))) {
-            receiver_stopped = true;
-            return false;
-          }
-          return true;
-        }
-        error_body.append(data, n);
-        return true;
-      };
-    }
-
-    auto client = im.acquire();
-    client->set_read_timeout(timeout);
-    client->set_write_timeout(timeout);
-    Impl::InFlight in_flight{client.get(), &request.cancelled};
-    if (request.cancelled) {
-      hreq.progress = [&](uint64_t, uint64_t) { return !in_flight.fired.load(); };
-      im.watch(&in_flight);
-    }
-    auto started = Clock::now();
-    httplib::Result result = client->send(hreq);
-    auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
-    if (request.cancelled) im.unwatch(&in_flight);
-    const bool cancelled =
-        in_flight.fired.load() ||
-        (request.cancelled && result.error() == httplib::Error::Canceled && !receiver_stopped);
+    Impl::Sent sent;
+    im.send_once(request, p, attempt, sent);
+    httplib::Result& result = *sent.result;
     const int retries_left = max_retries - attempt;
 
-    if (cancelled) throw im.cancelled_error(what);
+    if (sent.cancelled) throw im.cancelled_error(what);
 
     if (!result) {
-      if (receiver_stopped) {
+      if (sent.receiver_stopped) {
         throw PlatformError(
             ErrorKind::cancelled,
             im.redact(im.opts.service + " " + what + ": the reader stopped the response stream"));
@@ -617,7 +692,7 @@ HttpResponse HttpClient::execute(const HttpRequest& request) const {
       const httplib::Error err = result.error();
       const bool timed_out = err == httplib::Error::ConnectionTimeout ||
                              ((err == httplib::Error::Read || err == httplib::Error::Write) &&
-                              elapsed >= timeout - milliseconds(50));
+                              sent.elapsed >= timeout - milliseconds(50));
       std::string reason =
           timed_out ? (err == httplib::Error::ConnectionTimeout
                            ? "connecting timed out after " +
@@ -625,7 +700,7 @@ HttpResponse HttpClient::execute(const HttpRequest& request) const {
                            : "no answer within " + std::to_string(timeout.count()) + " ms")
                     : httplib::to_string(err);
       if (policy.transport_errors && policy.method_retries(method) && retries_left > 0 &&
-          !delivered) {
+          !sent.delivered) {
         milliseconds wait = policy.backoff(attempt, nullptr, random01());
         spdlog::info("{}",
                      im.redact(im.opts.service + " " + what + ": " + reason + "; retry " +
@@ -650,24 +725,15 @@ HttpResponse HttpClient::execute(const HttpRequest& request) const {
                     "; is the service reachable at " + im.base.to_string() + "?" + setting));
     }
 
-    HttpResponse response;
-    response.status = result->status;
-    for (const auto& [k, v] : result->headers) response.headers.emplace(k, v);
-    response.body = request.on_data ? std::move(error_body) : std::move(result->body);
-    response.attempts = attempt + 1;
-    response.idempotency_key = idempotency_key;
-    response.service = im.opts.service;
-    response.what = what;
-    spdlog::debug("{} {} -> {} in {} ms (attempt {})", im.opts.service, im.redact(what),
-                  response.status, elapsed.count(), attempt + 1);
+    HttpResponse response = im.response_of(request, p, attempt, sent);
 
     if (response.status >= 200 && response.status < 400) {
-      im.release(std::move(client));
+      im.release(std::move(sent.client));
       return response;
     }
-    if (retries_left > 0 && !delivered &&
+    if (retries_left > 0 && !sent.delivered &&
         policy.should_retry(method, response.status, response.headers)) {
-      im.release(std::move(client));
+      im.release(std::move(sent.client));
       milliseconds wait = policy.backoff(attempt, &response.headers, random01());
       spdlog::info("{}", im.redact(im.opts.service + " " + what + " answered HTTP " +
                                    std::to_string(response.status) + "; retry " +
@@ -676,7 +742,7 @@ HttpResponse HttpClient::execute(const HttpRequest& request) const {
       if (!Impl::sleep_unless_cancelled(wait, request.cancelled)) throw im.cancelled_error(what);
       continue;
     }
-    im.release(std::move(client));
+    im.release(std::move(sent.client));
     return response;
   }
 }
@@ -705,4 +771,4 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
   throw RemoteError(kind, im.redact(message), status, std::move(detail), std::move(body));
 }
 
-}  // namespace runagents::platform::remote
+}  // namespace runagents::platform

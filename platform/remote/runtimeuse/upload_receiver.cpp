@@ -1,4 +1,4 @@
-#include "platform/remote/upload_receiver.hpp"
+#include "platform/remote/runtimeuse/upload_receiver.hpp"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>

@@ -1,4 +1,4 @@
-#include "platform/remote/runloop_client.hpp"
+#include "platform/remote/runloop/runloop_client.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,6 +1,7 @@
-// The one HTTP client wrapper every remote platform client uses (RunAgents, Runloop, and later
-// services). It is built on cpp-httplib and adds what each service's official SDK does on the
-// wire:
+// The one HTTP client of the tree, built on cpp-httplib. It has two modes (HttpMode):
+//
+// Retrying, for the platform services (RunAgents, Runloop, and later services); it adds what each
+// service's official SDK does on the wire:
 //   - a base URL (http or https, host, port, and an optional path prefix) and default headers;
 //   - a per-request timeout and a connect timeout;
 //   - JSON request and response bodies;
@@ -13,12 +14,17 @@
 //   - error mapping to PlatformError (see RemoteError below), keeping the HTTP status and the
 //     server's `detail` / `message` / `error`.
 //
+// Plain, for one-off calls to endpoints that are not a platform service (a tool's endpoint, a
+// model endpoint, a download, the doctor's probe): the same base URL, timeouts, bodies and
+// cancellation, but one attempt, only the caller's headers, and cpp-httplib's own wire defaults.
+// Its callers usually want HttpClient::attempt(), which hands back a transport failure as text.
+//
 // Secrets: every value in HttpClientOptions::secrets (API keys, bearer tokens) is masked in the
 // messages of the errors this class throws and in the log lines it writes.
 //
 // Thread safety: an HttpClient is safe for concurrent use from many threads. Each request borrows
 // its own connection from a small pool, so a long poll never blocks another request, and
-// keep-alive connections are reused between requests. Not copyable.
+// keep-alive connections are reused between requests (retrying mode). Not copyable.
 #pragma once
 
 #include <chrono>
@@ -34,7 +40,7 @@
 
 #include "platform/error.hpp"
 
-namespace runagents::platform::remote {
+namespace runagents::platform {
 
 using json = nlohmann::json;
 
@@ -63,7 +69,7 @@ struct BaseUrl {
 BaseUrl parse_base_url(const std::string& url, std::string_view setting = "base URL");
 
 // Percent-encodes one path segment (everything but unreserved characters), or one query
-// component.
+// component (both common::percent_encode).
 std::string encode_path_segment(std::string_view segment);
 std::string encode_query_component(std::string_view component);
 
@@ -117,7 +123,20 @@ struct RetryPolicy {
 std::optional<std::chrono::milliseconds> retry_after(const HeaderMap& headers,
                                                      std::chrono::system_clock::time_point now);
 
+// How a client talks to its server.
+enum class HttpMode {
+  // A platform service: the retry policy; the runagents-mcp User-Agent and Accept:
+  // application/json; keep-alive connections with TCP_NODELAY, pooled; paths and queries sent
+  // exactly as this client encoded them.
+  retrying,
+  // Any other endpoint: one attempt whatever `retry` says; no headers but the defaults and the
+  // request's own (cpp-httplib adds its User-Agent and Accept: */*); a connection per request
+  // (Connection: close); cpp-httplib encodes what the path still needs (spaces, non-ASCII).
+  plain,
+};
+
 struct HttpClientOptions {
+  HttpMode mode = HttpMode::retrying;
   std::string base_url;            // parsed by parse_base_url
   std::string service = "remote";  // names the service in errors and logs ("RunAgents")
   std::string base_url_setting;    // names the setting in errors ("RUNAGENTS_ENDPOINT")
@@ -128,8 +147,15 @@ struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{30000};  // per attempt: reading or writing may stall this long
   RetryPolicy retry;
-  std::string ca_cert_path;  // "" = the system's trust store
-  bool verify_tls = true;    // false only for tests against self-signed servers
+  std::string ca_cert_path;       // "" = the system's trust store
+  bool verify_tls = true;         // false only for tests against self-signed servers
+  bool follow_redirects = false;  // 3xx answers are followed (to any host) instead of returned
+
+  // The plain mode's options for `base_url`: `service` names it in messages and logs; `timeout`
+  // bounds each read and write.
+  static HttpClientOptions plain(std::string base_url, std::string service,
+                                 std::chrono::milliseconds connect_timeout,
+                                 std::chrono::milliseconds timeout);
   size_t max_idle_connections = 4;
 };
 
@@ -190,6 +216,14 @@ struct HttpResponse {
 // A PlatformError for an HTTP answer with an error status: carries the status, the server's
 // detail (its `detail`, `message` or `error`, as text) and the parsed body (null when it was not
 // JSON). Its message reads "<service> <METHOD> <path>: HTTP <status>: <detail>" plus a hint.
+// One attempt's outcome (HttpClient::attempt): the answer, or why none came.
+struct HttpAttempt {
+  std::optional<HttpResponse> response;  // set when an answer came, whatever its status
+  // When no answer came: cpp-httplib's words for the failure ("Connection" when refused,
+  // "Read", "Canceled" for a cancel or a reader that stopped).
+  std::string failure;
+};
+
 class RemoteError : public PlatformError {
  public:
   RemoteError(ErrorKind kind, std::string message, int http_status, std::string detail, json body)
@@ -222,14 +256,19 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Sends `request`, retrying as the policy says, and returns the final answer whatever its
-  // status. Throws PlatformError: cancelled when request.cancelled() turned true; timeout when
-  // the last attempt timed out; unavailable when the service could not be reached (connection
-  // refused, DNS, TLS) after the retries.
+  // Sends `request`, retrying as the policy says (the plain mode: once), and returns the final
+  // answer whatever its status. Throws PlatformError: cancelled when request.cancelled() turned
+  // true; timeout when the last attempt timed out; unavailable when the service could not be
+  // reached (connection refused, DNS, TLS) after the retries.
   HttpResponse execute(const HttpRequest& request) const;
 
   // execute(), then throws RemoteError for a status >= 400 (after the retries).
   HttpResponse send(const HttpRequest& request) const;
+
+  // One attempt of `request`, in either mode, never retried: the answer whatever its status, or
+  // the transport failure as text. Throws nothing for the transport (a refused connection, a
+  // timeout, a cancel, an on_data that returned false): the caller words it.
+  HttpAttempt attempt(const HttpRequest& request) const;
 
   // send() and the answer's JSON body.
   json send_json(const HttpRequest& request) const { return send(request).json_body(); }
@@ -244,7 +283,12 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// The plain mode in one call: a client for `options` (its mode set to plain) and one attempt of
+// `request`. A base URL the client cannot take apart is a failure too (the reason as text), so
+// this never throws for the endpoint; the caller words every failure the same way.
+HttpAttempt attempt_plain(HttpClientOptions options, const HttpRequest& request);
+
 // A random (version 4) UUID in its canonical text form.
 std::string random_uuid();
 
-}  // namespace runagents::platform::remote
+}  // namespace runagents::platform

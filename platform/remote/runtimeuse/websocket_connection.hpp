@@ -1,5 +1,6 @@
 // One WebSocket client connection (ws:// or wss://) driven by an asio io_context, for the
-// RuntimeUse client (platform/remote/runtimeuse_client.cpp). The Beast code lives in the .cpp.
+// RuntimeUse client (platform/remote/runtimeuse/runtimeuse_client.cpp). The Beast code lives in
+// the .cpp.
 //
 // Contract:
 //   - every method is called on the io_context's thread and every callback runs there;

@@ -20,10 +20,10 @@
 //   approvals GET /governance/requests?status=, POST /governance/requests/{id}/approve|reject
 //   context   GET /api/context/export (falls back to the individual lists, as the Go CLI does)
 //   starter   POST /api/starter-kit
-// Responses are parsed tolerantly: both `agent` and `agent_id`, `tool` and `tool_id`, `seq` and
-// `sequence`, `id` and `event_id`, `timestamp` and `created_at`, `status` as a string or as
-// {phase, message}, flat tool fields or the nested `spec.connection` form, lists as arrays or
-// wrapped in an object ({"agents": [...]}, {"items": [...]}).
+// Responses are parsed tolerantly (platform/wire/runagents_json.hpp): both `agent` and `agent_id`,
+// `tool` and `tool_id`, `seq` and `sequence`, `id` and `event_id`, `timestamp` and `created_at`,
+// `status` as a string or as {phase, message}, flat tool fields or the nested `spec.connection`
+// form, lists as arrays or wrapped in an object ({"agents": [...]}, {"items": [...]}).
 //
 // Extensions beyond SDK 1.2.1, each harmless to a server that ignores it: deploy sends
 // `policies` (policy names only, as the API documents); approve sends {scope, duration, reason}
@@ -34,16 +34,19 @@
 // Retry-After; other methods never retry. Errors are PlatformError (RemoteError for HTTP
 // answers) carrying the HTTP status and the server's detail; the API key never appears in them.
 //
+// The services are implemented one file per domain in this folder (runagents_agents.cpp, ...).
 // Thread safety: every service here is safe for concurrent use; they share one HttpClient.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "platform/config/config.hpp"
+#include "platform/http/http_client.hpp"
 #include "platform/platform.hpp"
-#include "platform/remote/http_client.hpp"
 
 namespace runagents::platform::remote {
 
@@ -58,6 +61,11 @@ struct RunAgentsOptions {
 
   static RunAgentsOptions from_config(const Config& config);
 };
+
+// The headers that carry a RunAgents API key, as SDK 1.2.1 sends them: none for "";
+// Authorization: Bearer <key>; and X-RunAgents-API-Key: <key> too for a workspace key (prefix
+// "ra_ws_"). The one place this rule is written (the client and the doctor's probe use it).
+std::vector<std::pair<std::string, std::string>> runagents_auth_headers(const std::string& api_key);
 
 // The shared connection: the HTTP client with the RunAgents headers, plus the calls that are
 // not part of a domain interface. Safe for concurrent use.
@@ -94,48 +102,5 @@ std::shared_ptr<ContextService> make_runagents_context(std::shared_ptr<RunAgents
 // Every domain of the agent platform answered by the RunAgents endpoint in `options`; faces are
 // "remote" with the endpoint as the reason. Throws PlatformError(invalid) for a bad endpoint.
 Platform open_runagents_platform(const RunAgentsOptions& options);
-
-// ---------------------------------------------------------------------------------------------
-// The JSON forms, shared with `platform serve` so both sides agree. Parsers accept every
-// spelling listed above; writers emit both spellings where the SDK and the API differ.
-
-Agent agent_from_json(const json& j);
-json agent_to_json(const Agent& a);
-Tool tool_from_json(const json& j);
-json tool_to_json(const Tool& t);
-ToolRegistration tool_registration_from_json(const json& j);  // flat or nested
-json tool_registration_to_json(const ToolRegistration& t);    // the SDK's flat body
-ModelProvider model_provider_from_json(const json& j);
-json model_provider_to_json(const ModelProvider& m);
-Policy policy_from_json(const json& j);
-json policy_to_json(const Policy& p);
-PolicyRule policy_rule_from_json(const json& j);
-json policy_rule_to_json(const PolicyRule& r);
-Run run_from_json(const json& j);
-json run_to_json(const Run& r);
-RunEvent run_event_from_json(const json& j);
-json run_event_to_json(const RunEvent& e);
-AccessRequest access_request_from_json(const json& j);
-json access_request_to_json(const AccessRequest& a);
-Analysis analysis_from_json(const json& j);
-json analysis_to_json(const Analysis& a);
-// The SDK 1.2.1 deploy body (non-empty fields only) plus `policies`: policy_names only, since
-// the API binds policies by name. policy_rules are not part of it: the client stores them as
-// the policy inline_policy_name(agent_name) first and lists that name. dry_run is not part of it
-// either (dry runs go to /ingestion/analyze).
-json deploy_request_to_json(const DeployRequest& r);
-// The policy a deploy's inline rules are stored as: "<agent_name>-inline", with the agent name
-// cut (and trailing '-' dropped) so that the whole stays within a 63-character DNS label.
-std::string inline_policy_name(const std::string& agent_name);
-// Throws PlatformError(invalid) naming the field when a field has the wrong type.
-DeployRequest deploy_request_from_json(const json& j);
-json deploy_result_to_json(const DeployResult& r);
-DeployResult deploy_result_from_json(const json& j);
-json workspace_context_to_json(const WorkspaceContext& c);
-WorkspaceContext workspace_context_from_json(const json& j);
-
-// The items of a list answer: the array itself, or the first array among `keys` of an object.
-// Throws PlatformError(internal) naming `what` when neither is there.
-json list_items(const json& body, std::initializer_list<const char*> keys, const char* what);
 
 }  // namespace runagents::platform::remote

@@ -1,4 +1,4 @@
-#include "platform/remote/websocket_connection.hpp"
+#include "platform/remote/runtimeuse/websocket_connection.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -1,0 +1,94 @@
+// The inside of HttpTransport (server/http_transport.hpp), shared by the files that implement
+// it; nothing outside them includes this header.
+//   http_transport.cpp         construction (routes, guard, limits), bind, serve, stop, sessions
+//   http_session_routes.cpp    POST (both eras enter here), GET and DELETE of legacy sessions
+//   http_modern_requests.cpp   a 2026-07-28 POST: no session; checks; JSON or a per-request stream
+//   http_responses.cpp         a request on the worker pool, its first event, SSE streams
+// Threads: each handle_* runs on its connection's thread; sessions, streams and the flags below
+// are shared between them under the locks named here.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "server/event_stream.hpp"
+#include "server/http_session.hpp"
+#include "server/http_transport.hpp"
+#include "server/worker_pool.hpp"
+
+namespace runagents::mcp {
+
+struct HttpTransport::Impl {
+  McpServer& server;
+  HttpOptions opts;
+  httplib::Server http;
+  WorkerPool pool;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> serve_returned{false};
+  mutable std::mutex mu;  // guards `sessions`
+  std::condition_variable janitor_cv;
+  std::map<std::string, std::shared_ptr<HttpSession>> sessions;
+  std::thread janitor;
+  std::thread signal_watcher;
+
+  Impl(McpServer& s, HttpOptions o) : server(s), opts(std::move(o)) {}
+
+  // Sessions (http_transport.cpp).
+  std::shared_ptr<HttpSession> find(const std::string& id);
+  std::shared_ptr<HttpSession> make_session();
+  void end_session(const std::shared_ptr<HttpSession>& hs, const char* why);
+  // The janitor thread: ends sessions idle longer than opts.session_idle_timeout.
+  void expire_idle_sessions();
+
+  // Legacy sessions (http_session_routes.cpp).
+  void handle_post(const httplib::Request& req, httplib::Response& res);
+  void handle_get(const httplib::Request& req, httplib::Response& res);
+  void handle_delete(const httplib::Request& req, httplib::Response& res);
+  // Resolves the session named by Mcp-Session-Id, or answers 400/404 and returns nullptr.
+  std::shared_ptr<HttpSession> require_session(const httplib::Request& req, httplib::Response& res);
+  bool check_protocol_header(const httplib::Request& req, httplib::Response& res);
+  // GET and DELETE from a 2026-07-28 client (no session, a modern version header): 405.
+  static bool refuse_modern(const httplib::Request& req, httplib::Response& res,
+                            const std::string& why);
+
+  // The 2026-07-28 era (http_modern_requests.cpp). A 2026-07-28 request: no session; envelope,
+  // headers and version checked; the answer is JSON or a per-request event stream whose closing
+  // cancels the request.
+  void handle_modern_post(const httplib::Request& req, httplib::Response& res, Message msg);
+
+  // Answers (http_responses.cpp).
+  // Runs `msg` on the worker pool with `stream` as its channel and waits for its first event.
+  // nullopt when the stream closed first (cancelled, shutting down), or when `patience` passed
+  // without one (unset: wait as long as it takes). `status`, when given, receives the HTTP status
+  // the reply maps to (modern era) before the reply is queued.
+  std::optional<EventStream::Event> start_on_pool(
+      Message msg, std::shared_ptr<Session> session, std::shared_ptr<EventStream> stream, Era era,
+      std::optional<std::chrono::milliseconds> patience,
+      std::shared_ptr<std::atomic<int>> status = nullptr);
+  // Streams `stream` from after `after_seq` as SSE until its final event, close or shutdown.
+  // `hs` is null for a modern request, whose stream has no event ids and whose closing by the
+  // client cancels the request (`request_session`).
+  void stream_sse(httplib::Response& res, const std::shared_ptr<HttpSession>& hs,
+                  std::shared_ptr<EventStream> stream, long long after_seq, bool prime,
+                  std::function<void(long long last_seq)> on_release,
+                  std::shared_ptr<Session> request_session = nullptr);
+  // Whether the session's stream starts with a priming event (2025-11-25 and later).
+  bool priming_enabled(const Session& s) const;
+  // Answers `status` with a JSON-RPC error (`code`, `message`) as the whole body.
+  static void send_error(httplib::Response& res, int status, int code, const std::string& message,
+                         const json& id = nullptr);
+  // Whether a Content-Type or Accept header value lists `type` (case-insensitively).
+  static bool header_lists(const std::string& header, const char* type);
+};
+
+}  // namespace runagents::mcp
