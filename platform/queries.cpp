@@ -9,17 +9,6 @@
 
 namespace runagents::platform {
 
-std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
-  static constexpr std::string_view kMask = "[REDACTED]";
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    for (auto pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos + kMask.size()))
-      text.replace(pos, secret.size(), kMask);
-  }
-  return text;
-}
-
 void redact_secrets(nlohmann::json& value, const std::vector<std::string>& secrets) {
   if (secrets.empty()) return;
   if (value.is_string()) {

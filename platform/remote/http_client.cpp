@@ -405,15 +405,8 @@ struct HttpClient::Impl {
     if (watcher.joinable()) watcher.join();
   }
 
-  // Masks every secret, longest first so a secret containing another is masked whole.
   std::string redact(std::string_view text) const {
-    std::vector<const std::string*> ordered;
-    for (const auto& s : opts.secrets) ordered.push_back(&s);
-    std::sort(ordered.begin(), ordered.end(),
-              [](const std::string* a, const std::string* b) { return a->size() > b->size(); });
-    std::string out(text);
-    for (const std::string* s : ordered) out = redact_in(std::move(out), *s);
-    return out;
+    return redact_all(std::string(text), opts.secrets, SecretMask::kept_ends);
   }
 
   std::unique_ptr<httplib::Client> acquire() {
