@@ -1,4 +1,6 @@
 // Tools of the approvals domain: list_approvals, decide_approval.
+
+#include "platform/common/clip.hpp"
 #include "tools/domains.hpp"
 #include "tools/platform_json.hpp"
 #include "tools/result_limits.hpp"
@@ -20,8 +22,7 @@ std::string held_call(platform::RunService& runs, const platform::AccessRequest&
       }
       json data = it->data;
       clip_strings(data, 300);
-      std::string text = data.dump();
-      return text.size() > 1500 ? text.substr(0, 1500) + "..." : text;
+      return common::clip_head(data.dump(), 1500, "...");
     }
   } catch (const std::exception&) {
   }

@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "platform/common/clip.hpp"
 #include "platform/common/redact.hpp"
 
 namespace runagents::platform::remote {
@@ -66,9 +67,7 @@ double random01() {
 }
 
 std::string truncate_text(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  s.resize(max);
-  return s + "...";
+  return common::clip_head(s, max, "...");
 }
 
 }  // namespace
