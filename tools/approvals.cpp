@@ -2,6 +2,7 @@
 
 #include "platform/common/clip.hpp"
 #include "tools/domains.hpp"
+#include "tools/list_results.hpp"
 #include "tools/platform_json.hpp"
 #include "tools/result_limits.hpp"
 
@@ -84,14 +85,8 @@ void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platfo
     filter.limit = args.value("limit", 50);
     json items = json::array();
     for (const auto& a : approvals->list(filter)) items.push_back(access_request_json(a));
-    const std::size_t dropped = fit_items(items);
-    json out = {{"approvals", items}, {"count", items.size()}};
-    if (dropped) {
-      out["truncated"] = true;
-      out["note"] =
-          std::to_string(dropped) + " requests not shown; lower limit or filter by agent or status";
-    }
-    return mcp::ToolResult::structured(out);
+    return mcp::ToolResult::structured(list_result(
+        "approvals", std::move(items), {"requests", "lower limit or filter by agent or status"}));
   };
   registry.add(std::move(list));
 
