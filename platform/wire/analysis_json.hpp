@@ -5,7 +5,8 @@
 // details).
 //
 // The RunAgents client (platform/remote/runagents_client.hpp) has its own converters, for the
-// platform's wire format; they differ on purpose and live in platform::remote.
+// platform's wire format (remote::analysis_to_wire writes both spellings of each field); they
+// differ on purpose and live in platform::remote.
 #pragma once
 
 #include "platform/platform.hpp"
