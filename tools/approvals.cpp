@@ -4,6 +4,7 @@
 #include "tools/domains.hpp"
 #include "tools/list_results.hpp"
 #include "tools/platform_json.hpp"
+#include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
 
 namespace runagents::tools {
@@ -156,8 +157,8 @@ void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platfo
     d.duration = args.value("duration", "");
     d.reason = args.value("reason", "");
     // An MCP cancel stops the resumed handler (the run then ends FAILED, "cancelled").
-    d.cancel = std::make_shared<platform::ExecCancel>();
-    mcp::CancelCallbackScope scope(ctx.cancellation(), [c = d.cancel] { c->cancel(); });
+    RequestCancel cancel(ctx.cancellation());
+    d.cancel = cancel.signal();
     ctx.progress(0, 1, d.approve ? "approving and resuming the run" : "rejecting");
     auto result = approvals->decide(d);
     ctx.progress(1, 1, "done");

@@ -8,6 +8,7 @@
 #include "platform/wire/devbox_json.hpp"
 #include "server/base64.hpp"
 #include "tools/domains.hpp"
+#include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
 
 namespace runagents::tools {
@@ -300,8 +301,8 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     ProgressLines progress(ctx);
     if (ctx.has_progress_token())
       r.on_output = [&progress](std::string_view s, std::string_view l) { progress.line(s, l); };
-    r.cancel = std::make_shared<platform::ExecCancel>();
-    mcp::CancelCallbackScope scope(ctx.cancellation(), [c = r.cancel] { c->cancel(); });
+    RequestCancel cancel(ctx.cancellation());
+    r.cancel = cancel.signal();
     auto e = devboxes->execute(r);
     progress.flush();
     json out = execution_json(*devboxes, e);

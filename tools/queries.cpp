@@ -20,6 +20,7 @@
 #include "tools/domains.hpp"
 #include "tools/query_artifacts.hpp"
 #include "tools/query_handles.hpp"
+#include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
 
 namespace runagents::tools {
@@ -502,13 +503,12 @@ void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform&
       return running_result(started);
     }
 
-    auto cancel_signal = std::make_shared<platform::ExecCancel>();
-    mcp::CancelCallbackScope scope(ctx.cancellation(), [c = cancel_signal] { c->cancel(); });
+    RequestCancel stop(ctx.cancellation());
     double n = 0;
     QueryOutlet outlet{
         [&ctx, &n](const std::string& line) { ctx.progress(++n, std::nullopt, line); },
         [&ctx](const json& data) { ctx.log(mcp::LogLevel::info, data, "run_query"); }};
-    QueryJobResult done = run_query_job(spec, cancel_signal, std::move(outlet));
+    QueryJobResult done = run_query_job(spec, stop.signal(), std::move(outlet));
     if (done.cancelled) return mcp::ToolResult::error("the query was cancelled");
     return std::move(done.result);
   };
