@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/cancel.hpp"
 #include "platform/error.hpp"
 
 namespace runagents::platform {
@@ -133,23 +134,6 @@ struct DevboxExecution {
   bool timed_out = false;
   bool killed = false;
   std::string note;  // why it ended unusually (timeout, killed, memory limit, server restart)
-};
-
-// Lets the caller of an execution stop it from another thread (an MCP cancel). Thread-safe.
-class ExecCancel {
- public:
-  // Runs the registered hooks once (on this thread); later registrations run at once.
-  void cancel();
-  bool cancelled() const { return cancelled_.load(); }
-  // Registers `hook`; returns a handle for remove(). Hooks must be quick.
-  int on_cancel(std::function<void()> hook);
-  void remove(int handle);
-
- private:
-  mutable std::mutex mu_;
-  std::atomic<bool> cancelled_{false};
-  int next_ = 0;
-  std::map<int, std::function<void()>> hooks_;
 };
 
 struct ExecRequest {

@@ -5,20 +5,10 @@
 #include <cctype>
 #include <utility>
 
-#include "platform/wire/devbox_json.hpp"
+#include "platform/common/clip.hpp"
+#include "platform/common/utf8.hpp"
 
 namespace runagents::platform {
-
-std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
-  static constexpr std::string_view kMask = "[REDACTED]";
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    for (auto pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos + kMask.size()))
-      text.replace(pos, secret.size(), kMask);
-  }
-  return text;
-}
 
 void redact_secrets(nlohmann::json& value, const std::vector<std::string>& secrets) {
   if (secrets.empty()) return;
@@ -53,7 +43,7 @@ void CommandOutputTail::append(std::string_view stream, std::string_view chunk) 
   // A line longer than the whole tail: keep only its end (the beginning would be dropped anyway).
   if (partial.size() > 4 * max_bytes_) {
     partial = redact_secrets(std::move(partial), secrets_);  // before a cut could halve a secret
-    partial.erase(0, partial.size() - 2 * max_bytes_);
+    partial = std::string(common::utf8_tail(partial, 2 * max_bytes_));
     truncated_ = true;
   }
 }
@@ -61,9 +51,7 @@ void CommandOutputTail::append(std::string_view stream, std::string_view chunk) 
 void CommandOutputTail::add_line(std::string line) {
   line = redact_secrets(std::move(line), secrets_);
   if (line.size() + 1 > max_bytes_) {  // the line alone, with its '\n', fills the tail
-    std::size_t cut = line.size() + 1 - std::max<std::size_t>(max_bytes_, 2);
-    while (cut < line.size() && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) ++cut;
-    line = line.substr(cut);
+    line = std::string(common::utf8_tail(line, std::max<std::size_t>(max_bytes_, 2) - 1));
     truncated_ = true;
   }
   bytes_ += line.size() + 1;
@@ -96,7 +84,7 @@ std::string CommandOutputTail::text() const {
     out += line;
     out += '\n';
   }
-  return to_valid_utf8(out);
+  return common::to_valid_utf8(out);
 }
 
 bool CommandOutputTail::truncated() const {

@@ -44,6 +44,7 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/common/redact.hpp"
 #include "platform/devboxes.hpp"
 
 namespace runagents::platform {
@@ -177,8 +178,7 @@ class QueryRunner {
 };
 
 // `value` with every occurrence of each non-empty secret replaced by "[REDACTED]", in every
-// string (object keys included).
-std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
+// string (object keys included): redact_secrets (platform/common/redact.hpp) on each of them.
 void redact_secrets(nlohmann::json& value, const std::vector<std::string>& secrets);
 
 // The MIME type for a file name, by extension ("application/octet-stream" when unknown).

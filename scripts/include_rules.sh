@@ -19,7 +19,7 @@ set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
 
 PLATFORM_CONTRACTS=" platform/platform.hpp platform/devboxes.hpp platform/queries.hpp \
-platform/error.hpp platform/names.hpp "
+platform/error.hpp platform/names.hpp platform/cancel.hpp "
 SERVER_FOR_TOOLS=" server/tool_registry.hpp server/resource_registry.hpp \
 server/prompt_registry.hpp server/json_rpc.hpp server/request_context.hpp \
 server/cancellation.hpp server/base64.hpp server/schema_validator.hpp server/pagination.hpp \

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "platform/common/utf8.hpp"
 #include "server/envelope_cache.hpp"
 
 namespace runagents::mcp {
@@ -40,23 +41,6 @@ int escaped_unit(std::string_view text, size_t i) {
     v = v * 16 + h;
   }
   return v;
-}
-
-// Length of the valid UTF-8 sequence at text[i], or 0 when the bytes there are not one
-// (overlong forms, UTF-16 surrogates and code points past U+10FFFF included).
-size_t utf8_sequence(std::string_view text, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char b = byte(i);
-  size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-  if (n == 0 || i + n > text.size()) return 0;
-  unsigned cp = n == 1 ? b : n == 2 ? (b & 0x1f) : n == 3 ? (b & 0x0f) : (b & 0x07);
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3f);
-  }
-  static const unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
 }
 
 // A copy of `text` in which, inside string literals only, lone UTF-16 surrogate escapes and
@@ -101,7 +85,7 @@ std::optional<std::string> replace_bad_sequences(std::string_view text) {
       i += 2;
       continue;
     }
-    size_t n = utf8_sequence(text, i);
+    size_t n = common::utf8_sequence(text, i);
     if (n == 0) {
       out += "\xef\xbf\xbd";
       ++i;

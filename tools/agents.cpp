@@ -1,5 +1,6 @@
 // Tools of the agents domain: list_agents, get_agent, deploy_agent.
 #include "tools/domains.hpp"
+#include "tools/list_results.hpp"
 #include "tools/platform_json.hpp"
 #include "tools/result_limits.hpp"
 #include "tools/schema_files.hpp"
@@ -38,16 +39,9 @@ void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform&
     json items = json::array();
     for (const auto& a : agents->list(args.value("namespace", "")))
       items.push_back(agent_summary_json(a));
-    const std::size_t total = items.size();
-    const std::size_t dropped = fit_items(items);
-    json out = {{"agents", items}, {"count", items.size()}};
-    if (dropped) {
-      out["truncated"] = true;
-      out["note"] = std::to_string(dropped) + " of " + std::to_string(total) +
-                    " agents not shown; pass namespace to narrow the list, or get_agent for one "
-                    "agent";
-    }
-    return mcp::ToolResult::structured(out);
+    return mcp::ToolResult::structured(list_result(
+        "agents", std::move(items),
+        {"agents", "pass namespace to narrow the list, or get_agent for one agent", true}));
   };
   registry.add(std::move(list));
 

@@ -1,6 +1,10 @@
 // Tools of the approvals domain: list_approvals, decide_approval.
+
+#include "platform/common/clip.hpp"
 #include "tools/domains.hpp"
+#include "tools/list_results.hpp"
 #include "tools/platform_json.hpp"
+#include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
 
 namespace runagents::tools {
@@ -20,8 +24,7 @@ std::string held_call(platform::RunService& runs, const platform::AccessRequest&
       }
       json data = it->data;
       clip_strings(data, 300);
-      std::string text = data.dump();
-      return text.size() > 1500 ? text.substr(0, 1500) + "..." : text;
+      return common::clip_head(data.dump(), 1500, "...");
     }
   } catch (const std::exception&) {
   }
@@ -83,14 +86,8 @@ void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platfo
     filter.limit = args.value("limit", 50);
     json items = json::array();
     for (const auto& a : approvals->list(filter)) items.push_back(access_request_json(a));
-    const std::size_t dropped = fit_items(items);
-    json out = {{"approvals", items}, {"count", items.size()}};
-    if (dropped) {
-      out["truncated"] = true;
-      out["note"] =
-          std::to_string(dropped) + " requests not shown; lower limit or filter by agent or status";
-    }
-    return mcp::ToolResult::structured(out);
+    return mcp::ToolResult::structured(list_result(
+        "approvals", std::move(items), {"requests", "lower limit or filter by agent or status"}));
   };
   registry.add(std::move(list));
 
@@ -160,8 +157,8 @@ void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platfo
     d.duration = args.value("duration", "");
     d.reason = args.value("reason", "");
     // An MCP cancel stops the resumed handler (the run then ends FAILED, "cancelled").
-    d.cancel = std::make_shared<platform::ExecCancel>();
-    mcp::CancelCallbackScope scope(ctx.cancellation(), [c = d.cancel] { c->cancel(); });
+    RequestCancel cancel(ctx.cancellation());
+    d.cancel = cancel.signal();
     ctx.progress(0, 1, d.approve ? "approving and resuming the run" : "rejecting");
     auto result = approvals->decide(d);
     ctx.progress(1, 1, "done");

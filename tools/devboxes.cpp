@@ -3,9 +3,12 @@
 #include <chrono>
 #include <mutex>
 
+#include "platform/common/clip.hpp"
+#include "platform/common/utf8.hpp"
 #include "platform/wire/devbox_json.hpp"
 #include "server/base64.hpp"
 #include "tools/domains.hpp"
+#include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
 
 namespace runagents::tools {
@@ -72,13 +75,7 @@ void put_page(json& out, const char* key, json items, bool has_more) {
 // Cuts `text` to head + marker + tail on UTF-8 boundaries; returns whether it cut.
 bool cut_output(std::string& text, const std::string& marker) {
   if (text.size() <= kStreamHead + kStreamTail + 200) return false;
-  auto boundary = [&](std::size_t i) {
-    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
-    return i;
-  };
-  const std::size_t head_end = boundary(kStreamHead);
-  const std::size_t tail_start = boundary(text.size() - kStreamTail);
-  text = text.substr(0, head_end) + "\n" + marker + "\n" + text.substr(tail_start);
+  text = common::clip_middle(text, kStreamHead, kStreamTail, "\n" + marker + "\n");
   return true;
 }
 
@@ -150,7 +147,7 @@ json execution_json(DevboxService& devboxes, platform::DevboxExecution e) {
       notes.push_back(std::string(name) +
                       " exceeded what the devbox keeps: its middle was dropped (the tail is "
                       "kept); redirect large output to a file in the command instead");
-    j[name] = platform::to_valid_utf8(shown);
+    j[name] = common::to_valid_utf8(shown);
     j[std::string(name) + "_truncated"] = truncated || cut;
   }
   if (!notes.empty()) {
@@ -192,7 +189,7 @@ class ProgressLines {
 
  private:
   void flush_locked() {
-    ctx_.progress(static_cast<double>(lines_), std::nullopt, platform::to_valid_utf8(latest_));
+    ctx_.progress(static_cast<double>(lines_), std::nullopt, common::to_valid_utf8(latest_));
     last_ = Clock::now();
     pending_ = false;
   }
@@ -393,8 +390,8 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     ProgressLines progress(ctx);
     if (ctx.has_progress_token())
       r.on_output = [&progress](std::string_view s, std::string_view l) { progress.line(s, l); };
-    r.cancel = std::make_shared<platform::ExecCancel>();
-    mcp::CancelCallbackScope scope(ctx.cancellation(), [c = r.cancel] { c->cancel(); });
+    RequestCancel cancel(ctx.cancellation());
+    r.cancel = cancel.signal();
     auto e = devboxes->execute(r);
     progress.flush();
     json out = execution_json(*devboxes, e);
@@ -473,11 +470,11 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       if (binary) {
         file["contents"] = mcp::base64_encode(f.data);
       } else {
-        if (!platform::is_valid_utf8(f.data))
+        if (!common::is_valid_utf8(f.data))
           file["note"] =
               "the bytes are not all valid UTF-8 (binary, or a page boundary inside a "
               "character); invalid bytes show as U+FFFD: use encoding base64 for exact bytes";
-        file["contents"] = platform::to_valid_utf8(f.data);
+        file["contents"] = common::to_valid_utf8(f.data);
       }
       out["file"] = file;
       summary = binary ? "" : file["contents"].get<std::string>();

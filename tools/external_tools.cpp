@@ -1,7 +1,7 @@
 // Tools of the tools domain (external APIs agents call): list_tools, create_tool.
 #include "tools/domains.hpp"
+#include "tools/list_results.hpp"
 #include "tools/platform_json.hpp"
-#include "tools/result_limits.hpp"
 
 namespace runagents::tools {
 
@@ -24,15 +24,8 @@ void register_external_tool_tools(mcp::ToolRegistry& registry, const platform::P
     } else {
       for (const auto& t : tools->list()) items.push_back(tool_json(t));
     }
-    const std::size_t total = items.size();
-    const std::size_t dropped = fit_items(items);
-    json out = {{"tools", items}, {"count", items.size()}};
-    if (dropped) {
-      out["truncated"] = true;
-      out["note"] = std::to_string(dropped) + " of " + std::to_string(total) +
-                    " tools not shown; pass name to get a specific tool";
-    }
-    return mcp::ToolResult::structured(out);
+    return mcp::ToolResult::structured(list_result(
+        "tools", std::move(items), {"tools", "pass name to get a specific tool", true}));
   };
   registry.add(std::move(list));
 

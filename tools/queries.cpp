@@ -13,11 +13,14 @@
 #include <random>
 #include <sstream>
 
+#include "platform/common/clip.hpp"
+#include "platform/common/utf8.hpp"
 #include "platform/wire/devbox_json.hpp"
 #include "server/schema_validator.hpp"
 #include "tools/domains.hpp"
 #include "tools/query_artifacts.hpp"
 #include "tools/query_handles.hpp"
+#include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
 
 namespace runagents::tools {
@@ -56,13 +59,8 @@ std::string new_query_id() {
   return out;
 }
 
-// The last `n` bytes of `s` (UTF-8 safe) with a marker when cut.
-std::string keep_end(const std::string& s, std::size_t n) {
-  if (s.size() <= n) return s;
-  std::size_t cut = s.size() - n;
-  while (cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) ++cut;
-  return "[… " + std::to_string(cut) + " earlier bytes cut …]\n" + s.substr(cut);
-}
+// What stands before a command output tail that was cut (common::clip_tail).
+constexpr std::string_view kEarlierCut = "[… {n} earlier bytes cut …]\n";
 
 std::vector<platform::QueryCommand> commands(const json& args, const char* key) {
   std::vector<platform::QueryCommand> out;
@@ -158,8 +156,8 @@ class QueryReporter {
 
   void emit_locked(const std::string& kind, const std::string& text, bool log) {
     std::string message = platform::redact_secrets(text, secrets_);
-    if (message.size() > kMaxMessageChars) message = message.substr(0, kMaxMessageChars) + "…";
-    message = platform::to_valid_utf8(message);
+    message = common::clip_head(message, kMaxMessageChars, "…");
+    message = common::to_valid_utf8(message);
     const std::string shown = kind == "stdout" ? message : "[" + kind + "] " + message;
     if (outlet_.progress) outlet_.progress(shown);
     if (log && outlet_.log) outlet_.log(json{{"kind", kind}, {"text", message}});
@@ -192,11 +190,11 @@ json commands_json(const std::vector<platform::QueryCommandRun>& runs) {
     std::string tail = it->output_tail;
     bool truncated = it->output_truncated;
     if (tail.size() > budget) {
-      tail = keep_end(tail, budget);
+      tail = common::clip_tail(tail, budget, kEarlierCut);
       truncated = true;
     }
     budget -= std::min(budget, tail.size());
-    c["output_tail"] = platform::to_valid_utf8(tail);
+    c["output_tail"] = common::to_valid_utf8(tail);
     c["output_truncated"] = truncated;
     reversed.push_back(std::move(c));
   }
@@ -218,7 +216,7 @@ std::string commands_text(const json& commands) {
     const std::string tail = c.value("output_tail", std::string());
     const bool failed = c.value("exit_code", 0) != 0;
     if (tail.empty() || (!failed && c["phase"] != "post-agent")) continue;
-    std::string shown = keep_end(tail, std::min(kTextTailChars, budget));
+    std::string shown = common::clip_tail(tail, std::min(kTextTailChars, budget), kEarlierCut);
     budget -= std::min(budget, shown.size());
     if (shown.empty()) continue;
     std::string indented;
@@ -505,13 +503,12 @@ void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform&
       return running_result(started);
     }
 
-    auto cancel_signal = std::make_shared<platform::ExecCancel>();
-    mcp::CancelCallbackScope scope(ctx.cancellation(), [c = cancel_signal] { c->cancel(); });
+    RequestCancel stop(ctx.cancellation());
     double n = 0;
     QueryOutlet outlet{
         [&ctx, &n](const std::string& line) { ctx.progress(++n, std::nullopt, line); },
         [&ctx](const json& data) { ctx.log(mcp::LogLevel::info, data, "run_query"); }};
-    QueryJobResult done = run_query_job(spec, cancel_signal, std::move(outlet));
+    QueryJobResult done = run_query_job(spec, stop.signal(), std::move(outlet));
     if (done.cancelled) return mcp::ToolResult::error("the query was cancelled");
     return std::move(done.result);
   };

@@ -1,7 +1,7 @@
 #include "tools/query_artifacts.hpp"
 
 #include "platform/common/percent_encoding.hpp"
-#include "platform/wire/devbox_json.hpp"
+#include "platform/common/utf8.hpp"
 #include "server/base64.hpp"
 
 namespace runagents::tools {
@@ -13,10 +13,6 @@ using json = mcp::json;
 bool is_text_type(const std::string& mime) {
   return mime.rfind("text/", 0) == 0 || mime == "application/json" || mime == "application/xml" ||
          mime == "application/yaml" || mime == "application/javascript";
-}
-
-bool valid_utf8(const std::string& s) {
-  return platform::to_valid_utf8(s) == s;
 }
 
 }  // namespace
@@ -102,7 +98,7 @@ json QueryArtifactStore::read(const std::string& uri) const {
                             "run the query again)",
                         {{"uri", uri}});
   json content = {{"uri", uri}, {"mimeType", it->second.mime_type}};
-  if (is_text_type(it->second.mime_type) && valid_utf8(it->second.data))
+  if (is_text_type(it->second.mime_type) && common::is_valid_utf8(it->second.data))
     content["text"] = it->second.data;
   else
     content["blob"] = mcp::base64_encode(it->second.data);

@@ -234,16 +234,4 @@ std::shared_ptr<QueryHandles> make_memory_query_handles(QueryHandleOptions optio
   return std::make_shared<MemoryQueryHandles>(options);
 }
 
-const char* to_string(QueryState state) {
-  switch (state) {
-    case QueryState::running:
-      return "running";
-    case QueryState::completed:
-      return "completed";
-    case QueryState::cancelled:
-      return "cancelled";
-  }
-  return "running";
-}
-
 }  // namespace runagents::tools

@@ -38,6 +38,10 @@ using QueryJob =
     std::function<QueryJobResult(const std::shared_ptr<platform::ExecCancel>& cancel,
                                  const std::function<void(const std::string& line)>& progress)>;
 
+// Where a handle's query stands. Not the Tasks store's TaskStatus (server/tasks/task_store.hpp):
+// that one's words are the MCP Tasks wire's (working, input_required, failed), a handle never
+// waits for input, and a failed query is a completed one whose result is an error. run_query
+// writes its own status words from this (tools/queries.cpp).
 enum class QueryState { running, completed, cancelled };
 
 // What a caller sees of a handle.
@@ -89,8 +93,5 @@ class QueryHandles {
 };
 
 std::shared_ptr<QueryHandles> make_memory_query_handles(QueryHandleOptions options = {});
-
-// "running", "completed" or "cancelled".
-const char* to_string(QueryState state);
 
 }  // namespace runagents::tools

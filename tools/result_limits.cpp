@@ -1,5 +1,7 @@
 #include "tools/result_limits.hpp"
 
+#include "platform/common/clip.hpp"
+
 namespace runagents::tools {
 
 std::size_t fit_items(mcp::json& items, std::size_t budget) {
@@ -18,13 +20,7 @@ std::size_t fit_items(mcp::json& items, std::size_t budget) {
 void clip_strings(mcp::json& value, std::size_t max_chars) {
   if (value.is_string()) {
     auto& s = value.get_ref<std::string&>();
-    if (s.size() > max_chars) {
-      std::size_t cut = max_chars;
-      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
-      const std::size_t more = s.size() - cut;
-      s.resize(cut);
-      s += "…[" + std::to_string(more) + " more characters]";
-    }
+    if (s.size() > max_chars) s = common::clip_head(s, max_chars, "…[{n} more characters]");
   } else if (value.is_structured()) {
     for (auto& child : value) clip_strings(child, max_chars);
   }

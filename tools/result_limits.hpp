@@ -1,7 +1,7 @@
-// The one place that keeps tool results small enough for every client (Claude Code rejects
-// results over 25,000 tokens). A structured result is sent twice (structuredContent and its text
-// copy), so lists are cut to a character budget well under half of that, and the result then
-// says what was left out and how to read the rest.
+// What keeps tool results small enough for every client (Claude Code rejects results over
+// 25,000 tokens). A structured result is sent twice (structuredContent and its text copy), so
+// lists are cut to a character budget well under half of that, and the result then says what was
+// left out and how to read the rest. Text itself is cut by platform/common/clip.
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
 // Tools of the runs domain: list_runs, get_run_events.
 #include "tools/domains.hpp"
+#include "tools/list_results.hpp"
 #include "tools/platform_json.hpp"
 #include "tools/result_limits.hpp"
 
@@ -24,14 +25,8 @@ void register_run_tools(mcp::ToolRegistry& registry, const platform::Platform& p
     filter.limit = args.value("limit", 20);
     json items = json::array();
     for (const auto& r : runs->list(filter)) items.push_back(run_json(r));
-    const std::size_t dropped = fit_items(items);
-    json out = {{"runs", items}, {"count", items.size()}};
-    if (dropped) {
-      out["truncated"] = true;
-      out["note"] =
-          std::to_string(dropped) + " runs not shown; lower limit or filter by agent or status";
-    }
-    return mcp::ToolResult::structured(out);
+    return mcp::ToolResult::structured(list_result(
+        "runs", std::move(items), {"runs", "lower limit or filter by agent or status"}));
   };
   registry.add(std::move(list));
 

@@ -1,5 +1,6 @@
 #include "platform/common/redact.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace runagents::platform {
@@ -19,13 +20,29 @@ std::string redact_secret(std::string_view secret) {
   return prefix + "…" + std::string(secret.substr(secret.size() - 4));
 }
 
-std::string redact_in(std::string text, std::string_view secret) {
-  if (secret.size() < 4) return text;
-  const std::string masked = redact_secret(secret);
-  for (auto pos = text.find(secret); pos != std::string::npos;
-       pos = text.find(secret, pos + masked.size()))
-    text.replace(pos, secret.size(), masked);
+std::string redact_all(std::string text, const std::vector<std::string>& secrets, SecretMask mask) {
+  const std::size_t shortest = mask == SecretMask::kept_ends ? 4 : 1;
+  std::vector<std::string_view> ordered;
+  for (const auto& s : secrets)
+    if (s.size() >= shortest) ordered.push_back(s);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  for (std::string_view secret : ordered) {
+    const std::string masked =
+        mask == SecretMask::kept_ends ? redact_secret(secret) : std::string("[REDACTED]");
+    for (auto pos = text.find(secret); pos != std::string::npos;
+         pos = text.find(secret, pos + masked.size()))
+      text.replace(pos, secret.size(), masked);
+  }
   return text;
+}
+
+std::string redact_in(std::string text, std::string_view secret) {
+  return redact_all(std::move(text), {std::string(secret)}, SecretMask::kept_ends);
+}
+
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
+  return redact_all(std::move(text), secrets, SecretMask::redacted);
 }
 
 }  // namespace runagents::platform

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "platform/common/percent_encoding.hpp"
+#include "platform/common/clip.hpp"
 #include "platform/common/redact.hpp"
 
 namespace runagents::platform {
@@ -47,9 +48,7 @@ double random01() {
 }
 
 std::string truncate_text(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  s.resize(max);
-  return s + "...";
+  return common::clip_head(s, max, "...");
 }
 
 }  // namespace
@@ -397,15 +396,8 @@ struct HttpClient::Impl {
     if (watcher.joinable()) watcher.join();
   }
 
-  // Masks every secret, longest first so a secret containing another is masked whole.
   std::string redact(std::string_view text) const {
-    std::vector<const std::string*> ordered;
-    for (const auto& s : opts.secrets) ordered.push_back(&s);
-    std::sort(ordered.begin(), ordered.end(),
-              [](const std::string* a, const std::string* b) { return a->size() > b->size(); });
-    std::string out(text);
-    for (const std::string* s : ordered) out = redact_in(std::move(out), *s);
-    return out;
+    return redact_all(std::string(text), opts.secrets, SecretMask::kept_ends);
   }
 
   std::unique_ptr<httplib::Client> acquire() {

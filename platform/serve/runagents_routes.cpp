@@ -192,7 +192,7 @@ void register_runagents_routes(RestServer& server, const Platform& platform) {
       d.source_files[file] = text.get<std::string>();
     }
     DeployResult r = p->agents->deploy(d);
-    json out = analysis_to_json(r.analysis);
+    json out = analysis_to_wire(r.analysis);
     out["id"] = "analysis-" + random_uuid().substr(0, 8);
     out["warnings"] = r.warnings;
     reply_json(res, 201, out);

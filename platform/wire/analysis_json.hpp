@@ -4,8 +4,9 @@
 // detected_requirements, outbound_destinations (the /ingestion/analyze answer plus handler
 // details).
 //
-// The RunAgents client (platform/remote/runagents/runagents_client.hpp) has its own converters, for
-// the platform's wire format; they differ on purpose and live in platform::remote.
+// The RunAgents client (platform/remote/runagents/runagents_client.hpp) has its own converters,
+// for the platform's wire format (remote::analysis_to_wire in platform/wire/runagents_json.hpp
+// writes both spellings of each field); they differ on purpose and live in platform::remote.
 #pragma once
 
 #include "platform/platform.hpp"

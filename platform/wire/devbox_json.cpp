@@ -77,71 +77,7 @@ DevboxLaunchParameters launch_from_wire(const json& lp, bool* network_set) {
   return p;
 }
 
-// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
-size_t utf8_sequence(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return 0;
-  if (n == 2 && c < 0xC2) return 0;  // overlong
-  return n;
-}
-
 }  // namespace
-
-bool is_valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t n = utf8_sequence(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-std::string to_valid_utf8(std::string_view s) {
-  if (is_valid_utf8(s)) return std::string(s);
-  std::string out;
-  out.reserve(s.size() + 16);
-  for (size_t i = 0; i < s.size();) {
-    size_t n = utf8_sequence(s, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
-void ExecCancel::cancel() {
-  std::map<int, std::function<void()>> hooks;
-  {
-    std::lock_guard lock(mu_);
-    if (cancelled_.exchange(true)) return;
-    hooks.swap(hooks_);
-  }
-  for (auto& [_, h] : hooks) h();
-}
-
-int ExecCancel::on_cancel(std::function<void()> hook) {
-  {
-    std::lock_guard lock(mu_);
-    if (!cancelled_) {
-      hooks_[++next_] = std::move(hook);
-      return next_;
-    }
-  }
-  hook();
-  return 0;
-}
-
-void ExecCancel::remove(int handle) {
-  std::lock_guard lock(mu_);
-  hooks_.erase(handle);
-}
 
 bool devbox_status_is_terminal(std::string_view status) {
   return status == "shutdown" || status == "failure";

@@ -7,17 +7,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/common/utf8.hpp"
 #include "platform/devboxes.hpp"
 
 namespace runagents::platform {
 
 using json = nlohmann::json;
 
-// `bytes` with every invalid UTF-8 sequence replaced by U+FFFD, so it can go into JSON (command
-// output and files may hold any bytes; nlohmann/json refuses to serialise invalid UTF-8).
-std::string to_valid_utf8(std::string_view bytes);
-// Whether `bytes` is valid UTF-8.
-bool is_valid_utf8(std::string_view bytes);
+// Command output and files may hold any bytes; these shapes carry them through
+// common::to_valid_utf8 (platform/common/utf8.hpp), also reachable here by their platform:: names.
+using common::is_valid_utf8;
+using common::to_valid_utf8;
 
 json devbox_to_wire(const Devbox& devbox);
 Devbox devbox_from_wire(const json& view);

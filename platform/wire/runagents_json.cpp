@@ -507,7 +507,7 @@ Analysis analysis_from_json(const json& j) {
   return a;
 }
 
-json analysis_to_json(const Analysis& a) {
+json analysis_to_wire(const Analysis& a) {
   json tools = json::array(), models = json::array(), providers = json::array(),
        secrets = json::array();
   for (const auto& t : a.tools) {
@@ -622,7 +622,7 @@ json deploy_result_to_json(const DeployResult& r) {
           {"phase", r.phase},
           {"message", r.message},
           {"tools_created", r.tools_created},
-          {"analysis", analysis_to_json(r.analysis)},
+          {"analysis", analysis_to_wire(r.analysis)},
           {"warnings", r.warnings}};
 }
 

@@ -7,9 +7,8 @@
 // ({"agents": [...]}, {"items": [...]}). Writers emit both spellings where the SDK and the API
 // differ. Pure functions; thread-safe.
 //
-// Namespace runagents::platform::remote, not runagents::platform like the other wire/ files:
-// wire/analysis_json.hpp has an analysis_to_json of its own in runagents::platform, with another
-// shape (issue 10 merges the two).
+// Namespace runagents::platform::remote, not runagents::platform like the other wire/ files: the
+// RunAgents client and serve's routes use these names unqualified inside platform::remote.
 #pragma once
 
 #include <initializer_list>
@@ -38,7 +37,11 @@ json run_event_to_json(const RunEvent& e);
 AccessRequest access_request_from_json(const json& j);
 json access_request_to_json(const AccessRequest& a);
 Analysis analysis_from_json(const json& j);
-json analysis_to_json(const Analysis& a);
+// The /ingestion/analyze answer as the RunAgents API writes it, each field under both of its
+// spellings (models and model_providers, requirements and detected_requirements). Not the shape
+// the tools show and the local store keeps: that is platform::analysis_to_json
+// (platform/wire/analysis_json.hpp).
+json analysis_to_wire(const Analysis& a);
 // The SDK 1.2.1 deploy body (non-empty fields only) plus `policies`: policy_names only, since
 // the API binds policies by name. policy_rules are not part of it: the client stores them as
 // the policy inline_policy_name(agent_name) first and lists that name. dry_run is not part of it

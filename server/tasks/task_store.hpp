@@ -118,7 +118,7 @@ std::string process_identity(int pid);
 bool process_alive(const std::string& identity);
 
 std::int64_t now_epoch_ms();
-// ISO 8601 UTC with milliseconds: 2026-11-27T17:07:05.123Z.
+// ISO 8601 UTC with milliseconds: 2026-11-27T17:07:05.123Z (common::format_timestamp_ms).
 std::string iso8601(std::int64_t epoch_ms);
 
 }  // namespace runagents::mcp

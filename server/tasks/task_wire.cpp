@@ -1,5 +1,7 @@
 #include "server/tasks/task_wire.hpp"
 
+#include "platform/common/clip.hpp"
+
 namespace runagents::mcp {
 
 namespace {
@@ -83,13 +85,7 @@ std::string result_text(const json& result, size_t max_chars) {
       text += t->get<std::string>();
     }
   }
-  if (text.size() > max_chars) {
-    // Cut on a UTF-8 character boundary.
-    size_t cut = max_chars;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text = text.substr(0, cut) + "…";
-  }
-  return text;
+  return common::clip_head(text, max_chars, "…");
 }
 
 const json& input_responses_param(const json& params) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "platform/common/clip.hpp"
 #include "platform/local/agents/egress.hpp"
 #include "platform/local/agents/python_shim.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
@@ -23,10 +24,6 @@ namespace {
 // root-accessible, which its unprivileged user could not traverse.
 constexpr const char* kSocketMount = "/run";
 constexpr std::size_t kLogTail = 2000;
-
-std::string tail(const std::string& text, std::size_t n) {
-  return text.size() <= n ? text : "..." + text.substr(text.size() - n);
-}
 
 // A directory removed (with everything in it) when this goes out of scope.
 struct ScratchDir {
@@ -204,8 +201,8 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
       data["error"] = "the agent process ended (exit code " + std::to_string(exec.exit_code) +
                       ") without reporting a result";
     }
-    if (!exec.err.data.empty()) data["stderr"] = tail(exec.err.data, kLogTail);
-    if (!exec.out.data.empty()) data["stdout"] = tail(exec.out.data, kLogTail);
+    if (!exec.err.data.empty()) data["stderr"] = common::clip_tail(exec.err.data, kLogTail, "...");
+    if (!exec.out.data.empty()) data["stdout"] = common::clip_tail(exec.out.data, kLogTail, "...");
     append_event(db, run.id, "FAILED", "platform", data);
     set_run_status(db, run.id, "FAILED");
     result.status = "FAILED";

@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "platform/common/clip.hpp"
 #include "platform/local/queries/query_downloads.hpp"
 #include "platform/local/queries/query_session.hpp"
 
@@ -40,10 +41,6 @@ std::string home_relative(const std::string& dir, const char* field) {
 std::string join_path(const std::string& dir, const std::string& name) {
   if (dir.empty() || dir == ".") return name;
   return dir.back() == '/' ? dir + name : dir + "/" + name;
-}
-
-std::string tail_text(const std::string& s, std::size_t n) {
-  return s.size() <= n ? s : "…" + s.substr(s.size() - n);
 }
 
 class EmbeddedRunner : public QueryRunner {
@@ -185,7 +182,7 @@ class EmbeddedRunner : public QueryRunner {
         if (e.exit_status.value_or(-1) != 0)
           return error("unpacking " + file.filename + " failed (exit code " +
                        std::to_string(e.exit_status.value_or(-1)) +
-                       "): " + tail_text(e.stderr_text, 600));
+                       "): " + common::clip_tail(e.stderr_text, 600, "…"));
         entry["unpacked"] = true;
       }
       downloads.push_back(entry);
@@ -240,8 +237,8 @@ class EmbeddedRunner : public QueryRunner {
                               ": " + c.command);
         r.metadata = {{"command", c.command},
                       {"exit_code", code},
-                      {"stderr_tail", tail_text(e.stderr_text, 2000)},
-                      {"stdout_tail", tail_text(e.stdout_text, 2000)}};
+                      {"stderr_tail", common::clip_tail(e.stderr_text, 2000, "…")},
+                      {"stdout_tail", common::clip_tail(e.stdout_text, 2000, "…")}};
         return r;
       }
     }

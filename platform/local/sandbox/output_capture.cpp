@@ -2,34 +2,9 @@
 
 #include <algorithm>
 
+#include "platform/common/clip.hpp"
+
 namespace runagents::platform::local::detail {
-
-namespace {
-
-bool is_continuation(unsigned char c) {
-  return (c & 0xC0) == 0x80;
-}
-
-// Length of the cut-off UTF-8 sequence at the end of `s` (0 if it ends on a boundary).
-std::size_t incomplete_utf8_suffix(std::string_view s) {
-  std::size_t n = s.size();
-  for (std::size_t back = 1; back <= 4 && back <= n; ++back) {
-    auto c = static_cast<unsigned char>(s[n - back]);
-    if (is_continuation(c)) continue;
-    std::size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    return need > back ? back : 0;
-  }
-  return 0;
-}
-
-// Number of continuation bytes at the start of `s` (at most 3).
-std::size_t leading_continuations(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size() && i < 3 && is_continuation(static_cast<unsigned char>(s[i]))) ++i;
-  return i;
-}
-
-}  // namespace
 
 OutputCapture::OutputCapture(std::size_t cap)
     : cap_(cap), head_cap_(cap / 2), tail_cap_(cap - cap / 2) {}
@@ -53,11 +28,9 @@ CapturedOutput OutputCapture::snapshot() const {
     out.data = head_ + tail_;
     return out;
   }
-  std::string_view head = head_;
-  std::string_view tail = tail_;
-  if (tail.size() > tail_cap_) tail.remove_prefix(tail.size() - tail_cap_);
-  head.remove_suffix(incomplete_utf8_suffix(head));
-  tail.remove_prefix(leading_continuations(tail));
+  // head_ and tail_ are pieces of the stream; the cuts are judged from the bytes kept.
+  const std::string_view head = common::utf8_head(head_, head_.size());
+  const std::string_view tail = common::utf8_tail(tail_, tail_cap_);
   std::uint64_t omitted = total_ - head.size() - tail.size();
   out.truncated = true;
   out.data.reserve(head.size() + tail.size() + 48);

@@ -1,5 +1,6 @@
-// Capture of a command's output: the one place where output is capped (head and tail kept) and
-// split into lines for streaming. Internal to platform/local.
+// Capture of a command's output while it streams: capped as it arrives (head and tail kept, cut
+// with platform/common/clip's UTF-8 boundaries) and split into lines for streaming. Internal to
+// platform/local.
 //
 // Not thread-safe: callers serialise access (ExecState holds a mutex around its captures).
 #pragma once

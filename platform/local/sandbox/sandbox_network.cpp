@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "platform/common/clip.hpp"
+
 namespace runagents::platform::local::detail {
 
 namespace {
@@ -47,8 +49,7 @@ bool has_ip_command() {
 std::string last_lines(const std::string& text) {
   std::string t = text;
   while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-  if (t.size() > 600) t = "..." + t.substr(t.size() - 600);
-  return t;
+  return common::clip_tail(t, 600, "...");
 }
 
 // What a helper (holder or slirp4netns) said and whether it is gone, for the waiting thread.

@@ -12,6 +12,7 @@ namespace runagents::platform::local {
 
 using SystemClock = std::chrono::system_clock;
 
+// common::format_timestamp_ms (platform/common/timestamps.hpp) of `t`.
 std::string format_timestamp(SystemClock::time_point t);
 std::string now_timestamp();
 // Parses what format_timestamp writes (and the same without milliseconds); nullopt otherwise.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "platform/common/shell_quote.hpp"
+#include "platform/common/utf8.hpp"
 #include "platform/wire/devbox_json.hpp"
 
 namespace runagents::platform::remote {
@@ -19,19 +20,6 @@ using std::chrono::milliseconds;
 
 std::string seg(const std::string& s) {
   return encode_path_segment(s);
-}
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    i += n;
-  }
-  return true;
 }
 
 // Splits SSE frames ("data: {...}\n\n") of stream_*_updates into output lines.
@@ -293,7 +281,7 @@ class RunloopDevboxes final : public DevboxService {
 
   void write_file(const std::string& devbox_id, const std::string& path,
                   std::string_view data) override {
-    if (valid_utf8(data)) {
+    if (common::is_valid_utf8(data)) {
       http_.send(HttpRequest::post("/v1/devboxes/" + seg(devbox_id) + "/write_file_contents",
                                    json{{"file_path", path}, {"contents", std::string(data)}})
                      .with_timeout(options_.long_timeout));
