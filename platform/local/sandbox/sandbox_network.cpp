@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "platform/error.hpp"
+
 namespace runagents::platform::local::detail {
 
 namespace {
