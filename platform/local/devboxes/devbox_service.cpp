@@ -16,6 +16,7 @@
 #include "platform/local/sandbox/tree_copy.hpp"
 #include "platform/local/store/database.hpp"
 #include "platform/local/store/identifiers.hpp"
+#include "platform/local/store/row_reader.hpp"
 #include "platform/wire/devbox_json.hpp"
 
 namespace runagents::platform::local {
@@ -117,17 +118,10 @@ const char* kDevboxColumns =
 
 Devbox devbox_from_row(const Row& r) {
   Devbox d;
-  d.id = r.text(0);
-  d.name = r.text(1);
-  d.status = r.text(2);
-  d.create_time_ms = r.integer(3);
-  d.end_time_ms = r.integer(4);
-  d.snapshot_id = r.text(5);
-  d.failure_reason = r.text(6);
-  d.shutdown_reason = r.text(7);
+  RowReader(r).read(d.id, d.name, d.status, d.create_time_ms, d.end_time_ms, d.snapshot_id,
+                    d.failure_reason, d.shutdown_reason);
   d.metadata = map_from_text(r.text(8));
-  json wire = {{"launch_parameters", json::parse(r.text(9), nullptr, false)},
-               {"state_transitions", json::parse(r.text(10), nullptr, false)}};
+  json wire = {{"launch_parameters", json_column(r, 9)}, {"state_transitions", json_column(r, 10)}};
   Devbox parsed = devbox_from_wire(wire);
   d.launch_parameters = parsed.launch_parameters;
   d.state_transitions = parsed.state_transitions;
@@ -140,20 +134,9 @@ const char* kExecColumns =
 
 DevboxExecution execution_from_row(const Row& r) {
   DevboxExecution e;
-  e.execution_id = r.text(0);
-  e.devbox_id = r.text(1);
-  e.command = r.text(2);
-  e.shell_name = r.text(3);
-  e.status = r.text(4);
-  if (!r.is_null(5)) e.exit_status = static_cast<int>(r.integer(5));
-  e.stdout_text = r.text(6);
-  e.stderr_text = r.text(7);
-  e.stdout_truncated = r.integer(8) != 0;
-  e.stderr_truncated = r.integer(9) != 0;
-  e.timed_out = r.integer(10) != 0;
-  e.killed = r.integer(11) != 0;
-  e.note = r.text(12);
-  e.duration_ms = r.integer(13);
+  RowReader(r).read(e.execution_id, e.devbox_id, e.command, e.shell_name, e.status, e.exit_status,
+                    e.stdout_text, e.stderr_text, e.stdout_truncated, e.stderr_truncated,
+                    e.timed_out, e.killed, e.note, e.duration_ms);
   return e;
 }
 
@@ -163,16 +146,11 @@ const char* kSnapshotColumns =
 
 DevboxSnapshot snapshot_from_row(const Row& r) {
   DevboxSnapshot s;
-  s.id = r.text(0);
-  s.name = r.text(1);
-  s.create_time_ms = r.integer(2);
+  RowReader(r).read(s.id, s.name, s.create_time_ms);
   s.metadata = map_from_text(r.text(3));
-  s.source_devbox_id = r.text(4);
-  s.commit_message = r.text(5);
-  s.size_bytes = r.integer(6);
-  s.status = r.text(7);
-  s.error_message = r.text(8);
-  auto skipped = json::parse(r.text(9), nullptr, false);
+  RowReader(r, 4).read(s.source_devbox_id, s.commit_message, s.size_bytes, s.status,
+                       s.error_message);
+  auto skipped = json_column(r, 9);
   if (skipped.is_array())
     for (const auto& p : skipped)
       if (p.is_string()) s.skipped.push_back(p.get<std::string>());
