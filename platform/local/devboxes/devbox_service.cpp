@@ -1,7 +1,6 @@
 #include "platform/local/devboxes/devbox_service.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -14,6 +13,7 @@
 
 #include "platform/local/sandbox/sandbox.hpp"
 #include "platform/local/sandbox/tree_copy.hpp"
+#include "platform/local/store/data_dir.hpp"
 #include "platform/local/store/database.hpp"
 #include "platform/local/store/identifiers.hpp"
 #include "platform/local/store/row_reader.hpp"
@@ -193,8 +193,7 @@ class LocalDevboxService final : public DevboxService {
                           "cannot create the devbox directories under " +
                               options_.data_dir.string() + ": " + ec.message() +
                               "; check the data dir's permissions or pass --data-dir");
-    ::chmod(options_.data_dir.c_str(), 0700);
-    db_ = std::make_unique<Database>(options_.data_dir / "platform.db");
+    db_ = open_platform_database(options_.data_dir);
     recover();
     reaper_ = std::thread([this] { reap_loop(); });
   }
@@ -872,7 +871,7 @@ class LocalDevboxService final : public DevboxService {
   LocalDevboxOptions options_;
   const int instance_ = next_instance();  // several services may live in one process (tests)
   std::string owner_;
-  std::unique_ptr<Database> db_;
+  std::shared_ptr<Database> db_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Runtime>> runtimes_;
   std::map<std::string, std::shared_ptr<LiveExecution>> live_;
