@@ -53,8 +53,6 @@ Platform open_local_platform(const LocalOptions& options) {
   p.runs = make_local_runs(state);
   p.approvals = make_local_approvals(state);
   p.context = make_local_context(p);
-  Face face{"local", "embedded platform in " + options.data_dir.string()};
-  for (const char* d : {"agents", "tools", "runs", "approvals", "workspace"}) p.faces[d] = face;
   return p;
 }
 

@@ -69,17 +69,6 @@ class LazyDevboxes final : public DevboxService {
 
 }  // namespace
 
-Face devbox_face(const Config& config, const EnvLookup& env) {
-  auto key = env("RUNLOOP_API_KEY");
-  if (key && !key->empty()) {
-    auto url = env("RUNLOOP_BASE_URL");
-    return {"remote", "Runloop at " + (url && !url->empty() ? *url : "https://api.runloop.ai") +
-                          " (RUNLOOP_API_KEY is set)"};
-  }
-  return {"local",
-          "bubblewrap sandboxes in " + config.data_dir.string() + " (RUNLOOP_API_KEY is not set)"};
-}
-
 std::shared_ptr<DevboxService> lazy_devboxes(std::function<std::shared_ptr<DevboxService>()> open) {
   return std::make_shared<LazyDevboxes>(std::move(open));
 }
