@@ -32,7 +32,7 @@ ResourceLimits limits_for(const DevboxResources& r);
 struct Runtime {
   std::mutex mu;  // serialises starts against suspend/resume/shutdown
   std::unique_ptr<Sandbox> sandbox;
-  std::map<std::string, std::unique_ptr<ShellSession>> shells;
+  std::map<std::string, std::unique_ptr<PersistentShell>> shells;
 };
 
 // An execution this process started, until its result is recorded.

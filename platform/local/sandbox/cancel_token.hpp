@@ -1,4 +1,4 @@
-// CancelToken: stops sandbox commands (Execution, ShellSession commands) from any thread.
+// CancelToken: stops sandbox commands (Execution, PersistentShell commands) from any thread.
 //
 // Thread-safety: safe for concurrent use from multiple threads.
 #pragma once

@@ -1,6 +1,6 @@
 // What a sandbox runs (Command, ExecOptions) and what a command gives back (ExecResult, its
 // captured output, its status). Plain values, shared by one-shot commands (Sandbox::start) and
-// the commands of a ShellSession.
+// the commands of a PersistentShell.
 #pragma once
 
 #include <chrono>
@@ -79,7 +79,7 @@ struct ExecResult {
   // itself (signal 9), or one of its processes while the command went on (its shell reported
   // the child's 137). Memory cgroup only; under RLIMIT_AS allocations fail instead.
   bool memory_limit_hit = false;
-  bool shell_restarted = false;  // ShellSession only: ran in a new shell (state was reset)
+  bool shell_restarted = false;  // PersistentShell only: ran in a new shell (state was reset)
   std::string note;              // one sentence on anything unusual, empty otherwise
   std::int64_t duration_ms = 0;
   CapturedOutput out;

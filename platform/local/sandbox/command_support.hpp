@@ -1,4 +1,4 @@
-// What one-shot commands (Sandbox::start) and shell commands (ShellSession::start) share: option
+// What one-shot commands (Sandbox::start) and shell commands (PersistentShell::start) share: option
 // checks, the working directory, reading an exit status, the memory-limit note. Internal to
 // platform/local.
 #pragma once
@@ -14,7 +14,7 @@
 
 namespace runagents::platform::local::detail {
 
-// Validation shared by Sandbox and ShellSession; each throws PlatformError(invalid).
+// Validation shared by Sandbox and PersistentShell; each throws PlatformError(invalid).
 void validate_output_cap(std::size_t cap);
 void validate_timeout(std::chrono::milliseconds timeout);
 void validate_env(const std::map<std::string, std::string>& env, const char* field);

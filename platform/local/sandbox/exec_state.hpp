@@ -1,5 +1,5 @@
 // The state of one command, shared by its Execution handle and whoever runs it (a one-shot
-// command's handler in sandbox.cpp, or a ShellSession's shell). Internal to platform/local.
+// command's handler in sandbox.cpp, or a PersistentShell's shell). Internal to platform/local.
 #pragma once
 
 #include <atomic>

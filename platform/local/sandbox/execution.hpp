@@ -16,7 +16,7 @@ namespace detail {
 struct ExecState;
 }  // namespace detail
 
-// A command started asynchronously (Sandbox::start, ShellSession::start).
+// A command started asynchronously (Sandbox::start, PersistentShell::start).
 //
 // Destroying the last handle of a command that is still queued or running kills it and waits
 // until its processes are gone.
@@ -43,7 +43,7 @@ class Execution {
 
  private:
   friend class Sandbox;
-  friend class ShellSession;
+  friend class PersistentShell;
   explicit Execution(std::shared_ptr<detail::ExecState> state);
   std::shared_ptr<detail::ExecState> state_;
 };

@@ -691,7 +691,7 @@ void Sandbox::write_file(std::string_view path, std::string_view data,
   write_home_file(core_->spec.home_dir, path, data, owned);
 }
 
-std::unique_ptr<ShellSession> Sandbox::open_shell() {
+std::unique_ptr<PersistentShell> Sandbox::open_shell() {
   core_->check_can_start();
   auto shell = std::make_shared<detail::ShellCore>();
   shell->sandbox = core_;
@@ -700,7 +700,7 @@ std::unique_ptr<ShellSession> Sandbox::open_shell() {
     std::erase_if(core_->shells, [](const auto& w) { return w.expired(); });
     core_->shells.push_back(shell);
   }
-  return std::unique_ptr<ShellSession>(new ShellSession(shell));
+  return std::unique_ptr<PersistentShell>(new PersistentShell(shell));
 }
 
 }  // namespace runagents::platform::local

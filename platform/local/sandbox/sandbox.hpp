@@ -14,12 +14,12 @@
 //     host's own addresses (sandbox_network.hpp says how);
 //   - resource limits hold the whole sandbox (see ResourceLimits for how each is enforced).
 //
-// Every command (a one-shot Execution, or a ShellSession's shell) runs in its own bwrap container
-// with its own pid namespace and its own session, supervised by a dedicated thread. Killing it
-// kills the container's init, which makes the kernel kill every process of that pid namespace, so
-// kill, cancel and timeout leave no process behind; when a command finishes, whatever it left in
-// the background is killed the same way. Processes that must outlive one command belong in a
-// ShellSession.
+// Every command (a one-shot Execution, or a PersistentShell's shell) runs in its own bwrap
+// container with its own pid namespace and its own session, supervised by a dedicated thread.
+// Killing it kills the container's init, which makes the kernel kill every process of that pid
+// namespace, so kill, cancel and timeout leave no process behind; when a command finishes, whatever
+// it left in the background is killed the same way. Processes that must outlive one command belong
+// in a PersistentShell.
 //
 // This layer knows nothing of devbox ids, lifecycle states or storage: the devbox layer keeps
 // those and uses a Sandbox for what runs. Errors are thrown as PlatformError with a message a
@@ -27,10 +27,10 @@
 //
 // One header per piece, all included here: sandbox_spec.hpp (SandboxSpec, ResourceLimits),
 // command.hpp (Command, ExecOptions, ExecResult), cancel_token.hpp, execution.hpp (Execution),
-// shell_session.hpp (ShellSession), home_files.hpp (files confined to the home).
+// persistent_shell.hpp (PersistentShell), home_files.hpp (files confined to the home).
 //
-// Thread-safety: Sandbox, Execution, ShellSession and CancelToken are safe for concurrent use from
-// multiple threads. Callbacks (ExecOptions::on_line) run on the supervising thread of their
+// Thread-safety: Sandbox, Execution, PersistentShell and CancelToken are safe for concurrent use
+// from multiple threads. Callbacks (ExecOptions::on_line) run on the supervising thread of their
 // command; they must return quickly and must not call kill() or wait() of their own command (use
 #pragma once
 
@@ -44,8 +44,8 @@
 #include "platform/local/sandbox/command.hpp"
 #include "platform/local/sandbox/execution.hpp"
 #include "platform/local/sandbox/home_files.hpp"
+#include "platform/local/sandbox/persistent_shell.hpp"
 #include "platform/local/sandbox/sandbox_spec.hpp"
-#include "platform/local/sandbox/shell_session.hpp"
 
 namespace runagents::platform::local {
 
@@ -76,7 +76,7 @@ class Sandbox {
   // sandbox on this host, or (with network) slirp4netns or ip is missing or fails.
   explicit Sandbox(SandboxSpec spec);
   // Kills everything still running (as kill_all); removes the cgroups and lets the network
-  // namespace go (stopping slirp4netns) once the last Execution/ShellSession handle is gone.
+  // namespace go (stopping slirp4netns) once the last Execution/PersistentShell handle is gone.
   ~Sandbox();
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
@@ -100,7 +100,7 @@ class Sandbox {
   }
 
   // A new persistent shell (started lazily by its first command). Throws as start().
-  std::unique_ptr<ShellSession> open_shell();
+  std::unique_ptr<PersistentShell> open_shell();
 
   // Stops every process of the sandbox (freezer cgroup, else SIGSTOP of each process) and
   // refuses new commands until resume(); active-time timeouts pause meanwhile. Idempotent.

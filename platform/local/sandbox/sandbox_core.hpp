@@ -1,6 +1,6 @@
 // The shared state behind a Sandbox: its spec, container arguments, cgroups, network namespace
 // and the supervisors and shells of its commands. Sandbox is a handle to it; Execution and
-// ShellSession handles keep it alive. Implemented in sandbox.cpp. Internal to platform/local.
+// PersistentShell handles keep it alive. Implemented in sandbox.cpp. Internal to platform/local.
 #pragma once
 
 #include <map>

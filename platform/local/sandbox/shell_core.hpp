@@ -1,5 +1,5 @@
-// The state behind a ShellSession: its shell process, the queue of its commands and the one that
-// runs. ShellSession is a handle to it; the sandbox keeps a weak list of them for kill_all.
+// The state behind a PersistentShell: its shell process, the queue of its commands and the one that
+// runs. PersistentShell is a handle to it; the sandbox keeps a weak list of them for kill_all.
 // Internal to platform/local.
 #pragma once
 

@@ -1,4 +1,4 @@
-// ShellSession: a persistent shell inside a sandbox (Sandbox::open_shell) and the options of one
+// PersistentShell: a persistent shell inside a sandbox (Sandbox::open_shell) and the options of one
 // of its commands.
 //
 // Thread-safety: safe for concurrent use from multiple threads. Callbacks (on_line) run on the
@@ -20,7 +20,7 @@ namespace detail {
 struct ShellCore;
 }  // namespace detail
 
-// Options of one command in a ShellSession. The command runs in the shell's own context, so
+// Options of one command in a PersistentShell. The command runs in the shell's own context, so
 // `cd` and `export` persist to the next command.
 struct ShellCommandOptions {
   // If set, the shell changes to this directory (persistently) before the command.
@@ -39,12 +39,12 @@ struct ShellCommandOptions {
 // busy (a builtin loop) it is killed too. A shell that dies (killed, `exit`, kill_all()) is
 // started again for the next command with a fresh state, and that command's result says so
 // (shell_restarted, note). Commands started while one runs wait in a queue (status queued).
-class ShellSession {
+class PersistentShell {
  public:
   // Kills the shell and everything it runs; queued commands complete as cancelled.
-  ~ShellSession();
-  ShellSession(const ShellSession&) = delete;
-  ShellSession& operator=(const ShellSession&) = delete;
+  ~PersistentShell();
+  PersistentShell(const PersistentShell&) = delete;
+  PersistentShell& operator=(const PersistentShell&) = delete;
 
   // Runs `command` (bash source) and waits for its result. Throws PlatformError: invalid for a
   // bad option or a command containing a NUL byte, conflict when the session is closed or the
@@ -62,7 +62,7 @@ class ShellSession {
 
  private:
   friend class Sandbox;
-  explicit ShellSession(std::shared_ptr<detail::ShellCore> core);
+  explicit PersistentShell(std::shared_ptr<detail::ShellCore> core);
   std::shared_ptr<detail::ShellCore> core_;
 };
 

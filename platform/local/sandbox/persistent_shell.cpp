@@ -1,4 +1,4 @@
-#include "platform/local/sandbox/shell_session.hpp"
+#include "platform/local/sandbox/persistent_shell.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -9,13 +9,14 @@
 
 namespace runagents::platform::local {
 
-ShellSession::ShellSession(std::shared_ptr<detail::ShellCore> core) : core_(std::move(core)) {}
+PersistentShell::PersistentShell(std::shared_ptr<detail::ShellCore> core)
+    : core_(std::move(core)) {}
 
-ShellSession::~ShellSession() {
+PersistentShell::~PersistentShell() {
   close();
 }
 
-void ShellSession::close() {
+void PersistentShell::close() {
   std::shared_ptr<detail::Supervisor> shell;
   std::deque<std::shared_ptr<detail::ShellCommand>> queued;
   {
@@ -34,18 +35,18 @@ void ShellSession::close() {
   }
 }
 
-bool ShellSession::alive() const {
+bool PersistentShell::alive() const {
   std::lock_guard lock(core_->mu);
   return core_->shell && !core_->shell->exited();
 }
 
-std::uint64_t ShellSession::restarts() const {
+std::uint64_t PersistentShell::restarts() const {
   std::lock_guard lock(core_->mu);
   return core_->restarts;
 }
 
-std::shared_ptr<Execution> ShellSession::start(std::string_view command,
-                                               ShellCommandOptions options) {
+std::shared_ptr<Execution> PersistentShell::start(std::string_view command,
+                                                  ShellCommandOptions options) {
   if (command.find('\0') != std::string_view::npos)
     throw PlatformError(ErrorKind::invalid, "command contains a NUL byte");
   detail::validate_output_cap(options.output_cap);
@@ -107,7 +108,7 @@ std::shared_ptr<Execution> ShellSession::start(std::string_view command,
   return execution;
 }
 
-ExecResult ShellSession::run(std::string_view command, const ShellCommandOptions& options) {
+ExecResult PersistentShell::run(std::string_view command, const ShellCommandOptions& options) {
   return start(command, options)->wait();
 }
 
