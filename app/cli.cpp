@@ -11,6 +11,7 @@
 #include "app/config_cli.hpp"
 #include "app/serve_command.hpp"
 #include "platform/common/shutdown_signal.hpp"
+#include "platform/config/faces.hpp"
 #include "platform/config/state_key.hpp"
 #include "platform/local/queries/query_runtime.hpp"
 #include "platform/local/store/sqlite_task_store.hpp"
@@ -54,7 +55,6 @@ std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform
                                         config.ns, platform::faces_for(config));
   // Devboxes: Runloop when RUNLOOP_API_KEY is set, else local sandboxes (opened on first use).
   bundle.devboxes = platform::lazy_devbox_service(config);
-  bundle.faces["devboxes"] = platform::devbox_face(config);
   // Queries: a deployed agent, a RuntimeUse runtime, or the embedded runtime in a devbox.
   platform::QueryTargets targets;
   targets.agent = platform::make_agent_query_runner(bundle.agents, bundle.approvals, config.ns);
@@ -64,7 +64,6 @@ std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform
   targets.embedded = platform::local::make_embedded_query_runner(bundle.devboxes, embedded);
   targets.default_runtime_url = config.runtimeuse_ws_url;
   bundle.queries = platform::make_query_router(std::move(targets));
-  bundle.faces["queries"] = platform::query_face(config);
   tools::register_product_tools(server->tools(), bundle, &server->resources());
   server->tools().select(opts.selection);  // throws std::invalid_argument with the valid names
   return server;

@@ -8,12 +8,11 @@
 #include <iostream>
 
 #include "platform/common/redact.hpp"
+#include "platform/config/faces.hpp"
 #include "platform/http/http_client.hpp"
 #include "platform/local/agents/python_check.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
 #include "platform/local/sandbox/subprocess.hpp"
-#include "platform/open/devbox_factory.hpp"
-#include "platform/queries/query_router.hpp"
 #include "platform/remote/runagents/runagents_client.hpp"
 
 namespace runagents::platform {
@@ -162,8 +161,6 @@ int run_doctor(const ConfigFlags& flags, std::ostream& out) {
   out << "\nfaces\n";
   bool any_local = false;
   auto faces = faces_for(c);
-  faces["devboxes"] = devbox_face(c);
-  faces["queries"] = query_face(c);
   for (const auto& [domain, face] : faces) {
     out << "  " << std::left << std::setw(10) << domain << std::setw(7) << face.kind << face.reason
         << "\n";

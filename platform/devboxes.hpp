@@ -259,6 +259,69 @@ class DevboxService {
   virtual SnapshotPage list_snapshots(const SnapshotListRequest& request) = 0;
 };
 
+// Forwards every call to target(), as the wrappers of platform.hpp do (LevelDB's EnvWrapper): a
+// decorator (lazy opening: open/lazy.hpp) overrides only what it changes.
+class DevboxServiceWrapper : public DevboxService {
+ public:
+  using Interface = DevboxService;
+  explicit DevboxServiceWrapper(std::shared_ptr<DevboxService> t) : target_(std::move(t)) {}
+
+  Devbox create(const DevboxCreateRequest& request, const DevboxProgress& progress) override {
+    return target().create(request, progress);
+  }
+  Devbox get(const std::string& id) override { return target().get(id); }
+  DevboxPage list(const DevboxListRequest& request) override { return target().list(request); }
+  Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
+                         std::chrono::milliseconds timeout) override {
+    return target().wait_for_status(id, statuses, timeout);
+  }
+  DevboxExecution execute(const ExecRequest& request) override { return target().execute(request); }
+  DevboxExecution execute_async(const ExecRequest& request) override {
+    return target().execute_async(request);
+  }
+  DevboxExecution execution(const std::string& devbox_id,
+                            const std::string& execution_id) override {
+    return target().execution(devbox_id, execution_id);
+  }
+  DevboxExecution wait_for_execution(const std::string& devbox_id, const std::string& execution_id,
+                                     const std::vector<std::string>& statuses,
+                                     std::chrono::milliseconds timeout) override {
+    return target().wait_for_execution(devbox_id, execution_id, statuses, timeout);
+  }
+  DevboxExecution kill_execution(const std::string& devbox_id,
+                                 const std::string& execution_id) override {
+    return target().kill_execution(devbox_id, execution_id);
+  }
+  DevboxFile read_file(const std::string& devbox_id, const std::string& path, std::uint64_t offset,
+                       std::optional<std::uint64_t> length) override {
+    return target().read_file(devbox_id, path, offset, length);
+  }
+  void write_file(const std::string& devbox_id, const std::string& path,
+                  std::string_view data) override {
+    target().write_file(devbox_id, path, data);
+  }
+  Devbox suspend(const std::string& id) override { return target().suspend(id); }
+  Devbox resume(const std::string& id) override { return target().resume(id); }
+  void keep_alive(const std::string& id) override { target().keep_alive(id); }
+  Devbox shutdown(const std::string& id) override { return target().shutdown(id); }
+  DevboxSnapshot snapshot(const std::string& devbox_id, const SnapshotRequest& request) override {
+    return target().snapshot(devbox_id, request);
+  }
+  DevboxSnapshot snapshot_status(const std::string& snapshot_id) override {
+    return target().snapshot_status(snapshot_id);
+  }
+  SnapshotPage list_snapshots(const SnapshotListRequest& request) override {
+    return target().list_snapshots(request);
+  }
+
+ protected:
+  DevboxServiceWrapper() = default;
+  virtual DevboxService& target() { return *target_; }
+
+ private:
+  std::shared_ptr<DevboxService> target_;
+};
+
 // Devbox statuses after which nothing changes by itself.
 bool devbox_status_is_terminal(std::string_view status);  // shutdown, failure
 

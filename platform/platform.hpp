@@ -417,6 +417,130 @@ class ContextService {
   virtual WorkspaceContext export_context() = 0;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Forwarding wrappers (LevelDB's EnvWrapper): each forwards every call of its interface to
+// target(), so a decorator (lazy opening: open/lazy.hpp; a retrying, redacting or recording
+// layer; a test fake that changes one call) subclasses it and overrides only what it changes.
+// A wrapper adds nothing to its interface's contract and is as thread-safe as its target.
+// Constructed with a target it forwards to that one (not null); a decorator that finds its
+// target another way uses the protected default constructor and overrides target().
+
+class AgentServiceWrapper : public AgentService {
+ public:
+  using Interface = AgentService;
+  explicit AgentServiceWrapper(std::shared_ptr<AgentService> t) : target_(std::move(t)) {}
+  std::vector<Agent> list(const std::string& ns) override { return target().list(ns); }
+  Agent get(const std::string& ns, const std::string& name) override {
+    return target().get(ns, name);
+  }
+  DeployResult deploy(const DeployRequest& request) override { return target().deploy(request); }
+  InvokeResult invoke(const InvokeRequest& request) override { return target().invoke(request); }
+
+ protected:
+  AgentServiceWrapper() = default;
+  virtual AgentService& target() { return *target_; }
+
+ private:
+  std::shared_ptr<AgentService> target_;
+};
+
+class ToolServiceWrapper : public ToolService {
+ public:
+  using Interface = ToolService;
+  explicit ToolServiceWrapper(std::shared_ptr<ToolService> t) : target_(std::move(t)) {}
+  std::vector<Tool> list() override { return target().list(); }
+  Tool get(const std::string& name) override { return target().get(name); }
+  UpsertResult upsert(const ToolRegistration& tool) override { return target().upsert(tool); }
+
+ protected:
+  ToolServiceWrapper() = default;
+  virtual ToolService& target() { return *target_; }
+
+ private:
+  std::shared_ptr<ToolService> target_;
+};
+
+class ModelProviderServiceWrapper : public ModelProviderService {
+ public:
+  using Interface = ModelProviderService;
+  explicit ModelProviderServiceWrapper(std::shared_ptr<ModelProviderService> t)
+      : target_(std::move(t)) {}
+  std::vector<ModelProvider> list() override { return target().list(); }
+
+ protected:
+  ModelProviderServiceWrapper() = default;
+  virtual ModelProviderService& target() { return *target_; }
+
+ private:
+  std::shared_ptr<ModelProviderService> target_;
+};
+
+class PolicyServiceWrapper : public PolicyService {
+ public:
+  using Interface = PolicyService;
+  explicit PolicyServiceWrapper(std::shared_ptr<PolicyService> t) : target_(std::move(t)) {}
+  std::vector<Policy> list(const std::string& ns) override { return target().list(ns); }
+
+ protected:
+  PolicyServiceWrapper() = default;
+  virtual PolicyService& target() { return *target_; }
+
+ private:
+  std::shared_ptr<PolicyService> target_;
+};
+
+class RunServiceWrapper : public RunService {
+ public:
+  using Interface = RunService;
+  explicit RunServiceWrapper(std::shared_ptr<RunService> t) : target_(std::move(t)) {}
+  std::vector<Run> list(const RunFilter& filter) override { return target().list(filter); }
+  Run get(const std::string& run_id) override { return target().get(run_id); }
+  EventPage events(const std::string& run_id, std::int64_t after_seq, int limit) override {
+    return target().events(run_id, after_seq, limit);
+  }
+
+ protected:
+  RunServiceWrapper() = default;
+  virtual RunService& target() { return *target_; }
+
+ private:
+  std::shared_ptr<RunService> target_;
+};
+
+class ApprovalServiceWrapper : public ApprovalService {
+ public:
+  using Interface = ApprovalService;
+  explicit ApprovalServiceWrapper(std::shared_ptr<ApprovalService> t) : target_(std::move(t)) {}
+  std::vector<AccessRequest> list(const ApprovalFilter& filter) override {
+    return target().list(filter);
+  }
+  AccessRequest get(const std::string& request_id) override { return target().get(request_id); }
+  DecisionResult decide(const ApprovalDecision& decision) override {
+    return target().decide(decision);
+  }
+
+ protected:
+  ApprovalServiceWrapper() = default;
+  virtual ApprovalService& target() { return *target_; }
+
+ private:
+  std::shared_ptr<ApprovalService> target_;
+};
+
+class ContextServiceWrapper : public ContextService {
+ public:
+  using Interface = ContextService;
+  explicit ContextServiceWrapper(std::shared_ptr<ContextService> t) : target_(std::move(t)) {}
+  WorkspaceContext export_context() override { return target().export_context(); }
+
+ protected:
+  ContextServiceWrapper() = default;
+  virtual ContextService& target() { return *target_; }
+
+ private:
+  std::shared_ptr<ContextService> target_;
+};
+
 // Which implementation answers a domain, and why (for `doctor` and logs).
 struct Face {
   std::string kind;    // "local" or "remote"

@@ -222,22 +222,4 @@ void set_config_value(const fs::path& path, const std::string& key, const std::s
   }
 }
 
-std::map<std::string, Face> faces_for(const Config& config) {
-  std::map<std::string, Face> faces;
-  Face face;
-  if (config.remote_runagents()) {
-    auto src = config.sources.find("endpoint");
-    face = {"remote", "RunAgents endpoint " + config.endpoint + " (from " +
-                          (src == config.sources.end() ? "configuration" : src->second) + ")"};
-  } else {
-    face = {"local",
-            "no RunAgents endpoint configured (set RUNAGENTS_ENDPOINT or run "
-            "`runagents-mcp config set endpoint URL`); embedded platform in " +
-                config.data_dir.string()};
-  }
-  for (const char* domain : {"agents", "tools", "runs", "approvals", "workspace"})
-    faces[domain] = face;
-  return faces;
-}
-
 }  // namespace runagents::platform

@@ -75,7 +75,6 @@ json read_config_file(const std::filesystem::path& path);
 void set_config_value(const std::filesystem::path& path, const std::string& key,
                       const std::string& value);
 
-// The face each domain uses under `config`, with the reason.
-std::map<std::string, Face> faces_for(const Config& config);
+// Which face each domain uses under a Config: faces.hpp.
 
 }  // namespace runagents::platform

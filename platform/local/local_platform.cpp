@@ -1,10 +1,9 @@
 #include "platform/local/local_platform.hpp"
 
-#include <sys/stat.h>
-
 #include "platform/local/agents/python_shim.hpp"
 #include "platform/local/services/local_services.hpp"
 #include "platform/local/services/tool_catalog.hpp"
+#include "platform/local/store/data_dir.hpp"
 #include "platform/local/store/timestamps.hpp"
 
 namespace runagents::platform::local {
@@ -39,15 +38,7 @@ Platform open_local_platform(const LocalOptions& options) {
   state->options = options;
   if (options.data_dir.empty())
     throw PlatformError(ErrorKind::invalid, "the local platform needs a data dir (--data-dir)");
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
-  if (ec || !std::filesystem::is_directory(options.data_dir))
-    throw PlatformError(ErrorKind::unavailable,
-                        "cannot create the data dir " + options.data_dir.string() + ": " +
-                            (ec ? ec.message() : "not a directory") +
-                            "; choose another with --data-dir or RUNAGENTS_DATA_DIR");
-  ::chmod(options.data_dir.c_str(), 0700);
-  state->db = std::make_unique<Database>(options.data_dir / "platform.db");
+  state->db = open_platform_database(options.data_dir);
   state->shim_dir = options.data_dir / "runtime" / "python";
   state->work_dir = options.data_dir / "work";
   install_python_shim(state->shim_dir);
@@ -62,8 +53,6 @@ Platform open_local_platform(const LocalOptions& options) {
   p.runs = make_local_runs(state);
   p.approvals = make_local_approvals(state);
   p.context = make_local_context(p);
-  Face face{"local", "embedded platform in " + options.data_dir.string()};
-  for (const char* d : {"agents", "tools", "runs", "approvals", "workspace"}) p.faces[d] = face;
   return p;
 }
 

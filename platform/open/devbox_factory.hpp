@@ -1,17 +1,16 @@
-// Which DevboxService the tools use: Runloop when RUNLOOP_API_KEY is set, else the local
-// sandboxes under the configured data dir. The service opens on first use, so the server starts
-// without touching the data dir or the network, and a failure to open is reported by each call.
+// Which DevboxService the tools use: the one devbox_face() (config/faces.hpp) names, Runloop
+// when RUNLOOP_API_KEY is set, else the local sandboxes under the configured data dir. The service
+// opens on first use, so the server starts without touching the data dir or the network, and a
+// failure to open is reported by each call.
 #pragma once
 
 #include <memory>
 
 #include "platform/config/config.hpp"
+#include "platform/config/faces.hpp"
 #include "platform/devboxes.hpp"
 
 namespace runagents::platform {
-
-// The face of the devboxes domain under `config` and `env`, with the reason.
-Face devbox_face(const Config& config, const EnvLookup& env = process_env);
 
 // The service for that face, opened lazily (thread-safe; retried while opening fails).
 std::shared_ptr<DevboxService> lazy_devbox_service(const Config& config,

@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "platform/open/lazy.hpp"
+
 namespace runagents::platform {
 
 namespace {
@@ -26,87 +28,11 @@ class Opener {
   Platform platform_;
 };
 
-using OpenerPtr = std::shared_ptr<Opener>;
-
-class LazyAgents : public AgentService {
- public:
-  explicit LazyAgents(OpenerPtr o) : o_(std::move(o)) {}
-  std::vector<Agent> list(const std::string& ns) override { return o_->get().agents->list(ns); }
-  Agent get(const std::string& ns, const std::string& name) override {
-    return o_->get().agents->get(ns, name);
-  }
-  DeployResult deploy(const DeployRequest& r) override { return o_->get().agents->deploy(r); }
-  InvokeResult invoke(const InvokeRequest& r) override { return o_->get().agents->invoke(r); }
-
- private:
-  OpenerPtr o_;
-};
-
-class LazyTools : public ToolService {
- public:
-  explicit LazyTools(OpenerPtr o) : o_(std::move(o)) {}
-  std::vector<Tool> list() override { return o_->get().tools->list(); }
-  Tool get(const std::string& name) override { return o_->get().tools->get(name); }
-  UpsertResult upsert(const ToolRegistration& t) override { return o_->get().tools->upsert(t); }
-
- private:
-  OpenerPtr o_;
-};
-
-class LazyModels : public ModelProviderService {
- public:
-  explicit LazyModels(OpenerPtr o) : o_(std::move(o)) {}
-  std::vector<ModelProvider> list() override { return o_->get().models->list(); }
-
- private:
-  OpenerPtr o_;
-};
-
-class LazyPolicies : public PolicyService {
- public:
-  explicit LazyPolicies(OpenerPtr o) : o_(std::move(o)) {}
-  std::vector<Policy> list(const std::string& ns) override { return o_->get().policies->list(ns); }
-
- private:
-  OpenerPtr o_;
-};
-
-class LazyRuns : public RunService {
- public:
-  explicit LazyRuns(OpenerPtr o) : o_(std::move(o)) {}
-  std::vector<Run> list(const RunFilter& f) override { return o_->get().runs->list(f); }
-  Run get(const std::string& id) override { return o_->get().runs->get(id); }
-  EventPage events(const std::string& id, std::int64_t after, int limit) override {
-    return o_->get().runs->events(id, after, limit);
-  }
-
- private:
-  OpenerPtr o_;
-};
-
-class LazyApprovals : public ApprovalService {
- public:
-  explicit LazyApprovals(OpenerPtr o) : o_(std::move(o)) {}
-  std::vector<AccessRequest> list(const ApprovalFilter& f) override {
-    return o_->get().approvals->list(f);
-  }
-  AccessRequest get(const std::string& id) override { return o_->get().approvals->get(id); }
-  DecisionResult decide(const ApprovalDecision& d) override {
-    return o_->get().approvals->decide(d);
-  }
-
- private:
-  OpenerPtr o_;
-};
-
-class LazyContext : public ContextService {
- public:
-  explicit LazyContext(OpenerPtr o) : o_(std::move(o)) {}
-  WorkspaceContext export_context() override { return o_->get().context->export_context(); }
-
- private:
-  OpenerPtr o_;
-};
+// One service of the platform `opener` opens, opened lazily with it.
+template <typename Wrapper, auto member>
+std::shared_ptr<typename Wrapper::Interface> lazy_service(const std::shared_ptr<Opener>& opener) {
+  return std::make_shared<Lazy<Wrapper>>([opener] { return opener->get().*member; });
+}
 
 }  // namespace
 
@@ -116,13 +42,13 @@ Platform lazy_platform(std::function<Platform()> open, std::string ns,
   Platform p;
   p.ns = std::move(ns);
   p.faces = std::move(faces);
-  p.agents = std::make_shared<LazyAgents>(opener);
-  p.tools = std::make_shared<LazyTools>(opener);
-  p.models = std::make_shared<LazyModels>(opener);
-  p.policies = std::make_shared<LazyPolicies>(opener);
-  p.runs = std::make_shared<LazyRuns>(opener);
-  p.approvals = std::make_shared<LazyApprovals>(opener);
-  p.context = std::make_shared<LazyContext>(opener);
+  p.agents = lazy_service<AgentServiceWrapper, &Platform::agents>(opener);
+  p.tools = lazy_service<ToolServiceWrapper, &Platform::tools>(opener);
+  p.models = lazy_service<ModelProviderServiceWrapper, &Platform::models>(opener);
+  p.policies = lazy_service<PolicyServiceWrapper, &Platform::policies>(opener);
+  p.runs = lazy_service<RunServiceWrapper, &Platform::runs>(opener);
+  p.approvals = lazy_service<ApprovalServiceWrapper, &Platform::approvals>(opener);
+  p.context = lazy_service<ContextServiceWrapper, &Platform::context>(opener);
   return p;
 }
 

@@ -1,5 +1,6 @@
 #include "platform/open/open_platform.hpp"
 
+#include "platform/config/faces.hpp"
 #include "platform/local/local_platform.hpp"
 #include "platform/remote/runagents/runagents_client.hpp"
 
@@ -7,7 +8,7 @@ namespace runagents::platform {
 
 Platform open_platform(const Config& config) {
   Platform p;
-  if (config.remote_runagents()) {
+  if (runagents_face(config).kind == "remote") {
     p = remote::open_runagents_platform(remote::RunAgentsOptions::from_config(config));
   } else {
     local::LocalOptions options;

@@ -47,16 +47,4 @@ std::shared_ptr<QueryRunner> make_query_router(QueryTargets targets) {
   return std::make_shared<QueryRouter>(std::move(targets));
 }
 
-Face query_face(const Config& config) {
-  if (!config.runtimeuse_ws_url.empty()) {
-    auto src = config.sources.find("runtimeuse_ws_url");
-    return {"remote", "RuntimeUse runtime " + config.runtimeuse_ws_url + " (from " +
-                          (src == config.sources.end() ? "configuration" : src->second) +
-                          "); calls with devbox_id or agent run elsewhere"};
-  }
-  return {"local",
-          "RUNTIMEUSE_WS_URL is not set: queries run in the embedded runtime in a devbox (or a "
-          "deployed agent, or the runtime_url a call names)"};
-}
-
 }  // namespace runagents::platform

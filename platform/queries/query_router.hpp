@@ -24,7 +24,4 @@ struct QueryTargets {
 
 std::shared_ptr<QueryRunner> make_query_router(QueryTargets targets);
 
-// The face of the queries domain under `config`, with the reason (for doctor and annotations).
-Face query_face(const Config& config);
-
 }  // namespace runagents::platform

@@ -10,6 +10,7 @@
 #include "app/config_commands.hpp"
 #include "platform/common/redact.hpp"
 #include "platform/config/config.hpp"
+#include "platform/config/faces.hpp"
 #include "platform/names.hpp"
 #include "platform_test_support.hpp"
 

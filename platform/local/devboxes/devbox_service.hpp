@@ -15,6 +15,11 @@
 // A reaper thread applies the idle policy: a running devbox with no activity (exec, file access,
 // keep_alive) and no running command for launch_parameters.keep_alive_time_seconds is shut down
 // (shutdown_reason "idle") or suspended, as launch_parameters.on_idle says.
+//
+// The service (devbox_service.cpp) is built from three parts in this folder: devbox_rows.* (the
+// SQLite rows of devboxes, executions and snapshots), devbox_runtimes.* (the live sandboxes,
+// shells and executions of this process) and devbox_reaper.* (the idle policy's thread);
+// helper_threads.* runs async finishers and snapshot copies.
 #pragma once
 
 #include <sys/types.h>

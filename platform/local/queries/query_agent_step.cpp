@@ -3,7 +3,7 @@
 
 #include "platform/local/agents/schema_example.hpp"
 #include "platform/local/local_platform.hpp"
-#include "platform/local/queries/query_session.hpp"
+#include "platform/local/queries/running_query.hpp"
 
 namespace runagents::platform::local {
 
@@ -22,14 +22,14 @@ std::string clip(const std::string& s, std::size_t n) {
          s.substr(s.size() - n / 2);
 }
 
-bool uses_playground(const QuerySession& s) {
+bool uses_playground(const RunningQuery& s) {
   const std::string& model = s.request.model;
   return model.empty() || model == kPlaygroundModel || s.options.gateway.base_url.empty();
 }
 
 // The deterministic playground: looks at the workspace once (a real command in the devbox) and
 // reports what it saw; for a schema, answers a value made from it.
-AgentAnswer playground(QuerySession& s) {
+AgentAnswer playground(RunningQuery& s) {
   AgentAnswer a;
   auto e = s.exec("agent", "ls -A", {}, {}, std::chrono::seconds(30));
   std::vector<std::string> entries;
@@ -100,7 +100,7 @@ std::optional<json> parse_answer(const std::string& text) {
 }
 
 // A tool-using loop against the configured OpenAI-compatible endpoint.
-AgentAnswer model_loop(QuerySession& s) {
+AgentAnswer model_loop(RunningQuery& s) {
   AgentAnswer a;
   std::string system =
       s.request.system_prompt.empty() ? kDefaultSystemPrompt : s.request.system_prompt;
@@ -189,7 +189,7 @@ AgentAnswer model_loop(QuerySession& s) {
 
 }  // namespace
 
-AgentAnswer run_agent_step(QuerySession& session) {
+AgentAnswer run_agent_step(RunningQuery& session) {
   return uses_playground(session) ? playground(session) : model_loop(session);
 }
 

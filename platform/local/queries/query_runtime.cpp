@@ -8,7 +8,7 @@
 
 #include "platform/common/clip.hpp"
 #include "platform/local/queries/query_downloads.hpp"
-#include "platform/local/queries/query_session.hpp"
+#include "platform/local/queries/running_query.hpp"
 
 namespace runagents::platform::local {
 
@@ -58,7 +58,7 @@ class EmbeddedRunner : public QueryRunner {
 
     const auto deadline = QueryClock::now() + request.timeout;
     QueryStop stop(request.cancel, deadline);
-    QuerySession s{*devboxes_, request, observer, options_, {}, deadline, stop, json::array(), {}};
+    RunningQuery s{*devboxes_, request, observer, options_, {}, deadline, stop, json::array(), {}};
     const bool fresh = request.devbox_id.empty();
     if (fresh) {
       s.status("creating a devbox");
@@ -135,7 +135,7 @@ class EmbeddedRunner : public QueryRunner {
   }
 
   // A result that says the query stopped, or nullopt to go on.
-  static std::optional<QueryResult> stopped(QuerySession& s) {
+  static std::optional<QueryResult> stopped(RunningQuery& s) {
     if (!s.stopped()) return std::nullopt;
     QueryResult r;
     if (s.stop.timed_out()) {
@@ -156,7 +156,7 @@ class EmbeddedRunner : public QueryRunner {
     return r;
   }
 
-  QueryResult run_steps(QuerySession& s, const std::string& artifacts_dir) {
+  QueryResult run_steps(RunningQuery& s, const std::string& artifacts_dir) {
     const QueryRequest& req = s.request;
     json downloads = json::array();
     for (const auto& d : req.downloadables) {
@@ -216,7 +216,7 @@ class EmbeddedRunner : public QueryRunner {
     return result;
   }
 
-  std::optional<QueryResult> run_commands(QuerySession& s, const std::string& phase,
+  std::optional<QueryResult> run_commands(RunningQuery& s, const std::string& phase,
                                           const std::vector<QueryCommand>& commands) {
     for (const auto& c : commands) {
       if (auto r = stopped(s)) return r;
@@ -245,7 +245,7 @@ class EmbeddedRunner : public QueryRunner {
     return std::nullopt;
   }
 
-  void collect_artifacts(QuerySession& s, const std::string& dir, QueryResult& result) {
+  void collect_artifacts(RunningQuery& s, const std::string& dir, QueryResult& result) {
     s.status("collecting artifacts from " + dir);
     const std::string list_cmd =
         "cd -- " + shell_quote(dir) +
@@ -293,16 +293,16 @@ class EmbeddedRunner : public QueryRunner {
 
 }  // namespace
 
-std::chrono::seconds QuerySession::remaining() const {
+std::chrono::seconds RunningQuery::remaining() const {
   auto left = std::chrono::ceil<std::chrono::seconds>(deadline - QueryClock::now());
   return std::max(left, std::chrono::seconds(1));
 }
 
-void QuerySession::status(const std::string& message) const {
+void RunningQuery::status(const std::string& message) const {
   if (observer.on_status) observer.on_status(message);
 }
 
-DevboxExecution QuerySession::exec(const std::string& phase, const std::string& command,
+DevboxExecution RunningQuery::exec(const std::string& phase, const std::string& command,
                                    const std::string& cwd,
                                    const std::map<std::string, std::string>& env,
                                    std::chrono::seconds timeout) {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/local/sandbox/sandbox.hpp"
+#include "platform/local/sandbox/sandbox_spec.hpp"
 
 namespace runagents::platform::local::detail {
 

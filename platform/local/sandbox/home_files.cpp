@@ -1,6 +1,8 @@
 // Files confined to a sandbox's home. Paths are resolved with sandbox semantics first
 // (resolve_in_home), then opened component by component with O_NOFOLLOW from a descriptor of the
 // home, so a symlink swapped in between the two steps is refused, never followed.
+#include "platform/local/sandbox/home_files.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,8 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
-
-#include "platform/local/sandbox/sandbox.hpp"
+#include <vector>
 
 namespace runagents::platform::local {
 

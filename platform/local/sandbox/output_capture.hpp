@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "platform/local/sandbox/sandbox.hpp"
+#include "platform/local/sandbox/command.hpp"
 
 namespace runagents::platform::local::detail {
 

@@ -20,6 +20,8 @@
 #include <optional>
 #include <tuple>
 
+#include "platform/error.hpp"
+
 namespace runagents::platform::local::detail {
 
 namespace {

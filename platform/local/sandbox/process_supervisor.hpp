@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "platform/local/sandbox/sandbox.hpp"
+#include "platform/local/sandbox/command.hpp"
 
 namespace runagents::platform::local::detail {
 

@@ -12,8 +12,11 @@
 #include <cstring>
 #include <mutex>
 
+#include "platform/local/sandbox/command_support.hpp"
+#include "platform/local/sandbox/exec_state.hpp"
 #include "platform/local/sandbox/sandbox_core.hpp"
 #include "platform/local/sandbox/sandbox_network.hpp"
+#include "platform/local/sandbox/shell_core.hpp"
 
 extern char** environ;
 
@@ -23,15 +26,6 @@ namespace {
 
 using detail::Clock;
 using namespace std::chrono_literals;
-
-void check_range(const char* field, std::uint64_t value, std::uint64_t min, std::uint64_t max,
-                 const char* unit) {
-  if (value < min || value > max)
-    throw PlatformError(ErrorKind::invalid, std::string("limits.") + field + " is " +
-                                                std::to_string(value) + ": allowed " +
-                                                std::to_string(min) + " .. " + std::to_string(max) +
-                                                " " + unit);
-}
 
 bool is_executable(const std::string& path) {
   return ::access(path.c_str(), X_OK) == 0;
@@ -439,14 +433,6 @@ class OneShotHandler : public detail::SupervisorHandler {
 
 }  // namespace
 
-void ResourceLimits::validate() const {
-  check_range("cpu_seconds", cpu_seconds, 1, 86400, "seconds");
-  check_range("memory_bytes", memory_bytes, 32ULL << 20, 256ULL << 30, "bytes");
-  check_range("max_processes", max_processes, 8, 65536, "processes");
-  check_range("file_size_bytes", file_size_bytes, 1ULL << 20, 1ULL << 40, "bytes");
-  check_range("open_files", open_files, 16, 1048576, "files");
-}
-
 SandboxSupport check_sandbox_support(const std::string& bwrap_path) {
   static std::mutex mu;
   static std::map<std::string, SandboxSupport> cache;
@@ -710,6 +696,18 @@ void Sandbox::write_file(std::string_view path, std::string_view data,
     owned.owner_gid = core_->spec.gid;
   }
   write_home_file(core_->spec.home_dir, path, data, owned);
+}
+
+std::unique_ptr<PersistentShell> Sandbox::open_shell() {
+  core_->check_can_start();
+  auto shell = std::make_shared<detail::ShellCore>();
+  shell->sandbox = core_;
+  {
+    std::lock_guard lock(core_->mu);
+    std::erase_if(core_->shells, [](const auto& w) { return w.expired(); });
+    core_->shells.push_back(shell);
+  }
+  return std::unique_ptr<PersistentShell>(new PersistentShell(shell));
 }
 
 }  // namespace runagents::platform::local

@@ -1,57 +1,20 @@
-// Shared state behind Sandbox, Execution and ShellSession. Internal to platform/local.
+// The shared state behind a Sandbox: its spec, container arguments, cgroups, network namespace
+// and the supervisors and shells of its commands. Sandbox is a handle to it; Execution and
+// PersistentShell handles keep it alive. Implemented in sandbox.cpp. Internal to platform/local.
 #pragma once
 
-#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "platform/local/sandbox/cgroup.hpp"
-#include "platform/local/sandbox/output_capture.hpp"
 #include "platform/local/sandbox/process_supervisor.hpp"
-#include "platform/local/sandbox/sandbox.hpp"
 #include "platform/local/sandbox/sandbox_network.hpp"
+#include "platform/local/sandbox/sandbox_spec.hpp"
 
 namespace runagents::platform::local::detail {
-
-// One command's state, shared by its Execution handle and whoever runs it. The captures and
-// status are guarded by `mu`; the line splitters are used only by the supervising thread.
-struct ExecState {
-  ExecState(std::size_t output_cap, LineCallback on_line, std::shared_ptr<CancelToken> cancel,
-            std::chrono::milliseconds timeout);
-
-  // Marks it running and starts its clock.
-  void set_running();
-  // Captures output and delivers its complete lines to on_line (outside the lock).
-  void append(OutputStream stream, std::string_view data);
-  // Flushes the last lines, fills in output and duration, and wakes waiters. Once only.
-  void complete(ExecResult result);
-
-  // Asks whoever runs it to kill it; returns at once.
-  void request_kill();
-
-  const LineCallback on_line;
-  const std::shared_ptr<CancelToken> cancel;
-  const std::chrono::milliseconds timeout;
-  std::atomic<bool> kill_requested{false};
-  // Set by run() when bwrap itself failed (Sandbox::run turns that into an error).
-  std::atomic<bool> sandbox_failed{false};
-
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  ExecStatus status = ExecStatus::queued;
-  Clock::time_point started{};
-  OutputCapture out;
-  OutputCapture err;
-  std::optional<ExecResult> result;
-  std::function<void()> kill_fn;  // set by the owner; must not block
-
- private:
-  LineSplitter out_lines_;
-  LineSplitter err_lines_;
-};
 
 struct ShellCore;
 
@@ -86,22 +49,5 @@ struct SandboxCore {
   void add(const std::shared_ptr<Supervisor>& sup);
   std::vector<std::shared_ptr<Supervisor>> live_supervisors() const;
 };
-
-// Completes every queued (not yet running) command of a shell as cancelled (for kill_all).
-void cancel_queued_commands(ShellCore& shell);
-
-// Validation shared by Sandbox and ShellSession; each throws PlatformError(invalid).
-void validate_output_cap(std::size_t cap);
-void validate_timeout(std::chrono::milliseconds timeout);
-void validate_env(const std::map<std::string, std::string>& env, const char* field);
-// Resolves an ExecOptions-style working_dir to a sandbox path; throws not_found/invalid/forbidden.
-std::string resolve_working_dir(const std::filesystem::path& home, const std::string& dir);
-
-// Fills exit_code and signal from a wait status (bwrap reports 128+N for a command killed by N).
-void decode_exit(const ExitInfo& info, ExecResult& result);
-
-// ExecResult::note for a command during which the kernel killed a process of the sandbox for
-// memory: `command_killed` when the command itself died of it, else one of its processes.
-std::string memory_limit_note(const SandboxCore& core, bool command_killed);
 
 }  // namespace runagents::platform::local::detail

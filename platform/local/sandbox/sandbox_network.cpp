@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "platform/common/clip.hpp"
+#include "platform/error.hpp"
 
 namespace runagents::platform::local::detail {
 

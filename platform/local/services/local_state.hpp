@@ -13,7 +13,7 @@ class AgentRuntime;
 
 struct LocalState {
   LocalOptions options;
-  std::unique_ptr<Database> db;
+  std::shared_ptr<Database> db;    // the process's one Database of the data dir (data_dir.hpp)
   std::filesystem::path shim_dir;  // holds runagents/ (mounted on the sandbox's PYTHONPATH)
   std::filesystem::path work_dir;  // per-execution homes and sockets are made under here
   std::shared_ptr<AgentRuntime> runtime;

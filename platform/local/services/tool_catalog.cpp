@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "platform/local/store/row_reader.hpp"
 #include "platform/local/store/timestamps.hpp"
 #include "platform/names.hpp"
 
@@ -19,15 +20,8 @@ bool iequals(const std::string& a, const std::string& b) {
 
 Tool tool_from_row(const Row& r) {
   Tool t;
-  t.name = r.text(0);
-  t.description = r.text(1);
-  t.base_url = r.text(2);
-  t.auth_type = r.text(3);
-  t.port = static_cast<int>(r.integer(4));
-  t.scheme = r.text(5);
-  t.status = r.text(6);
-  t.created_at = r.text(7);
-  t.updated_at = r.text(8);
+  RowReader(r).read(t.name, t.description, t.base_url, t.auth_type, t.port, t.scheme, t.status,
+                    t.created_at, t.updated_at);
   return t;
 }
 

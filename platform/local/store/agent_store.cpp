@@ -2,16 +2,12 @@
 
 #include <algorithm>
 
+#include "platform/local/store/row_reader.hpp"
 #include "platform/local/store/timestamps.hpp"
 
 namespace runagents::platform::local {
 
 namespace {
-
-json parse_or(const std::string& text, json fallback) {
-  json j = json::parse(text, nullptr, false);
-  return j.is_discarded() ? fallback : j;
-}
 
 constexpr const char* kSummaryColumns =
     "ns, name, phase, message, system_prompt, entry_point, required_tools, llm_configs, "
@@ -19,18 +15,12 @@ constexpr const char* kSummaryColumns =
 
 Agent agent_from_row(Database& db, const Row& r) {
   Agent a;
-  a.ns = r.text(0);
-  a.name = r.text(1);
-  a.phase = r.text(2);
-  a.message = r.text(3);
-  a.system_prompt = r.text(4);
-  a.entry_point = r.text(5);
-  a.required_tools = parse_or(r.text(6), json::array()).get<std::vector<std::string>>();
-  for (const auto& c : parse_or(r.text(7), json::array()))
+  RowReader(r).read(a.ns, a.name, a.phase, a.message, a.system_prompt, a.entry_point);
+  a.required_tools = json_column_or(r, 6, json::array()).get<std::vector<std::string>>();
+  for (const auto& c : json_column_or(r, 7, json::array()))
     a.llm_configs.push_back(
         {c.value("provider", ""), c.value("model", ""), c.value("role", "default")});
-  a.created_at = r.text(8);
-  a.updated_at = r.text(9);
+  RowReader(r, 8).read(a.created_at, a.updated_at);
   for (const auto& p : bound_policies(db, a.ns, a.name)) a.policies.push_back(p.name);
   json tools = json::array();
   for (const auto& t : a.required_tools) tools.push_back({{"name", t}});
@@ -46,11 +36,9 @@ Agent agent_from_row(Database& db, const Row& r) {
 
 Policy policy_from_row(const Row& r) {
   Policy p;
-  p.ns = r.text(0);
-  p.name = r.text(1);
-  p.rules = rules_from_json(parse_or(r.text(2), json::array()));
-  p.created_at = r.text(3);
-  p.updated_at = r.text(4);
+  RowReader(r).read(p.ns, p.name);
+  p.rules = rules_from_json(json_column_or(r, 2, json::array()));
+  RowReader(r, 3).read(p.created_at, p.updated_at);
   return p;
 }
 
@@ -97,8 +85,8 @@ std::optional<AgentRecord> find_agent(Database& db, const std::string& ns,
   rec.handler_signature = rows[0].text(10);
   rec.requirements = rows[0].text(11);
   rec.source_files =
-      parse_or(rows[0].text(12), json::object()).get<std::map<std::string, std::string>>();
-  rec.analysis = parse_or(rows[0].text(13), json::object());
+      json_column_or(rows[0], 12, json::object()).get<std::map<std::string, std::string>>();
+  rec.analysis = json_column_or(rows[0], 13, json::object());
   return rec;
 }
 

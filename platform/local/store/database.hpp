@@ -1,5 +1,7 @@
 // The local platform's SQLite database: one file under the data dir, shared by every server
-// process that uses the same data dir.
+// process that uses the same data dir. Within one process there is one Database per data dir,
+// shared by the local platform's services and the local devboxes: open it with
+// open_platform_database() (data_dir.hpp), not with the constructor.
 //
 // WAL mode lets readers and one writer work at once across processes; a busy timeout makes a
 // writer wait for another process's transaction instead of failing. Writes that must be atomic
@@ -9,7 +11,10 @@
 // migrated further fails with an error that says so.
 //
 // Thread-safety: a Database is safe for concurrent use from multiple threads; statements run one
-// at a time on its single connection.
+// at a time on its single connection, and a transaction holds the connection (its mutex) for its
+// thread until it ends, so the process's other users of the data dir wait for it rather than for
+// SQLite's busy timeout. Other processes are ordered by SQLite's locks (WAL, busy timeout,
+// IMMEDIATE transactions).
 #pragma once
 
 #include <cstdint>

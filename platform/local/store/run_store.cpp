@@ -3,16 +3,12 @@
 #include <algorithm>
 
 #include "platform/local/store/identifiers.hpp"
+#include "platform/local/store/row_reader.hpp"
 #include "platform/local/store/timestamps.hpp"
 
 namespace runagents::platform::local {
 
 namespace {
-
-json parse_or(const std::string& text, json fallback) {
-  json j = json::parse(text, nullptr, false);
-  return j.is_discarded() ? fallback : j;
-}
 
 constexpr const char* kRunColumns =
     "id, agent, ns, status, blocked_action_id, user_id, initial_message, created_at, updated_at, "
@@ -20,15 +16,8 @@ constexpr const char* kRunColumns =
 
 Run run_from_row(const Row& r) {
   Run run;
-  run.id = r.text(0);
-  run.agent = r.text(1);
-  run.ns = r.text(2);
-  run.status = r.text(3);
-  run.blocked_action_id = r.text(4);
-  run.user_id = r.text(5);
-  run.initial_message = r.text(6);
-  run.created_at = r.text(7);
-  run.updated_at = r.text(8);
+  RowReader(r).read(run.id, run.agent, run.ns, run.status, run.blocked_action_id, run.user_id,
+                    run.initial_message, run.created_at, run.updated_at);
   return run;
 }
 
@@ -38,21 +27,9 @@ constexpr const char* kRequestColumns =
 
 AccessRequest request_from_row(const Row& r) {
   AccessRequest a;
-  a.id = r.text(0);
-  a.subject = r.text(1);
-  a.agent = r.text(2);
-  a.tool = r.text(3);
-  a.run_id = r.text(4);
-  a.action_id = r.text(5);
-  a.payload_hash = r.text(6);
-  a.status = r.text(7);
-  a.scope = r.text(8);
-  a.duration = r.text(9);
-  a.approver_id = r.text(10);
-  a.reason = r.text(11);
-  a.created_at = r.text(12);
-  a.updated_at = r.text(13);
-  a.expires_at = r.text(14);
+  RowReader(r).read(a.id, a.subject, a.agent, a.tool, a.run_id, a.action_id, a.payload_hash,
+                    a.status, a.scope, a.duration, a.approver_id, a.reason, a.created_at,
+                    a.updated_at, a.expires_at);
   return a;
 }
 
@@ -79,9 +56,9 @@ std::optional<RunRecord> find_run(Database& db, const std::string& run_id) {
   if (rows.empty()) return std::nullopt;
   RunRecord rec;
   rec.run = run_from_row(rows[0]);
-  rec.history = parse_or(rows[0].text(9), json::array());
-  rec.resume_state = parse_or(rows[0].text(10), nullptr);
-  rec.response = parse_or(rows[0].text(11), nullptr);
+  rec.history = json_column_or(rows[0], 9, json::array());
+  rec.resume_state = json_column_or(rows[0], 10, nullptr);
+  rec.response = json_column_or(rows[0], 11, nullptr);
   return rec;
 }
 
@@ -140,13 +117,9 @@ EventPage run_events(Database& db, const std::string& run_id, std::int64_t after
       break;
     }
     RunEvent e;
-    e.id = r.text(0);
     e.run_id = run_id;
-    e.seq = r.integer(1);
-    e.type = r.text(2);
-    e.actor = r.text(3);
-    e.timestamp = r.text(4);
-    e.data = parse_or(r.text(5), json::object());
+    RowReader(r).read(e.id, e.seq, e.type, e.actor, e.timestamp);
+    e.data = json_column_or(r, 5, json::object());
     page.next_after_seq = e.seq;
     page.events.push_back(std::move(e));
   }

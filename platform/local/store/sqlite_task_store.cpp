@@ -1,6 +1,7 @@
 #include "platform/local/store/sqlite_task_store.hpp"
 
 #include "platform/error.hpp"
+#include "platform/local/store/row_reader.hpp"
 
 namespace runagents::platform::local {
 
@@ -13,33 +14,18 @@ constexpr const char* kColumns =
     "id, era, tool, owner, principal, status, status_message, created_ms, updated_ms, ttl_ms, "
     "poll_interval_ms, result, error, input_requests, input_responses, cancel_requested";
 
-// A JSON column; a value that does not parse (written by hand?) reads as null, not as a crash.
-json parse_column(const Row& row, std::size_t column) {
-  return json::parse(row.text(column), nullptr, /*allow_exceptions=*/false);
-}
-
 TaskRecord from_row(const Row& row) {
   TaskRecord r;
-  r.id = row.text(0);
-  r.era = row.text(1);
-  r.tool = row.text(2);
-  r.owner = row.text(3);
-  r.principal = row.text(4);
+  RowReader(row).read(r.id, r.era, r.tool, r.owner, r.principal);
   r.status = mcp::parse_task_status(row.text(5)).value_or(mcp::TaskStatus::failed);
-  r.status_message = row.text(6);
-  r.created_ms = row.integer(7);
-  r.updated_ms = row.integer(8);
-  if (!row.is_null(9)) r.ttl_ms = row.integer(9);
-  r.poll_interval_ms = row.integer(10);
-  r.result = parse_column(row, 11);
-  r.error = parse_column(row, 12);
-  r.input_requests = parse_column(row, 13);
-  r.input_responses = parse_column(row, 14);
-  r.cancel_requested = row.integer(15) != 0;
-  if (r.result.is_discarded()) r.result = nullptr;
-  if (r.error.is_discarded()) r.error = nullptr;
-  if (r.input_requests.is_discarded()) r.input_requests = nullptr;
-  if (r.input_responses.is_discarded()) r.input_responses = nullptr;
+  RowReader(row, 6).read(r.status_message, r.created_ms, r.updated_ms, r.ttl_ms,
+                         r.poll_interval_ms);
+  // A JSON column that does not parse (written by hand?) reads as null, not as a crash.
+  r.result = json_column_or(row, 11, nullptr);
+  r.error = json_column_or(row, 12, nullptr);
+  r.input_requests = json_column_or(row, 13, nullptr);
+  r.input_responses = json_column_or(row, 14, nullptr);
+  RowReader(row, 15).read(r.cancel_requested);
   return r;
 }
 

@@ -207,10 +207,10 @@ struct CancelBridge {
 };
 
 // One query: one WebSocket session, run to its end on the calling thread.
-class Session {
+class RuntimeUseQuery {
  public:
-  Session(const RuntimeUseOptions& options, const QueryRequest& request,
-          const QueryObserver& observer, WsUrl url)
+  RuntimeUseQuery(const RuntimeUseOptions& options, const QueryRequest& request,
+                  const QueryObserver& observer, WsUrl url)
       : options_(options),
         request_(request),
         observer_(observer),
@@ -224,7 +224,7 @@ class Session {
         upload_timer_(ioc_),
         close_timer_(ioc_) {}
 
-  ~Session() {
+  ~RuntimeUseQuery() {
     // The receiver's connections may outlive it inside the io_context: they report to no one.
     receiver_.reset();
     ws_.reset();
@@ -775,8 +775,8 @@ class RuntimeUseRunner final : public QueryRunner {
       throw PlatformError(ErrorKind::invalid, "prompt is required: the task for the agent");
     if (request.timeout.count() <= 0)
       throw PlatformError(ErrorKind::invalid, "timeout must be at least 1 second");
-    Session session(options_, request, observer, std::move(*url));
-    return session.run();
+    RuntimeUseQuery query(options_, request, observer, std::move(*url));
+    return query.run();
   }
 
  private:

@@ -4,15 +4,17 @@
 // and on stderr ("\x1e<token>:<seq>\n"). The markers follow the command's output directly, so
 // output without a trailing newline stays exact; the token is random per session, so a command
 // cannot end another's output by accident.
+#include "platform/local/sandbox/shell_core.hpp"
+
 #include <signal.h>
 #include <sys/random.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <deque>
-#include <set>
 
-#include "platform/local/sandbox/sandbox_core.hpp"
+#include "platform/error.hpp"
+#include "platform/local/sandbox/command_support.hpp"
+#include "platform/local/sandbox/home_files.hpp"
 
 namespace runagents::platform::local {
 
@@ -37,6 +39,8 @@ done
 
 constexpr const char* kResetNote = "working directory, environment and background jobs were reset";
 
+}  // namespace
+
 std::string random_token() {
   unsigned char bytes[16];
   std::size_t got = 0;
@@ -59,43 +63,6 @@ ExecResult cancelled_result(std::string note) {
   result.note = std::move(note);
   return result;
 }
-
-}  // namespace
-
-struct ShellCommand {
-  std::shared_ptr<ExecState> state;
-  std::string text;
-  std::string dir;                    // sandbox path, or "" to stay where the shell is
-  const Supervisor* shell = nullptr;  // the shell it was sent to
-  std::uint64_t seq = 0;
-  std::set<std::pair<pid_t, std::uint64_t>> before;  // (pid, start time) alive before it
-  bool new_shell = false;                            // first command of a restarted shell
-  std::uint64_t oom_at_start = 0;                    // the sandbox's memory OOM kills then
-};
-
-struct ShellCore : std::enable_shared_from_this<ShellCore> {
-  std::shared_ptr<SandboxCore> sandbox;
-  const std::string token = random_token();
-
-  std::mutex mu;
-  std::shared_ptr<Supervisor> shell;
-  std::uint64_t seq = 0;  // commands sent to the current shell
-  std::deque<std::shared_ptr<ShellCommand>> queue;
-  std::shared_ptr<ShellCommand> current;
-  std::uint64_t restarts = 0;
-  bool started_once = false;
-  bool restart_pending_note = false;
-  bool closed = false;
-
-  // With mu held: sends the next queued command, starting a shell first if needed.
-  // Throws PlatformError when no shell can be started.
-  void pump_locked();
-  // With mu held: pump_locked(), or on failure takes the queue out to be failed by the caller.
-  std::vector<std::shared_ptr<ShellCommand>> pump_or_fail_locked(std::string& why);
-
- private:
-  void start_shell_locked();
-};
 
 // Follows one shell process: splits its output at the markers and enforces each command's
 // timeout and cancellation.
@@ -427,119 +394,4 @@ void cancel_queued_commands(ShellCore& shell) {
 }
 
 }  // namespace detail
-
-ShellSession::ShellSession(std::shared_ptr<detail::ShellCore> core) : core_(std::move(core)) {}
-
-ShellSession::~ShellSession() {
-  close();
-}
-
-void ShellSession::close() {
-  std::shared_ptr<detail::Supervisor> shell;
-  std::deque<std::shared_ptr<detail::ShellCommand>> queued;
-  {
-    std::lock_guard lock(core_->mu);
-    core_->closed = true;
-    queued.swap(core_->queue);
-    shell = core_->shell;
-    if (core_->current) core_->current->state->kill_requested.store(true);
-  }
-  for (const auto& cmd : queued)
-    cmd->state->complete(
-        detail::cancelled_result("cancelled before it ran: the shell session was closed"));
-  if (shell) {
-    shell->kill();
-    shell->wait_finished();
-  }
-}
-
-bool ShellSession::alive() const {
-  std::lock_guard lock(core_->mu);
-  return core_->shell && !core_->shell->exited();
-}
-
-std::uint64_t ShellSession::restarts() const {
-  std::lock_guard lock(core_->mu);
-  return core_->restarts;
-}
-
-std::shared_ptr<Execution> ShellSession::start(std::string_view command,
-                                               ShellCommandOptions options) {
-  if (command.find('\0') != std::string_view::npos)
-    throw PlatformError(ErrorKind::invalid, "command contains a NUL byte");
-  detail::validate_output_cap(options.output_cap);
-  detail::validate_timeout(options.timeout);
-  auto cmd = std::make_shared<detail::ShellCommand>();
-  cmd->text = std::string(command);
-  if (!options.working_dir.empty())
-    cmd->dir = detail::resolve_working_dir(core_->sandbox->spec.home_dir, options.working_dir);
-  core_->sandbox->check_can_start();
-  cmd->state = std::make_shared<detail::ExecState>(options.output_cap, std::move(options.on_line),
-                                                   options.cancel, options.timeout);
-  std::shared_ptr<Execution> execution(new Execution(cmd->state));
-  if (cmd->state->cancel && cmd->state->cancel->cancelled()) {
-    cmd->state->complete(
-        detail::cancelled_result("not started: the command was cancelled before it began"));
-    return execution;
-  }
-  cmd->state->kill_fn = [weak_core = std::weak_ptr(core_), weak_cmd = std::weak_ptr(cmd)] {
-    auto cmd = weak_cmd.lock();
-    if (!cmd) return;
-    auto core = weak_core.lock();
-    bool dequeued = false;
-    if (core) {
-      std::lock_guard lock(core->mu);
-      auto it = std::find(core->queue.begin(), core->queue.end(), cmd);
-      if (it != core->queue.end()) {
-        core->queue.erase(it);
-        dequeued = true;
-      } else if (core->current == cmd && core->shell) {
-        core->shell->wake();
-      }
-    }
-    if (dequeued || !core)
-      cmd->state->complete(detail::cancelled_result("cancelled before it ran"));
-  };
-  std::string failure;
-  ErrorKind failure_kind = ErrorKind::unavailable;
-  {
-    std::lock_guard lock(core_->mu);
-    if (core_->closed) {
-      failure = "the shell session is closed: open a new one";
-      failure_kind = ErrorKind::conflict;
-    } else {
-      core_->queue.push_back(cmd);
-      try {
-        core_->pump_locked();
-      } catch (const PlatformError& e) {
-        core_->queue.erase(std::find(core_->queue.begin(), core_->queue.end(), cmd));
-        failure = std::string("cannot start the shell: ") + e.what();
-        failure_kind = e.kind();
-      }
-    }
-  }
-  if (!failure.empty()) {
-    // Complete it, so that the handle's destructor has nothing to wait for.
-    cmd->state->complete(detail::cancelled_result("not run: " + failure));
-    throw PlatformError(failure_kind, failure);
-  }
-  return execution;
-}
-
-ExecResult ShellSession::run(std::string_view command, const ShellCommandOptions& options) {
-  return start(command, options)->wait();
-}
-
-std::unique_ptr<ShellSession> Sandbox::open_shell() {
-  core_->check_can_start();
-  auto shell = std::make_shared<detail::ShellCore>();
-  shell->sandbox = core_;
-  {
-    std::lock_guard lock(core_->mu);
-    std::erase_if(core_->shells, [](const auto& w) { return w.expired(); });
-    core_->shells.push_back(shell);
-  }
-  return std::unique_ptr<ShellSession>(new ShellSession(shell));
-}
-
 }  // namespace runagents::platform::local

@@ -1,39 +1,14 @@
-// ModelProviderService, PolicyService (with its PolicyWriter) and ContextService of the local
-// platform.
+// PolicyService of the local platform, with its PolicyWriter (create, replace, delete).
 #include "platform/local/agents/policy.hpp"
 #include "platform/local/services/local_services.hpp"
 #include "platform/local/services/policy_writer.hpp"
 #include "platform/local/store/agent_store.hpp"
-#include "platform/local/store/run_store.hpp"
 #include "platform/local/store/timestamps.hpp"
 #include "platform/names.hpp"
 
 namespace runagents::platform::local {
 
 namespace {
-
-class LocalModels : public ModelProviderService {
- public:
-  explicit LocalModels(std::shared_ptr<LocalState> state) : state_(std::move(state)) {}
-
-  std::vector<ModelProvider> list() override {
-    std::vector<ModelProvider> out;
-    for (const auto& r : state_->db->query("SELECT name, provider, base_url, models, status FROM "
-                                           "model_providers ORDER BY name")) {
-      json models = json::parse(r.text(3), nullptr, false);
-      out.push_back(
-          {r.text(0), r.text(1), r.text(2),
-           models.is_array() ? models.get<std::vector<std::string>>() : std::vector<std::string>{},
-           r.text(4)});
-    }
-    if (!state_->options.llm_base_url.empty())
-      out.push_back({"openai-compatible", "openai", state_->options.llm_base_url, {}, "Available"});
-    return out;
-  }
-
- private:
-  std::shared_ptr<LocalState> state_;
-};
 
 [[noreturn]] void throw_policy_not_found(const std::string& ns, const std::string& name) {
   throw PlatformError(ErrorKind::not_found, "policy " + ns + "/" + name +
@@ -94,49 +69,9 @@ class LocalPolicies : public PolicyService, public PolicyWriter {
   std::shared_ptr<LocalState> state_;
 };
 
-// Built from the other services, so it reads exactly what they show.
-class LocalContext : public ContextService {
- public:
-  explicit LocalContext(Platform services) : p_(std::move(services)) {}
-
-  WorkspaceContext export_context() override {
-    WorkspaceContext c;
-    c.generated_at = now_timestamp();
-    c.ns = p_.ns;
-    auto attempt = [&](const char* what, const std::function<void()>& read) {
-      try {
-        read();
-      } catch (const std::exception& e) {
-        c.errors[what] = e.what();
-      }
-    };
-    attempt("agents", [&] { c.agents = p_.agents->list(""); });
-    attempt("tools", [&] { c.tools = p_.tools->list(); });
-    attempt("model_providers", [&] { c.model_providers = p_.models->list(); });
-    attempt("policies", [&] { c.policies = p_.policies->list(""); });
-    attempt("approvals", [&] {
-      ApprovalFilter all;
-      all.status = "";
-      all.limit = 200;
-      c.approvals = p_.approvals->list(all);
-    });
-    return c;
-  }
-
- private:
-  Platform p_;
-};
-
 }  // namespace
 
-std::shared_ptr<ModelProviderService> make_local_models(std::shared_ptr<LocalState> state) {
-  return std::make_shared<LocalModels>(std::move(state));
-}
 std::shared_ptr<PolicyService> make_local_policies(std::shared_ptr<LocalState> state) {
   return std::make_shared<LocalPolicies>(std::move(state));
 }
-std::shared_ptr<ContextService> make_local_context(Platform services) {
-  return std::make_shared<LocalContext>(std::move(services));
-}
-
 }  // namespace runagents::platform::local

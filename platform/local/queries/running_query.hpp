@@ -14,7 +14,7 @@ namespace runagents::platform::local {
 
 using QueryClock = std::chrono::steady_clock;
 
-struct QuerySession {
+struct RunningQuery {
   DevboxService& devboxes;
   const QueryRequest& request;
   const QueryObserver& observer;
@@ -47,6 +47,6 @@ struct AgentAnswer {
 };
 
 // The agent step: the playground, or the tool-using loop against the configured endpoint.
-AgentAnswer run_agent_step(QuerySession& session);
+AgentAnswer run_agent_step(RunningQuery& session);
 
 }  // namespace runagents::platform::local

@@ -1,0 +1,61 @@
+#include "platform/local/sandbox/exec_state.hpp"
+
+namespace runagents::platform::local {
+namespace detail {
+
+ExecState::ExecState(std::size_t output_cap, LineCallback on_line_cb,
+                     std::shared_ptr<CancelToken> cancel_token, std::chrono::milliseconds limit)
+    : on_line(std::move(on_line_cb)),
+      cancel(std::move(cancel_token)),
+      timeout(limit),
+      out(output_cap),
+      err(output_cap),
+      out_lines_(OutputStream::stdout_stream, &on_line),
+      err_lines_(OutputStream::stderr_stream, &on_line) {}
+
+void ExecState::set_running() {
+  std::lock_guard lock(mu);
+  if (status == ExecStatus::queued) {
+    status = ExecStatus::running;
+    started = Clock::now();
+  }
+}
+
+void ExecState::append(OutputStream stream, std::string_view data) {
+  {
+    std::lock_guard lock(mu);
+    (stream == OutputStream::stdout_stream ? out : err).append(data);
+  }
+  (stream == OutputStream::stdout_stream ? out_lines_ : err_lines_).feed(data);
+}
+
+void ExecState::complete(ExecResult r) {
+  out_lines_.finish();
+  err_lines_.finish();
+  {
+    std::lock_guard lock(mu);
+    if (result) return;
+    if (status == ExecStatus::running)
+      r.duration_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    r.out = out.snapshot();
+    r.err = err.snapshot();
+    result = std::move(r);
+    status = ExecStatus::completed;
+    kill_fn = nullptr;
+  }
+  cv.notify_all();
+}
+
+void ExecState::request_kill() {
+  kill_requested.store(true);
+  std::function<void()> fn;
+  {
+    std::lock_guard lock(mu);
+    fn = kill_fn;
+  }
+  if (fn) fn();
+}
+
+}  // namespace detail
+}  // namespace runagents::platform::local

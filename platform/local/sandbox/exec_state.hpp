@@ -1,0 +1,56 @@
+// The state of one command, shared by its Execution handle and whoever runs it (a one-shot
+// command's handler in sandbox.cpp, or a PersistentShell's shell). Internal to platform/local.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "platform/local/sandbox/command.hpp"
+#include "platform/local/sandbox/output_capture.hpp"
+#include "platform/local/sandbox/process_supervisor.hpp"
+
+namespace runagents::platform::local::detail {
+
+// One command's state, shared by its Execution handle and whoever runs it. The captures and
+// status are guarded by `mu`; the line splitters are used only by the supervising thread.
+struct ExecState {
+  ExecState(std::size_t output_cap, LineCallback on_line, std::shared_ptr<CancelToken> cancel,
+            std::chrono::milliseconds timeout);
+
+  // Marks it running and starts its clock.
+  void set_running();
+  // Captures output and delivers its complete lines to on_line (outside the lock).
+  void append(OutputStream stream, std::string_view data);
+  // Flushes the last lines, fills in output and duration, and wakes waiters. Once only.
+  void complete(ExecResult result);
+
+  // Asks whoever runs it to kill it; returns at once.
+  void request_kill();
+
+  const LineCallback on_line;
+  const std::shared_ptr<CancelToken> cancel;
+  const std::chrono::milliseconds timeout;
+  std::atomic<bool> kill_requested{false};
+  // Set by run() when bwrap itself failed (Sandbox::run turns that into an error).
+  std::atomic<bool> sandbox_failed{false};
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  ExecStatus status = ExecStatus::queued;
+  Clock::time_point started{};
+  OutputCapture out;
+  OutputCapture err;
+  std::optional<ExecResult> result;
+  std::function<void()> kill_fn;  // set by the owner; must not block
+
+ private:
+  LineSplitter out_lines_;
+  LineSplitter err_lines_;
+};
+
+}  // namespace runagents::platform::local::detail
