@@ -23,7 +23,7 @@ platform/error.hpp platform/names.hpp platform/cancel.hpp "
 SERVER_FOR_TOOLS=" server/tool_registry.hpp server/resource_registry.hpp \
 server/prompt_registry.hpp server/json_rpc.hpp server/request_context.hpp \
 server/cancellation.hpp server/base64.hpp server/schema_validator.hpp server/pagination.hpp \
-server/logging.hpp "
+server/logging.hpp server/tasks/remote_task.hpp "
 LOCAL_PUBLIC=" platform/local/local_platform.hpp platform/local/devboxes/devbox_service.hpp \
 platform/local/store/sqlite_task_store.hpp platform/local/services/policy_writer.hpp \
 platform/local/queries/query_runtime.hpp "

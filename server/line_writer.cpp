@@ -46,13 +46,8 @@ bool LineWriter::write_line(std::string line) {
       queue_.pop_front();
       queued_bytes_ -= next.size();
     }
-    if (!write_all(next)) {
-      std::lock_guard lock(mu_);
-      queue_.clear();
-      queued_bytes_ = 0;
-      writing_ = false;
-      return false;
-    }
+    // False only once the writer gave up (broken_): the next turn drops the rest and says so.
+    write_all(next);
   }
 }
 

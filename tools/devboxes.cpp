@@ -7,6 +7,7 @@
 #include "platform/common/utf8.hpp"
 #include "platform/wire/devbox_json.hpp"
 #include "server/base64.hpp"
+#include "server/tasks/remote_task.hpp"
 #include "tools/domains.hpp"
 #include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
@@ -213,12 +214,6 @@ platform::ExecRequest exec_request(const json& args) {
   return r;
 }
 
-std::int64_t epoch_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Where tasks/cancel records, in the devbox itself, that it killed an execution: the service
 // keeps no such flag, and the task must read `cancelled` from any replica afterwards.
 std::string cancel_marker(const std::string& execution_id) {
@@ -238,13 +233,13 @@ std::shared_ptr<const mcp::RemoteTaskOps> remote_exec_task(
     return json{{"devbox_id", r.devbox_id},
                 {"execution_id", e.execution_id},
                 {"timeout_s", r.timeout.count()},
-                {"started_ms", epoch_ms()}};
+                {"started_ms", mcp::now_epoch_ms()}};
   };
   ops->poll = [devboxes](const json& h) {
     const std::string id = h.value("devbox_id", "");
     const std::string eid = h.value("execution_id", "");
     const std::int64_t timeout_ms = h.value("timeout_s", std::int64_t{0}) * 1000;
-    const std::int64_t elapsed_ms = epoch_ms() - h.value("started_ms", std::int64_t{0});
+    const std::int64_t elapsed_ms = mcp::now_epoch_ms() - h.value("started_ms", std::int64_t{0});
     mcp::RemoteTaskState state;
     platform::DevboxExecution e;
     try {
@@ -254,7 +249,7 @@ std::shared_ptr<const mcp::RemoteTaskOps> remote_exec_task(
     } catch (const platform::PlatformError& err) {
       if (err.kind() != platform::ErrorKind::not_found) throw;
       state.status = mcp::TaskStatus::failed;
-      state.error = {{"code", -32603}, {"message", err.what()}};
+      state.error = {{"code", mcp::error_code::internal_error}, {"message", err.what()}};
       state.message = err.what();
       return state;
     }

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "platform/names.hpp"
+#include "platform/wire/analysis_json.hpp"
 
 namespace runagents::platform::remote {
 
@@ -508,33 +509,17 @@ Analysis analysis_from_json(const json& j) {
 }
 
 json analysis_to_wire(const Analysis& a) {
-  json tools = json::array(), models = json::array(), providers = json::array(),
-       secrets = json::array();
-  for (const auto& t : a.tools) {
-    tools.push_back(
-        {{"name", t.name}, {"base_url", t.base_url}, {"file", t.file}, {"line", t.line}});
-  }
-  for (const auto& m : a.models) {
-    models.push_back(
-        {{"provider", m.provider}, {"model", m.model}, {"file", m.file}, {"line", m.line}});
+  // The tools' shape, plus the API's other spellings: `models` carries what the tools call
+  // model_providers (with file and line), the API's `model_providers` only provider and model,
+  // and the requirements stand under both names.
+  json j = platform::analysis_to_json(a);
+  j["models"] = std::move(j["model_providers"]);
+  json providers = json::array();
+  for (const auto& m : a.models)
     providers.push_back({{"provider", m.provider}, {"model", m.model}});
-  }
-  for (const auto& s : a.secrets) {
-    secrets.push_back(
-        {{"type", s.type}, {"file", s.file}, {"line", s.line}, {"severity", s.severity}});
-  }
-  return {{"entry_point", a.entry_point},
-          {"has_handler", a.has_handler},
-          {"handler_signature", a.handler_signature},
-          {"framework", a.framework},
-          {"tools", tools},
-          {"llm_libraries", a.llm_libraries},
-          {"models", models},
-          {"model_providers", providers},
-          {"secrets", secrets},
-          {"requirements", a.requirements},
-          {"detected_requirements", a.requirements},
-          {"outbound_destinations", a.outbound_destinations}};
+  j["model_providers"] = std::move(providers);
+  j["requirements"] = a.requirements;
+  return j;
 }
 
 json deploy_request_to_json(const DeployRequest& r) {

@@ -9,11 +9,6 @@ namespace runagents::mcp::fuzz {
 
 namespace {
 
-class DropOutbound : public Outbound {
- public:
-  bool send(const json&) override { return true; }
-};
-
 void add_tools(ToolRegistry& tools) {
   ToolDefinition echo;
   echo.name = "echo";
@@ -100,12 +95,12 @@ Server::Server() {
   init.params = {{"protocolVersion", "2025-11-25"},
                  {"capabilities", json::object()},
                  {"clientInfo", {{"name", "fuzz"}, {"version", "0"}}}};
-  DropOutbound out;
+  NullOutbound out;
   server_->handle_request(init, *legacy_, out, Era::legacy);
 }
 
 void Server::answer(const Message& message) {
-  DropOutbound out;
+  NullOutbound out;
   if (message.kind != Message::Kind::request) {
     server_->handle_notification(message, *legacy_);
     return;
