@@ -45,7 +45,21 @@ struct Options {
   platform::ConfigFlags config;
 };
 
-std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform::Config& config) {
+// Tasks and run_query handles live in the data dir's platform.db, so every server process on it
+// answers for them; in memory (this process) when it cannot be opened.
+std::shared_ptr<mcp::TaskStore> open_task_store(const platform::Config& config) {
+  try {
+    return std::make_shared<platform::local::SqliteTaskStore>(config.data_dir / "platform.db");
+  } catch (const std::exception& e) {
+    spdlog::warn("tasks are kept in memory only (this process): cannot open {}: {}",
+                 (config.data_dir / "platform.db").string(), e.what());
+    return std::make_shared<mcp::InMemoryTaskStore>();
+  }
+}
+
+// `task_store` keeps run_query's async handles; null (a one-shot command) keeps them in memory.
+std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform::Config& config,
+                                             std::shared_ptr<mcp::TaskStore> task_store) {
   mcp::ServerInfo info;
   info.instructions = tools::kServerInstructions;
   auto server = std::make_unique<mcp::McpServer>(info);
@@ -64,26 +78,19 @@ std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform
   targets.embedded = platform::local::make_embedded_query_runner(bundle.devboxes, embedded);
   targets.default_runtime_url = config.runtimeuse_ws_url;
   bundle.queries = platform::make_query_router(std::move(targets));
-  tools::register_product_tools(server->tools(), bundle, &server->resources());
+  tools::register_product_tools(server->tools(), bundle, &server->resources(),
+                                std::move(task_store));
   server->tools().select(opts.selection);  // throws std::invalid_argument with the valid names
   return server;
 }
 
 // What only a serving process needs: the requestState key replicas share, and durable tasks.
-void enable_serving(mcp::McpServer& server, const platform::Config& config) {
+void enable_serving(mcp::McpServer& server, const platform::Config& config,
+                    std::shared_ptr<mcp::TaskStore> task_store) {
   if (std::string key = platform::load_state_key(config.data_dir); !key.empty()) {
     server.set_state_key(std::move(key));
   }
-  // Tasks live in the data dir's platform.db, so every server process on it answers for them.
-  std::shared_ptr<mcp::TaskStore> store;
-  try {
-    store = std::make_shared<platform::local::SqliteTaskStore>(config.data_dir / "platform.db");
-  } catch (const std::exception& e) {
-    spdlog::warn("tasks are kept in memory only (this process): cannot open {}: {}",
-                 (config.data_dir / "platform.db").string(), e.what());
-    store = std::make_shared<mcp::InMemoryTaskStore>();
-  }
-  server.set_task_manager(std::make_shared<mcp::TaskManager>(std::move(store)));
+  server.set_task_manager(std::make_shared<mcp::TaskManager>(std::move(task_store)));
 }
 
 // Messages a tool run from the command line sends (progress, logs) go to stderr.
@@ -290,9 +297,12 @@ int run(int argc, char** argv) {
 
   std::unique_ptr<mcp::McpServer> server;
   platform::Config config;
+  const bool serving = !*tools_cmd && !*call_cmd;
+  std::shared_ptr<mcp::TaskStore> task_store;
   try {
     config = platform::load_config(opts.config);
-    server = build_server(opts, config);
+    if (serving) task_store = open_task_store(config);
+    server = build_server(opts, config, task_store);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
@@ -300,7 +310,7 @@ int run(int argc, char** argv) {
 
   if (*tools_cmd) return print_tools(*server, tools_format);
   if (*call_cmd) return call_tool(*server, call_name, call_args);
-  enable_serving(*server, config);
+  enable_serving(*server, config, std::move(task_store));
 
   if (!opts.http) {
     mcp::StdioOptions stdio;

@@ -7,8 +7,9 @@
 #   server/           includes only server/ and platform/common/
 #   platform/         includes nothing from tools/ or app/, and from server/ only the TaskStore
 #                     contract, in the SQLite task store that implements it
-#   tools/            includes tools/, the platform contracts, platform/wire/, platform/common/
-#                     and the server's registry headers
+#   tools/            includes tools/, the platform contracts, platform/wire/, platform/common/,
+#                     the server's registry headers and the TaskStore contract (run_query's
+#                     durable handles)
 #   platform/local/   its internals are included only from inside platform/local/; the rest of
 #                     the tree sees the public headers listed in LOCAL_PUBLIC
 #   tests/            nothing outside tests/ includes it
@@ -23,7 +24,7 @@ platform/error.hpp platform/names.hpp platform/cancel.hpp "
 SERVER_FOR_TOOLS=" server/tool_registry.hpp server/resource_registry.hpp \
 server/prompt_registry.hpp server/json_rpc.hpp server/request_context.hpp \
 server/cancellation.hpp server/base64.hpp server/schema_validator.hpp server/pagination.hpp \
-server/logging.hpp server/tasks/remote_task.hpp "
+server/logging.hpp server/tasks/remote_task.hpp server/tasks/task_store.hpp "
 LOCAL_PUBLIC=" platform/local/local_platform.hpp platform/local/devboxes/devbox_service.hpp \
 platform/local/store/sqlite_task_store.hpp platform/local/services/policy_writer.hpp \
 platform/local/queries/query_runtime.hpp "

@@ -43,6 +43,15 @@ json ToolResult::to_json() const {
   return out;
 }
 
+ToolResult ToolResult::from_json(const json& value) {
+  if (!value.is_object()) return error("the stored result is missing or malformed");
+  ToolResult out;
+  if (auto c = value.find("content"); c != value.end() && c->is_array()) out.content = *c;
+  if (auto s = value.find("structuredContent"); s != value.end()) out.structured_content = *s;
+  out.is_error = value.value("isError", false);
+  return out;
+}
+
 namespace {
 
 std::string join(const std::vector<std::string>& items) {

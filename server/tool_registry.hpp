@@ -41,6 +41,9 @@ struct ToolResult {
   static ToolResult structured(json value, std::string summary = {});
 
   json to_json() const;
+  // The inverse of to_json() for a CallToolResult read back from a store; a value that is not an
+  // object gives an error result saying so.
+  static ToolResult from_json(const json& value);
 };
 
 using ToolHandler = std::function<ToolResult(const json& arguments, RequestContext& ctx)>;

@@ -13,14 +13,15 @@ const char* const kServerInstructions =
     "marker that says how to read the rest.";
 
 void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
-                            mcp::ResourceRegistry* resources) {
+                            mcp::ResourceRegistry* resources,
+                            std::shared_ptr<mcp::TaskStore> task_store) {
   register_agent_tools(registry, platform);
   register_external_tool_tools(registry, platform);
   register_run_tools(registry, platform);
   register_approval_tools(registry, platform);
   register_workspace_tools(registry, platform);
   register_devbox_tools(registry, platform);
-  if (resources) register_query_tools(registry, platform, *resources);
+  if (resources) register_query_tools(registry, platform, *resources, std::move(task_store));
 }
 
 }  // namespace runagents::tools

@@ -3,6 +3,7 @@
 
 #include "platform/platform.hpp"
 #include "server/resource_registry.hpp"
+#include "server/tasks/task_store.hpp"
 #include "server/tool_registry.hpp"
 
 namespace runagents::tools {
@@ -14,8 +15,10 @@ extern const char* const kServerInstructions;
 // Adds every product tool to `registry`. Tools reach the platform through `platform`'s
 // interfaces (kept alive by the tools); which face (local or remote) answers is decided by
 // configuration, not here. `resources` (optional) receives run_query's artifacts; without it
-// run_query is not registered.
+// run_query is not registered. `task_store` (optional) keeps run_query's async handles, so every
+// server process on that store answers for them; without it they live in this process only.
 void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
-                            mcp::ResourceRegistry* resources = nullptr);
+                            mcp::ResourceRegistry* resources = nullptr,
+                            std::shared_ptr<mcp::TaskStore> task_store = nullptr);
 
 }  // namespace runagents::tools

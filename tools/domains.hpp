@@ -8,6 +8,7 @@
 
 #include "platform/platform.hpp"
 #include "server/resource_registry.hpp"
+#include "server/tasks/task_store.hpp"
 #include "server/tool_registry.hpp"
 
 namespace runagents::tools {
@@ -21,9 +22,11 @@ void register_workspace_tools(mcp::ToolRegistry& registry, const platform::Platf
 // unset.
 void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
 // run_query (tools/queries.cpp); none when platform.queries is unset. Its artifacts become
-// resources of `resources`.
+// resources of `resources`; its async handles are kept in `task_store` when given (else in this
+// process only).
 void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
-                          mcp::ResourceRegistry& resources);
+                          mcp::ResourceRegistry& resources,
+                          std::shared_ptr<mcp::TaskStore> task_store);
 
 // A definition with schemas/<name>.input.json and .output.json, and openWorldHint true when the
 // domain's face is remote.

@@ -355,9 +355,9 @@ mcp::ToolResult status_result(const QueryStatus& s) {
 mcp::ToolResult unknown_query(const std::string& id) {
   return mcp::ToolResult::error(
       "no query " + id +
-      " in this server: query ids are kept for an hour after the query ends, only in the server "
-      "process that started it (they do not survive a restart). Start the query again with "
-      "run_query {\"prompt\": ..., \"async\": true}.");
+      ": query ids are kept for an hour after the query ends, by the server processes on the data "
+      "dir that started it (check the id, and that this server uses the same --data-dir). Start "
+      "the query again with run_query {\"prompt\": ..., \"async\": true}.");
 }
 
 // Waits on a handle up to `wait`, forwarding its progress lines as progress notifications (with
@@ -393,11 +393,13 @@ std::optional<QueryStatus> wait_on(QueryHandles& handles, const std::string& id,
 }  // namespace
 
 void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
-                          mcp::ResourceRegistry& resources) {
+                          mcp::ResourceRegistry& resources,
+                          std::shared_ptr<mcp::TaskStore> task_store) {
   auto queries = platform.queries;
   if (!queries) return;
   auto store = QueryArtifactStore::create(resources);
-  std::shared_ptr<QueryHandles> handles = make_memory_query_handles();
+  std::shared_ptr<QueryHandles> handles =
+      task_store ? make_durable_query_handles(std::move(task_store)) : make_memory_query_handles();
 
   auto tool = platform_tool(
       "run_query", "Ask an agent to do a task", "queries",
@@ -423,7 +425,9 @@ void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform&
       "run_query {query_id, wait_seconds: 50} until status is no longer running: each call "
       "waits up to wait_seconds (at most 50) and returns the latest progress, or the final "
       "result (the same shape as a synchronous call) once done. run_query {query_id, cancel: "
-      "true} stops it. Results stay available for an hour; ids do not survive a server restart.",
+      "true} stops it. Results stay available for an hour after the query ends, to every server "
+      "process on the same data dir (so also after a restart; a query whose server process exited "
+      "reads as ended with an error).",
       platform);
   tool.annotations.read_only = false;
   tool.annotations.destructive = true;  // the agent may run any command where it runs

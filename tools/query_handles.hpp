@@ -3,11 +3,14 @@
 // later calls wait on it (up to a bound), read its latest progress, fetch its final result or
 // cancel it.
 //
-// QueryHandles is the contract; make_memory_query_handles() the one implementation today: the
-// handles live in this process (each query on a thread of its own, owned and joined by the
-// registry) and do not survive a restart. A durable implementation (the data dir's SQLite store,
-// or a remote service's own ids) can replace it behind the same interface; the job then has to be
-// something that outlives the process, which is why a job only hands back a final ToolResult.
+// QueryHandles is the contract, with two implementations:
+//   - make_memory_query_handles(): the handles live in this process (each query on a thread of its
+//     own, owned and joined by the registry) and do not survive a restart;
+//   - make_durable_query_handles(): the same, and each handle is also a record in a task store
+//     (the data dir's platform.db), so every server process on that store can wait on a query,
+//     read its progress and result, and cancel it. The query itself still runs in the process
+//     that started it; when that process is gone, a running query reads as ended with an error.
+// A job only hands back a final ToolResult, which is what lets a store keep it.
 //
 // Thread-safety: every method may be called from any thread at once. Callbacks passed in run on
 // the calling thread, never under the registry's lock.
@@ -22,6 +25,7 @@
 
 #include "platform/devboxes.hpp"
 #include "server/cancellation.hpp"
+#include "server/tasks/task_store.hpp"
 #include "server/tool_registry.hpp"
 
 namespace runagents::tools {
@@ -93,5 +97,14 @@ class QueryHandles {
 };
 
 std::shared_ptr<QueryHandles> make_memory_query_handles(QueryHandleOptions options = {});
+
+// Handles kept in `store` as well (records of era "query", tool run_query, the query id as the
+// record id; TaskManager leaves them out of tasks/get and tasks/list). The process that starts a
+// query runs it and writes its progress (at most once a second), its end and its result; another
+// process waits by polling the record, and cancels by marking it, which the owner picks up within
+// half a second. A store that cannot be written when a query starts leaves that query in this
+// process only (logged).
+std::shared_ptr<QueryHandles> make_durable_query_handles(std::shared_ptr<mcp::TaskStore> store,
+                                                         QueryHandleOptions options = {});
 
 }  // namespace runagents::tools

@@ -14,6 +14,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Tasks proper: the store also keeps run_query handles (era "query"), which are not tasks.
+bool is_task(const TaskRecord& record) {
+  return record.era == "modern" || record.era == "legacy";
+}
+
 constexpr const char* kNotFound = "Failed to retrieve task: Task not found";
 constexpr const char* kExpired = "Failed to retrieve task: Task has expired";
 constexpr const char* kOwnerExited =
@@ -443,7 +448,7 @@ void TaskManager::reconcile(TaskRecord& record) {
 
 TaskRecord TaskManager::load(const std::string& id, const std::string& principal) {
   auto record = store_->get(id);
-  if (!record || !record->visible_to(principal))
+  if (!record || !is_task(*record) || !record->visible_to(principal))
     throw RpcError(error_code::invalid_params, kNotFound);
   auto now = now_epoch_ms();
   if (record->expired(now)) {
@@ -513,7 +518,7 @@ json TaskManager::list(const json& params, const std::string& principal) {
   json tasks = json::array();
   auto now = now_epoch_ms();
   for (auto& record : page) {
-    if (record.expired(now)) continue;
+    if (record.expired(now) || !is_task(record)) continue;
     reconcile(record);
     tasks.push_back(legacy_task(record));
   }

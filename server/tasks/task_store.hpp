@@ -31,7 +31,9 @@ inline bool is_terminal(TaskStatus s) {
 
 struct TaskRecord {
   std::string id;         // unguessable (128 random bits, hex)
-  std::string era;        // "modern" (the 2026-07-28 extension) or "legacy" (2025-11-25)
+  std::string era;        // "modern" (the 2026-07-28 extension) or "legacy" (2025-11-25); or
+                          // "query": a run_query handle (tools/query_handles.hpp), which
+                          // tasks/get and tasks/list do not show
   std::string tool;       // the tool the task runs
   std::string owner;      // the process running it: process_identity() of that process
   std::string principal;  // who may see it (a hash of the caller's credential; empty: anyone)

@@ -241,7 +241,7 @@ for (const kind of ['stdio', 'http']) {
     test('unknown ids and wrong argument mixes say what to do', async () => {
       const unknown = await query({ query_id: 'q_000000000000000000000000', wait_seconds: 1 });
       assert.equal(unknown.isError, true);
-      assert.match(unknown.content[0].text, /do not survive a restart/);
+      assert.match(unknown.content[0].text, /same --data-dir/);
       assert.match(unknown.content[0].text, /"async": true/);
 
       const cases = [
@@ -291,7 +291,7 @@ for (const kind of ['stdio', 'http']) {
   });
 }
 
-test('stdio: a server that exits cancels its background queries and shuts their devboxes down', { skip, timeout: 60000 }, async () => {
+test('stdio: a server that exits cancels its background queries (the handle reads cancelled afterwards) and shuts their devboxes down', { skip, timeout: 60000 }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ra-handles-exit-'));
   try {
     let { client, pid } = await connect('stdio', dir);
@@ -312,6 +312,9 @@ test('stdio: a server that exits cancels its background queries and shuts their 
     const boxes = list.structuredContent.devboxes.filter((d) => d.name.startsWith('query-'));
     assert.equal(boxes.length, 1, JSON.stringify(list.structuredContent));
     assert.equal(boxes[0].status, 'shutdown');
+    // And the handle outlived its server: it reads as cancelled, through the new one.
+    const handle = await client.callTool({ name: 'run_query', arguments: { query_id: started.structuredContent.query_id } });
+    assert.equal(handle.structuredContent?.status, 'cancelled', JSON.stringify(handle.content));
     await client.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

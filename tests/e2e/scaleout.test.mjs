@@ -5,6 +5,8 @@
 //   through both replicas;
 // - a devbox_exec task created through one replica is polled and cancelled through the other, and
 //   the command (run by the first) stops;
+// - a run_query handle (async: true) started on one replica is waited on, read and cancelled on
+//   the other (the handles live in the data dir's store);
 // - an MRTR round trip (decide_approval without decision, auto-fulfilled by the client's
 //   elicitation handler) whose two rounds land on different replicas succeeds;
 // - closing a call's stream at the proxy cancels the call on the replica running it;
@@ -166,6 +168,53 @@ describe('devbox tasks through the proxy', { skip: NO_SANDBOX }, () => {
     await waitUntil(() => sleepers(m).length === 0, 10000, `sleep ${m}, run by replica ${creator}, to be killed`);
     assert.ok(!runsOn(creator));
     assert.ok(proxy.counts[0] > 0 && proxy.counts[1] > 0, `both upstreams used: ${proxy.counts}`);
+  });
+
+  test('run_query handles: started on one replica, waited on, read and cancelled on the other', async () => {
+    // Raw 2026-07-28 requests straight to each replica, so which one answers is certain.
+    const query = async (i, args) => {
+      const body = modernRequest('tools/call', { name: 'run_query', arguments: args });
+      const r = await postModern(replicas[i].url, body, { timeout: 90000 });
+      assert.equal(r.status, 200, r.text);
+      const result = r.messages.find((x) => x.id === body.id)?.result;
+      assert.ok(result?.structuredContent, r.text.slice(0, 400));
+      return result;
+    };
+
+    // A query that ends: started on replica 0, waited on and read on replica 1.
+    const started = await query(0, { prompt: 'Say hi', async: true, pre_agent_commands: [{ command: 'sleep 2; echo prepared' }] });
+    assert.equal(started.structuredContent.status, 'running', JSON.stringify(started.content));
+    const id = started.structuredContent.query_id;
+    let done;
+    for (let i = 0; i < 20 && !done; i++) {
+      const r = await query(1, { query_id: id, wait_seconds: 10 });
+      assert.equal(r.structuredContent.query_id, id, JSON.stringify(r.content));
+      if (r.structuredContent.status !== 'running') done = r;
+    }
+    assert.ok(done, 'the query ended');
+    assert.equal(done.isError ?? false, false, JSON.stringify(done.content));
+    assert.equal(done.structuredContent.status, 'completed');
+    assert.match(done.structuredContent.text, /playground-llm/);
+    assert.equal(done.structuredContent.commands[0].output_tail, 'prepared\n');
+    const again = await query(0, { query_id: id });
+    assert.deepEqual(again.structuredContent, done.structuredContent, 'both replicas give the same result');
+
+    // A query that runs on: cancelled through replica 1; replica 0 stops its command.
+    const m = sleepMarker();
+    markers.push(m);
+    const slow = await query(0, { prompt: 'x', async: true, pre_agent_commands: [{ command: `sleep ${m}` }] });
+    const slowId = slow.structuredContent.query_id;
+    await waitUntil(() => sleepers(m).length > 0, 20000, `sleep ${m} to start`);
+    assert.ok(descendants(replicas[0].child.pid).some((p) => p.cmdline === `sleep ${m}`), 'replica 0 runs it');
+    const running = await query(1, { query_id: slowId, wait_seconds: 1 });
+    assert.equal(running.structuredContent.status, 'running');
+    const t0 = Date.now();
+    const cancelled = await query(1, { query_id: slowId, cancel: true });
+    assert.equal(cancelled.structuredContent.status, 'cancelled', JSON.stringify(cancelled.content));
+    assert.ok(Date.now() - t0 < 15000, `cancel answered in ${Date.now() - t0} ms`);
+    await waitUntil(() => sleepers(m).length === 0, 10000, `sleep ${m}, run by replica 0, to be killed`);
+    const after = await query(0, { query_id: slowId });
+    assert.equal(after.structuredContent.status, 'cancelled');
   });
 
   test('aborting a call closes its stream at the proxy, and the replica running it stops the command', async () => {

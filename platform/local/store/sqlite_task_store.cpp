@@ -1,6 +1,7 @@
 #include "platform/local/store/sqlite_task_store.hpp"
 
 #include "platform/error.hpp"
+#include "platform/local/store/data_dir.hpp"
 #include "platform/local/store/row_reader.hpp"
 
 namespace runagents::platform::local {
@@ -59,7 +60,18 @@ std::vector<SqlValue> to_values(const TaskRecord& r) {
 
 }  // namespace
 
-SqliteTaskStore::SqliteTaskStore(const std::filesystem::path& database_file) : db_(database_file) {}
+namespace {
+
+// The database file, once its directory (the data dir) exists and is private.
+const std::filesystem::path& in_prepared_dir(const std::filesystem::path& database_file) {
+  prepare_data_dir(database_file.parent_path());
+  return database_file;
+}
+
+}  // namespace
+
+SqliteTaskStore::SqliteTaskStore(const std::filesystem::path& database_file)
+    : db_(in_prepared_dir(database_file)) {}
 
 void SqliteTaskStore::create(const TaskRecord& record) {
   db_.execute(std::string("INSERT INTO tasks (") + kColumns +

@@ -17,7 +17,9 @@ namespace runagents::platform::local {
 
 class SqliteTaskStore : public mcp::TaskStore {
  public:
-  // Opens (creating and migrating if needed) the database file, normally data_dir/platform.db.
+  // Opens (creating and migrating if needed) the database file, normally data_dir/platform.db;
+  // its directory is created if missing and made private (prepare_data_dir). Throws
+  // PlatformError(unavailable) naming the path when either cannot be done.
   explicit SqliteTaskStore(const std::filesystem::path& database_file);
 
   void create(const mcp::TaskRecord& record) override;
