@@ -11,7 +11,7 @@ build="${2:-$root/build-fuzz}"
 out="$build/fuzz-runs"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DRUNAGENTS_FUZZ=ON -DRUNAGENTS_BUILD_TESTS=OFF \
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DRUNAGENTS_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
 cmake --build "$build" -j2 --target fuzz_targets
 mkdir -p "$out/artifacts"

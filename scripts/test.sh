@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit (doctest), end-to-end (the official
 # MCP TypeScript SDK client driving the built binaries over stdio and HTTP), and the official MCP
-# conformance suite; then the libFuzzer targets (tests/fuzz/), 30 s each, on a clang build with
-# ASan and UBSan. Usage: scripts/test.sh [BUILD_DIR] (default: build).
+# conformance suite; then, on a second build with clang, ASan and UBSan (scripts/sanitize.sh), the
+# unit and end-to-end tests again and the libFuzzer targets (tests/fuzz/), 30 s each.
+# Usage: scripts/test.sh [BUILD_DIR] (default: build; the sanitizer build goes to BUILD_DIR-san).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build}"
@@ -10,4 +11,4 @@ build="${1:-$root/build}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j2
 ctest --test-dir "$build" --output-on-failure --timeout 600
-"$root/scripts/fuzz.sh" 30 "${build}-fuzz"
+"$root/scripts/sanitize.sh" 30 "${build}-san"

@@ -179,9 +179,10 @@ void check_same(const Agent& a, const Agent& b) {
     CHECK(a.llm_configs[i].role == b.llm_configs[i].role);
   }
   // The served spec carries everything the local one does (plus the API's camelCase keys).
-  for (const auto& [k, v] : a.spec.items()) {
+  for (const auto& item : a.spec.items()) {
+    const std::string& k = item.key();  // CAPTURE takes a reference; clang 14 refuses a binding
     CAPTURE(k);
-    CHECK(b.spec.value(k, json()) == v);
+    CHECK(b.spec.value(k, json()) == item.value());
   }
 }
 

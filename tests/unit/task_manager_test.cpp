@@ -446,8 +446,8 @@ TEST_CASE("task manager: work that ignores cancel is recorded cancelled after th
   auto store = std::make_shared<InMemoryTaskStore>();
   TaskManagerOptions o = fast();
   o.cancel_grace = 100ms;
+  std::atomic<bool> release{false};  // outlives m, whose destructor waits for the work
   TaskManager m(store, process_identity(), o);
-  std::atomic<bool> release{false};
   json params = id_of(m.start({Era::modern, "stubborn", std::nullopt, ""},
                               [&](TaskChannel&, const std::shared_ptr<Cancellation>&) {
                                 while (!release) std::this_thread::sleep_for(5ms);

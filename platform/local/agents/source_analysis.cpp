@@ -351,6 +351,7 @@ Analysis analyze_sources(const std::map<std::string, std::string>& files,
       if (module == "runagents" || module.rfind("runagents.", 0) == 0) imports_runagents = true;
       if (lib == "langgraph" || lib == "langchain" || lib == "crewai") frameworks.insert(lib);
     }
+    const std::string& path = file;  // clang 14 cannot capture a structured binding
     auto lines = split_lines(source);
     for (std::size_t i = 0; i < lines.size(); ++i) {
       const std::string& raw = lines[i];
@@ -359,7 +360,7 @@ Analysis analyze_sources(const std::map<std::string, std::string>& files,
       auto add_tool = [&](const std::string& name, const std::string& url) {
         for (const auto& t : a.tools)
           if (t.name == name) return;
-        ToolUse use{name, url, file, line_no};
+        ToolUse use{name, url, path, line_no};
         for (const auto& known : known_tools)
           if (known.name == name && use.base_url.empty()) use.base_url = known.base_url;
         a.tools.push_back(use);
