@@ -85,23 +85,52 @@ Database::Database(const std::filesystem::path& path) : path_(path) {
     execute("PRAGMA synchronous=NORMAL");
     migrate();
   } catch (...) {
-    sqlite3_close(db_);
-    db_ = nullptr;
+    close();
     throw;
   }
 }
 
 Database::~Database() {
+  close();
+}
+
+void Database::close() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  statements_.clear();
   if (db_) sqlite3_close(db_);
+  db_ = nullptr;
 }
 
 std::vector<Row> Database::run(const std::string& sql, const std::vector<SqlValue>& params,
                                int* changes) {
   std::lock_guard lock(mu_);
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
-  if (rc != SQLITE_OK) fail(db_, rc, "SQL error in '" + sql.substr(0, 60) + "'");
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
+  int rc = SQLITE_OK;
+  bool cached = false;
+  if (auto it = statements_.find(sql); it != statements_.end()) {
+    stmt = it->second;
+    cached = true;
+  } else {
+    rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
+    if (rc != SQLITE_OK) fail(db_, rc, "SQL error in '" + sql.substr(0, 60) + "'");
+    if (stmt && statements_.size() < kMaxStatements) {
+      statements_.emplace(sql, stmt);
+      cached = true;
+    }
+  }
+  // On every way out: a cached statement is reset and unbound for its next use, another finalized.
+  struct Release {
+    sqlite3_stmt* stmt;
+    bool cached;
+    ~Release() {
+      if (!cached) {
+        sqlite3_finalize(stmt);
+        return;
+      }
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    }
+  } release{stmt, cached};
   for (std::size_t i = 0; i < params.size(); ++i) {
     int index = static_cast<int>(i + 1);
     const auto& p = params[i];

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -75,10 +76,16 @@ class Database {
  private:
   void migrate();
   std::vector<Row> run(const std::string& sql, const std::vector<SqlValue>& params, int* changes);
+  // Finalizes the cached statements and closes the connection.
+  void close();
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
   std::recursive_mutex mu_;  // held across a transaction by its thread
+  // Each SQL text is prepared once (up to kMaxStatements texts) and reset after every use, which
+  // also ends its read snapshot. Parsing the SQL was about a quarter of a list_tools call.
+  static constexpr std::size_t kMaxStatements = 256;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
 // The schema version this build writes.
