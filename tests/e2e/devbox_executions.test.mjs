@@ -244,3 +244,42 @@ for (const face of ['local', 'remote']) {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Runloop's own TypeScript SDK against platform serve, when tests/ has it (@runloop/api-client;
+// the HTTP/2 work adds it). HTTP/1.1 here (http2: false): this is about the calls, not the
+// transport.
+
+let Runloop;
+try {
+  ({ default: Runloop } = await import('@runloop/api-client'));
+} catch {
+  Runloop = undefined;
+}
+
+describe('@runloop/api-client: createAndAwaitRunning, sendStdIn, awaitCompleted, logs, usage', {
+  skip: skip || (Runloop ? false : '@runloop/api-client is not installed in tests/'),
+}, () => {
+  test('the SDK calls work as against Runloop', { timeout: 120000 }, async () => {
+    const rl = new Runloop({ bearerToken: 'test-key', baseURL: serve.base, http2: false, maxRetries: 1 });
+    const d = await rl.devboxes.createAndAwaitRunning({ name: 'sdk', launch_parameters: { launch_commands: ['true'] } });
+    assert.equal(d.status, 'running');
+    const ex = await rl.devboxes.executions.executeAsync(d.id, { command: 'cat', attach_stdin: true });
+    const sent = await rl.devboxes.executions.sendStdIn(d.id, ex.execution_id, { text: 'hello\n' });
+    assert.deepEqual(sent, { devbox_id: d.id, execution_id: ex.execution_id, success: true });
+    // With `signal` alone the SDK 1.32 takes the body for request options (its `signal` is an
+    // AbortSignal) and fails before sending; a `text` key keeps it a body.
+    await rl.devboxes.executions.sendStdIn(d.id, ex.execution_id, { text: '', signal: 'EOF' });
+    const done = await rl.devboxes.executions.awaitCompleted(d.id, ex.execution_id);
+    assert.equal(done.stdout, 'hello\n');
+    await assert.rejects(rl.devboxes.executions.sendStdIn(d.id, ex.execution_id, { text: 'late' }), (e) => e.status === 409);
+    const r = await rl.devboxes.executeAndAwaitCompletion(d.id, { command: 'echo via-execute' });
+    assert.equal(r.stdout, 'via-execute\n');
+    const logs = await rl.devboxes.logs.list(d.id, { execution_id: ex.execution_id });
+    assert.deepEqual(logs.logs.map((l) => l.exit_code), [null, 0]);
+    const u = await rl.devboxes.retrieveResourceUsage(d.id);
+    assert.equal(u.id, d.id);
+    await rl.devboxes.shutdown(d.id);
+    await assert.rejects(rl.devboxes.logs.list('dbx_nope'), (e) => e.status === 404);
+  });
+});

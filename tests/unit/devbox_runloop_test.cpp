@@ -283,6 +283,60 @@ TEST_CASE("Runloop client retries 429 and 503 with one x-request-id" *
   CHECK(never.retry_counts.size() == 1);
 }
 
+TEST_CASE("Runloop client: stdin, logs and usage; send_std_in is never retried" *
+          doctest::test_suite("devbox")) {
+  if (!usable()) return;
+  ServedDevboxes served;
+  auto rl = remote::open_runloop_devboxes(client_options(served.url()));
+  // create() goes through create_and_await_running.
+  DevboxCreateRequest cr;
+  cr.launch_parameters.launch_commands = {"true"};
+  auto d = rl->create(cr, {});
+  CHECK(d.status == "running");
+  CHECK(rl->create_and_await_running({}, 30s).status == "running");
+
+  ExecRequest er;
+  er.devbox_id = d.id;
+  er.command = "cat";
+  er.attach_stdin = true;
+  const auto eid = rl->execute_async(er).execution_id;
+  // A 503 on send_std_in is final: a retry after a lost answer could write the text twice.
+  {
+    FlakyProxy proxy(served.port, 1, 503);
+    auto via = remote::open_runloop_devboxes(
+        client_options("http://127.0.0.1:" + std::to_string(proxy.port)));
+    CHECK_THROWS_AS(via->send_stdin(d.id, eid, {"lost\n"}), PlatformError);
+    std::lock_guard lock(proxy.mu);
+    CHECK(proxy.request_ids.size() == 1);
+  }
+  rl->send_stdin(d.id, eid, {"hello\n"});
+  rl->send_stdin(d.id, eid, {"", true});
+  auto done = rl->wait_for_execution(d.id, eid, {"completed"}, 20s);
+  CHECK(done.status == "completed");
+  CHECK(done.stdout_text == "hello\n");
+  try {
+    rl->send_stdin(d.id, eid, {"late"});
+    FAIL("no error");
+  } catch (const PlatformError& err) {
+    CHECK(err.kind() == ErrorKind::conflict);
+    CHECK(err.http_status() == 409);
+  }
+  CHECK_THROWS_AS(rl->send_stdin(d.id, eid, {}), PlatformError);
+
+  auto logs = rl->logs(d.id, {eid, ""});
+  REQUIRE(logs.size() == 2);
+  CHECK(logs[0].cmd == "cat");
+  CHECK(logs[1].exit_code == 0);
+  CHECK(rl->logs(d.id, {}).front().message == "status provisioning");
+  auto u = rl->usage(d.id);
+  CHECK(u.id == d.id);
+  CHECK(u.status == "running");
+  CHECK(u.total_elapsed_seconds > 0);
+  CHECK((u.cpu_time_seconds || u.unavailable.count("cpu_time_seconds")));
+  CHECK(u.disk_bytes.has_value());
+  rl->shutdown(d.id);
+}
+
 namespace {
 
 // A fake Runloop whose execution streams output and then fails: stream_stdout_updates sends one
