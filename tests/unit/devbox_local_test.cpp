@@ -393,6 +393,13 @@ TEST_CASE("create_and_await_running returns at the hold while provisioning goes 
   CHECK(u.total_active_seconds <= u.total_elapsed_seconds);
   CHECK(u.disk_bytes.value_or(0) > 0);
   s->shutdown(d.id);
+  // The figures recorded at shutdown outlive the home and the cgroups, in a later server too.
+  auto s2 = open_devboxes(dir);
+  auto gone = s2->usage(d.id);
+  CHECK(gone.status == "shutdown");
+  CHECK(gone.disk_bytes == u.disk_bytes);
+  if (u.cpu_time_seconds) CHECK(gone.cpu_time_seconds >= u.cpu_time_seconds);
+  CHECK(gone.total_elapsed_seconds == s2->usage(d.id).total_elapsed_seconds);
 
   r.launch_parameters.launch_commands = {"exit 9"};
   auto failed = s->create_and_await_running(r, 10s);

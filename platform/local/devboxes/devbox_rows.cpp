@@ -219,6 +219,16 @@ void DevboxRows::transition(const std::string& id, const std::string& status,
   });
 }
 
+void DevboxRows::set_final_usage(const std::string& id, const json& usage) {
+  db_->execute("UPDATE devboxes SET final_usage=?2 WHERE id=?1", {id, usage.dump()});
+}
+
+json DevboxRows::final_usage(const std::string& id) {
+  auto rows = db_->query("SELECT final_usage FROM devboxes WHERE id=?1", {id});
+  if (rows.empty()) return json::object();
+  return json_column_or(rows[0], 0, json::object());
+}
+
 void DevboxRows::touch(const std::string& id) {
   db_->execute("UPDATE devboxes SET last_active_ms=?2 WHERE id=?1", {id, now_ms()});
 }

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ class DevboxRows {
   // Appends `status` to the devbox's transitions and sets it (end time and reason for shutdown
   // and failure), in one transaction.
   void transition(const std::string& id, const std::string& status, const std::string& reason = {});
+  // What the devbox had used when it was shut down (its measured figures; {} until then).
+  void set_final_usage(const std::string& id, const nlohmann::json& usage);
+  nlohmann::json final_usage(const std::string& id);
   // Marks activity now (the idle clock starts again).
   void touch(const std::string& id);
 

@@ -275,16 +275,33 @@ class LocalDevboxService final : public DevboxService {
 
     std::error_code ec;
     const fs::path home = home_of(d.id);
+    const json final = devbox_status_is_terminal(d.status) ? rows_.final_usage(d.id) : json();
     if (fs::is_directory(home, ec)) {
       u.disk_bytes = static_cast<std::int64_t>(disk_usage(home));
-      u.disk_gb_seconds = u.total_elapsed_seconds * double(*u.disk_bytes) / double(1ull << 30);
+    } else if (final.contains("disk_bytes")) {
+      u.disk_bytes = final["disk_bytes"].get<std::int64_t>();  // when it was shut down
     } else {
       u.unavailable["disk_bytes"] = devbox_status_is_terminal(d.status)
                                         ? "the devbox is " + d.status + " and its home is deleted"
                                         : "the devbox has no home yet";
     }
+    if (u.disk_bytes)
+      u.disk_gb_seconds = u.total_elapsed_seconds * double(*u.disk_bytes) / double(1ull << 30);
 
-    if (auto su = runtimes_.usage(d.id)) {
+    if (final.is_object() && !final.empty()) {
+      // Shut down: the figures recorded then; no memory is in use any more.
+      if (final.contains("cpu_time_ns"))
+        u.cpu_time_seconds = double(final["cpu_time_ns"].get<std::uint64_t>()) / 1e9;
+      else
+        u.unavailable["cpu_time_seconds"] = "not measured on this host when it was shut down";
+      if (final.contains("peak_memory_bytes")) {
+        u.peak_memory_bytes = final["peak_memory_bytes"].get<std::int64_t>();
+        u.memory_bytes = 0;
+      } else {
+        for (const char* f : {"peak_memory_bytes", "memory_bytes"})
+          u.unavailable[f] = "not measured on this host when it was shut down";
+      }
+    } else if (auto su = runtimes_.usage(d.id)) {
       const std::string why = su->note.empty() ? "not measured on this host" : su->note;
       if (su->cpu_time_ns)
         u.cpu_time_seconds = double(*su->cpu_time_ns) / 1e9;
@@ -630,6 +647,15 @@ class LocalDevboxService final : public DevboxService {
   Devbox shutdown_with(const std::string& id, const std::string& reason) {
     Devbox d = get(id);
     if (d.status == "shutdown") return d;
+    // The measured figures go with the sandbox's cgroups and the home: keep them for usage().
+    json final = json::object();
+    if (auto su = runtimes_.usage(id)) {
+      if (su->cpu_time_ns) final["cpu_time_ns"] = *su->cpu_time_ns;
+      if (su->peak_memory_bytes) final["peak_memory_bytes"] = *su->peak_memory_bytes;
+    }
+    if (std::error_code ec; fs::is_directory(home_of(id), ec))
+      final["disk_bytes"] = disk_usage(home_of(id));
+    if (!final.empty()) rows_.set_final_usage(id, final);
     runtimes_.drop(id);  // kills every process; the finishers record the results
     helpers_.join(false);
     std::error_code ec;

@@ -196,7 +196,8 @@ ALTER TABLE devbox_snapshots ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]';
 )SQL",
       // 5: each devbox's log (GET /v1/devboxes/{id}/logs): status transitions, launch commands,
       // commands run and file writes; the newest 1000 lines per devbox are kept
-      // (platform/local/devboxes/devbox_rows.cpp).
+      // (platform/local/devboxes/devbox_rows.cpp). And what a devbox had used when it was shut
+      // down (its cgroups and home go with it): {cpu_time_ns, peak_memory_bytes, disk_bytes}.
       R"SQL(
 CREATE TABLE devbox_logs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -211,6 +212,7 @@ CREATE TABLE devbox_logs (
   shell_name TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX devbox_logs_by_devbox ON devbox_logs (devbox_id, seq);
+ALTER TABLE devboxes ADD COLUMN final_usage TEXT NOT NULL DEFAULT '{}';
 )SQL",
   };
   return migrations;
