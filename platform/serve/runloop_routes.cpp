@@ -1,5 +1,9 @@
 #include "platform/serve/runloop_routes.hpp"
 
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "platform/wire/devbox_json.hpp"
@@ -81,6 +85,37 @@ void reply_timeout(Res& res, const std::string& what) {
   res.set_header("x-should-retry", "true");
 }
 
+// The executions `execute` started, by the caller's command_id (Runloop's idempotency key for
+// it): a retried POST /execute returns the same execution instead of running the command twice.
+// Kept in this process, the last kKept ids; a second `platform serve` on the data dir has its own.
+class CommandIds {
+ public:
+  // The execution started for `command_id`, or what `start` starts (once per id, even when two
+  // requests with it race).
+  DevboxExecution find_or_start(DevboxService& d, const std::string& devbox_id,
+                                const std::string& command_id,
+                                const std::function<DevboxExecution()>& start) {
+    if (command_id.empty()) return start();
+    std::lock_guard lock(mu_);
+    const std::string key = devbox_id + "/" + command_id;
+    if (auto it = ids_.find(key); it != ids_.end()) return d.execution(devbox_id, it->second);
+    DevboxExecution e = start();
+    ids_[key] = e.execution_id;
+    order_.push_back(key);
+    if (order_.size() > kKept) {
+      ids_.erase(order_.front());
+      order_.pop_front();
+    }
+    return e;
+  }
+
+ private:
+  static constexpr std::size_t kKept = 10000;
+  std::mutex mu_;
+  std::map<std::string, std::string> ids_;
+  std::deque<std::string> order_;
+};
+
 }  // namespace
 
 void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> devboxes) {
@@ -152,11 +187,18 @@ void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> 
   server.post(id + "/execute_async", [d](const Req& req, Res& res) {
     reply_json(res, 200, execution_to_wire(d->execute_async(exec_request(req, body_json(req)))));
   });
-  // The newer single call: start, then wait up to optimistic_timeout (<= 25 s, default 25, as
-  // Runloop's) for completion; the command is not killed when the wait ends.
-  server.post(id + "/execute", [d](const Req& req, Res& res) {
+  // The newer single call: start (once per command_id), then wait up to optimistic_timeout
+  // (<= 25 s, default 25, as Runloop's) for completion; the command is not killed when the wait
+  // ends.
+  auto command_ids = std::make_shared<CommandIds>();
+  server.post(id + "/execute", [d, command_ids](const Req& req, Res& res) {
     json body = body_json(req);
-    auto e = d->execute_async(exec_request(req, body));
+    const ExecRequest r = exec_request(req, body);
+    std::string command_id;
+    if (body.contains("command_id") && body["command_id"].is_string())
+      command_id = body["command_id"].get<std::string>();
+    auto e = command_ids->find_or_start(*d, r.devbox_id, command_id,
+                                        [&] { return d->execute_async(r); });
     int wait = 25;
     if (body.is_object() && body.contains("optimistic_timeout") &&
         body["optimistic_timeout"].is_number())

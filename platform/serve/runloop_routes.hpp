@@ -13,6 +13,8 @@
 //   POST /v1/devboxes/{id}/execute_sync | execute_async | execute   {command, shell_name,
 //                                                       attach_stdin (async)}; execute holds up
 //                                                       to optimistic_timeout (<= 25, default 25)
+//                                                       and starts once per command_id (a retry
+//                                                       gets the same execution)
 //   GET  /v1/devboxes/{id}/executions/{eid}
 //   POST /v1/devboxes/{id}/executions/{eid}/wait_for_status   {statuses, timeout_seconds<=25};
 //                                                       408 (x-should-retry: true) as above

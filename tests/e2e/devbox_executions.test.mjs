@@ -3,7 +3,8 @@
 //   the launch command's exit in the log), execute_async with attach_stdin + send_std_in (text,
 //   then signal EOF) gives `cat` its input and it completes with it; a send to a completed
 //   execution is 409 with x-should-retry: false and changes nothing; without attach_stdin it is
-//   409 too; execute defaults to a 25 s optimistic hold; wait_for_status answers 408
+//   409 too; execute defaults to a 25 s optimistic hold and starts once per command_id;
+//   wait_for_status answers 408
 //   (x-should-retry: true) when its hold passes; logs and usage in Runloop's shapes (usage of a
 //   shut down devbox: the figures recorded at shutdown).
 // - MCP over stdio, local sandboxes: devbox_exec async attach_stdin, manage_devbox send_stdin,
@@ -126,6 +127,17 @@ describe('platform serve: executions as Runloop has them', { skip }, () => {
     const { json: cat } = await rest('POST', `/v1/devboxes/${id}/execute`, { command: 'cat; echo end' });
     assert.equal(cat.status, 'completed', 'execute holds (25 s by default) until it completes');
     assert.equal(cat.stdout, 'end\n');
+  });
+
+  test('execute starts once per command_id: a retry gets the same execution', { timeout: 60000 }, async () => {
+    const body = { command: 'echo x >> count.txt; wc -l < count.txt', command_id: '01890a5d-ac96-774b-bcce-b302099a8057' };
+    const { json: first } = await rest('POST', `/v1/devboxes/${id}/execute`, body);
+    const { json: retry } = await rest('POST', `/v1/devboxes/${id}/execute`, body);
+    assert.equal(retry.execution_id, first.execution_id);
+    assert.equal(retry.stdout, '1\n');
+    const { json: other } = await rest('POST', `/v1/devboxes/${id}/execute`, { ...body, command_id: '01890a5d-ac96-774b-bcce-b302099a8058' });
+    assert.notEqual(other.execution_id, first.execution_id);
+    assert.equal(other.stdout, '2\n');
   });
 
   test('INTERRUPT sends SIGINT to the command', { timeout: 60000 }, async () => {
