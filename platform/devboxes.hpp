@@ -194,8 +194,9 @@ struct DevboxUsage {
   double memory_gb_seconds = 0;
   double disk_gb_seconds = 0;
   // Measured (local; Runloop does not report them): CPU time of every process the devbox ran,
-  // the memory high-water mark, memory in use now, and bytes the home takes on disk. Unset
-  // when not measurable here; `unavailable` then maps the field's name to why.
+  // the memory high-water mark (both counted since the server process that runs its sandbox
+  // opened it), memory in use now, and bytes the home takes on disk. Unset when not measurable
+  // here; `unavailable` then maps the field's name to why.
   std::optional<double> cpu_time_seconds;
   std::optional<std::int64_t> peak_memory_bytes;
   std::optional<std::int64_t> memory_bytes;

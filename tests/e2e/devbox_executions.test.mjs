@@ -4,9 +4,8 @@
 //   then signal EOF) gives `cat` its input and it completes with it; a send to a completed
 //   execution is 409 with x-should-retry: false and changes nothing; without attach_stdin it is
 //   409 too; execute defaults to a 25 s optimistic hold and starts once per command_id;
-//   wait_for_status answers 408
-//   (x-should-retry: true) when its hold passes; logs and usage in Runloop's shapes (usage of a
-//   shut down devbox: the figures recorded at shutdown).
+//   wait_for_status answers 408 (x-should-retry: true) when its hold passes; logs and usage in
+//   Runloop's shapes (usage of a shut down devbox: the figures recorded at shutdown).
 // - MCP over stdio, local sandboxes: devbox_exec async attach_stdin, manage_devbox send_stdin,
 //   logs, usage.
 // - MCP over stdio with RUNLOOP_API_KEY and RUNLOOP_BASE_URL pointed at that `platform serve`:
