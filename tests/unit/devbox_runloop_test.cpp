@@ -334,6 +334,7 @@ TEST_CASE("Runloop client: stdin, logs and usage; send_std_in is never retried" 
   CHECK(u.total_elapsed_seconds > 0);
   CHECK((u.cpu_time_seconds || u.unavailable.count("cpu_time_seconds")));
   CHECK(u.disk_bytes.has_value());
+  CHECK_FALSE(u.unavailable.count("disk_bytes"));
   rl->shutdown(d.id);
 }
 
@@ -469,4 +470,30 @@ TEST_CASE("Runloop client survives a failure in the middle of a streamed executi
   CHECK(fake.streams_open.load() == 0);
   // The client and the fake server are both still usable.
   CHECK(rl->get("dbx_1").status == "running");
+}
+
+TEST_CASE("Runloop client: Runloop's own usage view says which figures it does not report" *
+          doctest::test_suite("devbox")) {
+  httplib::Server fake;
+  fake.Get("/v1/devboxes/dbx_r/usage", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"id":"dbx_r","status":"running","start_time_ms":1000,"end_time_ms":null,)"
+                    R"("total_active_seconds":10.5,"total_elapsed_seconds":12,"vcpu_seconds":21,)"
+                    R"("memory_gb_seconds":42,"disk_gb_seconds":48})",
+                    "application/json");
+  });
+  const int port = fake.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { fake.listen_after_bind(); });
+  auto rl =
+      remote::open_runloop_devboxes(client_options("http://127.0.0.1:" + std::to_string(port)));
+  auto u = rl->usage("dbx_r");
+  fake.stop();
+  t.join();
+  CHECK(u.id == "dbx_r");
+  CHECK(u.total_active_seconds == doctest::Approx(10.5));
+  CHECK(u.vcpu_seconds == doctest::Approx(21));
+  CHECK(u.end_time_ms == 0);
+  CHECK_FALSE(u.cpu_time_seconds);
+  CHECK_FALSE(u.disk_bytes);
+  for (const char* f : {"cpu_time_seconds", "peak_memory_bytes", "memory_bytes", "disk_bytes"})
+    CHECK(u.unavailable[f].find("not reported by the Runloop API") == 0);
 }

@@ -299,6 +299,16 @@ class RunloopDevboxes final : public DevboxService {
     DevboxUsage u = usage_from_wire(
         http_.send_json(HttpRequest::get("/v1/devboxes/" + seg(devbox_id) + "/usage")));
     if (u.id.empty()) u.id = devbox_id;
+    // Runloop's view has the billing figures only; the measured ones come from platform serve.
+    const std::string why =
+        "not reported by the Runloop API (it gives vcpu_seconds, memory_gb_seconds and "
+        "disk_gb_seconds)";
+    if (!u.cpu_time_seconds && !u.unavailable.count("cpu_time_seconds"))
+      u.unavailable["cpu_time_seconds"] = why;
+    for (auto [field, value] :
+         {std::pair{"peak_memory_bytes", &u.peak_memory_bytes},
+          std::pair{"memory_bytes", &u.memory_bytes}, std::pair{"disk_bytes", &u.disk_bytes}})
+      if (!*value && !u.unavailable.count(field)) u.unavailable[field] = why;
     return u;
   }
 
