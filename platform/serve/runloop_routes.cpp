@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -90,29 +91,47 @@ void reply_timeout(Res& res, const std::string& what) {
 // Kept in this process, the last kKept ids; a second `platform serve` on the data dir has its own.
 class CommandIds {
  public:
-  // The execution started for `command_id`, or what `start` starts (once per id, even when two
-  // requests with it race).
+  // The execution started for `command_id`, or what `start` starts: once per id, even when two
+  // requests with it race (the second waits for the first's start, not for every start).
   DevboxExecution find_or_start(DevboxService& d, const std::string& devbox_id,
                                 const std::string& command_id,
                                 const std::function<DevboxExecution()>& start) {
     if (command_id.empty()) return start();
-    std::lock_guard lock(mu_);
     const std::string key = devbox_id + "/" + command_id;
-    if (auto it = ids_.find(key); it != ids_.end()) return d.execution(devbox_id, it->second);
-    DevboxExecution e = start();
-    ids_[key] = e.execution_id;
-    order_.push_back(key);
-    if (order_.size() > kKept) {
-      ids_.erase(order_.front());
-      order_.pop_front();
+    std::shared_ptr<std::promise<std::string>> mine;
+    std::shared_future<std::string> started;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = ids_.find(key); it != ids_.end()) {
+        started = it->second;
+      } else {
+        mine = std::make_shared<std::promise<std::string>>();
+        started = mine->get_future().share();
+        ids_[key] = started;
+        order_.push_back(key);
+        if (order_.size() > kKept) {
+          ids_.erase(order_.front());
+          order_.pop_front();
+        }
+      }
     }
-    return e;
+    if (!mine) return d.execution(devbox_id, started.get());  // get() rethrows a failed start
+    try {
+      DevboxExecution e = start();
+      mine->set_value(e.execution_id);
+      return e;
+    } catch (...) {
+      mine->set_exception(std::current_exception());
+      std::lock_guard lock(mu_);
+      ids_.erase(key);  // a later retry may start it
+      throw;
+    }
   }
 
  private:
   static constexpr std::size_t kKept = 10000;
   std::mutex mu_;
-  std::map<std::string, std::string> ids_;
+  std::map<std::string, std::shared_future<std::string>> ids_;
   std::deque<std::string> order_;
 };
 

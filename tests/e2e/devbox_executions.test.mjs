@@ -137,6 +137,11 @@ describe('platform serve: executions as Runloop has them', { skip }, () => {
     const { json: other } = await rest('POST', `/v1/devboxes/${id}/execute`, { ...body, command_id: '01890a5d-ac96-774b-bcce-b302099a8058' });
     assert.notEqual(other.execution_id, first.execution_id);
     assert.equal(other.stdout, '2\n');
+    // Two at once with one new id: one execution.
+    const racing = { ...body, command_id: '01890a5d-ac96-774b-bcce-b302099a8059' };
+    const [a, b] = await Promise.all([1, 2].map(() => rest('POST', `/v1/devboxes/${id}/execute`, racing)));
+    assert.equal(a.json.execution_id, b.json.execution_id);
+    assert.equal(a.json.stdout, '3\n');
   });
 
   test('INTERRUPT sends SIGINT to the command', { timeout: 60000 }, async () => {
