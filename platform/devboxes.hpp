@@ -148,6 +148,60 @@ struct ExecRequest {
   // '\n'). Local: as lines arrive; remote: from Runloop's stream_*_updates.
   std::function<void(std::string_view stream, std::string_view line)> on_output;
   std::shared_ptr<ExecCancel> cancel;  // optional
+  // execute_async only (Runloop's attach_stdin): keep the command's stdin open for send_stdin
+  // until it is closed or the command ends; otherwise stdin is empty (/dev/null). Locally not
+  // with a shell_name (a persistent shell reads its commands from its own stdin).
+  bool attach_stdin = false;
+};
+
+// What send_stdin gives a running execution, as Runloop's send_std_in {text, signal}.
+struct StdinInput {
+  std::string text;        // written first; may be empty
+  bool close = false;      // then end of input (Runloop's signal "EOF")
+  bool interrupt = false;  // then SIGINT to the command, as Ctrl-C (Runloop's "INTERRUPT")
+};
+
+// One line of a devbox's log, as Runloop's DevboxLogsListView.Log.
+struct DevboxLog {
+  std::int64_t timestamp_ms = 0;
+  // setup_commands (launch commands), exec (commands and their exit status), files (writes),
+  // lifecycle (status transitions; a local source Runloop's list does not have).
+  std::string source;
+  std::string level;  // info | warn | error
+  std::string message;
+  std::string cmd;               // the command, for setup_commands and exec
+  std::string cmd_id;            // the execution id, for exec
+  std::optional<int> exit_code;  // once the command ended
+  std::string shell_name;
+};
+
+struct DevboxLogsRequest {
+  std::string execution_id;  // "" = every line; else only this execution's (cmd_id)
+  std::string shell_name;    // "" = any shell
+};
+
+// What a devbox has used, as Runloop's DevboxResourceUsageView plus measured figures.
+struct DevboxUsage {
+  std::string id;
+  std::string status;
+  std::int64_t start_time_ms = 0;
+  std::int64_t end_time_ms = 0;  // 0 while not shut down
+  // Runloop's billing figures: seconds running (suspended time excluded) and since creation,
+  // times the devbox's vCPUs, memory GB and disk GB.
+  double total_active_seconds = 0;
+  double total_elapsed_seconds = 0;
+  double vcpu_seconds = 0;
+  double memory_gb_seconds = 0;
+  double disk_gb_seconds = 0;
+  // Measured (local; Runloop does not report them): CPU time of every process the devbox ran,
+  // the memory high-water mark (both counted since the server process that runs its sandbox
+  // opened it), memory in use now, and bytes the home takes on disk. Unset when not measurable
+  // here; `unavailable` then maps the field's name to why.
+  std::optional<double> cpu_time_seconds;
+  std::optional<std::int64_t> peak_memory_bytes;
+  std::optional<std::int64_t> memory_bytes;
+  std::optional<std::int64_t> disk_bytes;
+  std::map<std::string, std::string> unavailable;
 };
 
 struct DevboxFile {
@@ -206,6 +260,12 @@ class DevboxService {
   // (a launch command failed), the devbox is left in status failure and conflict is thrown
   // naming it and the command's output.
   virtual Devbox create(const DevboxCreateRequest& request, const DevboxProgress& progress) = 0;
+  // Creates a devbox and waits up to `wait` (Runloop's create_and_await_running) for it to be
+  // running or to fail, then returns it as it is: running, failure (a launch command failed: no
+  // exception, its log says why), or still provisioning, which goes on after the return (poll
+  // wait_for_status). Throws as create() for what is refused before the devbox exists.
+  virtual Devbox create_and_await_running(const DevboxCreateRequest& request,
+                                          std::chrono::milliseconds wait) = 0;
   // Throws not_found "devbox <id> not found; manage_devbox action=list lists devboxes".
   virtual Devbox get(const std::string& id) = 0;
   virtual DevboxPage list(const DevboxListRequest& request) = 0;
@@ -231,6 +291,20 @@ class DevboxService {
   // completed.
   virtual DevboxExecution kill_execution(const std::string& devbox_id,
                                          const std::string& execution_id) = 0;
+  // Gives a running execution started with attach_stdin its input (text, then EOF and/or
+  // SIGINT as `input` says). Throws invalid when `input` asks for nothing, not_found for an
+  // unknown execution, conflict (changing nothing) when it has completed, was started without
+  // attach_stdin, or its stdin was closed already.
+  virtual void send_stdin(const std::string& devbox_id, const std::string& execution_id,
+                          const StdinInput& input) = 0;
+
+  // The devbox's log, oldest first: its status transitions, launch commands, each command run
+  // (start, then exit status) and file writes. Locally the last 1000 lines per devbox are kept,
+  // shut down devboxes included.
+  virtual std::vector<DevboxLog> logs(const std::string& devbox_id,
+                                      const DevboxLogsRequest& request) = 0;
+  // What the devbox has used so far (or in all, once shut down).
+  virtual DevboxUsage usage(const std::string& devbox_id) = 0;
 
   // Files, relative to the devbox home (or absolute under /home/user). Throws forbidden for a
   // path leading outside the home (.., absolute elsewhere, a symlink out), not_found for a
@@ -269,6 +343,10 @@ class DevboxServiceWrapper : public DevboxService {
   Devbox create(const DevboxCreateRequest& request, const DevboxProgress& progress) override {
     return target().create(request, progress);
   }
+  Devbox create_and_await_running(const DevboxCreateRequest& request,
+                                  std::chrono::milliseconds wait) override {
+    return target().create_and_await_running(request, wait);
+  }
   Devbox get(const std::string& id) override { return target().get(id); }
   DevboxPage list(const DevboxListRequest& request) override { return target().list(request); }
   Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
@@ -292,6 +370,15 @@ class DevboxServiceWrapper : public DevboxService {
                                  const std::string& execution_id) override {
     return target().kill_execution(devbox_id, execution_id);
   }
+  void send_stdin(const std::string& devbox_id, const std::string& execution_id,
+                  const StdinInput& input) override {
+    target().send_stdin(devbox_id, execution_id, input);
+  }
+  std::vector<DevboxLog> logs(const std::string& devbox_id,
+                              const DevboxLogsRequest& request) override {
+    return target().logs(devbox_id, request);
+  }
+  DevboxUsage usage(const std::string& devbox_id) override { return target().usage(devbox_id); }
   DevboxFile read_file(const std::string& devbox_id, const std::string& path, std::uint64_t offset,
                        std::optional<std::uint64_t> length) override {
     return target().read_file(devbox_id, path, offset, length);

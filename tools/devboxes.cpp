@@ -1,5 +1,6 @@
 // Tools of the devboxes domain: create_devbox, devbox_exec, manage_devbox. They reach devboxes
 // only through platform::DevboxService (local sandboxes or Runloop).
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
@@ -42,6 +43,47 @@ json devbox_json(const platform::Devbox& d) {
   if (!d.failure_reason.empty()) j["failure_reason"] = d.failure_reason;
   if (!d.shutdown_reason.empty()) j["shutdown_reason"] = d.shutdown_reason;
   return j;
+}
+
+json log_json(const platform::DevboxLog& l) {
+  json j = {{"timestamp_ms", l.timestamp_ms},
+            {"source", l.source},
+            {"level", l.level},
+            {"message", common::to_valid_utf8(l.message)}};
+  if (!l.cmd.empty()) j["cmd"] = common::to_valid_utf8(l.cmd);
+  if (!l.cmd_id.empty()) j["execution_id"] = l.cmd_id;
+  if (l.exit_code) j["exit_code"] = *l.exit_code;
+  if (!l.shell_name.empty()) j["shell_name"] = l.shell_name;
+  return j;
+}
+
+json usage_json(const platform::DevboxUsage& u) {
+  json j = {{"devbox_id", u.id},
+            {"status", u.status},
+            {"total_active_seconds", u.total_active_seconds},
+            {"total_elapsed_seconds", u.total_elapsed_seconds},
+            {"vcpu_seconds", u.vcpu_seconds},
+            {"memory_gb_seconds", u.memory_gb_seconds},
+            {"disk_gb_seconds", u.disk_gb_seconds},
+            {"unavailable", u.unavailable}};
+  auto opt = [](const auto& o) { return o ? json(*o) : json(nullptr); };
+  j["cpu_time_seconds"] = opt(u.cpu_time_seconds);
+  j["peak_memory_bytes"] = opt(u.peak_memory_bytes);
+  j["memory_bytes"] = opt(u.memory_bytes);
+  j["disk_bytes"] = opt(u.disk_bytes);
+  return j;
+}
+
+// One sentence on a usage: the measured figures, and which are missing and why.
+std::string usage_text(const platform::DevboxUsage& u) {
+  auto mb = [](std::int64_t b) { return std::to_string((b + (1 << 19)) >> 20) + " MB"; };
+  std::string t = "devbox " + u.id + " (" + u.status + ") ran " +
+                  std::to_string(static_cast<long long>(u.total_active_seconds)) + " s";
+  if (u.cpu_time_seconds) t += ", CPU time " + std::to_string(*u.cpu_time_seconds) + " s";
+  if (u.peak_memory_bytes) t += ", peak memory " + mb(*u.peak_memory_bytes);
+  if (u.disk_bytes) t += ", home on disk " + mb(*u.disk_bytes);
+  for (const auto& [field, why] : u.unavailable) t += "; " + field + " unavailable: " + why;
+  return t;
 }
 
 json snapshot_json(const platform::DevboxSnapshot& s) {
@@ -211,6 +253,7 @@ platform::ExecRequest exec_request(const json& args) {
   r.working_dir = args.value("working_dir", "");
   r.timeout = std::chrono::seconds(args.value("timeout_seconds", 120));
   r.output_cap = kCaptureBytes;
+  r.attach_stdin = args.value("attach_stdin", false);
   return r;
 }
 
@@ -367,13 +410,19 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "action=read_file). For anything that may take over a minute (builds, test suites, "
       "installs), pass async=true: it returns an execution_id at once; then call manage_devbox "
       "action=execution_status with wait_seconds=50 until status is completed (each call returns "
-      "as soon as the command ends), and stop it with action=kill_execution.",
+      "as soon as the command ends), and stop it with action=kill_execution. With async=true "
+      "and attach_stdin=true the command's stdin stays open: feed it with manage_devbox "
+      "action=send_stdin.",
       platform);
   exec.annotations.read_only = false;
   exec.annotations.destructive = true;
   exec.annotations.idempotent = false;
   exec.handler = [devboxes](const json& args, mcp::RequestContext& ctx) {
     platform::ExecRequest r = exec_request(args);
+    if (r.attach_stdin && !args.value("async", false))
+      throw platform::PlatformError(platform::ErrorKind::invalid,
+                                    "attach_stdin needs async=true; then give the command its "
+                                    "input with manage_devbox action=send_stdin");
     if (args.value("async", false)) {
       auto e = devboxes->execute_async(r);
       json out = execution_json(*devboxes, e);
@@ -408,7 +457,13 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "contents; encoding base64 for binary; replaces the file, creating directories), "
       "execution_status (devbox_id, execution_id: status, and output once completed; "
       "wait_seconds up to 50 waits for it to complete and returns as soon as it does), "
-      "kill_execution (devbox_id, execution_id), suspend (freezes every process; exec is "
+      "kill_execution (devbox_id, execution_id), send_stdin (devbox_id, execution_id of a "
+      "running command started with async=true attach_stdin=true; text, and close=true for end "
+      "of input, or interrupt=true for Ctrl-C), logs (devbox_id: status changes, launch "
+      "commands, each command and its exit status, file writes; the last `limit` lines, of one "
+      "execution_id if given), usage (devbox_id: CPU time, peak memory, bytes of the home on "
+      "disk, active and elapsed seconds; says which figures are unavailable and why), suspend "
+      "(freezes every process; exec is "
       "refused until resume), resume, keep_alive (restarts the idle timer), snapshot (devbox_id, "
       "snapshot_name: saves the home; create_devbox snapshot_id=... starts a new devbox from "
       "it; snapshots outlive the devbox), list_snapshots (optionally of one devbox_id), shutdown "
@@ -502,6 +557,50 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
                                      std::chrono::seconds(args.value("wait_seconds", 0)), ctx);
       out["execution"] = execution_json(*devboxes, e);
       summary = execution_text(out["execution"]);
+    } else if (action == "send_stdin") {
+      const auto id = need("devbox_id");
+      const auto eid = need("execution_id");
+      platform::StdinInput in;
+      in.text = args.value("text", "");
+      in.close = args.value("close", false);
+      in.interrupt = args.value("interrupt", false);
+      if (in.text.empty() && !in.close && !in.interrupt)
+        throw platform::PlatformError(platform::ErrorKind::invalid,
+                                      "action send_stdin needs text, close=true or interrupt=true");
+      devboxes->send_stdin(id, eid, in);
+      out["stdin"] = {{"execution_id", eid},
+                      {"sent_bytes", in.text.size()},
+                      {"closed", in.close},
+                      {"interrupted", in.interrupt}};
+      out["execution"] = execution_json(*devboxes, devboxes->execution(id, eid));
+      summary = "sent " + std::to_string(in.text.size()) + " bytes to the stdin of " + eid +
+                (in.close ? " and closed it" : "") + (in.interrupt ? "; sent SIGINT" : "") +
+                "; execution_status shows its output once it completes";
+    } else if (action == "logs") {
+      const auto id = need("devbox_id");
+      platform::DevboxLogsRequest r;
+      r.execution_id = args.value("execution_id", "");
+      auto lines = devboxes->logs(id, r);
+      const std::size_t limit = static_cast<std::size_t>(args.value("limit", 20));
+      const std::size_t skipped = lines.size() > limit ? lines.size() - limit : 0;
+      json items = json::array();
+      for (std::size_t i = skipped; i < lines.size(); ++i) items.push_back(log_json(lines[i]));
+      // Keep the newest lines when they do not all fit a result.
+      std::reverse(items.begin(), items.end());
+      const std::size_t dropped = fit_items(items);
+      std::reverse(items.begin(), items.end());
+      out["logs"] = std::move(items);
+      out["earlier_lines"] = skipped + dropped;
+      std::string text;
+      for (const auto& l : out["logs"])
+        text += l["source"].get<std::string>() + " " + l["level"].get<std::string>() + ": " +
+                (l.contains("cmd") ? "`" + l["cmd"].get<std::string>() + "` " : "") +
+                l["message"].get<std::string>() + "\n";
+      summary = text.empty() ? "no log lines" : text;
+    } else if (action == "usage") {
+      const auto u = devboxes->usage(need("devbox_id"));
+      out["usage"] = usage_json(u);
+      summary = usage_text(u);
     } else if (action == "snapshot") {
       const auto id = need("devbox_id");
       platform::SnapshotRequest r;

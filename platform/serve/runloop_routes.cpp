@@ -1,5 +1,10 @@
 #include "platform/serve/runloop_routes.hpp"
 
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "platform/wire/devbox_json.hpp"
@@ -48,14 +53,87 @@ ExecRequest exec_request(const Req& req, const json& body) {
   r.command = field(body, "command");
   if (body.contains("shell_name") && body["shell_name"].is_string())
     r.shell_name = body["shell_name"].get<std::string>();
+  if (body.contains("attach_stdin") && body["attach_stdin"].is_boolean())
+    r.attach_stdin = body["attach_stdin"].get<bool>();
   return r;
 }
 
+// send_std_in's body, as Runloop's SDKs send it: {text?, signal?: "EOF" | "INTERRUPT"}; `close`
+// (bool) is taken for EOF too.
+StdinInput stdin_input(const json& body) {
+  StdinInput in;
+  if (!body.is_object()) return in;
+  if (body.contains("text") && body["text"].is_string()) in.text = body["text"].get<std::string>();
+  if (body.contains("close") && body["close"].is_boolean()) in.close = body["close"].get<bool>();
+  if (body.contains("signal") && body["signal"].is_string()) {
+    const auto signal = body["signal"].get<std::string>();
+    if (signal == "EOF")
+      in.close = true;
+    else if (signal == "INTERRUPT")
+      in.interrupt = true;
+    else
+      throw PlatformError(ErrorKind::invalid, "signal must be EOF or INTERRUPT");
+  }
+  return in;
+}
+
+// A long poll whose hold passed first: 408, which Runloop's SDKs' long-poll loops take as "poll
+// again" (their base client would also retry it).
 void reply_timeout(Res& res, const std::string& what) {
   reply_json(res, 408,
              {{"error", what + " did not reach the requested status within the hold; "
                                "poll again"}});
+  res.set_header("x-should-retry", "true");
 }
+
+// The executions `execute` started, by the caller's command_id (Runloop's idempotency key for
+// it): a retried POST /execute returns the same execution instead of running the command twice.
+// Kept in this process, the last kKept ids; a second `platform serve` on the data dir has its own.
+class CommandIds {
+ public:
+  // The execution started for `command_id`, or what `start` starts: once per id, even when two
+  // requests with it race (the second waits for the first's start, not for every start).
+  DevboxExecution find_or_start(DevboxService& d, const std::string& devbox_id,
+                                const std::string& command_id,
+                                const std::function<DevboxExecution()>& start) {
+    if (command_id.empty()) return start();
+    const std::string key = devbox_id + "/" + command_id;
+    std::shared_ptr<std::promise<std::string>> mine;
+    std::shared_future<std::string> started;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = ids_.find(key); it != ids_.end()) {
+        started = it->second;
+      } else {
+        mine = std::make_shared<std::promise<std::string>>();
+        started = mine->get_future().share();
+        ids_[key] = started;
+        order_.push_back(key);
+        if (order_.size() > kKept) {
+          ids_.erase(order_.front());
+          order_.pop_front();
+        }
+      }
+    }
+    if (!mine) return d.execution(devbox_id, started.get());  // get() rethrows a failed start
+    try {
+      DevboxExecution e = start();
+      mine->set_value(e.execution_id);
+      return e;
+    } catch (...) {
+      mine->set_exception(std::current_exception());
+      std::lock_guard lock(mu_);
+      ids_.erase(key);  // a later retry may start it
+      throw;
+    }
+  }
+
+ private:
+  static constexpr std::size_t kKept = 10000;
+  std::mutex mu_;
+  std::map<std::string, std::shared_future<std::string>> ids_;
+  std::deque<std::string> order_;
+};
 
 }  // namespace
 
@@ -85,6 +163,14 @@ void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> 
   server.post("/v1/devboxes", [d](const Req& req, Res& res) {
     auto r = create_request_from_wire(body_json(req));
     reply_json(res, 200, devbox_to_wire(d->create(r, {})));
+  });
+  // Create, then hold up to 25 s for running or failure; answered 200 with the devbox as it is
+  // (never 408: the SDKs retry a 408, which would create a second devbox). The hold stays under
+  // the SDKs' default 30 s request timeout, and createAndAwaitRunning goes on with
+  // wait_for_status when the devbox is not running yet.
+  server.post("/v1/devboxes/create_and_await_running", [d](const Req& req, Res& res) {
+    auto r = create_request_from_wire(body_json(req));
+    reply_json(res, 200, devbox_to_wire(d->create_and_await_running(r, std::chrono::seconds(25))));
   });
   server.get("/v1/devboxes", [d](const Req& req, Res& res) {
     DevboxListRequest r;
@@ -120,11 +206,22 @@ void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> 
   server.post(id + "/execute_async", [d](const Req& req, Res& res) {
     reply_json(res, 200, execution_to_wire(d->execute_async(exec_request(req, body_json(req)))));
   });
-  // The newer single call: start, then wait up to optimistic_timeout (<= 25 s) for completion.
-  server.post(id + "/execute", [d](const Req& req, Res& res) {
+  // The newer single call: start (once per command_id), then wait up to optimistic_timeout
+  // (<= 25 s, default 25, as Runloop's) for completion; the command is not killed when the wait
+  // ends.
+  auto command_ids = std::make_shared<CommandIds>();
+  server.post(id + "/execute", [d, command_ids](const Req& req, Res& res) {
     json body = body_json(req);
-    auto e = d->execute_async(exec_request(req, body));
-    int wait = std::clamp(body.value("optimistic_timeout", 0), 0, 25);
+    const ExecRequest r = exec_request(req, body);
+    std::string command_id;
+    if (body.contains("command_id") && body["command_id"].is_string())
+      command_id = body["command_id"].get<std::string>();
+    auto e = command_ids->find_or_start(*d, r.devbox_id, command_id,
+                                        [&] { return d->execute_async(r); });
+    int wait = 25;
+    if (body.is_object() && body.contains("optimistic_timeout") &&
+        body["optimistic_timeout"].is_number())
+      wait = std::clamp(body["optimistic_timeout"].get<int>(), 0, 25);
     if (wait > 0)
       e = d->wait_for_execution(e.devbox_id, e.execution_id, {"completed"},
                                 std::chrono::seconds(wait));
@@ -143,6 +240,29 @@ void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> 
   });
   server.post(exec + "/kill", [d](const Req& req, Res& res) {
     reply_json(res, 200, execution_to_wire(d->kill_execution(req.matches[1], req.matches[2])));
+  });
+  server.post(exec + "/send_std_in", [d](const Req& req, Res& res) {
+    try {
+      d->send_stdin(req.matches[1], req.matches[2], stdin_input(body_json(req)));
+    } catch (const PlatformError& e) {
+      // Runloop's SDKs retry a 409 (as a lock timeout); this one will not change by retrying.
+      if (e.kind() != ErrorKind::conflict) throw;
+      reply_error(res, e);
+      res.set_header("x-should-retry", "false");
+      return;
+    }
+    reply_json(
+        res, 200,
+        {{"devbox_id", req.matches[1]}, {"execution_id", req.matches[2]}, {"success", true}});
+  });
+  server.get(id + "/logs", [d](const Req& req, Res& res) {
+    DevboxLogsRequest r;
+    r.execution_id = req.get_param_value("execution_id");
+    r.shell_name = req.get_param_value("shell_name");
+    reply_json(res, 200, logs_to_wire(d->logs(req.matches[1], r)));
+  });
+  server.get(id + "/usage", [d](const Req& req, Res& res) {
+    reply_json(res, 200, usage_to_wire(d->usage(req.matches[1])));
   });
   for (const char* stream : {"stdout", "stderr"}) {
     const bool is_stdout = std::string(stream) == "stdout";

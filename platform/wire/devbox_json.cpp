@@ -168,6 +168,93 @@ DevboxCreateRequest create_request_from_wire(const json& b) {
   return r;
 }
 
+json log_to_wire(const DevboxLog& l) {
+  json v = {{"timestamp_ms", l.timestamp_ms},
+            {"source", l.source},
+            {"level", l.level},
+            {"message", to_valid_utf8(l.message)}};
+  v["cmd"] = l.cmd.empty() ? json(nullptr) : json(to_valid_utf8(l.cmd));
+  v["cmd_id"] = l.cmd_id.empty() ? json(nullptr) : json(l.cmd_id);
+  v["exit_code"] = l.exit_code ? json(*l.exit_code) : json(nullptr);
+  v["shell_name"] = l.shell_name.empty() ? json(nullptr) : json(l.shell_name);
+  return v;
+}
+
+DevboxLog log_from_wire(const json& v) {
+  DevboxLog l;
+  if (!v.is_object()) return l;
+  l.timestamp_ms = integer(v, "timestamp_ms");
+  l.source = str(v, "source");
+  l.level = str(v, "level");
+  l.message = str(v, "message");
+  l.cmd = str(v, "cmd");
+  l.cmd_id = str(v, "cmd_id");
+  if (auto it = v.find("exit_code"); it != v.end() && it->is_number_integer())
+    l.exit_code = it->get<int>();
+  l.shell_name = str(v, "shell_name");
+  return l;
+}
+
+json logs_to_wire(const std::vector<DevboxLog>& lines) {
+  json items = json::array();
+  for (const auto& l : lines) items.push_back(log_to_wire(l));
+  return {{"logs", items}};
+}
+
+std::vector<DevboxLog> logs_from_wire(const json& view) {
+  std::vector<DevboxLog> out;
+  if (view.is_object() && view.contains("logs") && view["logs"].is_array())
+    for (const auto& l : view["logs"]) out.push_back(log_from_wire(l));
+  return out;
+}
+
+json usage_to_wire(const DevboxUsage& u) {
+  auto opt = [](const auto& o) { return o ? json(*o) : json(nullptr); };
+  return {{"id", u.id},
+          {"status", u.status},
+          {"start_time_ms", u.start_time_ms},
+          {"end_time_ms", u.end_time_ms ? json(u.end_time_ms) : json(nullptr)},
+          {"total_active_seconds", u.total_active_seconds},
+          {"total_elapsed_seconds", u.total_elapsed_seconds},
+          {"vcpu_seconds", u.vcpu_seconds},
+          {"memory_gb_seconds", u.memory_gb_seconds},
+          {"disk_gb_seconds", u.disk_gb_seconds},
+          // Local extensions, harmless to Runloop's SDKs.
+          {"cpu_time_seconds", opt(u.cpu_time_seconds)},
+          {"peak_memory_bytes", opt(u.peak_memory_bytes)},
+          {"memory_bytes", opt(u.memory_bytes)},
+          {"disk_bytes", opt(u.disk_bytes)},
+          {"unavailable", u.unavailable}};
+}
+
+DevboxUsage usage_from_wire(const json& v) {
+  DevboxUsage u;
+  if (!v.is_object()) return u;
+  u.id = str(v, "id");
+  u.status = str(v, "status");
+  u.start_time_ms = integer(v, "start_time_ms");
+  u.end_time_ms = integer(v, "end_time_ms");
+  auto number = [&](const char* f) {
+    auto it = v.find(f);
+    return it != v.end() && it->is_number() ? it->get<double>() : 0.0;
+  };
+  u.total_active_seconds = number("total_active_seconds");
+  u.total_elapsed_seconds = number("total_elapsed_seconds");
+  u.vcpu_seconds = number("vcpu_seconds");
+  u.memory_gb_seconds = number("memory_gb_seconds");
+  u.disk_gb_seconds = number("disk_gb_seconds");
+  if (auto it = v.find("cpu_time_seconds"); it != v.end() && it->is_number())
+    u.cpu_time_seconds = it->get<double>();
+  for (auto [field, out] :
+       {std::pair{"peak_memory_bytes", &u.peak_memory_bytes},
+        std::pair{"memory_bytes", &u.memory_bytes}, std::pair{"disk_bytes", &u.disk_bytes}})
+    if (auto it = v.find(field); it != v.end() && it->is_number()) *out = it->get<std::int64_t>();
+  if (v.contains("unavailable") && v["unavailable"].is_object())
+    for (const auto& [k, why] : v["unavailable"].items())
+      if (why.is_string()) u.unavailable[k] = why.get<std::string>();
+  return u;
+}
+
 json execution_to_wire(const DevboxExecution& e) {
   json v = {{"devbox_id", e.devbox_id}, {"execution_id", e.execution_id}, {"status", e.status}};
   if (!e.shell_name.empty()) v["shell_name"] = e.shell_name;

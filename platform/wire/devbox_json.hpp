@@ -32,6 +32,17 @@ DevboxCreateRequest create_request_from_wire(const json& body);
 json execution_to_wire(const DevboxExecution& execution);
 DevboxExecution execution_from_wire(const json& view);
 
+// DevboxLogsListView.Log; logs_to_wire is the whole {logs: [...]} view.
+json log_to_wire(const DevboxLog& line);
+DevboxLog log_from_wire(const json& view);
+json logs_to_wire(const std::vector<DevboxLog>& lines);
+std::vector<DevboxLog> logs_from_wire(const json& view);
+
+// DevboxResourceUsageView, plus the measured local figures (cpu_time_seconds, peak_memory_bytes,
+// memory_bytes, disk_bytes: null when unavailable) and `unavailable` {field: why}.
+json usage_to_wire(const DevboxUsage& usage);
+DevboxUsage usage_from_wire(const json& view);
+
 json snapshot_to_wire(const DevboxSnapshot& snapshot);
 DevboxSnapshot snapshot_from_wire(const json& view);
 

@@ -3,7 +3,8 @@
 // still serves afterwards. Its open descriptors are counted from /proc before and after: before
 // the fix of the eventfd each execution left behind, the server stopped opening files after
 // about 230 commands. Under that limit every command also failed ("setting resource limits
-// failed") until sandboxes clamped their limits to the server's own hard limit.
+// failed") until sandboxes clamped their limits to the server's own hard limit. Then 300 async
+// executions with a stdin pipe (attach_stdin), fed and closed or killed, leave no pipe behind.
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -91,5 +92,45 @@ test(`${COMMANDS} devbox_exec calls under a 256-descriptor limit leave no descri
   assert.equal(r.structuredContent.stdout, 'still\n');
   const listed = await call('list_tools', {});
   assert.equal(listed.isError ?? false, false);
+  await call('manage_devbox', { action: 'shutdown', devbox_id: devbox });
+});
+
+// Async executions with attach_stdin hold a stdin pipe in the server until the command ends:
+// more of them than the descriptor limit, each fed and closed (or killed with its stdin still
+// open), leave nothing behind either.
+const STDIN_COMMANDS = 300;
+test(`${STDIN_COMMANDS} async executions with a stdin pipe, fed, closed or killed, leave no descriptor behind`, { skip: NO_SANDBOX, timeout: 600000 }, async () => {
+  const { client, pid } = conn;
+  const call = async (name, args) => {
+    const r = await client.callTool({ name, arguments: args }, { timeout: 60000 });
+    assert.equal(r.isError ?? false, false, `${name}: ${JSON.stringify(r.content)}`);
+    return r.structuredContent;
+  };
+  const box = await call('create_devbox', { name: 'fdleak-stdin', resources: { max_processes: 65536 } });
+  const devbox = box.id;
+  const once = async (i) => {
+    const started = await call('devbox_exec', { devbox_id: devbox, command: 'cat', async: true, attach_stdin: true });
+    const eid = started.execution_id;
+    if (i % 10 === 0) {
+      const killed = await call('manage_devbox', { action: 'kill_execution', devbox_id: devbox, execution_id: eid });
+      return killed.execution.status === 'completed';
+    }
+    await call('manage_devbox', { action: 'send_stdin', devbox_id: devbox, execution_id: eid, text: `${i}\n`, close: true });
+    const done = await call('manage_devbox', { action: 'execution_status', devbox_id: devbox, execution_id: eid, wait_seconds: 30 });
+    return done.execution.status === 'completed' && done.execution.stdout === `${i}\n`;
+  };
+  for (let i = 1; i <= 5; i++) assert.ok(await once(i));  // warm up
+  const beforeFds = openFds(pid);
+  let next = 0;
+  let failures = 0;
+  const worker = async () => {
+    while (next < STDIN_COMMANDS) if (!(await once(next++))) failures++;
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  assert.equal(failures, 0, 'every cat completed with its own input (or was killed)');
+  const afterFds = openFds(pid);
+  assert.ok(total(afterFds) <= total(beforeFds) + 4,
+    `open descriptors grew from ${total(beforeFds)} to ${total(afterFds)}: ${JSON.stringify(beforeFds)} -> ${JSON.stringify(afterFds)}`);
+  assert.equal(afterFds.pipe ?? 0, beforeFds.pipe ?? 0, 'no stdin pipe left per execution');
   await call('manage_devbox', { action: 'shutdown', devbox_id: devbox });
 });

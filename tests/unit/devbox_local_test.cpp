@@ -307,3 +307,102 @@ TEST_CASE("finished commands release their descriptors and buffers" *
   CHECK(open_eventfds() <= before);
   s->shutdown(d.id);
 }
+
+TEST_CASE("devbox logs: transitions, commands and files, the newest 1000 kept; lost runs logged" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  std::string id, lost_id;
+  {
+    auto s = open_devboxes(dir);
+    id = create_devbox(*s).id;
+    s->write_file(id, "a.txt", "abc");
+    auto e = run_in(*s, id, "exit 4", "main");
+    auto logs = s->logs(id, {});
+    REQUIRE(logs.size() == 5);
+    CHECK(logs[0].message == "status provisioning");
+    CHECK(logs[1].message == "status running");
+    CHECK(logs[2].source == "files");
+    CHECK(logs[2].message == "wrote 3 bytes to a.txt");
+    CHECK(logs[3].cmd == "exit 4");
+    CHECK_FALSE(logs[3].exit_code);
+    CHECK(logs[4].exit_code == 4);
+    CHECK(logs[4].level == "warn");
+    CHECK(logs[4].shell_name == "main");
+    CHECK(s->logs(id, {e.execution_id, ""}).size() == 2);
+    CHECK(s->logs(id, {"", "other"}).empty());
+    CHECK(kind_of([&] { s->logs("dbx_nope", {}); }) == ErrorKind::not_found);
+
+    // A persistent shell reads its commands from its stdin: no stdin for its commands.
+    ExecRequest r;
+    r.devbox_id = id;
+    r.command = "cat";
+    r.shell_name = "main";
+    r.attach_stdin = true;
+    CHECK(kind_of([&] { s->execute_async(r); }) == ErrorKind::invalid);
+    r.shell_name.clear();
+    r.command = "sleep 617";
+    lost_id = s->execute_async(r).execution_id;
+    // Without attach_stdin: a conflict naming the fix; nothing asked: invalid.
+    r.attach_stdin = false;
+    auto plain = s->execute_async(r);
+    CHECK(kind_of([&] { s->send_stdin(id, plain.execution_id, {"x"}); }) == ErrorKind::conflict);
+    CHECK(kind_of([&] { s->send_stdin(id, lost_id, {}); }) == ErrorKind::invalid);
+    s->kill_execution(id, plain.execution_id);
+    local::Database db(dir.path / "platform.db");
+    db.execute("UPDATE devbox_executions SET owner='1:0' WHERE id=?1", {lost_id});
+  }
+  {
+    local::Database db(dir.path / "platform.db");
+    db.execute("UPDATE devbox_executions SET status='running' WHERE id=?1", {lost_id});
+    // Fill the log past its cap.
+    for (int i = 0; i < 1100; ++i)
+      db.execute(
+          "INSERT INTO devbox_logs (devbox_id, timestamp_ms, source, level) VALUES (?1, ?2, "
+          "'exec', 'info')",
+          {id, std::int64_t{i}});
+  }
+  auto s2 = open_devboxes(dir);
+  auto lost = s2->logs(id, {lost_id, ""});
+  // Its "started" line went with the cap (1100 newer lines), which the "lost" line applied.
+  REQUIRE(lost.size() == 1);
+  CHECK(lost[0].exit_code == -1);
+  CHECK(lost[0].message.find("lost") == 0);
+  CHECK(s2->logs(id, {}).size() == 1000);
+  s2->write_file(id, "b.txt", "b");
+  CHECK(s2->logs(id, {}).size() == 1000);  // DevboxRows::kLogsKept
+  CHECK(s2->logs(id, {}).back().message == "wrote 1 bytes to b.txt");
+  s2->shutdown(id);
+}
+
+TEST_CASE("create_and_await_running returns at the hold while provisioning goes on" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  DevboxCreateRequest r;
+  r.launch_parameters.launch_commands = {"sleep 1.5", "echo done > done.txt"};
+  auto t0 = std::chrono::steady_clock::now();
+  auto d = s->create_and_await_running(r, 300ms);
+  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  CHECK(d.status == "provisioning");
+  d = s->wait_for_status(d.id, {"running", "failure"}, 10s);
+  CHECK(d.status == "running");
+  CHECK(run_in(*s, d.id, "cat done.txt").stdout_text == "done\n");
+  auto u = s->usage(d.id);
+  CHECK(u.total_active_seconds <= u.total_elapsed_seconds);
+  CHECK(u.disk_bytes.value_or(0) > 0);
+  s->shutdown(d.id);
+  // The figures recorded at shutdown outlive the home and the cgroups, in a later server too.
+  auto s2 = open_devboxes(dir);
+  auto gone = s2->usage(d.id);
+  CHECK(gone.status == "shutdown");
+  CHECK(gone.disk_bytes == u.disk_bytes);
+  if (u.cpu_time_seconds) CHECK(gone.cpu_time_seconds >= u.cpu_time_seconds);
+  CHECK(gone.total_elapsed_seconds == s2->usage(d.id).total_elapsed_seconds);
+
+  r.launch_parameters.launch_commands = {"exit 9"};
+  auto failed = s->create_and_await_running(r, 10s);
+  CHECK(failed.status == "failure");
+  CHECK(failed.failure_reason == "execution_failed");
+}

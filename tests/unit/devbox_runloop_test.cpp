@@ -283,6 +283,61 @@ TEST_CASE("Runloop client retries 429 and 503 with one x-request-id" *
   CHECK(never.retry_counts.size() == 1);
 }
 
+TEST_CASE("Runloop client: stdin, logs and usage; send_std_in is never retried" *
+          doctest::test_suite("devbox")) {
+  if (!usable()) return;
+  ServedDevboxes served;
+  auto rl = remote::open_runloop_devboxes(client_options(served.url()));
+  // create() goes through create_and_await_running.
+  DevboxCreateRequest cr;
+  cr.launch_parameters.launch_commands = {"true"};
+  auto d = rl->create(cr, {});
+  CHECK(d.status == "running");
+  CHECK(rl->create_and_await_running({}, 30s).status == "running");
+
+  ExecRequest er;
+  er.devbox_id = d.id;
+  er.command = "cat";
+  er.attach_stdin = true;
+  const auto eid = rl->execute_async(er).execution_id;
+  // A 503 on send_std_in is final: a retry after a lost answer could write the text twice.
+  {
+    FlakyProxy proxy(served.port, 1, 503);
+    auto via = remote::open_runloop_devboxes(
+        client_options("http://127.0.0.1:" + std::to_string(proxy.port)));
+    CHECK_THROWS_AS(via->send_stdin(d.id, eid, {"lost\n"}), PlatformError);
+    std::lock_guard lock(proxy.mu);
+    CHECK(proxy.request_ids.size() == 1);
+  }
+  rl->send_stdin(d.id, eid, {"hello\n"});
+  rl->send_stdin(d.id, eid, {"", true});
+  auto done = rl->wait_for_execution(d.id, eid, {"completed"}, 20s);
+  CHECK(done.status == "completed");
+  CHECK(done.stdout_text == "hello\n");
+  try {
+    rl->send_stdin(d.id, eid, {"late"});
+    FAIL("no error");
+  } catch (const PlatformError& err) {
+    CHECK(err.kind() == ErrorKind::conflict);
+    CHECK(err.http_status() == 409);
+  }
+  CHECK_THROWS_AS(rl->send_stdin(d.id, eid, {}), PlatformError);
+
+  auto logs = rl->logs(d.id, {eid, ""});
+  REQUIRE(logs.size() == 2);
+  CHECK(logs[0].cmd == "cat");
+  CHECK(logs[1].exit_code == 0);
+  CHECK(rl->logs(d.id, {}).front().message == "status provisioning");
+  auto u = rl->usage(d.id);
+  CHECK(u.id == d.id);
+  CHECK(u.status == "running");
+  CHECK(u.total_elapsed_seconds > 0);
+  CHECK((u.cpu_time_seconds || u.unavailable.count("cpu_time_seconds")));
+  CHECK(u.disk_bytes.has_value());
+  CHECK_FALSE(u.unavailable.count("disk_bytes"));
+  rl->shutdown(d.id);
+}
+
 namespace {
 
 // A fake Runloop whose execution streams output and then fails: stream_stdout_updates sends one
@@ -415,4 +470,30 @@ TEST_CASE("Runloop client survives a failure in the middle of a streamed executi
   CHECK(fake.streams_open.load() == 0);
   // The client and the fake server are both still usable.
   CHECK(rl->get("dbx_1").status == "running");
+}
+
+TEST_CASE("Runloop client: Runloop's own usage view says which figures it does not report" *
+          doctest::test_suite("devbox")) {
+  httplib::Server fake;
+  fake.Get("/v1/devboxes/dbx_r/usage", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"id":"dbx_r","status":"running","start_time_ms":1000,"end_time_ms":null,)"
+                    R"("total_active_seconds":10.5,"total_elapsed_seconds":12,"vcpu_seconds":21,)"
+                    R"("memory_gb_seconds":42,"disk_gb_seconds":48})",
+                    "application/json");
+  });
+  const int port = fake.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { fake.listen_after_bind(); });
+  auto rl =
+      remote::open_runloop_devboxes(client_options("http://127.0.0.1:" + std::to_string(port)));
+  auto u = rl->usage("dbx_r");
+  fake.stop();
+  t.join();
+  CHECK(u.id == "dbx_r");
+  CHECK(u.total_active_seconds == doctest::Approx(10.5));
+  CHECK(u.vcpu_seconds == doctest::Approx(21));
+  CHECK(u.end_time_ms == 0);
+  CHECK_FALSE(u.cpu_time_seconds);
+  CHECK_FALSE(u.disk_bytes);
+  for (const char* f : {"cpu_time_seconds", "peak_memory_bytes", "memory_bytes", "disk_bytes"})
+    CHECK(u.unavailable[f].find("not reported by the Runloop API") == 0);
 }

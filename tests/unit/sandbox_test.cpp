@@ -275,6 +275,74 @@ TEST_CASE("echo, exit codes, argv and stdin" * doctest::test_suite("sandbox")) {
   CHECK(kind_of([&] { sandbox.run(Command::exec({})); }) == ErrorKind::invalid);
 }
 
+TEST_CASE("a stdin pipe takes input while the command runs, until closed or completed" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+
+  ExecOptions piped;
+  piped.stdin_pipe = true;
+  piped.stdin_data = "first\n";  // written first, stdin stays open
+  auto cat = sandbox.start("cat", piped);
+  CHECK(cat->write_input("second\n"));
+  CHECK_FALSE(cat->wait_for(std::chrono::milliseconds(300)));  // cat waits for more
+  CHECK(cat->close_input());
+  CHECK_FALSE(cat->close_input());          // closed already
+  CHECK_FALSE(cat->write_input("late\n"));  // ditto
+  auto r = cat->wait();
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.data == "first\nsecond\n");
+  CHECK_FALSE(cat->write_input("after\n"));
+  CHECK_FALSE(cat->interrupt());
+
+  // Without stdin_pipe there is nothing to write to.
+  auto plain = sandbox.start("sleep 5");
+  CHECK_FALSE(plain->write_input("x"));
+  plain->kill();
+
+  // interrupt() is SIGINT to the command, as Ctrl-C; a kill closes the pipe with the command.
+  auto trapped =
+      sandbox.start("trap 'echo got-int; exit 5' INT; while :; do sleep 0.05; done", piped);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(trapped->interrupt());
+  r = trapped->wait();
+  CHECK(r.exit_code == 5);
+  CHECK(r.out.data == "got-int\n");
+  auto killed = sandbox.start("cat", piped);
+  killed->kill();
+  CHECK(killed->result()->cancelled);
+  CHECK_FALSE(killed->write_input("x"));
+}
+
+TEST_CASE("usage comes from the sandbox's cgroups, or says why not" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  sandbox.run("python3 -c 'x = bytearray(30 << 20); sum(range(3000000))'");
+  auto u = sandbox.usage();
+  if (u.cpu_time_ns)
+    CHECK(*u.cpu_time_ns > 10'000'000);  // python's start and the sum
+  else
+    CHECK_FALSE(u.note.empty());
+  if (u.peak_memory_bytes)
+    CHECK(*u.peak_memory_bytes >= (30u << 20));
+  else
+    CHECK(u.note.find("memory") != std::string::npos);
+  MESSAGE("usage: cpu " << (u.cpu_time_ns ? *u.cpu_time_ns : 0) << " ns, peak "
+                        << (u.peak_memory_bytes ? *u.peak_memory_bytes : 0) << " bytes, note '"
+                        << u.note << "'");
+
+  SandboxSpec off = make_spec(home);
+  off.use_cgroups = false;
+  Sandbox without(off);
+  auto none = without.usage();
+  CHECK_FALSE(none.cpu_time_ns);
+  CHECK_FALSE(none.peak_memory_bytes);
+  CHECK(none.note.find("disabled") != std::string::npos);
+}
+
 TEST_CASE("environment and working directory" * doctest::test_suite("sandbox")) {
   if (!bwrap_usable()) return;
   TempHome home;

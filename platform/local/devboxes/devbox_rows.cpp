@@ -115,6 +115,18 @@ std::int64_t now_ms() {
       .count();
 }
 
+DevboxLog log_line(std::int64_t timestamp_ms, std::string source, std::string level,
+                   std::string message, std::string cmd, std::string cmd_id) {
+  DevboxLog l;
+  l.timestamp_ms = timestamp_ms;
+  l.source = std::move(source);
+  l.level = std::move(level);
+  l.message = std::move(message);
+  l.cmd = std::move(cmd);
+  l.cmd_id = std::move(cmd_id);
+  return l;
+}
+
 std::string process_token(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -145,6 +157,7 @@ void DevboxRows::insert(const Devbox& d, const std::map<std::string, std::string
       {d.id, d.name, d.status, d.create_time_ms, d.snapshot_id, wire["metadata"].dump(),
        wire["launch_parameters"].dump(), to_json_map(environment).dump(),
        wire["state_transitions"].dump()});
+  log(d.id, log_line(d.create_time_ms, "lifecycle", "info", "status " + d.status));
 }
 
 Devbox DevboxRows::get(const std::string& id) {
@@ -200,7 +213,20 @@ void DevboxRows::transition(const std::string& id, const std::string& status,
         "failure_reason=?5, shutdown_reason=?6 WHERE id=?1",
         {id, status, st.dump(), end, status == "failure" ? reason : std::string(),
          status == "shutdown" ? reason : std::string()});
+    log(id, log_line(d.state_transitions.back().transition_time_ms, "lifecycle",
+                     status == "failure" ? "error" : "info",
+                     "status " + status + (reason.empty() ? "" : " (" + reason + ")")));
   });
+}
+
+void DevboxRows::set_final_usage(const std::string& id, const json& usage) {
+  db_->execute("UPDATE devboxes SET final_usage=?2 WHERE id=?1", {id, usage.dump()});
+}
+
+json DevboxRows::final_usage(const std::string& id) {
+  auto rows = db_->query("SELECT final_usage FROM devboxes WHERE id=?1", {id});
+  if (rows.empty()) return json::object();
+  return json_column_or(rows[0], 0, json::object());
 }
 
 void DevboxRows::touch(const std::string& id) {
@@ -213,6 +239,9 @@ void DevboxRows::insert_execution(const std::string& id, const ExecRequest& req,
       "INSERT INTO devbox_executions (id, devbox_id, command, shell_name, status, "
       "create_time_ms, owner) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
       {id, req.devbox_id, req.command, req.shell_name, started_ms, owner_});
+  DevboxLog line = log_line(started_ms, "exec", "info", "started", req.command, id);
+  line.shell_name = req.shell_name;
+  log(req.devbox_id, line);
 }
 
 void DevboxRows::delete_execution(const std::string& id) {
@@ -234,6 +263,16 @@ void DevboxRows::complete_execution(const std::string& id, const ExecResult& res
        std::int64_t{result.out.truncated}, std::int64_t{result.err.truncated},
        std::int64_t{result.timed_out}, std::int64_t{result.cancelled}, note,
        std::int64_t{result.duration_ms}});
+  auto rows =
+      db_->query("SELECT devbox_id, command, shell_name FROM devbox_executions WHERE id=?1", {id});
+  if (rows.empty()) return;
+  DevboxLog line = log_line(
+      now_ms(), "exec", result.exit_code == 0 ? "info" : "warn",
+      "exited with " + std::to_string(result.exit_code) + (note.empty() ? "" : " (" + note + ")"),
+      rows[0].text(1), id);
+  line.exit_code = result.exit_code;
+  line.shell_name = rows[0].text(2);
+  log(rows[0].text(0), line);
 }
 
 DevboxExecution DevboxRows::execution(const std::string& devbox_id, const std::string& exec_id) {
@@ -249,14 +288,58 @@ DevboxExecution DevboxRows::execution(const std::string& devbox_id, const std::s
 
 void DevboxRows::fail_lost_executions() {
   for (const auto& r :
-       db_->query("SELECT id, owner FROM devbox_executions WHERE status != 'completed'")) {
+       db_->query("SELECT id, owner, devbox_id, command, shell_name FROM devbox_executions "
+                  "WHERE status != 'completed'")) {
     if (owner_alive(r.text(1))) continue;
-    db_->execute(
-        "UPDATE devbox_executions SET status='completed', exit_status=-1, note=?2 WHERE id=?1 "
-        "AND status != 'completed'",
-        {r.text(0), std::string("the server running this execution stopped before it "
-                                "finished; its processes were killed with it")});
+    const std::string note =
+        "the server running this execution stopped before it finished; its processes were "
+        "killed with it";
+    if (db_->execute("UPDATE devbox_executions SET status='completed', exit_status=-1, note=?2 "
+                     "WHERE id=?1 AND status != 'completed'",
+                     {r.text(0), note}) == 0)
+      continue;
+    DevboxLog line = log_line(now_ms(), "exec", "error", "lost: " + note, r.text(3), r.text(0));
+    line.exit_code = -1;
+    line.shell_name = r.text(4);
+    log(r.text(2), line);
   }
+}
+
+void DevboxRows::log(const std::string& devbox_id, const DevboxLog& line) {
+  db_->execute(
+      "INSERT INTO devbox_logs (devbox_id, timestamp_ms, source, level, message, cmd, cmd_id, "
+      "exit_code, shell_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      {devbox_id, line.timestamp_ms, line.source, line.level, line.message, line.cmd, line.cmd_id,
+       line.exit_code ? SqlValue(std::int64_t{*line.exit_code}) : SqlValue(nullptr),
+       line.shell_name});
+  db_->execute(
+      "DELETE FROM devbox_logs WHERE devbox_id=?1 AND seq <= (SELECT seq FROM devbox_logs WHERE "
+      "devbox_id=?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+      {devbox_id, std::int64_t{kLogsKept}});
+}
+
+std::vector<DevboxLog> DevboxRows::logs(const std::string& devbox_id,
+                                        const DevboxLogsRequest& req) {
+  std::string sql =
+      "SELECT timestamp_ms, source, level, message, cmd, cmd_id, exit_code, shell_name FROM "
+      "devbox_logs WHERE devbox_id=?1";
+  std::vector<SqlValue> params{devbox_id};
+  if (!req.execution_id.empty()) {
+    params.emplace_back(req.execution_id);
+    sql += " AND cmd_id=?" + std::to_string(params.size());
+  }
+  if (!req.shell_name.empty()) {
+    params.emplace_back(req.shell_name);
+    sql += " AND shell_name=?" + std::to_string(params.size());
+  }
+  std::vector<DevboxLog> out;
+  for (const auto& r : db_->query(sql + " ORDER BY seq", params)) {
+    DevboxLog l;
+    RowReader(r).read(l.timestamp_ms, l.source, l.level, l.message, l.cmd, l.cmd_id, l.exit_code,
+                      l.shell_name);
+    out.push_back(std::move(l));
+  }
+  return out;
 }
 
 void DevboxRows::insert_snapshot(const DevboxSnapshot& s) {

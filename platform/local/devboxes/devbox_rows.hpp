@@ -1,6 +1,7 @@
-// The local devboxes' rows: reading and writing the devboxes, devbox_executions and
-// devbox_snapshots tables of the platform database (migration 2). Nothing here runs a command;
-// what runs is in devbox_runtimes.hpp. Internal to platform/local.
+// The local devboxes' rows: reading and writing the devboxes, devbox_executions,
+// devbox_snapshots (migration 2) and devbox_logs (migration 5) tables of the platform database.
+// Status transitions and executions write their log lines here as they are recorded. Nothing here
+// runs a command; what runs is in devbox_runtimes.hpp. Internal to platform/local.
 //
 // Errors are PlatformError: not_found (with a hint naming the tool action that lists them) for a
 // devbox, execution or snapshot that is not there, and the Database's errors otherwise.
@@ -15,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,10 @@ namespace runagents::platform::local {
 
 // Unix epoch milliseconds now.
 std::int64_t now_ms();
+
+// A log line (the fields the caller has; exit_code and shell_name set afterwards).
+DevboxLog log_line(std::int64_t timestamp_ms, std::string source, std::string level,
+                   std::string message, std::string cmd = {}, std::string cmd_id = {});
 
 // "pid:starttime" of a process: identifies the server that runs an execution, so a later server
 // can tell a live owner from a dead one (pids are reused, start times are not).
@@ -62,6 +68,9 @@ class DevboxRows {
   // Appends `status` to the devbox's transitions and sets it (end time and reason for shutdown
   // and failure), in one transaction.
   void transition(const std::string& id, const std::string& status, const std::string& reason = {});
+  // What the devbox had used when it was shut down (its measured figures; {} until then).
+  void set_final_usage(const std::string& id, const nlohmann::json& usage);
+  nlohmann::json final_usage(const std::string& id);
   // Marks activity now (the idle clock starts again).
   void touch(const std::string& id);
 
@@ -73,6 +82,12 @@ class DevboxRows {
   DevboxExecution execution(const std::string& devbox_id, const std::string& exec_id);
   // Executions lost with a previous server are reported failed, not left "running" forever.
   void fail_lost_executions();
+
+  // Logs: appends a line (dropping the devbox's oldest beyond kLogsKept); reads them oldest
+  // first.
+  static constexpr int kLogsKept = 1000;
+  void log(const std::string& devbox_id, const DevboxLog& line);
+  std::vector<DevboxLog> logs(const std::string& devbox_id, const DevboxLogsRequest& req);
 
   // Snapshots.
   void insert_snapshot(const DevboxSnapshot& s);

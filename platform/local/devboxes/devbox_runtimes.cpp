@@ -154,6 +154,14 @@ void DevboxRuntimes::forget_devbox(const std::string& devbox_id) {
     it = it->second->devbox_id == devbox_id ? live_.erase(it) : std::next(it);
 }
 
+std::optional<SandboxUsage> DevboxRuntimes::usage(const std::string& id) {
+  // Under the maps' lock: drop() takes a runtime out of the map before it resets its sandbox.
+  std::lock_guard lock(mu_);
+  auto it = runtimes_.find(id);
+  if (it == runtimes_.end() || !it->second->sandbox) return std::nullopt;
+  return it->second->sandbox->usage();
+}
+
 bool DevboxRuntimes::busy(const std::string& devbox_id) {
   std::lock_guard lock(mu_);
   for (const auto& [_, l] : live_)

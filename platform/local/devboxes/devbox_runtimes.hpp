@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "platform/devboxes.hpp"
@@ -42,6 +43,7 @@ struct LiveExecution {
   std::shared_ptr<CancelToken> token;
   std::int64_t started_ms = 0;
   bool recorded = false;
+  bool stdin_attached = false;  // started with ExecRequest::attach_stdin
 };
 
 // What a devbox's sandbox is opened with at create (later the stored launch parameters are used).
@@ -78,6 +80,9 @@ class DevboxRuntimes {
   void retire(const std::string& exec_id, LiveExecution& live, const std::function<void()>& record);
   // Forgets every live execution of the devbox (at shutdown, after its processes were killed).
   void forget_devbox(const std::string& devbox_id);
+  // What the devbox's sandbox in this process has used (Sandbox::usage); nullopt when it has
+  // none here.
+  std::optional<SandboxUsage> usage(const std::string& id);
   // Whether a command of the devbox runs in this process now.
   bool busy(const std::string& devbox_id);
 

@@ -1,11 +1,15 @@
 #include "platform/local/devboxes/devbox_service.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "platform/local/devboxes/devbox_reaper.hpp"
@@ -34,6 +38,27 @@ void check_env_name(const std::string& name) {
                             "starting with a digit)");
 }
 
+// Bytes a tree takes on disk (allocated blocks, as du counts them: each hard-linked file once,
+// links not followed). Entries that vanish during the walk are skipped.
+std::uint64_t disk_usage(const fs::path& root) {
+  std::uint64_t bytes = 0;
+  std::set<std::pair<dev_t, ino_t>> linked;
+  auto add = [&](const fs::path& p) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) return;
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && !linked.insert({st.st_dev, st.st_ino}).second)
+      return;
+    bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
+  };
+  add(root);
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec),
+       end;
+       !ec && it != end; it.increment(ec))
+    add(it->path());
+  return bytes;
+}
+
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -55,6 +80,7 @@ class LocalDevboxService final : public DevboxService {
   }
 
   ~LocalDevboxService() override {
+    closing_ = true;  // no provisioning starts another launch command
     reaper_.reset();
     // Kill what still runs (its results are recorded by the finisher threads), then join them.
     runtimes_.kill_all();
@@ -66,85 +92,25 @@ class LocalDevboxService final : public DevboxService {
     auto say = [&](const std::string& m) {
       if (progress) progress(m);
     };
-    if (!req.blueprint_id.empty() || !req.blueprint_name.empty())
-      throw PlatformError(
-          ErrorKind::invalid,
-          "blueprints are container image builds, which the local sandboxes do not have: "
-          "create the devbox without blueprint_id/blueprint_name, install what you need with "
-          "launch_commands or devbox_exec, then snapshot it and create later devboxes from "
-          "snapshot_id (or set RUNLOOP_API_KEY to use Runloop's blueprints)");
-    for (const auto& [k, _] : req.environment_variables) check_env_name(k);
-    const auto& lp = req.launch_parameters;
-    if (lp.on_idle != "shutdown" && lp.on_idle != "suspend")
-      throw PlatformError(ErrorKind::invalid, "on_idle must be shutdown or suspend");
-    if (lp.keep_alive_time_seconds < 1 || lp.keep_alive_time_seconds > 172800)
-      throw PlatformError(ErrorKind::invalid,
-                          "keep_alive_time_seconds must be between 1 and 172800");
-    const ResourceLimits limits = limits_for(lp.resources);
-    DevboxSnapshot from;
-    if (!req.snapshot_id.empty()) {
-      from = snapshot_status(req.snapshot_id);
-      if (from.status != "complete")
-        throw PlatformError(ErrorKind::conflict, "snapshot " + from.id + " is " + from.status +
-                                                     ", not complete; wait for it (manage_devbox "
-                                                     "action list_snapshots) and retry");
-    }
-    auto support = check_sandbox_support(options_.bwrap_path);
-    if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
+    NewDevbox nd = begin_create(req);
+    say("provisioning devbox " + nd.devbox.id);
+    provision(nd, req, say);
+    say("devbox " + nd.devbox.id + " is running");
+    return get(nd.devbox.id);
+  }
 
-    Devbox d;
-    d.id = new_id("dbx_");
-    d.name = req.name;
-    d.status = "provisioning";
-    d.create_time_ms = now_ms();
-    d.snapshot_id = req.snapshot_id;
-    d.metadata = req.metadata;
-    d.launch_parameters = lp;
-    d.state_transitions.push_back({"provisioning", d.create_time_ms, ""});
-    rows_.insert(d, req.environment_variables);
-    say("provisioning devbox " + d.id);
-    try {
-      const fs::path home = home_of(d.id);
-      if (!from.id.empty()) {
-        say("copying snapshot " + from.id + " into the home");
-        copy_tree_exact(snapshot_home(from.id), home);
-      } else {
-        fs::create_directories(home);
+  Devbox create_and_await_running(const DevboxCreateRequest& req,
+                                  std::chrono::milliseconds wait) override {
+    NewDevbox nd = begin_create(req);
+    // Provisioning goes on past the wait; its failure is the devbox's status and log.
+    helpers_.spawn([this, nd, req] {
+      try {
+        provision(nd, req, [](const std::string&) {});
+      } catch (const std::exception& e) {
+        spdlog::info("devbox {} failed to start: {}", nd.devbox.id, e.what());
       }
-      const LaunchSpec launch{limits, req.environment_variables, lp.network};
-      auto rt = runtimes_.runtime(d.id, &launch);
-      std::lock_guard lock(rt->mu);
-      for (const auto& [path, contents] : req.file_mounts) {
-        say("writing " + path);
-        rt->sandbox->write_file(path, contents);
-      }
-      for (const auto& cmd : lp.launch_commands) {
-        say("launch command: " + cmd);
-        ExecOptions eo;
-        eo.timeout = std::chrono::minutes(10);
-        auto r = rt->sandbox->run(cmd, eo);
-        if (r.exit_code != 0) {
-          std::string why = "launch command `" + cmd + "` exited with " +
-                            std::to_string(r.exit_code) + ": " + r.err.data.substr(0, 2000);
-          rows_.transition(d.id, "failure", "execution_failed");
-          throw PlatformError(ErrorKind::conflict, "devbox " + d.id + " failed to start: " + why +
-                                                       "; fix the command and create a new devbox");
-        }
-      }
-    } catch (const PlatformError& e) {
-      if (get(d.id).status == "provisioning") rows_.transition(d.id, "failure", "execution_failed");
-      runtimes_.drop(d.id);
-      if (e.kind() == ErrorKind::conflict) throw;
-      throw PlatformError(e.kind(), "devbox " + d.id + " failed to start: " + e.what());
-    } catch (const std::exception& e) {
-      rows_.transition(d.id, "failure", "execution_failed");
-      runtimes_.drop(d.id);
-      throw PlatformError(ErrorKind::internal,
-                          "devbox " + d.id + " failed to start: " + std::string(e.what()));
-    }
-    rows_.transition(d.id, "running");
-    say("devbox " + d.id + " is running");
-    return get(d.id);
+    });
+    return wait_for_status(nd.devbox.id, {"running", "failure", "shutdown"}, wait);
   }
 
   Devbox get(const std::string& id) override { return rows_.get(id); }
@@ -231,6 +197,136 @@ class LocalDevboxService final : public DevboxService {
     return e;
   }
 
+  void send_stdin(const std::string& devbox_id, const std::string& exec_id,
+                  const StdinInput& input) override {
+    if (input.text.empty() && !input.close && !input.interrupt)
+      throw PlatformError(ErrorKind::invalid, "send_stdin needs text, close or interrupt");
+    std::shared_ptr<LiveExecution> live = runtimes_.live(exec_id);
+    auto completed = [&](const DevboxExecution& e) {
+      return PlatformError(ErrorKind::conflict,
+                           "execution " + exec_id + " has completed (exit_status " +
+                               std::to_string(e.exit_status.value_or(-1)) +
+                               "); stdin goes only to a running execution, nothing was sent");
+    };
+    if (!live || live->devbox_id != devbox_id) {
+      auto e = rows_.execution(devbox_id, exec_id);  // not_found
+      if (e.status == "completed") throw completed(e);
+      throw PlatformError(ErrorKind::conflict,
+                          "execution " + exec_id +
+                              " runs in another server process sharing this data dir; send its "
+                              "input through that server");
+    }
+    if (live->exec->status() == ExecStatus::completed) throw completed(record(exec_id, *live));
+    if (!live->stdin_attached)
+      throw PlatformError(ErrorKind::conflict,
+                          "execution " + exec_id +
+                              " was started without attach_stdin, so its stdin is empty; start "
+                              "the command again with attach_stdin (devbox_exec async=true "
+                              "attach_stdin=true)");
+    auto refused = [&] {
+      if (live->exec->status() == ExecStatus::completed) return completed(record(exec_id, *live));
+      return PlatformError(ErrorKind::conflict, "the stdin of execution " + exec_id +
+                                                    " was closed already; nothing was sent");
+    };
+    if (!input.text.empty() && !live->exec->write_input(input.text)) throw refused();
+    if (input.close && !live->exec->close_input()) throw refused();
+    if (input.interrupt) live->exec->interrupt();
+    rows_.touch(devbox_id);
+  }
+
+  std::vector<DevboxLog> logs(const std::string& devbox_id, const DevboxLogsRequest& req) override {
+    get(devbox_id);  // not_found
+    return rows_.logs(devbox_id, req);
+  }
+
+  DevboxUsage usage(const std::string& devbox_id) override {
+    const Devbox d = get(devbox_id);
+    DevboxUsage u;
+    u.id = d.id;
+    u.status = d.status;
+    u.start_time_ms = d.create_time_ms;
+    u.end_time_ms = d.end_time_ms;
+    const std::int64_t until = d.end_time_ms ? d.end_time_ms : now_ms();
+    u.total_elapsed_seconds = double(until - d.create_time_ms) / 1000.0;
+    std::int64_t active_ms = 0;
+    for (std::size_t i = 0; i < d.state_transitions.size(); ++i) {
+      if (d.state_transitions[i].status != "running") continue;
+      const std::int64_t next = i + 1 < d.state_transitions.size()
+                                    ? d.state_transitions[i + 1].transition_time_ms
+                                    : until;
+      active_ms += std::max<std::int64_t>(0, next - d.state_transitions[i].transition_time_ms);
+    }
+    u.total_active_seconds = double(active_ms) / 1000.0;
+
+    // The billing figures as Runloop defines them, from what the sandbox may use: its memory
+    // limit, the CPUs it asked for (else the host's: local sandboxes are not held to fewer) and
+    // the home's size (local devboxes have no disk quota).
+    const auto& res = d.launch_parameters.resources;
+    const double vcpus = res.custom_cpu_cores > 0
+                             ? res.custom_cpu_cores
+                             : std::max(1u, std::thread::hardware_concurrency());
+    double memory_gb = 0;
+    try {
+      memory_gb = double(limits_for(res).memory_bytes) / double(1ull << 30);
+    } catch (const PlatformError&) {
+    }
+    u.vcpu_seconds = u.total_active_seconds * vcpus;
+    u.memory_gb_seconds = u.total_active_seconds * memory_gb;
+
+    std::error_code ec;
+    const fs::path home = home_of(d.id);
+    const json final = devbox_status_is_terminal(d.status) ? rows_.final_usage(d.id) : json();
+    if (fs::is_directory(home, ec)) {
+      u.disk_bytes = static_cast<std::int64_t>(disk_usage(home));
+    } else if (final.contains("disk_bytes")) {
+      u.disk_bytes = final["disk_bytes"].get<std::int64_t>();  // when it was shut down
+    } else {
+      u.unavailable["disk_bytes"] = devbox_status_is_terminal(d.status)
+                                        ? "the devbox is " + d.status + " and its home is deleted"
+                                        : "the devbox has no home yet";
+    }
+    if (u.disk_bytes)
+      u.disk_gb_seconds = u.total_elapsed_seconds * double(*u.disk_bytes) / double(1ull << 30);
+
+    if (final.is_object() && !final.empty()) {
+      // Shut down: the figures recorded then; no memory is in use any more.
+      if (final.contains("cpu_time_ns"))
+        u.cpu_time_seconds = double(final["cpu_time_ns"].get<std::uint64_t>()) / 1e9;
+      else
+        u.unavailable["cpu_time_seconds"] = "not measured on this host when it was shut down";
+      if (final.contains("peak_memory_bytes")) {
+        u.peak_memory_bytes = final["peak_memory_bytes"].get<std::int64_t>();
+        u.memory_bytes = 0;
+      } else {
+        for (const char* f : {"peak_memory_bytes", "memory_bytes"})
+          u.unavailable[f] = "not measured on this host when it was shut down";
+      }
+    } else if (auto su = runtimes_.usage(d.id)) {
+      const std::string why = su->note.empty() ? "not measured on this host" : su->note;
+      if (su->cpu_time_ns)
+        u.cpu_time_seconds = double(*su->cpu_time_ns) / 1e9;
+      else
+        u.unavailable["cpu_time_seconds"] = why;
+      if (su->peak_memory_bytes)
+        u.peak_memory_bytes = static_cast<std::int64_t>(*su->peak_memory_bytes);
+      else
+        u.unavailable["peak_memory_bytes"] = why;
+      if (su->memory_bytes)
+        u.memory_bytes = static_cast<std::int64_t>(*su->memory_bytes);
+      else
+        u.unavailable["memory_bytes"] = why;
+    } else {
+      const std::string why =
+          devbox_status_is_terminal(d.status)
+              ? "the devbox is " + d.status + "; its cgroups went with its sandbox"
+              : "measured by the devbox's cgroups, which exist in the server process that runs "
+                "its sandbox; no command has run in this server process since it started";
+      for (const char* f : {"cpu_time_seconds", "peak_memory_bytes", "memory_bytes"})
+        u.unavailable[f] = why;
+    }
+    return u;
+  }
+
   DevboxFile read_file(const std::string& devbox_id, const std::string& path, std::uint64_t offset,
                        std::optional<std::uint64_t> length) override {
     auto d = require_status(devbox_id, {"running", "suspended"}, "read files");
@@ -245,6 +341,8 @@ class LocalDevboxService final : public DevboxService {
     rows_.touch(devbox_id);
     auto rt = runtimes_.runtime(devbox_id);
     rt->sandbox->write_file(path, data);
+    rows_.log(devbox_id, log_line(now_ms(), "files", "info",
+                                  "wrote " + std::to_string(data.size()) + " bytes to " + path));
   }
 
   Devbox suspend(const std::string& id) override {
@@ -325,6 +423,118 @@ class LocalDevboxService final : public DevboxService {
   }
 
  private:
+  // A devbox recorded (status provisioning) and what provisioning it needs.
+  struct NewDevbox {
+    Devbox devbox;
+    ResourceLimits limits;
+    std::string from_snapshot;  // "" = an empty home
+  };
+
+  // Checks the request and records the devbox (provisioning). Throws what create() throws
+  // before the devbox exists.
+  NewDevbox begin_create(const DevboxCreateRequest& req) {
+    if (!req.blueprint_id.empty() || !req.blueprint_name.empty())
+      throw PlatformError(
+          ErrorKind::invalid,
+          "blueprints are container image builds, which the local sandboxes do not have: "
+          "create the devbox without blueprint_id/blueprint_name, install what you need with "
+          "launch_commands or devbox_exec, then snapshot it and create later devboxes from "
+          "snapshot_id (or set RUNLOOP_API_KEY to use Runloop's blueprints)");
+    for (const auto& [k, _] : req.environment_variables) check_env_name(k);
+    const auto& lp = req.launch_parameters;
+    if (lp.on_idle != "shutdown" && lp.on_idle != "suspend")
+      throw PlatformError(ErrorKind::invalid, "on_idle must be shutdown or suspend");
+    if (lp.keep_alive_time_seconds < 1 || lp.keep_alive_time_seconds > 172800)
+      throw PlatformError(ErrorKind::invalid,
+                          "keep_alive_time_seconds must be between 1 and 172800");
+    NewDevbox nd;
+    nd.limits = limits_for(lp.resources);
+    if (!req.snapshot_id.empty()) {
+      DevboxSnapshot from = snapshot_status(req.snapshot_id);
+      if (from.status != "complete")
+        throw PlatformError(ErrorKind::conflict, "snapshot " + from.id + " is " + from.status +
+                                                     ", not complete; wait for it (manage_devbox "
+                                                     "action list_snapshots) and retry");
+      nd.from_snapshot = from.id;
+    }
+    auto support = check_sandbox_support(options_.bwrap_path);
+    if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
+
+    Devbox& d = nd.devbox;
+    d.id = new_id("dbx_");
+    d.name = req.name;
+    d.status = "provisioning";
+    d.create_time_ms = now_ms();
+    d.snapshot_id = req.snapshot_id;
+    d.metadata = req.metadata;
+    d.launch_parameters = lp;
+    d.state_transitions.push_back({"provisioning", d.create_time_ms, ""});
+    rows_.insert(d, req.environment_variables);
+    return nd;
+  }
+
+  // Fills the home, opens the sandbox and runs the launch commands; then the devbox is running.
+  // On failure it is left in status failure and PlatformError is thrown (conflict for a launch
+  // command that failed, naming it and its output).
+  void provision(const NewDevbox& nd, const DevboxCreateRequest& req,
+                 const std::function<void(const std::string&)>& say) {
+    const Devbox& d = nd.devbox;
+    const auto& lp = req.launch_parameters;
+    try {
+      const fs::path home = home_of(d.id);
+      if (!nd.from_snapshot.empty()) {
+        say("copying snapshot " + nd.from_snapshot + " into the home");
+        copy_tree_exact(snapshot_home(nd.from_snapshot), home);
+      } else {
+        fs::create_directories(home);
+      }
+      const LaunchSpec launch{nd.limits, req.environment_variables, lp.network};
+      auto rt = runtimes_.runtime(d.id, &launch);
+      std::lock_guard lock(rt->mu);
+      for (const auto& [path, contents] : req.file_mounts) {
+        say("writing " + path);
+        rt->sandbox->write_file(path, contents);
+      }
+      for (const auto& cmd : lp.launch_commands) {
+        if (closing_)
+          throw PlatformError(ErrorKind::unavailable, "the server stopped while it provisioned");
+        say("launch command: " + cmd);
+        rows_.log(d.id,
+                  log_line(now_ms(), "setup_commands", "info", "launch command started", cmd));
+        ExecOptions eo;
+        eo.timeout = std::chrono::minutes(10);
+        auto r = rt->sandbox->run(cmd, eo);
+        DevboxLog done = log_line(now_ms(), "setup_commands", r.exit_code == 0 ? "info" : "error",
+                                  "launch command exited with " + std::to_string(r.exit_code), cmd);
+        done.exit_code = r.exit_code;
+        if (r.exit_code != 0) done.message += ": " + r.err.data.substr(0, 2000);
+        rows_.log(d.id, done);
+        if (r.exit_code != 0) {
+          std::string why = "launch command `" + cmd + "` exited with " +
+                            std::to_string(r.exit_code) + ": " + r.err.data.substr(0, 2000);
+          rows_.transition(d.id, "failure", "execution_failed");
+          throw PlatformError(ErrorKind::conflict, "devbox " + d.id + " failed to start: " + why +
+                                                       "; fix the command and create a new devbox");
+        }
+      }
+    } catch (const PlatformError& e) {
+      if (get(d.id).status == "provisioning") rows_.transition(d.id, "failure", "execution_failed");
+      runtimes_.drop(d.id);
+      if (e.kind() == ErrorKind::conflict) throw;
+      throw PlatformError(e.kind(), "devbox " + d.id + " failed to start: " + e.what());
+    } catch (const std::exception& e) {
+      if (get(d.id).status == "provisioning") rows_.transition(d.id, "failure", "execution_failed");
+      runtimes_.drop(d.id);
+      throw PlatformError(ErrorKind::internal,
+                          "devbox " + d.id + " failed to start: " + std::string(e.what()));
+    }
+    // Shut down meanwhile (create_and_await_running hands the id out early): stays so.
+    if (get(d.id).status != "provisioning")
+      throw PlatformError(ErrorKind::conflict,
+                          "devbox " + d.id + " was shut down while it was provisioned");
+    rows_.transition(d.id, "running");
+  }
+
   // Creates the devbox directories and opens the data dir's database.
   static DevboxRows open_rows(const LocalDevboxOptions& options) {
     std::error_code ec;
@@ -365,8 +575,13 @@ class LocalDevboxService final : public DevboxService {
     std::lock_guard lock(rt->mu);
     require_status(req.devbox_id, {"running"}, "run commands");
     rows_.touch(req.devbox_id);
+    if (req.attach_stdin && !sync && !req.shell_name.empty())
+      throw PlatformError(ErrorKind::invalid,
+                          "attach_stdin works only without shell_name here: a persistent shell "
+                          "reads its commands from its own stdin");
     auto live = std::make_shared<LiveExecution>();
     live->devbox_id = req.devbox_id;
+    live->stdin_attached = req.attach_stdin && !sync;
     live->token = std::make_shared<CancelToken>();
     live->started_ms = now_ms();
     const std::string id = new_id("exe_");
@@ -385,6 +600,7 @@ class LocalDevboxService final : public DevboxService {
         o.output_cap = cap;
         o.on_line = on_line;
         o.cancel = live->token;
+        o.stdin_pipe = live->stdin_attached;
         live->exec = rt->sandbox->start(req.command, std::move(o));
       } else {
         auto& shell = rt->shells[req.shell_name];
@@ -431,6 +647,15 @@ class LocalDevboxService final : public DevboxService {
   Devbox shutdown_with(const std::string& id, const std::string& reason) {
     Devbox d = get(id);
     if (d.status == "shutdown") return d;
+    // The measured figures go with the sandbox's cgroups and the home: keep them for usage().
+    json final = json::object();
+    if (auto su = runtimes_.usage(id)) {
+      if (su->cpu_time_ns) final["cpu_time_ns"] = *su->cpu_time_ns;
+      if (su->peak_memory_bytes) final["peak_memory_bytes"] = *su->peak_memory_bytes;
+    }
+    if (std::error_code ec; fs::is_directory(home_of(id), ec))
+      final["disk_bytes"] = disk_usage(home_of(id));
+    if (!final.empty()) rows_.set_final_usage(id, final);
     runtimes_.drop(id);  // kills every process; the finishers record the results
     helpers_.join(false);
     std::error_code ec;
@@ -444,6 +669,7 @@ class LocalDevboxService final : public DevboxService {
   DevboxRows rows_;
   DevboxRuntimes runtimes_;
   HelperThreads helpers_;
+  std::atomic<bool> closing_{false};
   std::unique_ptr<DevboxReaper> reaper_;  // last: stopped first
 };
 

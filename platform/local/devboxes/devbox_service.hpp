@@ -2,11 +2,11 @@
 //
 // Each devbox is a Sandbox (platform/local/sandbox/sandbox.hpp) whose home is
 // <data_dir>/devboxes/<id>/home; snapshots copy a home to <data_dir>/devbox_snapshots/<id>/home
-// and outlive their devbox. State (devboxes, executions, snapshots) lives in the platform's SQLite
-// database (<data_dir>/platform.db, migration 2), so a devbox survives a restart of the server:
-// its processes do not (they die with the server), its home and status do, and executions that
-// were running when their server stopped are reported completed with exit_status -1 and a note
-// saying so.
+// and outlive their devbox. State (devboxes, executions, snapshots, and each devbox's log) lives in
+// the platform's SQLite database (<data_dir>/platform.db, migrations 2 and 5), so a devbox survives
+// a restart of the server: its processes do not (they die with the server), its home and status
+// do, and executions that were running when their server stopped are reported completed with
+// exit_status -1 and a note saying so.
 //
 // Several server processes may share a data dir; each runs the commands it started. An execution
 // started by another live process is seen through the database (status, and output once it

@@ -118,6 +118,7 @@ SandboxCgroups::SandboxCgroups(const std::string& sandbox_id, const ResourceLimi
                                bool enabled) {
   if (!enabled) {
     note_ = "cgroups disabled by the sandbox spec";
+    usage_note_ = note_;
     return;
   }
   auto add_note = [&](const std::string& controller, const std::string& why) {
@@ -172,13 +173,23 @@ SandboxCgroups::SandboxCgroups(const std::string& sandbox_id, const ResourceLimi
     add_note("freezer", why);
   }
 
-  for (const auto* dir : {&pids_dir_, &memory_dir_, &freezer_dir_})
+  // Accounting only: no limit is set, so a missing cpuacct hierarchy changes no enforcement.
+  if (auto dir = make_dir("cpuacct", sandbox_id, why); !dir.empty())
+    cpuacct_dir_ = dir;
+  else
+    usage_note_ = "cpuacct cgroup unavailable (" + why + ")";
+  if (memory_dir_.empty()) {
+    if (!usage_note_.empty()) usage_note_ += "; ";
+    usage_note_ += "memory cgroup unavailable";
+  }
+
+  for (const auto* dir : {&pids_dir_, &memory_dir_, &freezer_dir_, &cpuacct_dir_})
     if (!dir->empty()) procs_files_.push_back(*dir + "/cgroup.procs");
 }
 
 SandboxCgroups::~SandboxCgroups() {
   kill_all();
-  for (const auto* dir : {&pids_dir_, &memory_dir_, &freezer_dir_})
+  for (const auto* dir : {&pids_dir_, &memory_dir_, &freezer_dir_, &cpuacct_dir_})
     if (!dir->empty()) remove_dir(*dir);
 }
 
@@ -233,6 +244,32 @@ std::uint64_t SandboxCgroups::oom_kills() const {
   while (in >> key >> value)
     if (key == "oom_kill") return value;
   return 0;
+}
+
+namespace {
+
+std::optional<std::uint64_t> read_number(const std::string& path) {
+  std::istringstream in(read_file(path));
+  std::uint64_t value = 0;
+  if (in >> value) return value;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> SandboxCgroups::cpu_time_ns() const {
+  if (cpuacct_dir_.empty()) return std::nullopt;
+  return read_number(cpuacct_dir_ + "/cpuacct.usage");
+}
+
+std::optional<std::uint64_t> SandboxCgroups::peak_memory_bytes() const {
+  if (!has_memory()) return std::nullopt;
+  return read_number(memory_dir_ + "/memory.max_usage_in_bytes");
+}
+
+std::optional<std::uint64_t> SandboxCgroups::memory_bytes() const {
+  if (!has_memory()) return std::nullopt;
+  return read_number(memory_dir_ + "/memory.usage_in_bytes");
 }
 
 }  // namespace runagents::platform::local::detail

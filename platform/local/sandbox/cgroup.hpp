@@ -1,4 +1,5 @@
-// Per-sandbox cgroup v1 directories (pids, memory, freezer). Internal to platform/local.
+// Per-sandbox cgroup v1 directories (pids, memory, freezer; cpuacct for accounting only).
+// Internal to platform/local.
 //
 // A sandbox's cgroups live under the server's own cgroup of each hierarchy, in
 // runagents/<sandbox id>, so limits set on the server still hold its sandboxes. Each controller is
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,13 +52,23 @@ class SandboxCgroups {
   // The memory cgroup's oom_kill counter (0 without memory cgroup).
   std::uint64_t oom_kills() const;
 
+  // Accounting. CPU time of every process the sandbox ran (cpuacct.usage, nanoseconds) and the
+  // memory cgroup's peak and current use (bytes); nullopt when that cgroup is missing, with
+  // usage_note() saying why.
+  std::optional<std::uint64_t> cpu_time_ns() const;
+  std::optional<std::uint64_t> peak_memory_bytes() const;
+  std::optional<std::uint64_t> memory_bytes() const;
+  const std::string& usage_note() const { return usage_note_; }
+
  private:
   std::string pids_dir_;
   std::string memory_dir_;
   std::string freezer_dir_;
   std::string freezer_parent_;  // thawed, where killed processes go to die
+  std::string cpuacct_dir_;
   std::vector<std::string> procs_files_;
   std::string note_;
+  std::string usage_note_;
 };
 
 }  // namespace runagents::platform::local::detail

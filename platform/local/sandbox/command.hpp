@@ -43,8 +43,13 @@ struct ExecOptions {
   std::map<std::string, std::string> env;
   // Active (not suspended) time after which the command is killed; zero means none.
   std::chrono::milliseconds timeout{0};
-  // Bytes written to the command's stdin, which is then closed; nullopt means /dev/null.
+  // Bytes written to the command's stdin, which is then closed (unless stdin_pipe); nullopt
+  // means /dev/null (unless stdin_pipe).
   std::optional<std::string> stdin_data;
+  // Keep the command's stdin open as a pipe fed by Execution::write_input until
+  // Execution::close_input or the command completes (one-shot commands only: a PersistentShell's
+  // commands always read /dev/null).
+  bool stdin_pipe = false;
   // Bytes kept per stream (1 KiB .. 256 MiB): the first half and the last half of the output;
   // the middle is replaced by a marker line "[... N bytes omitted ...]".
   std::size_t output_cap = kDefaultOutputCap;

@@ -43,6 +43,7 @@ void ExecState::complete(ExecResult r) {
     result = std::move(r);
     status = ExecStatus::completed;
     kill_fn = nullptr;
+    stdin_open = false;
   }
   cv.notify_all();
 }

@@ -47,6 +47,10 @@ struct ExecState {
   OutputCapture err;
   std::optional<ExecResult> result;
   std::function<void()> kill_fn;  // set by the owner; must not block
+  // One-shot commands: their supervisor (stdin, signals). stdin_open while a stdin pipe
+  // (ExecOptions::stdin_pipe) takes input: until close_input or completion.
+  std::weak_ptr<Supervisor> supervisor;
+  bool stdin_open = false;
 
  private:
   LineSplitter out_lines_;

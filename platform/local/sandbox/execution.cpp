@@ -1,5 +1,7 @@
 #include "platform/local/sandbox/execution.hpp"
 
+#include <csignal>
+
 #include "platform/local/sandbox/exec_state.hpp"
 
 namespace runagents::platform::local {
@@ -45,6 +47,42 @@ void Execution::kill() {
   }
   state_->request_kill();
   wait();
+}
+
+bool Execution::write_input(std::string data) {
+  std::shared_ptr<detail::Supervisor> sup;
+  {
+    std::lock_guard lock(state_->mu);
+    if (!state_->stdin_open) return false;
+    sup = state_->supervisor.lock();
+  }
+  if (!sup) return false;
+  sup->send_input(std::move(data));
+  return true;
+}
+
+bool Execution::close_input() {
+  std::shared_ptr<detail::Supervisor> sup;
+  {
+    std::lock_guard lock(state_->mu);
+    if (!state_->stdin_open) return false;
+    state_->stdin_open = false;
+    sup = state_->supervisor.lock();
+  }
+  if (sup) sup->close_input();
+  return true;
+}
+
+bool Execution::interrupt() {
+  std::shared_ptr<detail::Supervisor> sup;
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->result) return false;
+    sup = state_->supervisor.lock();
+  }
+  if (!sup) return false;
+  sup->signal_command(SIGINT);
+  return true;
 }
 
 }  // namespace runagents::platform::local

@@ -41,6 +41,15 @@ class Execution {
   // killed while suspended takes its shell with it. No-op once completed.
   void kill();
 
+  // Stdin of a command started with ExecOptions::stdin_pipe. write_input queues `data` for it;
+  // close_input closes it (EOF) once what was queued is written. Both return false, doing
+  // nothing, when the command has no stdin pipe, its stdin was closed, or it has completed.
+  bool write_input(std::string data);
+  bool close_input();
+  // Sends SIGINT to every process of a one-shot command (as Ctrl-C would); the command decides
+  // what to do with it. Returns false, doing nothing, once completed or for a shell command.
+  bool interrupt();
+
  private:
   friend class Sandbox;
   friend class PersistentShell;

@@ -597,6 +597,15 @@ void Supervisor::close_input() {
   wake();
 }
 
+void Supervisor::signal_command(int sig) const {
+  if (exited_.load()) return;
+  const pid_t init = container_init_.load();
+  auto table = read_process_table();
+  const pid_t root = init > 0 ? init : pid_;
+  for (const auto& info : descendants(table, root))
+    if (info.pid != init) ::kill(info.pid, sig);
+}
+
 void Supervisor::wait_finished() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return finished_; });

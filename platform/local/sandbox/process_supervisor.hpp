@@ -109,6 +109,9 @@ class Supervisor : public std::enable_shared_from_this<Supervisor> {
   void send_input(std::string data);
   // Closes stdin once queued bytes are written. Thread-safe.
   void close_input();
+  // Sends `sig` to the processes the container runs (those below its init; below bwrap until
+  // the init is known), not to bwrap or the init themselves. Thread-safe.
+  void signal_command(int sig) const;
   // Waits until the thread has finished (on_exit returned).
   void wait_finished();
   bool finished() const;

@@ -592,22 +592,23 @@ std::shared_ptr<Execution> Sandbox::start(const Command& command, ExecOptions op
 
   std::lock_guard lifecycle(core_->lifecycle_mu);
   core_->check_can_start();
-  detail::SpawnSpec spawn =
-      core_->spawn_spec(command.argv, cwd, options.env, options.stdin_data.has_value());
+  detail::SpawnSpec spawn = core_->spawn_spec(command.argv, cwd, options.env,
+                                              options.stdin_data.has_value() || options.stdin_pipe);
   state->set_running();
   auto sup =
       detail::Supervisor::start(std::move(spawn), std::make_shared<OneShotHandler>(core_, state));
-  if (options.stdin_data) {
-    sup->send_input(std::move(*options.stdin_data));
-    sup->close_input();
-  }
+  if (options.stdin_data) sup->send_input(std::move(*options.stdin_data));
+  if (options.stdin_data && !options.stdin_pipe) sup->close_input();
   core_->add(sup);
   {
     std::lock_guard lock(state->mu);
-    if (!state->result)
+    state->supervisor = sup;
+    if (!state->result) {
       state->kill_fn = [weak = std::weak_ptr(sup)] {
         if (auto s = weak.lock()) s->kill();
       };
+      state->stdin_open = options.stdin_pipe;
+    }
   }
   // The handle exists only from here on: every earlier exit threw and left nothing to wait for.
   return std::shared_ptr<Execution>(new Execution(state));
@@ -681,6 +682,11 @@ void Sandbox::kill_all() {
   if (was_suspended) resume();
   for (const auto& sup : sups) sup->wait_finished();
   core_->cgroups->kill_all();
+}
+
+SandboxUsage Sandbox::usage() const {
+  const auto& cg = *core_->cgroups;
+  return {cg.cpu_time_ns(), cg.peak_memory_bytes(), cg.memory_bytes(), cg.usage_note()};
 }
 
 FileContents Sandbox::read_file(std::string_view path, std::uint64_t offset,

@@ -34,6 +34,7 @@
 // command; they must return quickly and must not call kill() or wait() of their own command (use
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,15 @@ struct SandboxSupport {
 // Finds bwrap (see SandboxSpec::bwrap_path) and runs a trivial sandbox with it once per process
 // and path; later calls return the cached answer. Never throws. Thread-safe.
 SandboxSupport check_sandbox_support(const std::string& bwrap_path = "");
+
+// What a sandbox has used since it was made (Sandbox::usage). A figure is nullopt when this host
+// cannot measure it; `note` then says why.
+struct SandboxUsage {
+  std::optional<std::uint64_t> cpu_time_ns;        // every process it ran (cpuacct cgroup)
+  std::optional<std::uint64_t> peak_memory_bytes;  // memory cgroup high-water mark
+  std::optional<std::uint64_t> memory_bytes;       // memory cgroup now
+  std::string note;
+};
 
 class Sandbox {
  public:
@@ -115,6 +125,9 @@ class Sandbox {
   // are gone. Their results say cancelled. A suspended sandbox is resumed (nothing is left to
   // freeze). New commands may be started afterwards, in the same network namespace.
   void kill_all();
+
+  // Resource use so far, from the sandbox's cgroups. Never throws.
+  SandboxUsage usage() const;
 
   // read_home_file / write_home_file on this sandbox's home; files and directories written are
   // given to the sandbox's uid.

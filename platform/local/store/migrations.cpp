@@ -194,6 +194,26 @@ CREATE INDEX tasks_by_expiry ON tasks (expires_ms);
       R"SQL(
 ALTER TABLE devbox_snapshots ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]';
 )SQL",
+      // 5: each devbox's log (GET /v1/devboxes/{id}/logs): status transitions, launch commands,
+      // commands run and file writes; the newest 1000 lines per devbox are kept
+      // (platform/local/devboxes/devbox_rows.cpp). And what a devbox had used when it was shut
+      // down (its cgroups and home go with it): {cpu_time_ns, peak_memory_bytes, disk_bytes}.
+      R"SQL(
+CREATE TABLE devbox_logs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  devbox_id TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  level TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  cmd TEXT NOT NULL DEFAULT '',
+  cmd_id TEXT NOT NULL DEFAULT '',
+  exit_code INTEGER,
+  shell_name TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX devbox_logs_by_devbox ON devbox_logs (devbox_id, seq);
+ALTER TABLE devboxes ADD COLUMN final_usage TEXT NOT NULL DEFAULT '{}';
+)SQL",
   };
   return migrations;
 }

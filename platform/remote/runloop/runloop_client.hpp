@@ -4,11 +4,15 @@
 //   headers   Authorization: Bearer $RUNLOOP_API_KEY; x-request-id idempotency key (one per
 //             logical request, reused by its retries); x-stainless-retry-count
 //   base URL  RUNLOOP_BASE_URL, default https://api.runloop.ai
-//   devboxes  POST /v1/devboxes, GET /v1/devboxes/{id}, GET /v1/devboxes?limit&starting_after
-//             &status, POST /v1/devboxes/{id}/wait_for_status (long poll <= 30 s; 408 = not yet)
+//   devboxes  POST /v1/devboxes/create_and_await_running (create() then long-polls until
+//             running), GET /v1/devboxes/{id}, GET /v1/devboxes?limit&starting_after&status,
+//             POST /v1/devboxes/{id}/wait_for_status (long poll <= 30 s; 408 = not yet),
+//             GET /v1/devboxes/{id}/logs?execution_id&shell_name, GET /v1/devboxes/{id}/usage
 //   exec      POST /v1/devboxes/{id}/execute_sync | execute_async {command, shell_name};
 //             GET  .../executions/{eid}; POST .../executions/{eid}/wait_for_status (<= 25 s; 408 =
 //             not yet); POST .../executions/{eid}/kill {kill_process_group: true};
+//             POST .../executions/{eid}/send_std_in {text?, signal?} (not retried: text would be
+//             written twice); execute_async sends attach_stdin when asked;
 //             GET  .../executions/{eid}/stream_stdout_updates | stream_stderr_updates (SSE) for
 //             live output
 //   files     POST .../read_file_contents {file_path} (text), .../download_file {path} (bytes),
@@ -47,6 +51,9 @@ struct RunloopOptions {
   std::chrono::milliseconds timeout{30000};          // per request (the SDKs' 30 s)
   std::chrono::milliseconds long_timeout{600000};    // exec, files, snapshots (the SDKs' 600 s)
   std::chrono::milliseconds create_timeout{600000};  // waiting for a new devbox to run
+  // What create_and_await_running is expected to hold (Runloop bounds it server-side; platform
+  // serve at 25 s): its request timeout is this or `timeout`, whichever is longer, plus 5 s.
+  std::chrono::milliseconds create_hold{30000};
   std::chrono::milliseconds connect_timeout{5000};
   // Long-poll holds asked of the server (Runloop's maxima are 30 s and 25 s).
   std::chrono::seconds status_poll{30};
