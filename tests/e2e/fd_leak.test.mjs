@@ -54,11 +54,9 @@ after(async () => {
 test(`${COMMANDS} devbox_exec calls under a 256-descriptor limit leave no descriptor behind`, { skip: NO_SANDBOX, timeout: 600000 }, async () => {
   const { client, pid } = conn;
   const call = (name, args) => client.callTool({ name, arguments: args }, { timeout: 60000 });
-  // max_processes well above the default: without a writable pids cgroup a devbox's process
-  // limit is RLIMIT_NPROC of its user namespace, and each command's sandbox leaves a zombie bwrap
-  // parented to pid 1 until that init reaps it (found by this test; open in issue 14), which
-  // this test of descriptors must not hit.
-  const box = await call('create_devbox', { name: 'fdleak', resources: { max_processes: 65536 } });
+  // The default limits: commands leave no zombie behind to count against max_processes
+  // (devbox_zombies.test.mjs).
+  const box = await call('create_devbox', { name: 'fdleak' });
   assert.equal(box.isError ?? false, false, JSON.stringify(box.content));
   const devbox = box.structuredContent.id;
   // Warm up (the first commands open what stays open: the shared database, thread pools).

@@ -14,6 +14,7 @@
 
 #include "platform/local/sandbox/command_support.hpp"
 #include "platform/local/sandbox/exec_state.hpp"
+#include "platform/local/sandbox/orphan_reaper.hpp"
 #include "platform/local/sandbox/sandbox_core.hpp"
 #include "platform/local/sandbox/sandbox_network.hpp"
 #include "platform/local/sandbox/shell_core.hpp"
@@ -434,6 +435,8 @@ class OneShotHandler : public detail::SupervisorHandler {
 }  // namespace
 
 SandboxSupport check_sandbox_support(const std::string& bwrap_path) {
+  // The probe below is a bwrap too, whose init bwrap abandons (orphan_reaper.hpp).
+  detail::adopt_orphans();
   static std::mutex mu;
   static std::map<std::string, SandboxSupport> cache;
   std::string bwrap = find_bwrap(bwrap_path);

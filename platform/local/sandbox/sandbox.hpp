@@ -19,7 +19,9 @@
 // Killing it kills the container's init, which makes the kernel kill every process of that pid
 // namespace, so kill, cancel and timeout leave no process behind; when a command finishes, whatever
 // it left in the background is killed the same way. Processes that must outlive one command belong
-// in a PersistentShell.
+// in a PersistentShell. Nor does a command leave a zombie: the first sandbox makes this process a
+// child subreaper, which reaps the container inits bwrap abandons (orphan_reaper.hpp); code
+// elsewhere in the process that forks keeps the exit status of its own children.
 //
 // This layer knows nothing of devbox ids, lifecycle states or storage: the devbox layer keeps
 // those and uses a Sandbox for what runs. Errors are thrown as PlatformError with a message a
