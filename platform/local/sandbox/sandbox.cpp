@@ -701,6 +701,18 @@ void Sandbox::write_file(std::string_view path, std::string_view data,
   write_home_file(core_->spec.home_dir, path, data, owned);
 }
 
+std::unique_ptr<PortForward> Sandbox::forward_port(int port) {
+  if (port < 1 || port > 65535)
+    throw PlatformError(ErrorKind::invalid,
+                        "port " + std::to_string(port) + " is not a TCP port: give 1-65535");
+  {
+    std::lock_guard lock(core_->mu);
+    if (core_->closed)
+      throw PlatformError(ErrorKind::conflict, "sandbox " + core_->spec.id + " has been destroyed");
+  }
+  return std::unique_ptr<PortForward>(new PortForward(core_, port));
+}
+
 std::unique_ptr<PersistentShell> Sandbox::open_shell() {
   core_->check_can_start();
   auto shell = std::make_shared<detail::ShellCore>();

@@ -47,6 +47,7 @@
 #include "platform/local/sandbox/execution.hpp"
 #include "platform/local/sandbox/home_files.hpp"
 #include "platform/local/sandbox/persistent_shell.hpp"
+#include "platform/local/sandbox/port_forward.hpp"
 #include "platform/local/sandbox/sandbox_spec.hpp"
 
 namespace runagents::platform::local {
@@ -117,6 +118,13 @@ class Sandbox {
   // are gone. Their results say cancelled. A suspended sandbox is resumed (nothing is left to
   // freeze). New commands may be started afterwards, in the same network namespace.
   void kill_all();
+
+  // Forwards a port of the host's 127.0.0.1 (PortForward::host_port, picked by the kernel) to
+  // `port` on 127.0.0.1 in this sandbox's network namespace (port_forward.hpp). Works with and
+  // without SandboxSpec::network. Nothing needs to listen yet: each connection is made when one
+  // arrives. Throws PlatformError: invalid for a port outside 1..65535, conflict when the sandbox
+  // is destroyed, unavailable when the host socket cannot be made.
+  std::unique_ptr<PortForward> forward_port(int port);
 
   // read_home_file / write_home_file on this sandbox's home; files and directories written are
   // given to the sandbox's uid.
