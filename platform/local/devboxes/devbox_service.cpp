@@ -147,9 +147,13 @@ class LocalDevboxService final : public DevboxService {
     return get(d.id);
   }
 
-  Devbox get(const std::string& id) override { return rows_.get(id); }
+  Devbox get(const std::string& id) override { return with_tunnels(rows_.get(id)); }
 
-  DevboxPage list(const DevboxListRequest& req) override { return rows_.list(req); }
+  DevboxPage list(const DevboxListRequest& req) override {
+    DevboxPage page = rows_.list(req);
+    for (auto& d : page.devboxes) d = with_tunnels(std::move(d));
+    return page;
+  }
 
   Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
                          std::chrono::milliseconds timeout) override {
@@ -258,6 +262,7 @@ class LocalDevboxService final : public DevboxService {
       rows_.transition(id, "running");
       throw;
     }
+    rt->close_tunnels();  // a frozen server answers nobody: tunnels end with the suspension
     rows_.transition(id, "suspended");
     return get(id);
   }
@@ -282,6 +287,65 @@ class LocalDevboxService final : public DevboxService {
   }
 
   Devbox shutdown(const std::string& id) override { return shutdown_with(id, "api_shutdown"); }
+
+  DevboxTunnelView enable_tunnel(const std::string& devbox_id,
+                                 const std::string& auth_mode) override {
+    if (!auth_mode.empty() && auth_mode != "open")
+      throw PlatformError(ErrorKind::invalid,
+                          "auth_mode \"" + auth_mode +
+                              "\": a local tunnel is open (it listens on the host's 127.0.0.1 "
+                              "only); leave auth_mode out or give \"open\"");
+    auto rt = runtimes_.runtime(devbox_id);
+    std::lock_guard lock(rt->mu);
+    require_status(devbox_id, {"running"}, "open a tunnel");
+    rows_.touch(devbox_id);
+    std::lock_guard tunnel_lock(rt->tunnel_mu);
+    return enabled_tunnel(*rt);
+  }
+
+  DevboxTunnel create_tunnel(const std::string& devbox_id, int port) override {
+    if (port < 1 || port > 65535)
+      throw PlatformError(ErrorKind::invalid, "port " + std::to_string(port) +
+                                                  " is not a TCP port: give 1-65535 (the port "
+                                                  "a server in the devbox listens on)");
+    auto rt = runtimes_.runtime(devbox_id);
+    std::lock_guard lock(rt->mu);
+    require_status(devbox_id, {"running"}, "open a tunnel");
+    rows_.touch(devbox_id);
+    std::lock_guard tunnel_lock(rt->tunnel_mu);
+    enabled_tunnel(*rt);
+    auto& forward = rt->forwards[port];
+    if (!forward) {
+      try {
+        forward = rt->sandbox->forward_port(port);
+      } catch (...) {
+        rt->forwards.erase(port);
+        throw;
+      }
+    }
+    return tunnel_of(devbox_id, *forward);
+  }
+
+  void remove_tunnel(const std::string& devbox_id, int port) override {
+    get(devbox_id);  // not_found for an unknown devbox
+    auto rt = runtimes_.existing(devbox_id);
+    if (port == 0) {
+      if (rt) rt->close_tunnels();
+      return;
+    }
+    std::unique_ptr<PortForward> closing;  // closed outside the lock
+    if (rt) {
+      std::lock_guard lock(rt->tunnel_mu);
+      if (auto it = rt->forwards.find(port); it != rt->forwards.end()) {
+        closing = std::move(it->second);
+        rt->forwards.erase(it);
+      }
+    }
+    if (!closing)
+      throw PlatformError(ErrorKind::not_found, "devbox " + devbox_id + " has no tunnel to port " +
+                                                    std::to_string(port) +
+                                                    "; manage_devbox action=get lists its tunnels");
+  }
 
   DevboxSnapshot snapshot(const std::string& devbox_id, const SnapshotRequest& req) override {
     require_status(devbox_id, {"running", "suspended"}, "snapshot it");
@@ -341,6 +405,31 @@ class LocalDevboxService final : public DevboxService {
   fs::path home_of(const std::string& id) const { return runtimes_.home_of(id); }
   fs::path snapshot_home(const std::string& id) const {
     return options_.data_dir / "devbox_snapshots" / id / "home";
+  }
+
+  // The devbox's tunnel view, made on first use. Call with rt.tunnel_mu held.
+  static DevboxTunnelView enabled_tunnel(Runtime& rt) {
+    if (!rt.tunnel) {
+      DevboxTunnelView view;
+      view.tunnel_key = new_id("");
+      view.create_time_ms = now_ms();
+      rt.tunnel = view;
+    }
+    return *rt.tunnel;
+  }
+
+  static DevboxTunnel tunnel_of(const std::string& devbox_id, const PortForward& forward) {
+    return {devbox_id, forward.port(), "http://127.0.0.1:" + std::to_string(forward.host_port())};
+  }
+
+  // `d` with the tunnel and open ports this process holds for it.
+  Devbox with_tunnels(Devbox d) {
+    auto rt = runtimes_.existing(d.id);
+    if (!rt) return d;
+    std::lock_guard lock(rt->tunnel_mu);
+    d.tunnel = rt->tunnel;
+    for (const auto& [port, forward] : rt->forwards) d.tunnels.push_back(tunnel_of(d.id, *forward));
+    return d;
   }
 
   Devbox require_status(const std::string& id, const std::vector<std::string>& allowed,
