@@ -190,6 +190,7 @@ TEST_CASE("an orphaned namespace init that nobody claims is reaped; other childr
     MESSAGE("skipped the orphan part: cannot run unshare");
     return;
   }
+  detail::note_new_child();  // as every spawner of a child whose descendants may be orphaned
   pid_t orphan = 0;
   bool started = eventually([&] {
     for (const auto& p : process_table())

@@ -111,8 +111,12 @@ int reap_unclaimed(Reaper& r) {
     }
     // Blocks until some child is a zombie, and leaves it one (WNOWAIT): it may be someone's.
     siginfo_t info{};
-    if (::waitid(P_ALL, 0, &info, WEXITED | WNOWAIT | __WALL) != 0) {
-      if (errno == EINTR) continue;
+    const auto asked = std::chrono::steady_clock::now();
+    const int rc = ::waitid(P_ALL, 0, &info, WEXITED | WNOWAIT | __WALL);
+    const int error = errno;
+    if (std::chrono::steady_clock::now() - asked > 5ms) backoff = 1ms;  // it waited: a new zombie
+    if (rc != 0) {
+      if (error == EINTR) continue;
       // ECHILD: no child at all. Orphans only come through our children, so sleep until a
       // container is started (or now and then, for children made elsewhere).
       std::unique_lock lock(r.mu);

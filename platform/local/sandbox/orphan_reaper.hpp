@@ -38,8 +38,9 @@ void adopt_orphans();
 // Whether this process is a child subreaper (adopt_orphans succeeded).
 bool adopting_orphans();
 
-// Tells the reaper thread that this process has a new child to watch (it sleeps while the process
-// has none). Called after each fork of a container.
+// Tells the reaper thread that this process has a new child to watch: it sleeps while the process
+// has none, and only this wakes it (or a minute passing). Call it after starting any child whose
+// descendants may be orphaned to us (every bwrap).
 void note_new_child();
 
 // `pid`, the init of a container, is reaped by its Supervisor: the reaper thread leaves it alone

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <list>
 #include <string>
@@ -210,7 +211,13 @@ class PortRelay {
   void accept_all() {
     for (;;) {
       int outside = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (outside < 0) return;  // EAGAIN, or an error the next poll shows again
+      if (outside < 0) {
+        // Out of descriptors or memory: the connection stays queued and poll() would wake at
+        // once, so give the process a moment instead of spinning.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        return;  // EAGAIN: all taken
+      }
       if (connections_.size() >= kMaxConnections) {
         ::close(outside);
         continue;

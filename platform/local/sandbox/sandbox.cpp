@@ -67,6 +67,7 @@ int run_host(const std::vector<std::string>& argv, std::string& output) {
   pid_t pid;
   int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
+  if (rc == 0) detail::note_new_child();  // the probe's bwrap leaves an init behind too
   ::close(pipe_fds[1]);
   if (rc != 0) {
     ::close(pipe_fds[0]);
