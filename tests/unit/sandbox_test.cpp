@@ -414,7 +414,8 @@ TEST_CASE("a forwarded port reaches a server in the sandbox, both ways, and ends
         "        if not b: break\n"
         "        data += b\n"
         "    c.sendall(data.upper()); c.close()\n\"");
-    auto forward = sandbox.forward_port(8080);
+    std::atomic<int> connections{0};
+    auto forward = sandbox.forward_port(8080, [&] { ++connections; });
     CHECK(forward->port() == 8080);
     REQUIRE(forward->host_port() > 0);
     // Until the server listens, a connection is accepted and closed at once.
@@ -432,6 +433,7 @@ TEST_CASE("a forwarded port reaches a server in the sandbox, both ways, and ends
       });
     for (auto& t : clients) t.join();
     CHECK(good.load() == 8);
+    CHECK(connections.load() >= 10);  // each connection made inside was reported
     // Nothing listens on 9090 inside: connections close without a byte.
     auto nothing = sandbox.forward_port(9090);
     CHECK(exchange(nothing->host_port(), "hello") == "");

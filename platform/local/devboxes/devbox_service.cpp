@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -317,7 +318,19 @@ class LocalDevboxService final : public DevboxService {
     auto& forward = rt->forwards[port];
     if (!forward) {
       try {
-        forward = rt->sandbox->forward_port(port);
+        // Traffic through a tunnel is activity (Runloop's http_keep_alive): it restarts the idle
+        // timer, at most once a second.
+        auto last = std::make_shared<std::atomic<std::int64_t>>(0);
+        forward = rt->sandbox->forward_port(port, [this, devbox_id, last] {
+          const std::int64_t now = now_ms();
+          if (now - last->load() < 1000) return;
+          last->store(now);
+          try {
+            rows_.touch(devbox_id);
+          } catch (const std::exception&) {
+            // The database is busy or gone: the next connection tries again.
+          }
+        });
       } catch (...) {
         rt->forwards.erase(port);
         throw;

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <list>
 #include <string>
 #include <system_error>
@@ -159,7 +160,8 @@ int connect_in_namespace(int userns_fd, int netns_fd, int port) {
 
 class PortRelay {
  public:
-  PortRelay(std::shared_ptr<SandboxCore> core, int port) : core_(std::move(core)), port_(port) {
+  PortRelay(std::shared_ptr<SandboxCore> core, int port, std::function<void()> on_connection)
+      : core_(std::move(core)), port_(port), on_connection_(std::move(on_connection)) {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (listener_ < 0) fail("cannot make a socket for the tunnel");
     sockaddr_in address{};
@@ -231,6 +233,7 @@ class PortRelay {
       }
       set_nonblocking(inside);
       connections_.emplace_back(outside, inside);
+      if (on_connection_) on_connection_();
     }
   }
 
@@ -296,6 +299,7 @@ class PortRelay {
 
   std::shared_ptr<SandboxCore> core_;  // keeps the namespace's descriptors open
   const int port_;
+  const std::function<void()> on_connection_;
   int host_port_ = 0;
   int listener_ = -1;
   int wake_ = -1;
@@ -307,8 +311,10 @@ class PortRelay {
 }  // namespace detail
 
 // Throws PlatformError(unavailable) when the host socket or the thread cannot be made.
-PortForward::PortForward(std::shared_ptr<detail::SandboxCore> core, int port)
-    : relay_(std::make_unique<detail::PortRelay>(std::move(core), port)) {}
+PortForward::PortForward(std::shared_ptr<detail::SandboxCore> core, int port,
+                         std::function<void()> on_connection)
+    : relay_(std::make_unique<detail::PortRelay>(std::move(core), port, std::move(on_connection))) {
+}
 PortForward::~PortForward() = default;
 int PortForward::port() const {
   return relay_->port();

@@ -13,11 +13,13 @@
 // from 127.0.0.1. A connection to a port where nothing listens inside is closed at once.
 //
 // One thread per PortForward accepts and relays every connection with poll(); nothing else runs.
+// An optional callback hears of each connection made (on that thread: it must return quickly).
 // Destroying it closes the listener (a new connection is then refused) and every connection.
 //
 // Thread-safety: the accessors are safe from any thread; destroy it from one thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 namespace runagents::platform::local {
@@ -38,7 +40,8 @@ class PortForward {
 
  private:
   friend class Sandbox;
-  PortForward(std::shared_ptr<detail::SandboxCore> core, int port);
+  PortForward(std::shared_ptr<detail::SandboxCore> core, int port,
+              std::function<void()> on_connection);
   std::unique_ptr<detail::PortRelay> relay_;
 };
 

@@ -702,7 +702,7 @@ void Sandbox::write_file(std::string_view path, std::string_view data,
   write_home_file(core_->spec.home_dir, path, data, owned);
 }
 
-std::unique_ptr<PortForward> Sandbox::forward_port(int port) {
+std::unique_ptr<PortForward> Sandbox::forward_port(int port, std::function<void()> on_connection) {
   if (port < 1 || port > 65535)
     throw PlatformError(ErrorKind::invalid,
                         "port " + std::to_string(port) + " is not a TCP port: give 1-65535");
@@ -711,7 +711,7 @@ std::unique_ptr<PortForward> Sandbox::forward_port(int port) {
     if (core_->closed)
       throw PlatformError(ErrorKind::conflict, "sandbox " + core_->spec.id + " has been destroyed");
   }
-  return std::unique_ptr<PortForward>(new PortForward(core_, port));
+  return std::unique_ptr<PortForward>(new PortForward(core_, port, std::move(on_connection)));
 }
 
 std::unique_ptr<PersistentShell> Sandbox::open_shell() {

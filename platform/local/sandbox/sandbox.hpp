@@ -36,6 +36,7 @@
 // command; they must return quickly and must not call kill() or wait() of their own command (use
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -123,8 +124,9 @@ class Sandbox {
   // `port` on 127.0.0.1 in this sandbox's network namespace (port_forward.hpp). Works with and
   // without SandboxSpec::network. Nothing needs to listen yet: each connection is made when one
   // arrives. Throws PlatformError: invalid for a port outside 1..65535, conflict when the sandbox
-  // is destroyed, unavailable when the host socket cannot be made.
-  std::unique_ptr<PortForward> forward_port(int port);
+  // is destroyed, unavailable when the host socket cannot be made. `on_connection` (optional)
+  // is called on the forward's thread for each connection made inside; it must return quickly.
+  std::unique_ptr<PortForward> forward_port(int port, std::function<void()> on_connection = {});
 
   // read_home_file / write_home_file on this sandbox's home; files and directories written are
   // given to the sandbox's uid.
