@@ -75,6 +75,26 @@ struct DevboxLaunchParameters {
   bool network = false;  // local: share the host network (Runloop devboxes always have one)
 };
 
+// A devbox's tunnel, as Runloop's TunnelView. On Runloop it serves every port of the devbox at
+// https://{port}-{tunnel_key}.tunnel.runloop.ai; locally each port is opened by create_tunnel.
+struct DevboxTunnelView {
+  std::string tunnel_key;
+  std::string auth_mode = "open";  // open | authenticated
+  std::string auth_token;          // authenticated only: X-Runloop-Tunnel-Authorization: Bearer
+  std::int64_t create_time_ms = 0;
+  bool http_keep_alive = true;
+  bool wake_on_http = false;
+};
+
+// One port of a devbox reachable from outside, as Runloop's DevboxTunnelView.
+struct DevboxTunnel {
+  std::string devbox_id;
+  int port = 0;  // inside the devbox
+  // Locally http://127.0.0.1:<host port> (the host's loopback only); on Runloop
+  // https://{port}-{tunnel_key}.tunnel.runloop.ai.
+  std::string url;
+};
+
 // A devbox as Runloop's DevboxView.
 struct Devbox {
   std::string id;      // "dbx_..."
@@ -90,6 +110,8 @@ struct Devbox {
   std::map<std::string, std::string> metadata;
   DevboxLaunchParameters launch_parameters;
   std::vector<DevboxStateTransition> state_transitions;
+  std::optional<DevboxTunnelView> tunnel;  // set once enable_tunnel or create_tunnel ran
+  std::vector<DevboxTunnel> tunnels;       // local extension: the ports open now
 };
 
 struct DevboxCreateRequest {
@@ -325,6 +347,26 @@ class DevboxService {
   // Idempotent on a shut down devbox.
   virtual Devbox shutdown(const std::string& id) = 0;
 
+  // Tunnels: ports of the devbox reachable from outside. They end when the devbox is suspended
+  // or shut down (and, locally, with the server process).
+  //
+  // Runloop's enable_tunnel: gives the devbox its tunnel (auth_mode "open" or "authenticated";
+  // "" = open) and returns it; a devbox that has one keeps it. Runloop then serves every port;
+  // locally it only records the view: create_tunnel opens a port. Throws invalid for another
+  // auth_mode (locally: anything but open), conflict unless running.
+  virtual DevboxTunnelView enable_tunnel(const std::string& devbox_id,
+                                         const std::string& auth_mode) = 0;
+  // Makes `port` of the devbox reachable and returns its URL (enabling the tunnel first if need
+  // be); the same port again returns the same tunnel. Locally a listener on the host's 127.0.0.1
+  // (a port the kernel picks) forwards each connection to 127.0.0.1:`port` inside the devbox's
+  // own network namespace, with or without `network`; nothing needs to listen there yet. Throws
+  // invalid for a port outside 1..65535, conflict unless running.
+  virtual DevboxTunnel create_tunnel(const std::string& devbox_id, int port) = 0;
+  // Closes the tunnel of `port`, or the devbox's whole tunnel when `port` is 0 (on Runloop it is
+  // always the whole tunnel: one serves every port). Throws not_found when `port` has no tunnel
+  // locally; port 0 is idempotent.
+  virtual void remove_tunnel(const std::string& devbox_id, int port) = 0;
+
   // Snapshots the devbox home. Sync: returns status complete; async: in_progress, then poll
   // snapshot_status. Throws conflict when the devbox is shut down.
   virtual DevboxSnapshot snapshot(const std::string& devbox_id, const SnapshotRequest& request) = 0;
@@ -391,6 +433,16 @@ class DevboxServiceWrapper : public DevboxService {
   Devbox resume(const std::string& id) override { return target().resume(id); }
   void keep_alive(const std::string& id) override { target().keep_alive(id); }
   Devbox shutdown(const std::string& id) override { return target().shutdown(id); }
+  DevboxTunnelView enable_tunnel(const std::string& devbox_id,
+                                 const std::string& auth_mode) override {
+    return target().enable_tunnel(devbox_id, auth_mode);
+  }
+  DevboxTunnel create_tunnel(const std::string& devbox_id, int port) override {
+    return target().create_tunnel(devbox_id, port);
+  }
+  void remove_tunnel(const std::string& devbox_id, int port) override {
+    target().remove_tunnel(devbox_id, port);
+  }
   DevboxSnapshot snapshot(const std::string& devbox_id, const SnapshotRequest& request) override {
     return target().snapshot(devbox_id, request);
   }

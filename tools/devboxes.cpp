@@ -29,6 +29,10 @@ constexpr std::size_t kCaptureBytes = 8u << 20;
 // Bytes read_file returns at most per call.
 constexpr std::uint64_t kReadMax = 20000;
 
+json tunnel_json(const platform::DevboxTunnel& t) {
+  return {{"devbox_id", t.devbox_id}, {"port", t.port}, {"url", t.url}};
+}
+
 json devbox_json(const platform::Devbox& d) {
   json j = {{"id", d.id},
             {"name", d.name},
@@ -42,6 +46,10 @@ json devbox_json(const platform::Devbox& d) {
   if (!d.snapshot_id.empty()) j["snapshot_id"] = d.snapshot_id;
   if (!d.failure_reason.empty()) j["failure_reason"] = d.failure_reason;
   if (!d.shutdown_reason.empty()) j["shutdown_reason"] = d.shutdown_reason;
+  if (!d.tunnels.empty()) {
+    j["tunnels"] = json::array();
+    for (const auto& t : d.tunnels) j["tunnels"].push_back(tunnel_json(t));
+  }
   return j;
 }
 
@@ -466,9 +474,12 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "(freezes every process; exec is "
       "refused until resume), resume, keep_alive (restarts the idle timer), snapshot (devbox_id, "
       "snapshot_name: saves the home; create_devbox snapshot_id=... starts a new devbox from "
-      "it; snapshots outlive the devbox), list_snapshots (optionally of one devbox_id), shutdown "
-      "(kills everything and deletes the devbox's files; final). Paths are relative to "
-      "/home/user or absolute under it.",
+      "it; snapshots outlive the devbox), list_snapshots (optionally of one devbox_id), tunnel "
+      "(devbox_id, port: makes a server listening on that port in the devbox reachable from "
+      "the host; returns its url, e.g. for a dev server started with devbox_exec async), "
+      "remove_tunnel (devbox_id, port; without port every tunnel), shutdown (kills everything "
+      "and deletes the devbox's files; final). Tunnels end when the devbox is suspended or shut "
+      "down. Paths are relative to /home/user or absolute under it.",
       platform);
   manage.annotations.read_only = false;
   manage.annotations.destructive = true;
@@ -610,6 +621,22 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       out["snapshot"] = snapshot_json(s);
       summary = "snapshot " + s.id + " is " + s.status + "; create_devbox snapshot_id=" + s.id +
                 " starts a devbox from it";
+    } else if (action == "tunnel" || action == "remove_tunnel") {
+      const auto id = need("devbox_id");
+      const int port = args.value("port", 0);
+      if (action == "tunnel") {
+        if (port == 0)
+          throw platform::PlatformError(platform::ErrorKind::invalid,
+                                        "action tunnel needs port (the devbox's port to reach)");
+        auto t = devboxes->create_tunnel(id, port);
+        out["tunnel"] = tunnel_json(t);
+        summary = "port " + std::to_string(t.port) + " of devbox " + id + " is at " + t.url +
+                  " until remove_tunnel, suspend or shutdown";
+      } else {
+        devboxes->remove_tunnel(id, port);
+        summary = port == 0 ? "every tunnel of devbox " + id + " is closed"
+                            : "the tunnel to port " + std::to_string(port) + " is closed";
+      }
     } else if (action == "list_snapshots") {
       platform::SnapshotListRequest r;
       r.devbox_id = args.value("devbox_id", "");

@@ -336,6 +336,29 @@ void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> 
   server.post(id + "/shutdown", [d](const Req& req, Res& res) {
     reply_json(res, 200, devbox_to_wire(d->shutdown(req.matches[1])));
   });
+
+  // Tunnels: Runloop's enable_tunnel (the devbox's TunnelView) and the per-port create_tunnel
+  // (a DevboxTunnelView with the URL, here http://127.0.0.1:<port>); remove_tunnel closes one
+  // port, or the whole tunnel without a port, as Runloop's does.
+  server.post(id + "/enable_tunnel", [d](const Req& req, Res& res) {
+    json body = body_json(req);
+    std::string mode = body.is_object() ? body.value("auth_mode", "") : "";
+    reply_json(res, 200, tunnel_view_to_wire(d->enable_tunnel(req.matches[1], mode)));
+  });
+  server.post(id + "/create_tunnel", [d](const Req& req, Res& res) {
+    json body = body_json(req);
+    if (!body.is_object() || !body.contains("port") || !body["port"].is_number_integer())
+      throw PlatformError(ErrorKind::invalid, "port (an integer) is required");
+    reply_json(res, 200, tunnel_to_wire(d->create_tunnel(req.matches[1], body["port"].get<int>())));
+  });
+  server.post(id + "/remove_tunnel", [d](const Req& req, Res& res) {
+    json body = body_json(req);
+    int port = body.is_object() && body.contains("port") && body["port"].is_number_integer()
+                   ? body["port"].get<int>()
+                   : 0;
+    d->remove_tunnel(req.matches[1], port);
+    reply_json(res, 200, json::object());
+  });
   for (const char* kind : {"snapshot_disk", "snapshot_disk_async"}) {
     const bool async = std::string(kind) == "snapshot_disk_async";
     server.post(id + "/" + kind, [d, async](const Req& req, Res& res) {

@@ -103,7 +103,49 @@ json devbox_to_wire(const Devbox& d) {
   if (!d.blueprint_id.empty()) v["blueprint_id"] = d.blueprint_id;
   if (!d.failure_reason.empty()) v["failure_reason"] = d.failure_reason;
   if (!d.shutdown_reason.empty()) v["shutdown_reason"] = d.shutdown_reason;
+  if (d.tunnel) v["tunnel"] = tunnel_view_to_wire(*d.tunnel);
+  if (!d.tunnels.empty()) {
+    v["tunnels"] = json::array();
+    for (const auto& t : d.tunnels) v["tunnels"].push_back(tunnel_to_wire(t));
+  }
   return v;
+}
+
+json tunnel_view_to_wire(const DevboxTunnelView& t) {
+  json v = {{"tunnel_key", t.tunnel_key},
+            {"auth_mode", t.auth_mode},
+            {"create_time_ms", t.create_time_ms},
+            {"http_keep_alive", t.http_keep_alive},
+            {"wake_on_http", t.wake_on_http}};
+  if (!t.auth_token.empty()) v["auth_token"] = t.auth_token;
+  return v;
+}
+
+DevboxTunnelView tunnel_view_from_wire(const json& v) {
+  DevboxTunnelView t;
+  if (!v.is_object()) return t;
+  t.tunnel_key = str(v, "tunnel_key");
+  if (auto mode = str(v, "auth_mode"); !mode.empty()) t.auth_mode = mode;
+  t.auth_token = str(v, "auth_token");
+  t.create_time_ms = integer(v, "create_time_ms");
+  if (auto it = v.find("http_keep_alive"); it != v.end() && it->is_boolean())
+    t.http_keep_alive = it->get<bool>();
+  if (auto it = v.find("wake_on_http"); it != v.end() && it->is_boolean())
+    t.wake_on_http = it->get<bool>();
+  return t;
+}
+
+json tunnel_to_wire(const DevboxTunnel& t) {
+  return {{"devbox_id", t.devbox_id}, {"port", t.port}, {"url", t.url}};
+}
+
+DevboxTunnel tunnel_from_wire(const json& v) {
+  DevboxTunnel t;
+  if (!v.is_object()) return t;
+  t.devbox_id = str(v, "devbox_id");
+  t.port = static_cast<int>(integer(v, "port"));
+  t.url = str(v, "url");
+  return t;
 }
 
 Devbox devbox_from_wire(const json& v) {
@@ -128,6 +170,10 @@ Devbox devbox_from_wire(const json& v) {
       if (t.is_object())
         d.state_transitions.push_back(
             {str(t, "status"), integer(t, "transition_time_ms"), str(t, "failure_reason")});
+  if (auto t = v.find("tunnel"); t != v.end() && t->is_object())
+    d.tunnel = tunnel_view_from_wire(*t);
+  if (auto ts = v.find("tunnels"); ts != v.end() && ts->is_array())
+    for (const auto& t : *ts) d.tunnels.push_back(tunnel_from_wire(t));
   return d;
 }
 

@@ -42,6 +42,13 @@ std::vector<DevboxLog> logs_from_wire(const json& view);
 // memory_bytes, disk_bytes: null when unavailable) and `unavailable` {field: why}.
 json usage_to_wire(const DevboxUsage& usage);
 DevboxUsage usage_from_wire(const json& view);
+// TunnelView {tunnel_key, auth_mode, create_time_ms, http_keep_alive, wake_on_http, auth_token?}
+// and DevboxTunnelView {devbox_id, port, url}. The DevboxView carries the first as `tunnel` and,
+// a local extension, the open ports as `tunnels` (a list of the second).
+json tunnel_view_to_wire(const DevboxTunnelView& tunnel);
+DevboxTunnelView tunnel_view_from_wire(const json& view);
+json tunnel_to_wire(const DevboxTunnel& tunnel);
+DevboxTunnel tunnel_from_wire(const json& view);
 
 json snapshot_to_wire(const DevboxSnapshot& snapshot);
 DevboxSnapshot snapshot_from_wire(const json& view);

@@ -1,6 +1,7 @@
 // Local devboxes (platform/local/devboxes/devbox_service.hpp) through the DevboxService interface.
 // Tests that need bubblewrap skip with a message when it is not usable on the host.
 #include <doctest/doctest.h>
+#include <httplib.h>
 
 #include <filesystem>
 #include <mutex>
@@ -267,6 +268,30 @@ TEST_CASE("devbox idle timeout shuts it down" * doctest::test_suite("devbox")) {
   auto after = s->wait_for_status(d.id, {"shutdown"}, 5s);
   CHECK(after.status == "shutdown");
   CHECK(after.shutdown_reason == "idle");
+}
+
+TEST_CASE("devbox traffic through a tunnel keeps it from idling" * doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  DevboxCreateRequest r;
+  r.launch_parameters.keep_alive_time_seconds = 2;
+  auto d = create_devbox(*s, r);
+  // In the background of a named shell: no command runs while the server serves.
+  CHECK(run_in(*s, d.id, "python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &", "srv")
+            .exit_status == 0);
+  auto tunnel = s->create_tunnel(d.id, 8080);
+  httplib::Client web(tunnel.url);
+  int served = 0;
+  for (auto until = std::chrono::steady_clock::now() + 4s; std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(250ms))
+    if (auto res = web.Get("/"); res && res->status == 200) ++served;
+  CHECK(served > 5);
+  CHECK(s->get(d.id).status == "running");  // 4 s past a keep-alive of 2 s
+  auto after = s->wait_for_status(d.id, {"shutdown"}, 6s);
+  CHECK(after.status == "shutdown");
+  CHECK(after.shutdown_reason == "idle");
+  CHECK_FALSE(web.Get("/"));  // its tunnel went with it
 }
 
 namespace {

@@ -247,6 +247,91 @@ TEST_CASE("Runloop client drives local devboxes through platform serve" *
   }
 }
 
+TEST_CASE("Runloop client opens tunnels through platform serve, and Runloop's own form" *
+          doctest::test_suite("devbox")) {
+  if (!usable()) return;
+  ServedDevboxes served;
+  auto rl = remote::open_runloop_devboxes(client_options(served.url()));
+  DevboxCreateRequest r;
+  r.name = "tunnels";
+  r.file_mounts = {{"site/index.txt", "through the tunnel"}};
+  auto d = rl->create(r, {});
+  ExecRequest er;
+  er.devbox_id = d.id;
+  er.command = "exec python3 -m http.server 8080 --bind 127.0.0.1 --directory /home/user/site";
+  rl->execute_async(er);
+
+  auto view = rl->enable_tunnel(d.id, "");
+  CHECK_FALSE(view.tunnel_key.empty());
+  CHECK(view.auth_mode == "open");
+  CHECK(rl->enable_tunnel(d.id, "open").tunnel_key == view.tunnel_key);
+  try {
+    rl->enable_tunnel(d.id, "authenticated");
+    FAIL("authenticated accepted");
+  } catch (const PlatformError& e) {
+    CHECK(e.kind() == ErrorKind::invalid);
+  }
+  auto tunnel = rl->create_tunnel(d.id, 8080);
+  CHECK(tunnel.devbox_id == d.id);
+  CHECK(tunnel.port == 8080);
+  REQUIRE(tunnel.url.rfind("http://127.0.0.1:", 0) == 0);
+  httplib::Client web(tunnel.url);
+  std::string body;
+  for (int i = 0; i < 200 && body.empty(); ++i) {
+    if (auto res = web.Get("/index.txt"); res && res->status == 200)
+      body = res->body;
+    else
+      std::this_thread::sleep_for(50ms);
+  }
+  CHECK(body == "through the tunnel");
+  auto got = rl->get(d.id);
+  REQUIRE(got.tunnel.has_value());
+  CHECK(got.tunnel->tunnel_key == view.tunnel_key);
+  REQUIRE(got.tunnels.size() == 1);
+  CHECK(got.tunnels[0].url == tunnel.url);
+
+  rl->remove_tunnel(d.id, 8080);
+  CHECK(rl->get(d.id).tunnels.empty());
+  CHECK_FALSE(web.Get("/index.txt"));  // refused
+  try {
+    rl->remove_tunnel(d.id, 8080);
+    FAIL("removed twice");
+  } catch (const PlatformError& e) {
+    CHECK(e.http_status() == 404);
+  }
+  rl->remove_tunnel(d.id, 0);  // the whole tunnel; idempotent
+  CHECK_FALSE(rl->get(d.id).tunnel.has_value());
+  rl->shutdown(d.id);
+
+  // Runloop itself no longer has create_tunnel: the client enables the devbox's tunnel and names
+  // the port in Runloop's URL form.
+  httplib::Server stub;
+  std::atomic<int> enabled{0};
+  stub.Post("/v1/devboxes/dbx_1/create_tunnel",
+            [](const httplib::Request&, httplib::Response& res) {
+              res.status = 404;
+              res.set_content(R"({"error":"not found"})", "application/json");
+            });
+  stub.Get("/v1/devboxes/dbx_1", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"id":"dbx_1","status":"running"})", "application/json");
+  });
+  stub.Post("/v1/devboxes/dbx_1/enable_tunnel",
+            [&](const httplib::Request&, httplib::Response& res) {
+              ++enabled;
+              res.set_content(R"({"tunnel_key":"k3y","auth_mode":"open","create_time_ms":1})",
+                              "application/json");
+            });
+  int stub_port = stub.bind_to_any_port("127.0.0.1");
+  std::thread stub_thread([&] { stub.listen_after_bind(); });
+  auto runloop = remote::open_runloop_devboxes(
+      client_options("http://127.0.0.1:" + std::to_string(stub_port)));
+  auto remote_tunnel = runloop->create_tunnel("dbx_1", 3000);
+  CHECK(remote_tunnel.url == "https://3000-k3y.tunnel.runloop.ai");
+  CHECK(enabled.load() == 1);
+  stub.stop();
+  stub_thread.join();
+}
+
 TEST_CASE("Runloop client retries 429 and 503 with one x-request-id" *
           doctest::test_suite("devbox")) {
   if (!usable()) return;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -427,6 +428,94 @@ TEST_CASE("the commands of a sandbox share its network namespace, which outlives
   const auto before = inode();
   sandbox.kill_all();
   CHECK(inode() == before);
+}
+
+namespace {
+
+// Connects to 127.0.0.1:`port` on the host, sends `request`, half-closes and reads to the end.
+// Returns nullopt when the connection is refused.
+std::optional<std::string> exchange(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  timeval limit{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  if (!request.empty())
+    REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size()));
+  ::shutdown(fd, SHUT_WR);
+  std::string reply;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return reply;
+}
+
+}  // namespace
+
+TEST_CASE("a forwarded port reaches a server in the sandbox, both ways, and ends with it" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  for (bool network : {false, true}) {
+    CAPTURE(network);
+    SandboxSpec spec = make_spec(home);
+    spec.network = network;
+    Sandbox sandbox(spec);
+    // An echo server that upper-cases what it reads, until the client half-closes; many clients.
+    auto server = sandbox.start(
+        "exec python3 -c \"import socket\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind(('127.0.0.1', 8080)); s.listen()\n"
+        "while True:\n"
+        "    c, _ = s.accept(); data = b''\n"
+        "    while True:\n"
+        "        b = c.recv(65536)\n"
+        "        if not b: break\n"
+        "        data += b\n"
+        "    c.sendall(data.upper()); c.close()\n\"");
+    std::atomic<int> connections{0};
+    auto forward = sandbox.forward_port(8080, [&] { ++connections; });
+    CHECK(forward->port() == 8080);
+    REQUIRE(forward->host_port() > 0);
+    // Until the server listens, a connection is accepted and closed at once.
+    REQUIRE(eventually([&] { return exchange(forward->host_port(), "ping") == "PING"; }, 10000ms));
+    // A megabyte each way, and several connections at once.
+    std::string big(1 << 20, 'x');
+    CHECK(exchange(forward->host_port(), big) == std::string(1 << 20, 'X'));
+    std::vector<std::thread> clients;
+    std::atomic<int> good{0};
+    for (int i = 0; i < 8; ++i)
+      clients.emplace_back([&, i] {
+        if (exchange(forward->host_port(), "client " + std::to_string(i)) ==
+            "CLIENT " + std::to_string(i))
+          ++good;
+      });
+    for (auto& t : clients) t.join();
+    CHECK(good.load() == 8);
+    CHECK(connections.load() >= 10);  // each connection made inside was reported
+    // Nothing listens on 9090 inside: connections close without a byte.
+    auto nothing = sandbox.forward_port(9090);
+    CHECK(exchange(nothing->host_port(), "hello") == "");
+    // Gone with its PortForward: the host port refuses.
+    const int host_port = forward->host_port();
+    forward.reset();
+    CHECK_FALSE(exchange(host_port, "ping").has_value());
+    server->kill();
+  }
+  CHECK(kind_of([&] {
+          TempHome other;
+          Sandbox s(make_spec(other));
+          s.forward_port(0);
+        }) == ErrorKind::invalid);
 }
 
 TEST_CASE("the host is invisible and read-only" * doctest::test_suite("sandbox")) {

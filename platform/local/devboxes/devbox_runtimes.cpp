@@ -84,6 +84,18 @@ std::shared_ptr<Runtime> DevboxRuntimes::runtime(const std::string& id, const La
   return rt;
 }
 
+void Runtime::close_tunnels() {
+  std::lock_guard lock(tunnel_mu);
+  forwards.clear();
+  tunnel.reset();
+}
+
+std::shared_ptr<Runtime> DevboxRuntimes::existing(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = runtimes_.find(id);
+  return it == runtimes_.end() ? nullptr : it->second;
+}
+
 void DevboxRuntimes::drop(const std::string& id) {
   std::shared_ptr<Runtime> rt;
   {
@@ -94,6 +106,7 @@ void DevboxRuntimes::drop(const std::string& id) {
     runtimes_.erase(it);
   }
   std::lock_guard lock(rt->mu);
+  rt->close_tunnels();
   if (rt->sandbox) rt->sandbox->kill_all();
   rt->shells.clear();
   rt->sandbox.reset();
@@ -113,12 +126,14 @@ void DevboxRuntimes::for_each_runtime(const std::function<void(Runtime&)>& fn) {
 
 void DevboxRuntimes::kill_all() {
   for_each_runtime([](Runtime& rt) {
+    rt.close_tunnels();
     if (rt.sandbox) rt.sandbox->kill_all();
   });
 }
 
 void DevboxRuntimes::close_all() {
   for_each_runtime([](Runtime& rt) {
+    rt.close_tunnels();
     rt.shells.clear();
     rt.sandbox.reset();
   });

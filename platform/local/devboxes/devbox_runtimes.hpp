@@ -34,6 +34,13 @@ struct Runtime {
   std::mutex mu;  // serialises starts against suspend/resume/shutdown
   std::unique_ptr<Sandbox> sandbox;
   std::map<std::string, std::unique_ptr<PersistentShell>> shells;
+  // Its tunnel (create_tunnel, enable_tunnel): guarded by tunnel_mu, which is taken after mu
+  // when both are (the devbox view reads it under tunnel_mu alone).
+  std::mutex tunnel_mu;
+  std::optional<DevboxTunnelView> tunnel;
+  std::map<int, std::unique_ptr<PortForward>> forwards;  // by port inside the devbox
+  // Closes every tunnel. Takes tunnel_mu.
+  void close_tunnels();
 };
 
 // An execution this process started, until its result is recorded.
@@ -64,7 +71,10 @@ class DevboxRuntimes {
   // stored launch parameters and environment. Throws PlatformError: not_found for an unknown
   // devbox, conflict for one that is final, and as Sandbox's constructor.
   std::shared_ptr<Runtime> runtime(const std::string& id, const LaunchSpec* launch = nullptr);
-  // Kills everything of the devbox's sandbox and forgets it. No-op when it has none here.
+  // The devbox's runtime if this process has one, else nullptr; opens nothing.
+  std::shared_ptr<Runtime> existing(const std::string& id);
+  // Kills everything of the devbox's sandbox (its tunnels first) and forgets it. No-op when it
+  // has none here.
   void drop(const std::string& id);
   // At shutdown of the service: kill_all() kills every process of every sandbox (their results
   // are recorded by whoever waits for them); once those are done, close_all() closes the shells

@@ -113,9 +113,13 @@ class LocalDevboxService final : public DevboxService {
     return wait_for_status(nd.devbox.id, {"running", "failure", "shutdown"}, wait);
   }
 
-  Devbox get(const std::string& id) override { return rows_.get(id); }
+  Devbox get(const std::string& id) override { return with_tunnels(rows_.get(id)); }
 
-  DevboxPage list(const DevboxListRequest& req) override { return rows_.list(req); }
+  DevboxPage list(const DevboxListRequest& req) override {
+    DevboxPage page = rows_.list(req);
+    for (auto& d : page.devboxes) d = with_tunnels(std::move(d));
+    return page;
+  }
 
   Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
                          std::chrono::milliseconds timeout) override {
@@ -356,6 +360,7 @@ class LocalDevboxService final : public DevboxService {
       rows_.transition(id, "running");
       throw;
     }
+    rt->close_tunnels();  // a frozen server answers nobody: tunnels end with the suspension
     rows_.transition(id, "suspended");
     return get(id);
   }
@@ -380,6 +385,77 @@ class LocalDevboxService final : public DevboxService {
   }
 
   Devbox shutdown(const std::string& id) override { return shutdown_with(id, "api_shutdown"); }
+
+  DevboxTunnelView enable_tunnel(const std::string& devbox_id,
+                                 const std::string& auth_mode) override {
+    if (!auth_mode.empty() && auth_mode != "open")
+      throw PlatformError(ErrorKind::invalid,
+                          "auth_mode \"" + auth_mode +
+                              "\": a local tunnel is open (it listens on the host's 127.0.0.1 "
+                              "only); leave auth_mode out or give \"open\"");
+    auto rt = runtimes_.runtime(devbox_id);
+    std::lock_guard lock(rt->mu);
+    require_status(devbox_id, {"running"}, "open a tunnel");
+    rows_.touch(devbox_id);
+    std::lock_guard tunnel_lock(rt->tunnel_mu);
+    return enabled_tunnel(*rt);
+  }
+
+  DevboxTunnel create_tunnel(const std::string& devbox_id, int port) override {
+    if (port < 1 || port > 65535)
+      throw PlatformError(ErrorKind::invalid, "port " + std::to_string(port) +
+                                                  " is not a TCP port: give 1-65535 (the port "
+                                                  "a server in the devbox listens on)");
+    auto rt = runtimes_.runtime(devbox_id);
+    std::lock_guard lock(rt->mu);
+    require_status(devbox_id, {"running"}, "open a tunnel");
+    rows_.touch(devbox_id);
+    std::lock_guard tunnel_lock(rt->tunnel_mu);
+    enabled_tunnel(*rt);
+    auto& forward = rt->forwards[port];
+    if (!forward) {
+      try {
+        // Traffic through a tunnel is activity (Runloop's http_keep_alive): it restarts the idle
+        // timer, at most once a second.
+        auto last = std::make_shared<std::atomic<std::int64_t>>(0);
+        forward = rt->sandbox->forward_port(port, [this, devbox_id, last] {
+          const std::int64_t now = now_ms();
+          if (now - last->load() < 1000) return;
+          last->store(now);
+          try {
+            rows_.touch(devbox_id);
+          } catch (const std::exception&) {
+            // The database is busy or gone: the next connection tries again.
+          }
+        });
+      } catch (...) {
+        rt->forwards.erase(port);
+        throw;
+      }
+    }
+    return tunnel_of(devbox_id, *forward);
+  }
+
+  void remove_tunnel(const std::string& devbox_id, int port) override {
+    get(devbox_id);  // not_found for an unknown devbox
+    auto rt = runtimes_.existing(devbox_id);
+    if (port == 0) {
+      if (rt) rt->close_tunnels();
+      return;
+    }
+    std::unique_ptr<PortForward> closing;  // closed outside the lock
+    if (rt) {
+      std::lock_guard lock(rt->tunnel_mu);
+      if (auto it = rt->forwards.find(port); it != rt->forwards.end()) {
+        closing = std::move(it->second);
+        rt->forwards.erase(it);
+      }
+    }
+    if (!closing)
+      throw PlatformError(ErrorKind::not_found, "devbox " + devbox_id + " has no tunnel to port " +
+                                                    std::to_string(port) +
+                                                    "; manage_devbox action=get lists its tunnels");
+  }
 
   DevboxSnapshot snapshot(const std::string& devbox_id, const SnapshotRequest& req) override {
     require_status(devbox_id, {"running", "suspended"}, "snapshot it");
@@ -551,6 +627,31 @@ class LocalDevboxService final : public DevboxService {
   fs::path home_of(const std::string& id) const { return runtimes_.home_of(id); }
   fs::path snapshot_home(const std::string& id) const {
     return options_.data_dir / "devbox_snapshots" / id / "home";
+  }
+
+  // The devbox's tunnel view, made on first use. Call with rt.tunnel_mu held.
+  static DevboxTunnelView enabled_tunnel(Runtime& rt) {
+    if (!rt.tunnel) {
+      DevboxTunnelView view;
+      view.tunnel_key = new_id("");
+      view.create_time_ms = now_ms();
+      rt.tunnel = view;
+    }
+    return *rt.tunnel;
+  }
+
+  static DevboxTunnel tunnel_of(const std::string& devbox_id, const PortForward& forward) {
+    return {devbox_id, forward.port(), "http://127.0.0.1:" + std::to_string(forward.host_port())};
+  }
+
+  // `d` with the tunnel and open ports this process holds for it.
+  Devbox with_tunnels(Devbox d) {
+    auto rt = runtimes_.existing(d.id);
+    if (!rt) return d;
+    std::lock_guard lock(rt->tunnel_mu);
+    d.tunnel = rt->tunnel;
+    for (const auto& [port, forward] : rt->forwards) d.tunnels.push_back(tunnel_of(d.id, *forward));
+    return d;
   }
 
   Devbox require_status(const std::string& id, const std::vector<std::string>& allowed,

@@ -21,6 +21,7 @@
 #include <tuple>
 
 #include "platform/error.hpp"
+#include "platform/local/sandbox/orphan_reaper.hpp"
 
 namespace runagents::platform::local::detail {
 
@@ -60,6 +61,29 @@ std::optional<ProcInfo> read_stat(pid_t pid) {
 bool gone_or_zombie(pid_t pid, std::uint64_t start_time) {
   auto info = read_stat(pid);
   return !info || info->start_time != start_time || info->state == 'Z' || info->state == 'X';
+}
+
+// A container's init that its Supervisor reaps (orphan_reaper.hpp).
+struct ClaimedInit {
+  pid_t pid = 0;   // claimed when > 0
+  int pidfd = -1;  // the init itself, whatever becomes of its pid; -1 if it could not be opened
+};
+
+// Claims `init`, which bwrap `bwrap_pid` named, and opens a pidfd on it if it is indeed that
+// container's init: a namespace init whose parent is bwrap, or us once bwrap is gone.
+ClaimedInit claim_init(pid_t init, pid_t bwrap_pid) {
+  ClaimedInit claimed;
+  claimed.pid = init;
+  claim_orphan(init);
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, init, 0));
+  if (fd < 0) return claimed;
+  auto stat = read_stat(init);
+  if (!stat || (stat->ppid != bwrap_pid && stat->ppid != ::getpid()) || !is_namespace_init(init)) {
+    ::close(fd);  // gone already, and its pid perhaps someone else's
+    return claimed;
+  }
+  claimed.pidfd = fd;
+  return claimed;
 }
 
 void set_nonblocking(int fd) {
@@ -232,6 +256,8 @@ Supervisor::~Supervisor() {
 
 std::shared_ptr<Supervisor> Supervisor::start(SpawnSpec spec,
                                               std::shared_ptr<SupervisorHandler> handler) {
+  // Before the first fork: the inits bwrap abandons must come to this process (orphan_reaper.hpp).
+  adopt_orphans();
   std::shared_ptr<Supervisor> sup(new Supervisor(std::move(spec), std::move(handler)));
   sup->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (sup->wake_fd_ < 0)
@@ -349,6 +375,7 @@ bool Supervisor::spawn(std::string& error) {
     return false;
   }
   if (pid == 0) child_main(plan);
+  note_new_child();
 
   close_fd(out[1]);
   close_fd(err[1]);
@@ -392,6 +419,7 @@ void Supervisor::loop() {
   bool want_close_input = false;
   std::string info_text;
   std::uint64_t init_start_time = 0;
+  ClaimedInit claimed_init;
   int kill_stage = 0;  // 0 none, 1 requested, 2 init killed, 3 process group killed
   Clock::time_point kill_requested_at{}, kill_stage_deadline{}, exited_at{};
   ExitInfo exit_info;
@@ -509,6 +537,7 @@ void Supervisor::loop() {
           if (end != std::string::npos) {
             pid_t init = static_cast<pid_t>(std::stol(info_text.substr(p, end - p)));
             if (auto stat = read_stat(init)) init_start_time = stat->start_time;
+            claimed_init = claim_init(init, pid_);
             container_init_.store(init);
             exit_info.container_started = true;
           }
@@ -539,13 +568,22 @@ void Supervisor::loop() {
     }
   }
 
-  // If bwrap was killed before its init, the init (reparented away from us) empties its pid
-  // namespace before it exits: wait for that, so that "exited" means "nothing left".
-  if (pid_t init = container_init_.load(); init > 0) {
+  // bwrap does not wait for its init (orphan_reaper.hpp): the init, handed to us, empties its pid
+  // namespace before it exits. Wait for that, so that "exited" means "nothing left", and reap it.
+  if (claimed_init.pidfd >= 0) {
+    pollfd gone{claimed_init.pidfd, POLLIN, 0};
+    while (::poll(&gone, 1, 2000) < 0 && errno == EINTR) {
+    }
+    siginfo_t info{};
+    ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(claimed_init.pidfd), &info,
+             WEXITED | WNOHANG | __WALL);  // ECHILD: bwrap reaped it, or we are no subreaper
+    close_fd(claimed_init.pidfd);
+  } else if (pid_t init = container_init_.load(); init > 0) {
     auto until = Clock::now() + 2s;
     while (!gone_or_zombie(init, init_start_time) && Clock::now() < until)
       std::this_thread::sleep_for(2ms);
   }
+  if (claimed_init.pid > 0) release_orphan(claimed_init.pid);
   close_fd(out_fd_);
   close_fd(err_fd_);
   close_fd(info_fd_);

@@ -6,6 +6,10 @@
 // the container gets PR_SET_PDEATHSIG, which fires when the *thread* that forked it ends, so the
 // forking thread must outlive it. The thread keeps the Supervisor alive (shared_from_this) until
 // it has finished, so a handler may drop the last outside reference from a callback.
+//
+// bwrap does not wait for its container's init; the first Supervisor makes this process a child
+// subreaper, and each Supervisor reaps the init of its container after bwrap (orphan_reaper.hpp),
+// so a finished Supervisor leaves neither a process nor a zombie.
 #pragma once
 
 #include <sys/resource.h>

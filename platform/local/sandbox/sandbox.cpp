@@ -14,6 +14,7 @@
 
 #include "platform/local/sandbox/command_support.hpp"
 #include "platform/local/sandbox/exec_state.hpp"
+#include "platform/local/sandbox/orphan_reaper.hpp"
 #include "platform/local/sandbox/sandbox_core.hpp"
 #include "platform/local/sandbox/sandbox_network.hpp"
 #include "platform/local/sandbox/shell_core.hpp"
@@ -66,6 +67,7 @@ int run_host(const std::vector<std::string>& argv, std::string& output) {
   pid_t pid;
   int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
+  if (rc == 0) detail::note_new_child();  // the probe's bwrap leaves an init behind too
   ::close(pipe_fds[1]);
   if (rc != 0) {
     ::close(pipe_fds[0]);
@@ -434,6 +436,8 @@ class OneShotHandler : public detail::SupervisorHandler {
 }  // namespace
 
 SandboxSupport check_sandbox_support(const std::string& bwrap_path) {
+  // The probe below is a bwrap too, whose init bwrap abandons (orphan_reaper.hpp).
+  detail::adopt_orphans();
   static std::mutex mu;
   static std::map<std::string, SandboxSupport> cache;
   std::string bwrap = find_bwrap(bwrap_path);
@@ -702,6 +706,18 @@ void Sandbox::write_file(std::string_view path, std::string_view data,
     owned.owner_gid = core_->spec.gid;
   }
   write_home_file(core_->spec.home_dir, path, data, owned);
+}
+
+std::unique_ptr<PortForward> Sandbox::forward_port(int port, std::function<void()> on_connection) {
+  if (port < 1 || port > 65535)
+    throw PlatformError(ErrorKind::invalid,
+                        "port " + std::to_string(port) + " is not a TCP port: give 1-65535");
+  {
+    std::lock_guard lock(core_->mu);
+    if (core_->closed)
+      throw PlatformError(ErrorKind::conflict, "sandbox " + core_->spec.id + " has been destroyed");
+  }
+  return std::unique_ptr<PortForward>(new PortForward(core_, port, std::move(on_connection)));
 }
 
 std::unique_ptr<PersistentShell> Sandbox::open_shell() {

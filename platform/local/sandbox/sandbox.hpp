@@ -19,7 +19,9 @@
 // Killing it kills the container's init, which makes the kernel kill every process of that pid
 // namespace, so kill, cancel and timeout leave no process behind; when a command finishes, whatever
 // it left in the background is killed the same way. Processes that must outlive one command belong
-// in a PersistentShell.
+// in a PersistentShell. Nor does a command leave a zombie: the first sandbox makes this process a
+// child subreaper, which reaps the container inits bwrap abandons (orphan_reaper.hpp); code
+// elsewhere in the process that forks keeps the exit status of its own children.
 //
 // This layer knows nothing of devbox ids, lifecycle states or storage: the devbox layer keeps
 // those and uses a Sandbox for what runs. Errors are thrown as PlatformError with a message a
@@ -35,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +49,7 @@
 #include "platform/local/sandbox/execution.hpp"
 #include "platform/local/sandbox/home_files.hpp"
 #include "platform/local/sandbox/persistent_shell.hpp"
+#include "platform/local/sandbox/port_forward.hpp"
 #include "platform/local/sandbox/sandbox_spec.hpp"
 
 namespace runagents::platform::local {
@@ -128,6 +132,14 @@ class Sandbox {
 
   // Resource use so far, from the sandbox's cgroups. Never throws.
   SandboxUsage usage() const;
+
+  // Forwards a port of the host's 127.0.0.1 (PortForward::host_port, picked by the kernel) to
+  // `port` on 127.0.0.1 in this sandbox's network namespace (port_forward.hpp). Works with and
+  // without SandboxSpec::network. Nothing needs to listen yet: each connection is made when one
+  // arrives. Throws PlatformError: invalid for a port outside 1..65535, conflict when the sandbox
+  // is destroyed, unavailable when the host socket cannot be made. `on_connection` (optional)
+  // is called on the forward's thread for each connection made inside; it must return quickly.
+  std::unique_ptr<PortForward> forward_port(int port, std::function<void()> on_connection = {});
 
   // read_home_file / write_home_file on this sandbox's home; files and directories written are
   // given to the sandbox's uid.

@@ -359,6 +359,41 @@ class RunloopDevboxes final : public DevboxService {
   }
   Devbox shutdown(const std::string& id) override { return lifecycle(id, "shutdown"); }
 
+  DevboxTunnelView enable_tunnel(const std::string& devbox_id,
+                                 const std::string& auth_mode) override {
+    json body = json::object();
+    if (!auth_mode.empty()) body["auth_mode"] = auth_mode;
+    return tunnel_view_from_wire(http_.send_json(
+        HttpRequest::post("/v1/devboxes/" + seg(devbox_id) + "/enable_tunnel", body)));
+  }
+
+  DevboxTunnel create_tunnel(const std::string& devbox_id, int port) override {
+    if (port < 1 || port > 65535)
+      throw PlatformError(ErrorKind::invalid,
+                          "port " + std::to_string(port) + " is not a TCP port: give 1-65535");
+    // The per-port create_tunnel answers with the URL itself (`platform serve` has it; Runloop
+    // removed it in 2026-03). Without it, the devbox's tunnel (enable_tunnel) serves every port
+    // at https://{port}-{tunnel_key}.tunnel.runloop.ai.
+    try {
+      return tunnel_from_wire(http_.send_json(HttpRequest::post(
+          "/v1/devboxes/" + seg(devbox_id) + "/create_tunnel", json{{"port", port}})));
+    } catch (const PlatformError& e) {
+      if (e.http_status() != 404 && e.http_status() != 405 && e.http_status() != 410) throw;
+    }
+    Devbox d = get(devbox_id);  // not_found for an unknown devbox
+    DevboxTunnelView view = d.tunnel ? *d.tunnel : enable_tunnel(devbox_id, "");
+    return {devbox_id, port,
+            "https://" + std::to_string(port) + "-" + view.tunnel_key + ".tunnel.runloop.ai"};
+  }
+
+  void remove_tunnel(const std::string& devbox_id, int port) override {
+    // Runloop's remove_tunnel closes the devbox's tunnel (every port); `platform serve` reads the
+    // port when one is given.
+    json body = json::object();
+    if (port != 0) body["port"] = port;
+    http_.send(HttpRequest::post("/v1/devboxes/" + seg(devbox_id) + "/remove_tunnel", body));
+  }
+
   DevboxSnapshot snapshot(const std::string& devbox_id, const SnapshotRequest& req) override {
     json body = json::object();
     if (!req.name.empty()) body["name"] = req.name;
