@@ -115,16 +115,15 @@ bool DualProtocolServer::process_and_close_socket(socket_t sock) {
 
 void DualProtocolServer::serve_connection(SocketStream& strm) {
   const int sock = strm.socket();
-  if (!wait_for_request(sock, stop_fd_, to_ms(read_timeout_sec_, read_timeout_usec_))) return;
+  const milliseconds keep_alive(keep_alive_timeout_sec_ * 1000);
+  if (!wait_for_request(sock, stop_fd_, keep_alive)) return;
   if (opens_with_h2_preface(strm)) {
     serve_h2_connection(sock, strm.take_buffered(), std::nullopt, h2_options());
     return;
   }
   // cpp-httplib's keep-alive loop (detail::process_server_socket_core), plus the h2c check.
   for (size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
-    if (strm.buffered().empty() &&
-        !wait_for_request(sock, stop_fd_, milliseconds(keep_alive_timeout_sec_ * 1000)))
-      return;
+    if (strm.buffered().empty() && !wait_for_request(sock, stop_fd_, keep_alive)) return;
     if (const size_t head_end = strm.fill_past("\r\n\r\n", kMaxSniffedHead)) {
       auto head = parse_request_head(strm.buffered().substr(0, head_end));
       if (head) {

@@ -22,6 +22,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kMaxConcurrentStreams = 100;
+constexpr size_t kMaxRunningExchanges = 2 * kMaxConcurrentStreams;  // reset ones included
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 constexpr int32_t kStreamWindow = 1 << 20;       // per stream, for uploads
 constexpr int32_t kConnectionWindow = 16 << 20;  // the whole connection
@@ -302,6 +303,12 @@ void H2Connection::dispatch(const std::shared_ptr<H2Stream>& s) {
   }
   {
     std::lock_guard lock(link_->mu);
+    // Streams the peer reset still hold their workers until the handler returns; a peer that
+    // keeps opening and resetting streams is refused rather than queued without end.
+    if (link_->running >= kMaxRunningExchanges) {
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_REFUSED_STREAM);
+      return;
+    }
     link_->running++;
   }
   auto task = [link = link_, s, sock = sock_, serve = o_.serve_exchange] {

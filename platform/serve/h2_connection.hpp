@@ -9,7 +9,8 @@
 // they wake the loop through H2Link. One slow or streaming response does not hold the others:
 // each stream has its own worker and its own bounded buffer.
 //
-// Limits: 100 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS), 64 KiB of request headers;
+// Limits: 100 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS) and 200 running exchanges
+// (streams the peer reset keep their worker until the handler returns), 64 KiB of request headers;
 // a body past the payload limit is answered 413 as soon as it passes it, and the rest of it is
 // refused with RST_STREAM(NO_ERROR) once the answer is sent. A connection without open streams
 // closes after `idle_timeout` (with GOAWAY); one whose peer does not read for `write_timeout` is
