@@ -151,15 +151,21 @@ void H2Connection::loop() {
       return;  // GOAWAY exchanged and every stream closed
 
     size_t running;
+    bool blocked = false;  // a response has bytes that flow control holds back
     {
       std::lock_guard lock(link_->mu);
       running = link_->running;
+      for (const auto& [id, s] : streams_)
+        blocked = blocked || (s->submitted && !s->deferred && s->pending() > 0);
     }
+    // A peer that stops reading is dropped after the write timeout, as over HTTP/1.1; one that
+    // sends nothing while no answer is being worked on (also one that never finishes a request
+    // body) gets GOAWAY after the idle timeout.
     const auto now = Clock::now();
     auto deadline = Clock::time_point::max();
-    if (unsent)
+    if (unsent || blocked)
       deadline = last_write_ + o_.write_timeout;
-    else if (streams_.empty() && running == 0)
+    else if (running == 0)
       deadline = last_activity_ + o_.idle_timeout;
     int timeout_ms = -1;
     if (deadline != Clock::time_point::max())
@@ -173,7 +179,7 @@ void H2Connection::loop() {
     const int n = ::poll(fds, nfds, timeout_ms);
     if (n < 0 && errno != EINTR) return;
     if (n == 0 && Clock::now() >= deadline) {
-      if (unsent) return;                                             // the peer stopped reading
+      if (unsent || blocked) return;                                  // the peer stopped reading
       nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);  // idle: GOAWAY, close
       send();
       return;
