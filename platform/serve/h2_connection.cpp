@@ -58,6 +58,8 @@ class H2Connection {
   void apply_updates();  // workers' news -> HEADERS, resumed DATA, resets
   void dispatch(const std::shared_ptr<H2Stream>& s);
   void begin_stop();
+  // Resets a stream answered before its request body ended, once enough of it was dropped.
+  void refuse_rest(H2Stream& s);
   void finish();  // ends every stream and waits for the workers
   std::shared_ptr<H2Stream> find(int32_t id) const;
 
@@ -429,7 +431,12 @@ int H2Connection::on_data_chunk_recv(nghttp2_session*, uint8_t, int32_t stream_i
                                      const uint8_t* data, size_t len, void* self) {
   auto* c = static_cast<H2Connection*>(self);
   auto s = c->find(stream_id);
-  if (!s || s->dispatched) return 0;  // nghttp2 still credits the flow-control window
+  if (!s) return 0;
+  if (s->dispatched) {  // the rest of a body past the limit: dropped (nghttp2 credits the window)
+    s->discarded += len;
+    if (s->answered && s->discarded > c->o_.max_body_bytes) c->refuse_rest(*s);
+    return 0;
+  }
   s->body_bytes += len;
   if (s->body_bytes > c->o_.max_body_bytes) {
     s->body_too_large = true;
@@ -441,17 +448,26 @@ int H2Connection::on_data_chunk_recv(nghttp2_session*, uint8_t, int32_t stream_i
   return 0;
 }
 
-int H2Connection::on_frame_send(nghttp2_session* session, const nghttp2_frame* frame, void* self) {
+int H2Connection::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self) {
   auto* c = static_cast<H2Connection*>(self);
   if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
       !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
     return 0;
-  // The whole answer went out before the request ended (413): the rest of the body is not
-  // wanted (RFC 9113 8.1).
+  // The whole answer went out before the request ended (413). As cpp-httplib does over
+  // HTTP/1.1, the rest of the body is read and dropped, so clients that finish sending before
+  // they read (curl) see the answer; past another payload limit of it, the stream is reset
+  // (RST_STREAM NO_ERROR, RFC 9113 8.1).
   auto s = c->find(frame->hd.stream_id);
-  if (s && !s->request_ended)
-    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+  if (s && !s->request_ended) {
+    s->answered = true;
+    if (s->discarded > c->o_.max_body_bytes) c->refuse_rest(*s);
+  }
   return 0;
+}
+
+void H2Connection::refuse_rest(H2Stream& s) {
+  if (!s.reset_sent) nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_NO_ERROR);
+  s.reset_sent = true;
 }
 
 int H2Connection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t, void* self) {

@@ -11,10 +11,11 @@
 //
 // Limits: 100 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS) and 200 running exchanges
 // (streams the peer reset keep their worker until the handler returns), 64 KiB of request headers;
-// a body past the payload limit is answered 413 as soon as it passes it, and the rest of it is
-// refused with RST_STREAM(NO_ERROR) once the answer is sent. A connection that receives nothing
-// for `idle_timeout` while no answer is being worked on closes with GOAWAY (a request body that
-// never ends included); one whose peer reads nothing for `write_timeout` while an answer waits
+// a body past the payload limit is answered 413 as soon as it passes it (or as soon as the
+// headers declare it); the rest is read and dropped as over HTTP/1.1, up to another payload
+// limit, after which the stream is reset with RST_STREAM(NO_ERROR). A connection that receives
+// nothing for `idle_timeout` while no answer is being worked on closes with GOAWAY (a request body
+// that never ends included); one whose peer reads nothing for `write_timeout` while an answer waits
 // (the socket full, or flow control holding it back) is dropped.
 //
 // Stopping: once `stop_fd` is readable the loop sends GOAWAY, refuses new streams, tells

@@ -76,6 +76,9 @@ struct H2Stream {
 
   // Loop only.
   size_t header_bytes = 0;
+  size_t discarded = 0;   // body bytes dropped after the request was dispatched (413)
+  bool answered = false;  // the whole answer went out before the request ended
+  bool reset_sent = false;
   bool submitted = false;
   bool deferred = false;
 
