@@ -27,6 +27,9 @@ constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 constexpr int32_t kStreamWindow = 1 << 20;       // per stream, for uploads
 constexpr int32_t kConnectionWindow = 16 << 20;  // the whole connection
 constexpr size_t kSendChunk = 64 * 1024;
+// After the server stops, how long answers still being sent may take before the connection is
+// dropped (a client that does not read would otherwise hold stop() for the write timeout).
+constexpr auto kStopGrace = std::chrono::seconds(2);
 
 std::string_view view(const uint8_t* p, size_t n) {
   return {reinterpret_cast<const char*>(p), n};
@@ -85,6 +88,7 @@ class H2Connection {
   bool stopping_ = false;
   Clock::time_point last_activity_ = Clock::now();
   Clock::time_point last_write_ = Clock::now();
+  Clock::time_point stop_deadline_ = Clock::time_point::max();
 };
 
 void H2Connection::run(std::string received, std::optional<H2cUpgrade> upgrade) {
@@ -169,6 +173,7 @@ void H2Connection::loop() {
       deadline = last_write_ + o_.write_timeout;
     else if (running == 0)
       deadline = last_activity_ + o_.idle_timeout;
+    deadline = std::min(deadline, stop_deadline_);
     int timeout_ms = -1;
     if (deadline != Clock::time_point::max())
       timeout_ms = static_cast<int>(std::max<int64_t>(
@@ -181,7 +186,7 @@ void H2Connection::loop() {
     const int n = ::poll(fds, nfds, timeout_ms);
     if (n < 0 && errno != EINTR) return;
     if (n == 0 && Clock::now() >= deadline) {
-      if (unsent || blocked) return;                                  // the peer stopped reading
+      if (stopping_ || unsent || blocked) return;  // stop grace over, or the peer stopped reading
       nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);  // idle: GOAWAY, close
       send();
       return;
@@ -349,6 +354,7 @@ void H2Connection::dispatch(const std::shared_ptr<H2Stream>& s) {
 
 void H2Connection::begin_stop() {
   stopping_ = true;
+  stop_deadline_ = Clock::now() + kStopGrace;
   {
     std::lock_guard lock(link_->mu);
     link_->stopping = true;

@@ -20,7 +20,8 @@
 //
 // Stopping: once `stop_fd` is readable the loop sends GOAWAY, refuses new streams, tells
 // streaming responses to end (H2Exchange::is_writable), sends what the running exchanges answer
-// and returns when they are done. serve() returns only after every worker it started finished.
+// for at most 2 s more, and returns when they are done. serve() returns only after every worker it
+// started finished.
 #pragma once
 
 #include <httplib.h>

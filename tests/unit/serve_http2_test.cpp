@@ -1,8 +1,9 @@
 // HTTP/2 beside HTTP/1.1 in `platform serve`: the HTTP/1.1 text the h2 bridge writes and parses
 // (http1_messages), and the connection handling of DualProtocolServer seen from raw sockets:
 // pipelined HTTP/1.1 requests, the h2c upgrade, a bad HTTP/2 preface, and stop() with idle
-// connections of both protocols open. Full HTTP/2 exchanges are in tests/e2e/serve_http2.test.mjs
-// (Node's http2 client, curl) and tests/e2e/runloop_sdk.test.mjs (Runloop's SDK).
+// connections of both protocols open and an HTTP/2 download whose client does not read. Full HTTP/2
+// exchanges are in tests/e2e/serve_http2.test.mjs (Node's http2 client, curl) and
+// tests/e2e/runloop_sdk.test.mjs (Runloop's SDK).
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -53,6 +54,9 @@ struct Served {
     server = std::make_unique<RestServer>(o);
     server->get("/hello", [](const httplib::Request& req, httplib::Response& res) {
       reply_json(res, 200, {{"hello", req.get_param_value("name")}});
+    });
+    server->get("/big", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(4 << 20, 'b'), "text/plain");
     });
     port = server->bind();
     thread = std::thread([this] { server->serve(); });
@@ -258,7 +262,7 @@ TEST_CASE("DualProtocolServer: pipelined HTTP/1.1, the h2c upgrade and a bad pre
   CHECK(r->body == "{\"hello\":\"z\"}");
 }
 
-TEST_CASE("stop() returns at once with idle HTTP/1.1 and HTTP/2 connections open") {
+TEST_CASE("stop() returns promptly with idle connections and a client that does not read") {
   auto s = std::make_unique<Served>();
   int h1 = connect_to(s->port);
   send_all(h1, "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
@@ -268,14 +272,30 @@ TEST_CASE("stop() returns at once with idle HTTP/1.1 and HTTP/2 connections open
   send_all(h2, std::string("\0\0\0\4\0\0\0\0\0", 9));  // an empty SETTINGS frame
   read_until(h2, [](const std::string& g) { return g.size() >= 9; });
 
+  // A client that asks for 4 MiB and never opens its flow-control window past the first 64 KiB.
+  int stuck = connect_to(s->port);
+  send_all(stuck, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+  send_all(stuck, std::string("\0\0\0\4\0\0\0\0\0", 9));
+  // HEADERS, stream 1, END_STREAM|END_HEADERS: :method GET, :scheme http, :path /big,
+  // :authority 127.0.0.1 (HPACK: two indexed fields, two literals with indexed names).
+  const std::string block = std::string("\x82\x86\x04\x04/big\x01\x09", 10) + "127.0.0.1";
+  std::string headers = {0, 0, static_cast<char>(block.size()), 1, 5, 0, 0, 0, 1};
+  send_all(stuck, headers + block);
+  const std::string first =
+      read_until(stuck, [](const std::string& g) { return g.size() >= 60000; });
+  REQUIRE(first.size() >= 60000);  // SETTINGS, HEADERS, then DATA up to the window
+  CHECK(first.find("\x88", 0) != std::string::npos);  // :status 200 (HPACK static index 8)
+
   const auto started = std::chrono::steady_clock::now();
   s.reset();  // stop() and join serve()
   const auto took = std::chrono::steady_clock::now() - started;
-  CHECK(took < 1s);
+  // The stuck download is given the stop grace (2 s), not the write timeout (60 s).
+  CHECK(took < 3s);
   // Both connections were closed by the server.
   CHECK(read_until(h1, [](const std::string&) { return false; }).empty());
   std::string last = read_until(h2, [](const std::string&) { return false; });
   CHECK(last.find(std::string("\x07", 1)) != std::string::npos);  // a GOAWAY frame went out
   ::close(h1);
   ::close(h2);
+  ::close(stuck);
 }
