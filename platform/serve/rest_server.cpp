@@ -50,7 +50,8 @@ json body_json(const httplib::Request& req) {
   return parsed;
 }
 
-RestServer::RestServer(ServeOptions options) : options_(std::move(options)) {
+RestServer::RestServer(ServeOptions options)
+    : options_(std::move(options)), http_(std::max<size_t>(options_.threads, 2)) {
   const size_t threads = std::max<size_t>(options_.threads, 2);
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   common::set_keep_alive(http_, 1000, 5);
@@ -159,6 +160,7 @@ int RestServer::bind() {
 void RestServer::serve() {
   serving_ = true;
   if (!stopping_) http_.listen_after_bind();
+  http_.join_stream_workers();
   serving_ = false;
 }
 
@@ -167,6 +169,7 @@ void RestServer::stop() {
   // serve() may have been entered without listening yet: wait until it listens, then stop it.
   while (serving_ && !http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   if (http_.is_running()) http_.stop();
+  http_.signal_stop();
 }
 
 }  // namespace runagents::platform::serve

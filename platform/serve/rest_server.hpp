@@ -11,9 +11,14 @@
 // PlatformError kind (see status_for); a handler throws PlatformError and RestServer::handle
 // turns it into that answer.
 //
-// Threads: requests are served on a pool of `threads` threads; a route may block (invoking an
-// agent runs it), so keep the pool larger than the number of concurrent invocations expected.
-// bind(), serve() and stop() may be called from different threads; stop() is thread-safe.
+// Protocols: HTTP/1.1 and HTTP/2 cleartext on the same port, with prior knowledge or through
+// `Upgrade: h2c` (dual_protocol_server.hpp); both go through the same routes and protections.
+//
+// Threads: connections are served on a pool of `threads` threads, and HTTP/2 streams on a second
+// pool of `threads` workers; a route may block (invoking an agent runs it), so keep the pools
+// larger than the number of concurrent invocations expected. bind(), serve() and stop() may be
+// called from different threads; stop() is thread-safe. serve() returns once every connection
+// and every HTTP/2 stream is over.
 #pragma once
 
 #include <httplib.h>
@@ -25,6 +30,7 @@
 #include <vector>
 
 #include "platform/platform.hpp"
+#include "platform/serve/dual_protocol_server.hpp"
 
 namespace runagents::platform::serve {
 
@@ -80,7 +86,7 @@ class RestServer {
   static Handler guarded(Handler handler);
 
   ServeOptions options_;
-  httplib::Server http_;
+  DualProtocolServer http_;
   int port_ = 0;
   std::atomic<bool> serving_{false};
   std::atomic<bool> stopping_{false};

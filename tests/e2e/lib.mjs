@@ -720,11 +720,13 @@ export const HELD_AGENT_ARGS = (name) => ({
 });
 
 /**
- * Starts `runagents-mcp platform serve` on the isolated data dir (tracked for killAll) and
- * resolves its base URL.
+ * Starts `runagents-mcp platform serve` on the isolated data dir (tracked for killAll), with
+ * `extraArgs` after `serve`, and resolves its base URL.
  */
-export async function startPlatformServe(iso) {
-  const child = spawnTracked(PRODUCT, [...iso.args, 'platform', 'serve', '--port', '0'], { env: iso.env });
+export async function startPlatformServe(iso, extraArgs = []) {
+  const child = spawnTracked(PRODUCT, [...iso.args, 'platform', 'serve', '--port', '0', ...extraArgs], {
+    env: iso.env,
+  });
   child.stdin.end();
   const base = await withTimeout(
     new Promise((resolve, reject) => {
