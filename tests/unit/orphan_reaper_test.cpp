@@ -18,27 +18,15 @@
 #include <vector>
 
 #include "platform/local/sandbox/sandbox.hpp"
+#include "platform_test_support.hpp"
 
 extern char** environ;
 
 using namespace runagents::platform::local;
+using runagents::platform::testing::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct TempHome {
-  std::filesystem::path path;
-  TempHome() {
-    std::string templ = "/tmp/ra-orphan-test-XXXXXX";
-    char* made = ::mkdtemp(templ.data());
-    REQUIRE(made != nullptr);
-    path = made;
-  }
-  ~TempHome() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 bool bwrap_usable() {
   auto support = check_sandbox_support();
@@ -46,7 +34,7 @@ bool bwrap_usable() {
   return support.usable;
 }
 
-SandboxSpec make_spec(const TempHome& home) {
+SandboxSpec make_spec(const TempDir& home) {
   static std::atomic<int> n{0};
   SandboxSpec spec;
   spec.id = "orphan-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
@@ -111,7 +99,7 @@ bool eventually(Pred pred, std::chrono::milliseconds within = 5s) {
 TEST_CASE("commands leave no zombie: 60 under a limit of 16 processes all run" *
           doctest::test_suite("sandbox")) {
   if (!bwrap_usable()) return;
-  TempHome home;
+  TempDir home;
   SandboxSpec spec = make_spec(home);
   spec.limits.max_processes = 16;
   Sandbox sandbox(spec);
@@ -137,7 +125,7 @@ TEST_CASE("commands leave no zombie: 60 under a limit of 16 processes all run" *
 TEST_CASE("a container whose bwrap is killed from outside leaves no zombie" *
           doctest::test_suite("sandbox")) {
   if (!bwrap_usable()) return;
-  TempHome home;
+  TempDir home;
   Sandbox sandbox(make_spec(home));
   const std::string marker = "3000.0" + std::to_string(::getpid()) + "1";
   auto execution = sandbox.start("sleep " + marker);
