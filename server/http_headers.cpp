@@ -83,8 +83,8 @@ std::optional<std::string> header_mismatch(const Message& request, const HeaderL
   // Looked up in place: the body is not copied (this runs on every modern HTTP request).
   static const json kNone = json::object();
   const json& params = request.params.is_object() ? request.params : kNone;
-  auto meta_it = params.find("_meta");
-  const json& meta = meta_it != params.end() && meta_it->is_object() ? *meta_it : kNone;
+  const json* meta_object = request.meta();
+  const json& meta = meta_object ? *meta_object : kNone;
   auto version_it = meta.find(meta_key::protocol_version);
   const std::string version =
       version_it != meta.end() && version_it->is_string() ? version_it->get<std::string>() : "";
@@ -93,17 +93,12 @@ std::optional<std::string> header_mismatch(const Message& request, const HeaderL
   if (auto name = name_in_body(request)) {
     if (auto bad = check("Mcp-Name", *name)) return bad;
   }
-  if (!tool || !tool->input_schema.contains("properties")) return std::nullopt;
+  if (!tool || tool->header_params.empty()) return std::nullopt;
 
   // Tool parameters marked "x-mcp-header": "<Name>" travel as Mcp-Param-<Name> too.
   auto args_it = params.find("arguments");
   const json& args = args_it != params.end() ? *args_it : kNone;
-  for (const auto& [param, schema] : tool->input_schema["properties"].items()) {
-    if (!schema.is_object() || !schema.contains("x-mcp-header") ||
-        !schema["x-mcp-header"].is_string()) {
-      continue;
-    }
-    std::string name = "Mcp-Param-" + schema["x-mcp-header"].get<std::string>();
+  for (const auto& [param, name] : tool->header_params) {
     auto got = get(name);
     bool in_body = args.is_object() && args.contains(param) && !args[param].is_null();
     if (!in_body) {

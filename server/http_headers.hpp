@@ -21,7 +21,8 @@ using HeaderLookup = std::function<std::optional<std::string>(const std::string&
 std::optional<std::string> decode_header_value(const std::string& raw);
 
 // What disagrees between the headers and `request` (a message for the -32020 error), or nullopt.
-// `tool` is the called tool for tools/call (its x-mcp-header parameters are checked), else null.
+// `tool` is the called tool for tools/call (its header_params are checked: a tool from the
+// registry has them; see index_header_params), else null.
 std::optional<std::string> header_mismatch(const Message& request, const HeaderLookup& header,
                                            const ToolDefinition* tool);
 

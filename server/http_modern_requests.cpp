@@ -24,8 +24,9 @@ void HttpTransport::Impl::handle_modern_post(const httplib::Request& req, httpli
   auto mismatch = header_mismatch(
       msg,
       [&](const std::string& name) -> std::optional<std::string> {
-        if (!req.has_header(name.c_str())) return std::nullopt;
-        return req.get_header_value(name.c_str());
+        auto it = req.headers.find(name);  // case-insensitive, one lookup
+        if (it == req.headers.end()) return std::nullopt;
+        return it->second;
       },
       server.called_tool(msg));
   if (mismatch) return reject(error_code::header_mismatch, "Header mismatch: " + *mismatch);

@@ -5,6 +5,7 @@
 
 #include "platform/common/utf8.hpp"
 #include "server/envelope_cache.hpp"
+#include "server/json_writer.hpp"
 
 namespace runagents::mcp {
 
@@ -101,7 +102,10 @@ std::optional<std::string> replace_bad_sequences(std::string_view text) {
 
 // The message parsed, with a modern request's params._meta taken from the envelope cache when
 // the same text was parsed before (server/envelope_cache.hpp); discarded when it is not JSON.
-json parse_document(std::string_view text, const std::optional<TextSpan>& span) {
+// On a cache hit, `shared_meta` is set and doc.params holds no _meta member (Message::meta()
+// puts the two back together); the cached value is shared, never copied.
+json parse_document(std::string_view text, const std::optional<TextSpan>& span,
+                    std::shared_ptr<const json>& shared_meta) {
   static EnvelopeCache envelopes;
   if (!span) return json::parse(text, nullptr, /*allow_exceptions=*/false);
   const std::string_view meta_text = text.substr(span->begin, span->end - span->begin);
@@ -111,7 +115,8 @@ json parse_document(std::string_view text, const std::optional<TextSpan>& span) 
     rest.append(text.substr(0, span->begin)).append("{}").append(text.substr(span->end));
     json doc = json::parse(rest, nullptr, false);
     if (!doc.is_discarded()) {
-      doc["params"]["_meta"] = *meta;
+      doc["params"].erase("_meta");
+      shared_meta = std::move(meta);
       return doc;
     }
   }
@@ -137,7 +142,8 @@ ParseOutcome parse_message(std::string_view text, const MessageLimits& limits) {
                      " levels (raise it with --max-depth)",
                  {{"limit", limits.max_depth}});
   }
-  json doc = parse_document(text, scan.meta);
+  std::shared_ptr<const json> shared_meta;
+  json doc = parse_document(text, scan.meta, shared_meta);
   if (doc.is_discarded()) {
     // Valid JSON but for broken text inside strings: answered, with U+FFFD in their place.
     if (auto repaired = replace_bad_sequences(text)) doc = json::parse(*repaired, nullptr, false);
@@ -185,6 +191,7 @@ ParseOutcome parse_message(std::string_view text, const MessageLimits& limits) {
                      "Invalid params: \"params\" must be an object");
       }
       msg.params = std::move(*params);
+      msg.shared_meta = std::move(shared_meta);
     }
     ParseOutcome out;
     out.message = std::move(msg);
@@ -205,6 +212,13 @@ ParseOutcome parse_message(std::string_view text, const MessageLimits& limits) {
   ParseOutcome out;
   out.message = std::move(msg);
   return out;
+}
+
+const json* Message::meta() const {
+  if (shared_meta) return shared_meta.get();
+  if (!params.is_object()) return nullptr;
+  auto it = params.find("_meta");
+  return it != params.end() && it->is_object() ? &*it : nullptr;
 }
 
 json make_result(const json& id, json result) {
@@ -232,7 +246,10 @@ json make_notification(std::string method, json params) {
 }
 
 std::string serialize(const json& message) {
-  return message.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(256);
+  write_json(out, message);
+  return out;
 }
 
 }  // namespace runagents::mcp

@@ -5,6 +5,7 @@
 // reply the transport sends back (or nothing, when the input was an unaddressable notification).
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -46,8 +47,14 @@ struct Message {
   json params;         // object or null
   json result;         // responses: the result (null when error is set)
   json error;          // responses: the error object (null on success)
+  // params._meta when the envelope cache supplied it: one value shared by every request that
+  // sent the same text, and then params itself holds no "_meta" member. Read _meta with meta().
+  std::shared_ptr<const json> shared_meta;
 
   bool has_error() const { return !error.is_null(); }
+  // params._meta, from either place, or nullptr when the request has none (or it is not an
+  // object).
+  const json* meta() const;
 };
 
 // Either a message, or the error reply to send for input that is not one (error_reply is unset

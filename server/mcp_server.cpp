@@ -87,10 +87,8 @@ bool known_method(const std::string& method, bool tasks) {
                    method == "tasks/cancel");
 }
 
-json progress_token_of(const json& params) {
-  if (!params.is_object()) return nullptr;
-  auto meta = params.find("_meta");
-  if (meta == params.end() || !meta->is_object()) return nullptr;
+json progress_token_of(const json* meta) {
+  if (!meta) return nullptr;
   auto token = meta->find("progressToken");
   if (token != meta->end() && (token->is_string() || token->is_number_integer())) return *token;
   return nullptr;
@@ -216,13 +214,13 @@ std::optional<json> McpServer::handle_request(const Message& request, Session& s
 RequestEnvelope McpServer::envelope_for(const Message& request, Session& session, Era era) const {
   RequestEnvelope e;
   e.era = era;
-  e.progress_token = progress_token_of(request.params);
+  e.progress_token = progress_token_of(request.meta());
   if (era == Era::legacy) {
     e.protocol_version = session.protocol_version();
     return e;
   }
   const json& params = request.params;
-  const json& meta = params["_meta"];
+  const json& meta = *request.meta();  // envelope_error() has checked it
   e.protocol_version = meta[meta_key::protocol_version].get<std::string>();
   e.client_capabilities = meta[meta_key::client_capabilities];
   if (auto level = meta.find(meta_key::log_level); level != meta.end()) {
@@ -257,12 +255,10 @@ bool McpServer::answers_without_messages(const Message& request, Era era) const 
   // Only tool and prompt handlers send anything early, and modern listen streams.
   if (request.method == "subscriptions/listen") return false;
   if (request.method != "tools/call" && request.method != "prompts/get") return true;
-  const json& params = request.params;
-  if (!params.is_object()) return true;  // rejected before any handler runs
-  auto meta = params.find("_meta");
-  if (meta != params.end() && meta->is_object() &&
-      (meta->contains("progressToken") ||
-       (era == Era::modern && meta->contains(meta_key::log_level)))) {
+  if (!request.params.is_object()) return true;  // rejected before any handler runs
+  const json* meta = request.meta();
+  if (meta && (meta->contains("progressToken") ||
+               (era == Era::modern && meta->contains(meta_key::log_level)))) {
     return false;
   }
   if (request.method == "prompts/get") return era == Era::modern;  // modern prompts cannot ask

@@ -30,8 +30,7 @@ json versions_json() {
 
 Era era_of(const Message& request, bool has_session, const std::string& version_header) {
   if (has_session) return Era::legacy;
-  bool has_meta = request.params.is_object() && request.params.contains("_meta") &&
-                  request.params["_meta"].is_object();
+  const bool has_meta = request.meta() != nullptr;
   if (!has_meta && (version_header.empty() || is_supported_version(version_header))) {
     return Era::legacy;
   }
@@ -57,14 +56,14 @@ int http_status_for(const json& reply) {
 }
 
 std::optional<RpcError> McpServer::envelope_error(const Message& request) const {
-  const json& params = request.params;
   const char* example =
       " (a 2026-07-28 request carries params._meta with io.modelcontextprotocol/protocolVersion "
       "and io.modelcontextprotocol/clientCapabilities; older clients send initialize first)";
-  if (!params.is_object() || !params.contains("_meta") || !params["_meta"].is_object()) {
+  const json* meta_object = request.meta();
+  if (!meta_object) {
     return RpcError(error_code::invalid_params, std::string("Missing params._meta") + example);
   }
-  const json& meta = params["_meta"];
+  const json& meta = *meta_object;
   auto version = meta.find(meta_key::protocol_version);
   if (version == meta.end() || !version->is_string()) {
     return RpcError(error_code::invalid_params,

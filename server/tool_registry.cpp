@@ -62,6 +62,19 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
+void index_header_params(ToolDefinition& tool) {
+  tool.header_params.clear();
+  auto props = tool.input_schema.find("properties");
+  if (props == tool.input_schema.end() || !props->is_object()) return;
+  for (const auto& [param, schema] : props->items()) {
+    if (!schema.is_object()) continue;
+    auto header = schema.find("x-mcp-header");
+    if (header != schema.end() && header->is_string()) {
+      tool.header_params.emplace_back(param, "Mcp-Param-" + header->get<std::string>());
+    }
+  }
+}
+
 void ToolRegistry::add(ToolDefinition tool) {
   static const std::regex kName("^[A-Za-z0-9_.-]{1,64}$");
   if (!std::regex_match(tool.name, kName)) {
@@ -75,6 +88,7 @@ void ToolRegistry::add(ToolDefinition tool) {
   auto entry = std::make_unique<Entry>();
   entry->input = std::make_unique<SchemaValidator>(tool.input_schema);
   if (tool.output_schema) entry->output = std::make_unique<SchemaValidator>(*tool.output_schema);
+  index_header_params(tool);
   order_.push_back(tool.name);
   std::string name = tool.name;
   entry->tool = std::move(tool);

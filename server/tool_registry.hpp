@@ -79,7 +79,14 @@ struct ToolDefinition {
   // May run for minutes: over HTTP its answer starts as an event stream within a second, and a
   // call with a progress token gets heartbeats.
   bool long_running = false;
+  // Filled in from input_schema by index_header_params (ToolRegistry::add calls it): each argument
+  // marked "x-mcp-header" and the header that repeats it (Mcp-Param-<Name>), so a modern HTTP call
+  // checks its headers without walking the schema on every request.
+  std::vector<std::pair<std::string, std::string>> header_params;
 };
+
+// Sets tool.header_params from tool.input_schema.
+void index_header_params(ToolDefinition& tool);
 
 struct ToolSelection {
   std::vector<std::string> toolsets;       // empty: all

@@ -23,6 +23,7 @@ const ToolDefinition& tool_with_header_param() {
     t.name = "routed";
     t.input_schema = json::parse(R"({"type":"object","properties":{"region":{"type":"string",
         "x-mcp-header":"Region"}}})");
+    index_header_params(t);  // as ToolRegistry::add does
     return t;
   }();
   return tool;

@@ -4,7 +4,8 @@
 // what nlohmann::json::parse gives for the whole text; then a request goes through
 // McpServer::handle_request in the era a transport would pick, on a server with tools of every
 // argument shape, a prompt, a resource and a task manager. Nothing may crash, hang or leak, and
-// every answer must be a JSON-RPC response with the request's id.
+// every answer must be a JSON-RPC response with the request's id. The fast writer behind
+// serialize() must write the parsed message exactly as nlohmann's dump does.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -24,7 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
   // The envelope cache must not change what a message means.
   json whole = json::parse(text, nullptr, false);
   if (!whole.is_discarded() && whole.is_object() && whole.contains("params") &&
-      whole["params"].is_object() && parsed.message->params != whole["params"]) {
+      whole["params"].is_object()) {
+    json params = parsed.message->params;
+    if (parsed.message->shared_meta) params["_meta"] = *parsed.message->shared_meta;
+    if (params != whole["params"]) std::abort();
+  }
+  if (!whole.is_discarded() &&
+      serialize(whole) != whole.dump(-1, ' ', false, json::error_handler_t::replace)) {
     std::abort();
   }
   server->answer(*parsed.message);

@@ -53,8 +53,18 @@ TEST_CASE("parse_message: a request parsed with the cached envelope equals the w
       auto out = parse_message(text, limits);
       REQUIRE(out.message);
       json whole = json::parse(text);
-      CHECK(out.message->params == whole["params"]);
+      // From the second parse on, _meta is the cached value, shared rather than copied into
+      // params; params plus meta() is still exactly the whole parse.
+      if (round > 0) CHECK(out.message->shared_meta != nullptr);
+      json params = out.message->params;
+      REQUIRE(out.message->meta() != nullptr);
+      params["_meta"] = *out.message->meta();
+      CHECK(params == whole["params"]);
       CHECK(out.message->id == whole["id"]);
+      if (round > 0) {
+        CHECK_FALSE(out.message->params.contains("_meta"));
+        CHECK(out.message->shared_meta.get() == parse_message(text, limits).message->meta());
+      }
     }
   }
   // A broken message whose envelope is cached is still a parse error, with id null.

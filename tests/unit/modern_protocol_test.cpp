@@ -187,6 +187,7 @@ TEST_SUITE("modern header_mismatch") {
                         {"count", {{"type", "integer"}, {"x-mcp-header", "Count"}}},
                         {"dry", {{"type", "boolean"}, {"x-mcp-header", "Dry"}}},
                         {"plain", {{"type", "string"}}}}}};
+    index_header_params(t);  // as ToolRegistry::add does
     return t;
   }
 
