@@ -11,6 +11,7 @@ namespace runagents::mcp {
 McpServer::McpServer(ServerInfo info)
     : info_(std::move(info)),
       server_info_meta_({{"name", info_.name}, {"version", info_.version}}),
+      result_meta_({{meta_key::server_info, server_info_meta_}}),
       page_size_(kDefaultPageSize),
       heartbeats_(std::make_unique<Heartbeats>()) {}
 
@@ -222,7 +223,10 @@ RequestEnvelope McpServer::envelope_for(const Message& request, Session& session
   const json& params = request.params;
   const json& meta = *request.meta();  // envelope_error() has checked it
   e.protocol_version = meta[meta_key::protocol_version].get<std::string>();
-  e.client_capabilities = meta[meta_key::client_capabilities];
+  const json& caps = meta[meta_key::client_capabilities];
+  e.client_capabilities = request.shared_meta
+                              ? std::shared_ptr<const json>(request.shared_meta, &caps)  // no copy
+                              : std::make_shared<const json>(caps);
   if (auto level = meta.find(meta_key::log_level); level != meta.end()) {
     auto parsed = level->is_string() ? parse_log_level(level->get<std::string>()) : std::nullopt;
     if (!parsed) {

@@ -45,7 +45,9 @@ RequestContext::RequestContext(Session& session, Outbound& out, json request_id,
 
 bool RequestContext::client_has(const std::string& capability) const {
   if (envelope_.era == Era::legacy) return session_.client_has(capability);
-  return declares_capability(envelope_.client_capabilities, capability);
+  static const json kNone = json::object();
+  const json* caps = envelope_.client_capabilities.get();
+  return declares_capability(caps ? *caps : kNone, capability);
 }
 
 void RequestContext::progress(double progress, std::optional<double> total,

@@ -30,7 +30,9 @@ enum class Era { legacy, modern };
 struct RequestEnvelope {
   Era era = Era::legacy;
   std::string protocol_version;
-  json client_capabilities = json::object();
+  // Modern era: _meta clientCapabilities (an object), shared with the cached envelope when the
+  // request's _meta came from the cache; null in the legacy era (the session has them).
+  std::shared_ptr<const json> client_capabilities;
   // Modern era: the request's _meta logLevel; unset means the client wants no log messages.
   std::optional<LogLevel> log_level;
   json progress_token;   // null when the request carried none
