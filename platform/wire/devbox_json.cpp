@@ -375,42 +375,39 @@ DevboxSnapshot snapshot_from_wire(const json& v) {
 namespace {
 
 // A Runloop list view: {<key>: [items], has_more}.
-template <class T, class ToWire>
-json page_to_wire(const char* key, const std::vector<T>& items, bool has_more, ToWire to_wire) {
+template <class Page, class Item, class ToWire>
+json page_to_wire(const Page& page, const char* key, std::vector<Item> Page::*items,
+                  ToWire to_wire) {
   json out = json::array();
-  for (const auto& item : items) out.push_back(to_wire(item));
-  return {{key, out}, {"has_more", has_more}};
+  for (const auto& item : page.*items) out.push_back(to_wire(item));
+  return {{key, out}, {"has_more", page.has_more}};
 }
 
-template <class T, class FromWire>
-std::vector<T> page_items_from_wire(const json& view, const char* key, FromWire from_wire) {
-  std::vector<T> out;
-  for (const auto& v : view.value(key, json::array())) out.push_back(from_wire(v));
-  return out;
+template <class Page, class Item, class FromWire>
+Page page_from_wire(const json& view, const char* key, std::vector<Item> Page::*items,
+                    FromWire from_wire) {
+  Page page;
+  for (const auto& v : view.value(key, json::array())) (page.*items).push_back(from_wire(v));
+  page.has_more = view.value("has_more", false);
+  return page;
 }
 
 }  // namespace
 
 json devbox_page_to_wire(const DevboxPage& page) {
-  return page_to_wire("devboxes", page.devboxes, page.has_more, devbox_to_wire);
+  return page_to_wire(page, "devboxes", &DevboxPage::devboxes, devbox_to_wire);
 }
 
 DevboxPage devbox_page_from_wire(const json& view) {
-  DevboxPage page;
-  page.devboxes = page_items_from_wire<Devbox>(view, "devboxes", devbox_from_wire);
-  page.has_more = view.value("has_more", false);
-  return page;
+  return page_from_wire(view, "devboxes", &DevboxPage::devboxes, devbox_from_wire);
 }
 
 json snapshot_page_to_wire(const SnapshotPage& page) {
-  return page_to_wire("snapshots", page.snapshots, page.has_more, snapshot_to_wire);
+  return page_to_wire(page, "snapshots", &SnapshotPage::snapshots, snapshot_to_wire);
 }
 
 SnapshotPage snapshot_page_from_wire(const json& view) {
-  SnapshotPage page;
-  page.snapshots = page_items_from_wire<DevboxSnapshot>(view, "snapshots", snapshot_from_wire);
-  page.has_more = view.value("has_more", false);
-  return page;
+  return page_from_wire(view, "snapshots", &SnapshotPage::snapshots, snapshot_from_wire);
 }
 
 }  // namespace runagents::platform

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <mutex>
 
+#include "platform/common/random_hex.hpp"
 #include "platform/error.hpp"
 #include "platform/remote/runtimeuse/command_tracker.hpp"
 #include "platform/remote/runtimeuse/runtimeuse_messages.hpp"
@@ -51,7 +52,7 @@ class RuntimeUseQuery {
         observer_(observer),
         url_(std::move(url)),
         shown_url_(redact_secrets(request.runtime_url, request.secrets)),
-        source_id_("rq_" + runtimeuse::hex_id(12)),
+        source_id_("rq_" + common::random_hex(12)),
         deadline_(ioc_),
         grace_(ioc_),
         settle_(ioc_),

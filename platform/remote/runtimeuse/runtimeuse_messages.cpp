@@ -1,9 +1,5 @@
 #include "platform/remote/runtimeuse/runtimeuse_messages.hpp"
 
-#include <openssl/rand.h>
-
-#include <random>
-
 namespace runagents::platform::remote::runtimeuse {
 
 namespace {
@@ -25,21 +21,6 @@ json commands_json(const std::vector<QueryCommand>& commands) {
 }
 
 }  // namespace
-
-std::string hex_id(std::size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-    std::random_device rd;
-    for (auto& b : raw) b = static_cast<unsigned char>(rd());
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : raw) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
 
 // JSON text that never throws on invalid UTF-8 (it is replaced).
 std::string dump(const json& j) {

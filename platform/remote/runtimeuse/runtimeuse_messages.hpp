@@ -16,9 +16,6 @@ namespace runagents::platform::remote::runtimeuse {
 
 using json = nlohmann::json;
 
-// `bytes` random bytes as lowercase hex (the query's source_id).
-std::string hex_id(std::size_t bytes);
-
 // JSON text that never throws on invalid UTF-8 (it is replaced).
 std::string dump(const json& j);
 
