@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 #include <netinet/in.h>
-#include <openssl/rand.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -10,6 +9,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "platform/common/random_hex.hpp"
 #include "platform/common/server_guard.hpp"
 #include "platform/common/shutdown_signal.hpp"
 #include "server/connection_threads.hpp"
@@ -20,16 +20,7 @@ namespace runagents::mcp {
 namespace {
 
 std::string random_session_id() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1)
-    throw std::runtime_error("no randomness for session id");
-  static const char* hex = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id.push_back(hex[b >> 4]);
-    id.push_back(hex[b & 15]);
-  }
-  return id;
+  return common::strict_random_hex(16, "no randomness for session id");
 }
 
 }  // namespace

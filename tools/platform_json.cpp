@@ -1,6 +1,7 @@
 #include "tools/platform_json.hpp"
 
 #include "platform/wire/analysis_json.hpp"
+#include "platform/wire/runagents_json.hpp"
 
 namespace runagents::tools {
 
@@ -100,14 +101,7 @@ json policy_json(const Policy& p) {
 }
 
 json deploy_result_json(const DeployResult& r) {
-  return {{"agent", r.agent},
-          {"namespace", r.ns},
-          {"status", r.status},
-          {"phase", r.phase},
-          {"message", r.message},
-          {"tools_created", r.tools_created},
-          {"analysis", analysis_to_json(r.analysis)},
-          {"warnings", r.warnings}};
+  return remote::deploy_result_fields(r, analysis_to_json(r.analysis));
 }
 
 DeployRequest deploy_request_from_args(const json& args) {

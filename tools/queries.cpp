@@ -6,14 +6,12 @@
 // on in the background (tools/query_handles.hpp).
 #include "platform/queries.hpp"
 
-#include <openssl/rand.h>
-
 #include <atomic>
 #include <mutex>
-#include <random>
 #include <sstream>
 
 #include "platform/common/clip.hpp"
+#include "platform/common/random_hex.hpp"
 #include "platform/common/utf8.hpp"
 #include "platform/wire/devbox_json.hpp"
 #include "server/schema_validator.hpp"
@@ -45,18 +43,7 @@ constexpr int kMaxWaitSeconds = 50;
 
 // A handle a client holds on to and may pass between sessions: unguessable (96 random bits).
 std::string new_query_id() {
-  unsigned char raw[12];
-  if (RAND_bytes(raw, sizeof raw) != 1) {
-    std::random_device rd;
-    for (auto& b : raw) b = static_cast<unsigned char>(rd());
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "q_";
-  for (unsigned char b : raw) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  return "q_" + common::random_hex(12);
 }
 
 // What stands before a command output tail that was cut (common::clip_tail).

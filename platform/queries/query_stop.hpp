@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "platform/devboxes.hpp"
+#include "platform/cancel.hpp"
 
 namespace runagents::platform {
 

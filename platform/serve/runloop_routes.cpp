@@ -148,10 +148,7 @@ void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> 
     r.limit = query_int(req, "limit", 20);
     r.devbox_id = req.get_param_value("devbox_id");
     r.starting_after = req.get_param_value("starting_after");
-    auto page = d->list_snapshots(r);
-    json items = json::array();
-    for (const auto& s : page.snapshots) items.push_back(snapshot_to_wire(s));
-    reply_json(res, 200, {{"snapshots", items}, {"has_more", page.has_more}});
+    reply_json(res, 200, snapshot_page_to_wire(d->list_snapshots(r)));
   });
   server.get("/v1/devboxes/disk_snapshots/([A-Za-z0-9_.-]+)/status", [d](const Req& req, Res& res) {
     auto s = d->snapshot_status(req.matches[1]);
@@ -177,10 +174,7 @@ void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> 
     r.limit = query_int(req, "limit", 20);
     r.starting_after = req.get_param_value("starting_after");
     r.status = req.get_param_value("status");
-    auto page = d->list(r);
-    json items = json::array();
-    for (const auto& v : page.devboxes) items.push_back(devbox_to_wire(v));
-    reply_json(res, 200, {{"devboxes", items}, {"has_more", page.has_more}});
+    reply_json(res, 200, devbox_page_to_wire(d->list(r)));
   });
   server.get(id, [d](const Req& req, Res& res) {
     reply_json(res, 200, devbox_to_wire(d->get(req.matches[1])));

@@ -372,4 +372,42 @@ DevboxSnapshot snapshot_from_wire(const json& v) {
   return s;
 }
 
+namespace {
+
+// A Runloop list view: {<key>: [items], has_more}.
+template <class Page, class Item, class ToWire>
+json page_to_wire(const Page& page, const char* key, std::vector<Item> Page::*items,
+                  ToWire to_wire) {
+  json out = json::array();
+  for (const auto& item : page.*items) out.push_back(to_wire(item));
+  return {{key, out}, {"has_more", page.has_more}};
+}
+
+template <class Page, class Item, class FromWire>
+Page page_from_wire(const json& view, const char* key, std::vector<Item> Page::*items,
+                    FromWire from_wire) {
+  Page page;
+  for (const auto& v : view.value(key, json::array())) (page.*items).push_back(from_wire(v));
+  page.has_more = view.value("has_more", false);
+  return page;
+}
+
+}  // namespace
+
+json devbox_page_to_wire(const DevboxPage& page) {
+  return page_to_wire(page, "devboxes", &DevboxPage::devboxes, devbox_to_wire);
+}
+
+DevboxPage devbox_page_from_wire(const json& view) {
+  return page_from_wire(view, "devboxes", &DevboxPage::devboxes, devbox_from_wire);
+}
+
+json snapshot_page_to_wire(const SnapshotPage& page) {
+  return page_to_wire(page, "snapshots", &SnapshotPage::snapshots, snapshot_to_wire);
+}
+
+SnapshotPage snapshot_page_from_wire(const json& view) {
+  return page_from_wire(view, "snapshots", &SnapshotPage::snapshots, snapshot_from_wire);
+}
+
 }  // namespace runagents::platform

@@ -53,4 +53,11 @@ DevboxTunnel tunnel_from_wire(const json& view);
 json snapshot_to_wire(const DevboxSnapshot& snapshot);
 DevboxSnapshot snapshot_from_wire(const json& view);
 
+// The list views, {devboxes: [...], has_more} and {snapshots: [...], has_more}: one page of
+// GET /v1/devboxes and of GET /v1/devboxes/disk_snapshots.
+json devbox_page_to_wire(const DevboxPage& page);
+DevboxPage devbox_page_from_wire(const json& view);
+json snapshot_page_to_wire(const SnapshotPage& page);
+SnapshotPage snapshot_page_from_wire(const json& view);
+
 }  // namespace runagents::platform

@@ -599,16 +599,21 @@ DeployRequest deploy_request_from_json(const json& j) {
   return r;
 }
 
-json deploy_result_to_json(const DeployResult& r) {
+json deploy_result_fields(const DeployResult& r, json analysis) {
   return {{"agent", r.agent},
-          {"agent_name", r.agent},
           {"namespace", r.ns},
           {"status", r.status},
           {"phase", r.phase},
           {"message", r.message},
           {"tools_created", r.tools_created},
-          {"analysis", analysis_to_wire(r.analysis)},
+          {"analysis", std::move(analysis)},
           {"warnings", r.warnings}};
+}
+
+json deploy_result_to_json(const DeployResult& r) {
+  json out = deploy_result_fields(r, analysis_to_wire(r.analysis));
+  out["agent_name"] = r.agent;
+  return out;
 }
 
 DeployResult deploy_result_from_json(const json& j) {

@@ -52,7 +52,12 @@ json deploy_request_to_json(const DeployRequest& r);
 std::string inline_policy_name(const std::string& agent_name);
 // Throws PlatformError(invalid) naming the field when a field has the wrong type.
 DeployRequest deploy_request_from_json(const json& j);
+// The API's deploy result: deploy_result_fields with the API's analysis (analysis_to_wire) and
+// the `agent_name` alias of `agent`.
 json deploy_result_to_json(const DeployResult& r);
+// The fields every deploy result shape has, with `analysis` as the caller writes it. The
+// deploy_agent tool's result is this with the tools' analysis (platform::analysis_to_json).
+json deploy_result_fields(const DeployResult& r, json analysis);
 DeployResult deploy_result_from_json(const json& j);
 json workspace_context_to_json(const WorkspaceContext& c);
 WorkspaceContext workspace_context_from_json(const json& j);

@@ -1,11 +1,10 @@
 #include "server/tasks/task_manager.hpp"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <atomic>
 #include <set>
 
+#include "platform/common/random_hex.hpp"
 #include "server/tasks/task_wire.hpp"
 
 namespace runagents::mcp {
@@ -29,16 +28,7 @@ constexpr const char* kExpiredWhileRunning = "the task expired (its ttl passed) 
 constexpr auto kPurgeInterval = std::chrono::seconds(60);
 
 std::string new_task_id() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1)
-    throw std::runtime_error("the OS random source failed; cannot create a task id");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += hex[b >> 4];
-    id += hex[b & 15];
-  }
-  return id;
+  return common::strict_random_hex(16, "the OS random source failed; cannot create a task id");
 }
 
 std::string task_id_param(const json& params) {

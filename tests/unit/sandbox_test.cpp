@@ -626,7 +626,7 @@ TEST_CASE("cancel and kill leave no process behind" * doctest::test_suite("sandb
 
   SUBCASE("cancel token") {
     std::string marker = unique_marker();
-    auto token = std::make_shared<CancelToken>();
+    auto token = std::make_shared<ExecCancel>();
     std::atomic<bool> started{false};
     ExecOptions options;
     options.cancel = token;
@@ -755,7 +755,7 @@ TEST_CASE("a persistent shell keeps cwd and environment" * doctest::test_suite("
   CHECK(shell->run("if then").exit_code == 2);  // a syntax error is the command's, not ours
   CHECK(shell->run("pwd").out.data == "/home/user/work\n");
 
-  ShellCommandOptions in_dir;
+  CommandOptions in_dir;
   in_dir.working_dir = "/home/user";
   CHECK(shell->run("pwd", in_dir).out.data == "/home/user\n");
   CHECK(shell->run("pwd").out.data == "/home/user\n");  // the cd persists
@@ -772,7 +772,7 @@ TEST_CASE("shell commands queue, time out and restart the shell when needed" *
 
   SUBCASE("a timed out command is killed; the shell keeps its state") {
     std::string marker = unique_marker();
-    ShellCommandOptions options;
+    CommandOptions options;
     options.timeout = 300ms;
     auto first = shell->start("sleep 1000 " + marker, options);
     auto second = shell->start("echo $KEEP; pwd");
@@ -787,7 +787,7 @@ TEST_CASE("shell commands queue, time out and restart the shell when needed" *
   }
 
   SUBCASE("a busy shell is killed and started again, saying so") {
-    ShellCommandOptions options;
+    CommandOptions options;
     options.timeout = 200ms;
     auto r = shell->run("while :; do :; done", options);
     CHECK(r.timed_out);

@@ -145,16 +145,7 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
     options.stdin_data = request.dump();
     options.timeout = state->options.run_timeout;
     options.output_cap = 64 << 10;
-    options.cancel = std::make_shared<CancelToken>();
-    int hook = -1;
-    if (cancel) hook = cancel->on_cancel([token = options.cancel] { token->cancel(); });
-    struct Unhook {
-      const std::shared_ptr<ExecCancel>& cancel;
-      int& hook;
-      ~Unhook() {
-        if (cancel && hook >= 0) cancel->remove(hook);
-      }
-    } unhook{cancel, hook};
+    options.cancel = cancel;  // the caller's signal stops the handler's process group
     exec = sandbox.run(Command::exec({state->options.python, "-m", "runagents._runner"}), options);
     egress.stop();
     posted = egress.result();

@@ -158,8 +158,8 @@ void DevboxRuntimes::retire(const std::string& exec_id, LiveExecution& live,
     record();
   }
   // Recorded: the row answers from now on. Dropping the live entry frees the command's output
-  // buffers and its cancel token's eventfd, which a long-lived devbox would otherwise collect one
-  // per command until it shut down.
+  // buffers and its hold on the caller's cancel signal (and that signal's eventfd), which a
+  // long-lived devbox would otherwise collect one per command until it shut down.
   live_.erase(exec_id);
 }
 

@@ -47,7 +47,6 @@ struct Runtime {
 struct LiveExecution {
   std::string devbox_id;
   std::shared_ptr<Execution> exec;
-  std::shared_ptr<CancelToken> token;
   std::int64_t started_ms = 0;
   bool recorded = false;
   bool stdin_attached = false;  // started with ExecRequest::attach_stdin

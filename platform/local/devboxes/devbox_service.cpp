@@ -683,7 +683,6 @@ class LocalDevboxService final : public DevboxService {
     auto live = std::make_shared<LiveExecution>();
     live->devbox_id = req.devbox_id;
     live->stdin_attached = req.attach_stdin && !sync;
-    live->token = std::make_shared<CancelToken>();
     live->started_ms = now_ms();
     const std::string id = new_id("exe_");
     const std::size_t cap = req.output_cap ? req.output_cap : kDefaultOutputCap;
@@ -694,24 +693,20 @@ class LocalDevboxService final : public DevboxService {
       };
     rows_.insert_execution(id, req, live->started_ms);
     try {
+      CommandOptions o;
+      o.working_dir = req.working_dir;
+      o.timeout = req.timeout;
+      o.output_cap = cap;
+      o.on_line = on_line;
+      o.cancel = req.cancel;  // the caller's signal kills the command's processes
       if (req.shell_name.empty()) {
-        ExecOptions o;
-        o.working_dir = req.working_dir;
-        o.timeout = req.timeout;
-        o.output_cap = cap;
-        o.on_line = on_line;
-        o.cancel = live->token;
-        o.stdin_pipe = live->stdin_attached;
-        live->exec = rt->sandbox->start(req.command, std::move(o));
+        ExecOptions one_shot;
+        static_cast<CommandOptions&>(one_shot) = std::move(o);
+        one_shot.stdin_pipe = live->stdin_attached;
+        live->exec = rt->sandbox->start(req.command, std::move(one_shot));
       } else {
         auto& shell = rt->shells[req.shell_name];
         if (!shell) shell = rt->sandbox->open_shell();
-        ShellCommandOptions o;
-        o.working_dir = req.working_dir;
-        o.timeout = req.timeout;
-        o.output_cap = cap;
-        o.on_line = on_line;
-        o.cancel = live->token;
         live->exec = shell->start(req.command, std::move(o));
       }
     } catch (...) {
@@ -719,13 +714,6 @@ class LocalDevboxService final : public DevboxService {
       throw;
     }
     rows_.set_execution_status(id, live->exec->status());
-    if (req.cancel) {
-      // The hook only cancels the token (cheap, any thread); the engine kills the processes.
-      std::weak_ptr<CancelToken> weak = live->token;
-      req.cancel->on_cancel([weak] {
-        if (auto t = weak.lock()) t->cancel();
-      });
-    }
     runtimes_.add_live(id, live);
     return {id, live};
   }

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "platform/local/sandbox/cancel_token.hpp"
+#include "platform/cancel.hpp"
 
 namespace runagents::platform::local {
 
@@ -35,14 +35,29 @@ using LineCallback = std::function<void(OutputStream, std::string_view line)>;
 
 inline constexpr std::size_t kDefaultOutputCap = 1 << 20;
 
-struct ExecOptions {
+// What every command takes, one-shot (ExecOptions) or in a PersistentShell.
+struct CommandOptions {
   // Relative to the home, or absolute under /home/user; empty is the home. Must be a directory
-  // inside the home (see resolve_in_home).
+  // inside the home (see resolve_in_home). A PersistentShell changes to it (persistently) before
+  // the command.
   std::string working_dir;
-  // Added to the sandbox's environment for this command only.
-  std::map<std::string, std::string> env;
   // Active (not suspended) time after which the command is killed; zero means none.
   std::chrono::milliseconds timeout{0};
+  // Bytes kept per stream (1 KiB .. 256 MiB): the first half and the last half of the output;
+  // the middle is replaced by a marker line "[... N bytes omitted ...]".
+  std::size_t output_cap = kDefaultOutputCap;
+  LineCallback on_line;
+  // Fired (from any thread) to kill the command; may be shared by several commands. A command
+  // whose signal already fired is not started: it completes as cancelled. The sandbox polls its
+  // fd(), which it makes when it takes the command.
+  std::shared_ptr<ExecCancel> cancel;
+};
+
+// A one-shot command's options (Sandbox::run, Sandbox::start): CommandOptions plus its own
+// environment and stdin.
+struct ExecOptions : CommandOptions {
+  // Added to the sandbox's environment for this command only.
+  std::map<std::string, std::string> env;
   // Bytes written to the command's stdin, which is then closed (unless stdin_pipe); nullopt
   // means /dev/null (unless stdin_pipe).
   std::optional<std::string> stdin_data;
@@ -50,11 +65,6 @@ struct ExecOptions {
   // Execution::close_input or the command completes (one-shot commands only: a PersistentShell's
   // commands always read /dev/null).
   bool stdin_pipe = false;
-  // Bytes kept per stream (1 KiB .. 256 MiB): the first half and the last half of the output;
-  // the middle is replaced by a marker line "[... N bytes omitted ...]".
-  std::size_t output_cap = kDefaultOutputCap;
-  LineCallback on_line;
-  std::shared_ptr<CancelToken> cancel;
 };
 
 // Output of one stream: everything when it fit the cap, else head + marker + tail.
@@ -79,7 +89,7 @@ struct ExecResult {
   int exit_code = -1;
   int signal = 0;          // signal that ended it, 0 if it exited
   bool timed_out = false;  // killed because ExecOptions::timeout passed
-  bool cancelled = false;  // killed by kill(), kill_all() or the CancelToken
+  bool cancelled = false;  // killed by kill(), kill_all() or the cancel signal
   // The kernel killed a process of the sandbox for memory while the command ran: the command
   // itself (signal 9), or one of its processes while the command went on (its shell reported
   // the child's 137). Memory cgroup only; under RLIMIT_AS allocations fail instead.

@@ -4,14 +4,16 @@ namespace runagents::platform::local {
 namespace detail {
 
 ExecState::ExecState(std::size_t output_cap, LineCallback on_line_cb,
-                     std::shared_ptr<CancelToken> cancel_token, std::chrono::milliseconds limit)
+                     std::shared_ptr<ExecCancel> cancel_signal, std::chrono::milliseconds limit)
     : on_line(std::move(on_line_cb)),
-      cancel(std::move(cancel_token)),
+      cancel(std::move(cancel_signal)),
       timeout(limit),
       out(output_cap),
       err(output_cap),
       out_lines_(OutputStream::stdout_stream, &on_line),
-      err_lines_(OutputStream::stderr_stream, &on_line) {}
+      err_lines_(OutputStream::stderr_stream, &on_line) {
+  if (cancel) cancel->fd();
+}
 
 void ExecState::set_running() {
   std::lock_guard lock(mu);

@@ -19,7 +19,9 @@ namespace runagents::platform::local::detail {
 // One command's state, shared by its Execution handle and whoever runs it. The captures and
 // status are guarded by `mu`; the line splitters are used only by the supervising thread.
 struct ExecState {
-  ExecState(std::size_t output_cap, LineCallback on_line, std::shared_ptr<CancelToken> cancel,
+  // Makes `cancel`'s eventfd here, on the caller's thread (the supervisor polls it), so a
+  // failure to make one is the caller's PlatformError.
+  ExecState(std::size_t output_cap, LineCallback on_line, std::shared_ptr<ExecCancel> cancel,
             std::chrono::milliseconds timeout);
 
   // Marks it running and starts its clock.
@@ -33,7 +35,7 @@ struct ExecState {
   void request_kill();
 
   const LineCallback on_line;
-  const std::shared_ptr<CancelToken> cancel;
+  const std::shared_ptr<ExecCancel> cancel;
   const std::chrono::milliseconds timeout;
   std::atomic<bool> kill_requested{false};
   // Set by run() when bwrap itself failed (Sandbox::run turns that into an error).

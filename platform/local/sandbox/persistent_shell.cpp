@@ -46,7 +46,7 @@ std::uint64_t PersistentShell::restarts() const {
 }
 
 std::shared_ptr<Execution> PersistentShell::start(std::string_view command,
-                                                  ShellCommandOptions options) {
+                                                  CommandOptions options) {
   if (command.find('\0') != std::string_view::npos)
     throw PlatformError(ErrorKind::invalid, "command contains a NUL byte");
   detail::validate_output_cap(options.output_cap);
@@ -108,7 +108,7 @@ std::shared_ptr<Execution> PersistentShell::start(std::string_view command,
   return execution;
 }
 
-ExecResult PersistentShell::run(std::string_view command, const ShellCommandOptions& options) {
+ExecResult PersistentShell::run(std::string_view command, const CommandOptions& options) {
   return start(command, options)->wait();
 }
 

@@ -1,9 +1,10 @@
-// PersistentShell: a persistent shell inside a sandbox (Sandbox::open_shell) and the options of one
-// of its commands.
+// PersistentShell: a persistent shell inside a sandbox (Sandbox::open_shell). Its commands take
+// CommandOptions (command.hpp): they run in the shell's own context, so a working_dir, `cd` and
+// `export` persist to the next command.
 //
 // Thread-safety: safe for concurrent use from multiple threads. Callbacks (on_line) run on the
 // thread that supervises the shell; they must return quickly and must not call kill() or wait()
-// of their own command (use a CancelToken to stop it from inside a callback).
+// of their own command (fire its CommandOptions::cancel to stop it from inside a callback).
 #pragma once
 
 #include <chrono>
@@ -19,17 +20,6 @@ namespace runagents::platform::local {
 namespace detail {
 struct ShellCore;
 }  // namespace detail
-
-// Options of one command in a PersistentShell. The command runs in the shell's own context, so
-// `cd` and `export` persist to the next command.
-struct ShellCommandOptions {
-  // If set, the shell changes to this directory (persistently) before the command.
-  std::string working_dir;
-  std::chrono::milliseconds timeout{0};
-  std::size_t output_cap = kDefaultOutputCap;
-  LineCallback on_line;
-  std::shared_ptr<CancelToken> cancel;
-};
 
 // A long-lived bash inside the sandbox that runs commands one after another, keeping its working
 // directory, environment, functions and background jobs between them (as Runloop's named shells
@@ -49,9 +39,9 @@ class PersistentShell {
   // Runs `command` (bash source) and waits for its result. Throws PlatformError: invalid for a
   // bad option or a command containing a NUL byte, conflict when the session is closed or the
   // sandbox suspended, unavailable when the shell cannot be started.
-  ExecResult run(std::string_view command, const ShellCommandOptions& options = {});
+  ExecResult run(std::string_view command, const CommandOptions& options = {});
   // Queues `command` and returns at once; errors as run().
-  std::shared_ptr<Execution> start(std::string_view command, ShellCommandOptions options = {});
+  std::shared_ptr<Execution> start(std::string_view command, CommandOptions options = {});
 
   // Whether the shell process is alive now (it starts with the first command).
   bool alive() const;

@@ -84,7 +84,7 @@ class SupervisorHandler {
   // Called after every wake-up; returns when it wants to be called again (Clock::time_point::max
   // for never) and may request kill() or kill processes itself.
   virtual Clock::time_point on_tick(Supervisor& sup) = 0;
-  // An fd whose readability should wake the thread (e.g. a CancelToken), or -1.
+  // An fd whose readability should wake the thread (e.g. an ExecCancel's fd()), or -1.
   virtual int wake_fd() { return -1; }
   // Called with what the process writes to fd kInfoFd (bwrap's --info-fd, slirp4netns's
   // --ready-fd), as it arrives.

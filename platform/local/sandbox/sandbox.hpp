@@ -28,10 +28,13 @@
 // person can act on.
 //
 // One header per piece, all included here: sandbox_spec.hpp (SandboxSpec, ResourceLimits),
-// command.hpp (Command, ExecOptions, ExecResult), cancel_token.hpp, execution.hpp (Execution),
+// command.hpp (Command, CommandOptions, ExecOptions, ExecResult), execution.hpp (Execution),
 // persistent_shell.hpp (PersistentShell), home_files.hpp (files confined to the home).
 //
-// Thread-safety: Sandbox, Execution, PersistentShell and CancelToken are safe for concurrent use
+// Commands are stopped by the platform's one cancel signal, ExecCancel (platform/cancel.hpp), given
+// as CommandOptions::cancel; the supervisors poll its fd().
+//
+// Thread-safety: Sandbox, Execution, PersistentShell and ExecCancel are safe for concurrent use
 // from multiple threads. Callbacks (ExecOptions::on_line) run on the supervising thread of their
 // command; they must return quickly and must not call kill() or wait() of their own command (use
 #pragma once
@@ -44,7 +47,6 @@
 #include <string_view>
 
 #include "platform/error.hpp"
-#include "platform/local/sandbox/cancel_token.hpp"
 #include "platform/local/sandbox/command.hpp"
 #include "platform/local/sandbox/execution.hpp"
 #include "platform/local/sandbox/home_files.hpp"
@@ -101,7 +103,7 @@ class Sandbox {
   // Starts `command` and returns once it runs. Throws PlatformError: invalid for bad options
   // (message names the option), not_found when working_dir does not exist, conflict when the
   // sandbox is suspended or destroyed, unavailable when the process cannot be started. A command
-  // whose CancelToken is already cancelled is not started: it completes as cancelled.
+  // whose cancel signal has already fired is not started: it completes as cancelled.
   std::shared_ptr<Execution> start(const Command& command, ExecOptions options = {});
   std::shared_ptr<Execution> start(std::string_view shell_command, ExecOptions options = {}) {
     return start(Command::shell(std::string(shell_command)), std::move(options));

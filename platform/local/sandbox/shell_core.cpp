@@ -7,11 +7,11 @@
 #include "platform/local/sandbox/shell_core.hpp"
 
 #include <signal.h>
-#include <sys/random.h>
 
 #include <algorithm>
 #include <cstdio>
 
+#include "platform/common/random_hex.hpp"
 #include "platform/error.hpp"
 #include "platform/local/sandbox/command_support.hpp"
 #include "platform/local/sandbox/home_files.hpp"
@@ -42,19 +42,7 @@ constexpr const char* kResetNote = "working directory, environment and backgroun
 }  // namespace
 
 std::string random_token() {
-  unsigned char bytes[16];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
-  std::string hex;
-  char pair[3];
-  for (unsigned char b : bytes) {
-    std::snprintf(pair, sizeof pair, "%02x", b);
-    hex += pair;
-  }
-  return hex;
+  return common::random_hex(16);
 }
 
 ExecResult cancelled_result(std::string note) {

@@ -56,27 +56,10 @@ class SseLines {
   std::string text_;
 };
 
-// A hook on ExecRequest::cancel for the length of one execution, removed on every path out.
-// The flag is shared with the hook: ExecCancel::cancel runs hooks outside its lock, so a hook may
-// still run just after remove(), and it must not touch a stack frame that is gone.
-class CancelWatch {
- public:
-  explicit CancelWatch(std::shared_ptr<ExecCancel> cancel) : cancel_(std::move(cancel)) {
-    if (cancel_) handle_ = cancel_->on_cancel([flag = flag_] { flag->store(true); });
-  }
-  ~CancelWatch() {
-    if (cancel_) cancel_->remove(handle_);
-  }
-  CancelWatch(const CancelWatch&) = delete;
-  CancelWatch& operator=(const CancelWatch&) = delete;
-
-  bool cancelled() const { return flag_->load(); }
-
- private:
-  std::shared_ptr<ExecCancel> cancel_;
-  std::shared_ptr<std::atomic<bool>> flag_ = std::make_shared<std::atomic<bool>>(false);
-  int handle_ = 0;
-};
+// Whether the caller's cancel signal (ExecRequest::cancel, optional) has fired.
+bool cancel_fired(const ExecRequest& req) {
+  return req.cancel && req.cancel->cancelled();
+}
 
 // The threads that stream an execution's output. The destructor stops and joins them, so no
 // path out of an execution (a failed wait or kill throws) leaves a joinable std::thread behind,
@@ -162,16 +145,9 @@ class RunloopDevboxes final : public DevboxService {
   }
 
   DevboxPage list(const DevboxListRequest& req) override {
-    auto r = HttpRequest::get("/v1/devboxes");
-    r.with_query("limit", std::to_string(std::clamp(req.limit, 1, 5000)));
-    if (!req.starting_after.empty()) r.with_query("starting_after", req.starting_after);
-    if (!req.status.empty()) r.with_query("status", req.status);
-    json body = http_.send_json(r);
-    DevboxPage page;
-    for (const auto& v : body.value("devboxes", json::array()))
-      page.devboxes.push_back(devbox_from_wire(v));
-    page.has_more = body.value("has_more", false);
-    return page;
+    return devbox_page_from_wire(
+        list_page("/v1/devboxes", req.limit,
+                  {{"starting_after", req.starting_after}, {"status", req.status}}));
   }
 
   Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
@@ -201,8 +177,6 @@ class RunloopDevboxes final : public DevboxService {
     // With a timeout, a cancel or live output: start it, follow it, kill it when told.
     DevboxExecution started = execute_async(req);
     const std::string eid = started.execution_id;
-    // Declared before the streams, so it outlives them; both are undone on every path out.
-    CancelWatch cancel(req.cancel);
     OutputFollowers streams;
     if (req.on_output)
       for (const char* stream : {"stdout", "stderr"})
@@ -213,7 +187,7 @@ class RunloopDevboxes final : public DevboxService {
     DevboxExecution e;
     bool timed_out = false;
     try {
-      e = await_or_kill(req, started, start, cancel, timed_out);
+      e = await_or_kill(req, started, start, timed_out);
     } catch (const PlatformError& err) {
       throw PlatformError(err.kind(),
                           "lost track of Runloop execution " + eid + " of devbox " + req.devbox_id +
@@ -225,7 +199,7 @@ class RunloopDevboxes final : public DevboxService {
     // The streams end by themselves once the server has sent everything; give them a moment
     // before cutting them off, so the last lines are not lost.
     streams.finish(std::chrono::seconds(2));
-    const bool cancelled = cancel.cancelled();
+    const bool cancelled = cancel_fired(req);
     e.timed_out = e.timed_out || timed_out;
     e.killed = e.killed || cancelled || timed_out;
     if (timed_out && e.note.empty()) e.note = "killed after the timeout";
@@ -420,19 +394,23 @@ class RunloopDevboxes final : public DevboxService {
   }
 
   SnapshotPage list_snapshots(const SnapshotListRequest& req) override {
-    auto r = HttpRequest::get("/v1/devboxes/disk_snapshots");
-    r.with_query("limit", std::to_string(std::clamp(req.limit, 1, 5000)));
-    if (!req.devbox_id.empty()) r.with_query("devbox_id", req.devbox_id);
-    if (!req.starting_after.empty()) r.with_query("starting_after", req.starting_after);
-    json body = http_.send_json(r);
-    SnapshotPage page;
-    for (const auto& v : body.value("snapshots", json::array()))
-      page.snapshots.push_back(snapshot_from_wire(v));
-    page.has_more = body.value("has_more", false);
-    return page;
+    return snapshot_page_from_wire(
+        list_page("/v1/devboxes/disk_snapshots", req.limit,
+                  {{"devbox_id", req.devbox_id}, {"starting_after", req.starting_after}}));
   }
 
  private:
+  // GET one page of a Runloop list: `limit` clamped to 1..5000, then each of `params` that is
+  // set, in the order given.
+  json list_page(const std::string& path, int limit,
+                 const std::vector<std::pair<const char*, std::string>>& params) const {
+    auto r = HttpRequest::get(path);
+    r.with_query("limit", std::to_string(std::clamp(limit, 1, 5000)));
+    for (const auto& [name, value] : params)
+      if (!value.empty()) r.with_query(name, value);
+    return http_.send_json(r);
+  }
+
   HttpClientOptions client_options() const {
     if (options_.api_key.empty())
       throw PlatformError(ErrorKind::unauthorized,
@@ -483,13 +461,12 @@ class RunloopDevboxes final : public DevboxService {
   // Long-polls the execution until it completes; kills it once the cancel fires or the timeout
   // passes (then `timed_out` says which). Throws what the calls throw.
   DevboxExecution await_or_kill(const ExecRequest& req, const DevboxExecution& started,
-                                Clock::time_point start, const CancelWatch& cancel,
-                                bool& timed_out) {
+                                Clock::time_point start, bool& timed_out) {
     const std::string& eid = started.execution_id;
     DevboxExecution e = started;
     while (e.status != "completed") {
-      if (cancel.cancelled() || (req.timeout.count() > 0 && Clock::now() - start >= req.timeout)) {
-        timed_out = !cancel.cancelled();
+      if (cancel_fired(req) || (req.timeout.count() > 0 && Clock::now() - start >= req.timeout)) {
+        timed_out = !cancel_fired(req);
         e = kill_execution(req.devbox_id, eid);
         if (e.status != "completed")
           e = wait_for_execution(req.devbox_id, eid, {"completed"}, std::chrono::seconds(10));

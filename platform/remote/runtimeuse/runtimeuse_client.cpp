@@ -1,16 +1,16 @@
 #include "platform/remote/runtimeuse/runtimeuse_client.hpp"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <mutex>
-#include <random>
-#include <regex>
 
+#include "platform/common/random_hex.hpp"
 #include "platform/error.hpp"
+#include "platform/remote/runtimeuse/command_tracker.hpp"
+#include "platform/remote/runtimeuse/runtimeuse_messages.hpp"
 #include "platform/remote/runtimeuse/upload_receiver.hpp"
 #include "platform/remote/runtimeuse/websocket_connection.hpp"
 
@@ -21,174 +21,10 @@ namespace {
 namespace asio = boost::asio;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using runtimeuse::CommandTracker;
+using runtimeuse::dump;
+using runtimeuse::string_field;
 using std::chrono::milliseconds;
-
-std::string hex_id(std::size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-    std::random_device rd;
-    for (auto& b : raw) b = static_cast<unsigned char>(rd());
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : raw) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-
-// JSON text that never throws on invalid UTF-8 (it is replaced).
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string string_field(const json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : dump(*it);
-}
-
-json commands_json(const std::vector<QueryCommand>& commands) {
-  if (commands.empty()) return nullptr;
-  json out = json::array();
-  for (const auto& c : commands) {
-    json env = nullptr;
-    if (!c.env.empty()) {
-      env = json::object();
-      for (const auto& [k, v] : c.env) env[k] = v;
-    }
-    out.push_back({{"command", c.command},
-                   {"cwd", c.cwd.empty() ? json(nullptr) : json(c.cwd)},
-                   {"env", env}});
-  }
-  return out;
-}
-
-json invocation_message(const QueryRequest& r, const RuntimeUseOptions& o,
-                        const std::string& source_id) {
-  json downloads = nullptr;
-  if (!r.downloadables.empty()) {
-    downloads = json::array();
-    for (const auto& d : r.downloadables)
-      downloads.push_back({{"download_url", d.download_url}, {"working_dir", d.working_dir}});
-  }
-  json secrets = json::array();  // always an array: the runtime crashes on null (B.9.6)
-  for (const auto& s : r.secrets)
-    if (!s.empty()) secrets.push_back(s);
-  json schema = nullptr;
-  if (r.output_schema) schema = dump(json{{"type", "json_schema"}, {"schema", *r.output_schema}});
-  return {
-      {"message_type", "invocation_message"},
-      {"source_id", source_id},
-      {"system_prompt", r.system_prompt.empty() ? o.default_system_prompt : r.system_prompt},
-      {"user_prompt", r.prompt},
-      {"model", r.model.empty() ? o.default_model : r.model},
-      {"agent_env", nullptr},
-      {"output_format_json_schema_str", schema},
-      {"secrets_to_redact", secrets},
-      {"artifacts_dirs", r.artifacts_dir.empty() ? json(nullptr) : json::array({r.artifacts_dir})},
-      {"artifacts_ignore_content", nullptr},
-      {"pre_agent_invocation_commands", commands_json(r.pre_commands)},
-      {"post_agent_invocation_commands", commands_json(r.post_commands)},
-      {"pre_agent_downloadables", downloads},
-  };
-}
-
-std::string basename_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// What the pre- and post-agent commands did, as far as the wire tells (B.5.3, B.9.2): a
-// command_output_message names the command that printed; the runtime runs the commands in order
-// and stops at the first non-zero exit ("<phase> command failed with exit code: N"); a
-// result_message comes only after every command succeeded. A command that printed nothing and
-// is not pinned down by these rules keeps an unknown exit code.
-class CommandTracker {
- public:
-  explicit CommandTracker(const QueryRequest& request) : secrets_(request.secrets) {
-    for (auto [phase, list] : {std::pair<const char*, const std::vector<QueryCommand>*>{
-                                   "pre-agent", &request.pre_commands},
-                               {"post-agent", &request.post_commands}})
-      for (const auto& c : *list) {
-        Entry e{{}, CommandOutputTail(secrets_)};
-        e.run.phase = phase;
-        e.run.command = c.command;
-        e.run.ran.reset();
-        entries_.push_back(std::move(e));
-      }
-  }
-
-  // `command` as the frame named it (the runtime redacts it).
-  void output(const std::string& command, std::string_view stream, std::string_view text) {
-    for (std::size_t j = cursor_ < 0 ? 0 : static_cast<std::size_t>(cursor_); j < entries_.size();
-         ++j) {
-      const std::string& c = entries_[j].run.command;
-      if (c != command && redact_secrets(c, secrets_) != command) continue;
-      succeeded_before(j);
-      cursor_ = static_cast<int>(j);
-      entries_[j].run.ran = true;
-      entries_[j].tail.append(stream, text);
-      return;
-    }
-  }
-
-  // A result_message: every command ran and exited 0.
-  void all_succeeded() { succeeded_before(entries_.size()); }
-
-  // An error_message: pins down the failing command when the message and the order allow.
-  void failed(const std::string& error) {
-    static const std::regex kFailed(R"((pre|post)-agent command failed with exit code: (-?\d+))");
-    std::smatch m;
-    if (!std::regex_search(error, m, kFailed)) return;
-    const std::string phase = m[1].str() + "-agent";
-    const int code = std::stoi(m[2].str());
-    std::size_t first = entries_.size(), end = 0;
-    for (std::size_t i = 0; i < entries_.size(); ++i)
-      if (entries_[i].run.phase == phase) {
-        first = std::min(first, i);
-        end = i + 1;
-      }
-    if (first >= end) return;
-    succeeded_before(first);  // an earlier phase finished
-    for (std::size_t i = end; i < entries_.size(); ++i) entries_[i].run.ran = false;
-    const std::size_t from = cursor_ >= static_cast<int>(first) ? cursor_ : first;
-    if (end - from == 1) {  // one candidate: it is the one
-      entries_[from].run.ran = true;
-      entries_[from].run.exit_code = code;
-    }
-  }
-
-  std::vector<QueryCommandRun> runs() const {
-    std::vector<QueryCommandRun> out;
-    for (const auto& e : entries_) {
-      QueryCommandRun r = e.run;
-      r.output_tail = e.tail.text();
-      r.output_truncated = e.tail.truncated();
-      out.push_back(std::move(r));
-    }
-    return out;
-  }
-
- private:
-  struct Entry {
-    QueryCommandRun run;
-    CommandOutputTail tail;
-  };
-
-  // Commands before `j` finished with exit 0 (the runtime went on past them).
-  void succeeded_before(std::size_t j) {
-    for (std::size_t i = 0; i < j && i < entries_.size(); ++i) {
-      entries_[i].run.ran = true;
-      if (!entries_[i].run.exit_code) entries_[i].run.exit_code = 0;
-    }
-  }
-
-  std::vector<std::string> secrets_;
-  std::vector<Entry> entries_;
-  int cursor_ = -1;
-};
 
 // Lets ExecCancel hooks (any thread) reach the io_context, only while run() is using it.
 struct CancelBridge {
@@ -216,7 +52,7 @@ class RuntimeUseQuery {
         observer_(observer),
         url_(std::move(url)),
         shown_url_(redact_secrets(request.runtime_url, request.secrets)),
-        source_id_("rq_" + hex_id(12)),
+        source_id_("rq_" + common::random_hex(12)),
         deadline_(ioc_),
         grace_(ioc_),
         settle_(ioc_),
@@ -308,7 +144,7 @@ class RuntimeUseQuery {
     }
     phase_ = Phase::running;
     status("connected to " + shown_url_);
-    ws_->send(dump(invocation_message(request_, options_, source_id_)));
+    ws_->send(dump(runtimeuse::invocation_message(request_, options_, source_id_)));
     status("query " + source_id_ + " sent");
     read_next();
   }
@@ -367,13 +203,7 @@ class RuntimeUseQuery {
     }
     const std::string type = string_field(j, "message_type");
     if (type == "assistant_message") {
-      std::string joined;
-      if (auto it = j.find("text_blocks"); it != j.end() && it->is_array()) {
-        for (const auto& block : *it) {
-          if (!joined.empty()) joined += '\n';
-          joined += block.is_string() ? block.get<std::string>() : dump(block);
-        }
-      }
+      const std::string joined = runtimeuse::assistant_text(j);
       if (observer_.on_assistant_message)
         observe([&] { observer_.on_assistant_message(redact(joined)); });
     } else if (type == "command_output_message") {
@@ -418,23 +248,12 @@ class RuntimeUseQuery {
     terminal_ = true;
     commands_.all_succeeded();
     if (auto it = j.find("metadata"); it != j.end() && it->is_object()) metadata_ = *it;
-    const json data = j.value("data", json());
-    const std::string type = data.is_object() ? string_field(data, "type") : "";
-    if (type == "text") {
-      result_type_ = "text";
-      text_ = string_field(data, "text");
-    } else if (type == "structured_output") {
-      result_type_ = "structured_output";
-      structured_ = data.value("structured_output", json());
-    } else if (data.is_string()) {
-      result_type_ = "text";
-      text_ = data.get<std::string>();
-    } else {
-      result_type_ = "error";
-      error_ = "the runtime answered with a result of an unknown type ('" + type +
-               "'); expected text or structured_output";
-      metadata_["result"] = data;
-    }
+    runtimeuse::ResultFrame r = runtimeuse::read_result_message(j);
+    result_type_ = r.result_type;
+    text_ = std::move(r.text);
+    structured_ = std::move(r.structured);
+    error_ = std::move(r.error);
+    if (result_type_ == "error") metadata_["result"] = std::move(r.data);
     status("the runtime answered");
     after_terminal(false);
   }
@@ -467,7 +286,7 @@ class RuntimeUseQuery {
   void on_upload_request(const json& j) {
     const std::string filepath = string_field(j, "filepath");
     std::string filename = string_field(j, "filename");
-    if (filename.empty()) filename = basename_of(filepath);
+    if (filename.empty()) filename = runtimeuse::basename_of(filepath);
     std::string url;
     if (!receiver_) {
       UploadLimits limits{options_.max_artifact_bytes, options_.max_total_artifact_bytes};
@@ -505,11 +324,7 @@ class RuntimeUseQuery {
       url = "http://127.0.0.1:9/upload/unavailable";
     }
     status("the runtime is uploading " + filename);
-    ws_->send(dump({{"message_type", "artifact_upload_response_message"},
-                    {"filename", filename},
-                    {"filepath", filepath},
-                    {"presigned_url", url},
-                    {"content_type", content_type}}));
+    ws_->send(dump(runtimeuse::upload_response_message(filename, filepath, url, content_type)));
   }
 
   void on_upload_done(const ExpectedUpload& upload, std::optional<std::string> data,
@@ -546,7 +361,7 @@ class RuntimeUseQuery {
 
   void begin_end_session() {
     phase_ = Phase::ending;
-    ws_->send(dump({{"message_type", "end_session_message"}}));
+    ws_->send(dump(runtimeuse::control_message("end_session_message")));
     end_timer_.expires_after(options_.end_session_timeout);
     end_timer_.async_wait([this](auto ec) {
       if (ec || phase_ != Phase::ending) return;
@@ -572,7 +387,7 @@ class RuntimeUseQuery {
   void send_cancel() {
     if (cancel_sent_) return;
     cancel_sent_ = true;
-    ws_->send(dump({{"message_type", "cancel_message"}}));
+    ws_->send(dump(runtimeuse::control_message("cancel_message")));
     grace_.expires_after(options_.cancel_grace);
     grace_.async_wait([this](auto ec) {
       if (ec || phase_ != Phase::running) return;

@@ -1,6 +1,5 @@
 #include "platform/remote/runtimeuse/upload_receiver.hpp"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -9,8 +8,9 @@
 #include <chrono>
 #include <limits>
 #include <map>
-#include <random>
 #include <vector>
+
+#include "platform/common/random_hex.hpp"
 
 namespace runagents::platform::remote {
 
@@ -23,21 +23,6 @@ using tcp = asio::ip::tcp;
 using error_code = beast::error_code;
 
 constexpr auto kIoTimeout = std::chrono::seconds(60);
-
-std::string random_token() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    std::random_device rd;
-    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -259,7 +244,7 @@ int UploadReceiver::port() const {
 }
 
 std::string UploadReceiver::expect(ExpectedUpload upload) {
-  std::string token = random_token();
+  std::string token = common::random_hex(16);
   impl_->waiting.emplace(token, std::move(upload));
   return token;
 }
