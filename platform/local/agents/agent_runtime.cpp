@@ -155,7 +155,7 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
         if (cancel && hook >= 0) cancel->remove(hook);
       }
     } unhook{cancel, hook};
-    exec = sandbox.run(Command::exec({state->options.python, "-m", "runagents._runner"}), options);
+    exec = sandbox.run(Command::exec({state->options.python, kRunnerScript}), options);
     egress.stop();
     posted = egress.result();
     paused = egress.paused();
