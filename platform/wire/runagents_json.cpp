@@ -608,7 +608,8 @@ json deploy_result_to_json(const DeployResult& r) {
           {"message", r.message},
           {"tools_created", r.tools_created},
           {"analysis", analysis_to_wire(r.analysis)},
-          {"warnings", r.warnings}};
+          {"warnings", r.warnings},
+          {"notes", r.notes}};
 }
 
 DeployResult deploy_result_from_json(const json& j) {
@@ -623,6 +624,7 @@ DeployResult deploy_result_from_json(const json& j) {
     r.analysis = analysis_from_json(*a);
   }
   r.warnings = strings(field_at(j, {"warnings"}));
+  r.notes = strings(field_at(j, {"notes"}));
   return r;
 }
 

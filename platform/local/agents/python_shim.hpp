@@ -15,8 +15,8 @@ inline constexpr const char* kShimMount = "/opt";
 // The runner, started by path so that the agent's directory is not on sys.path before it runs.
 inline constexpr const char* kRunnerScript = "/opt/_runagents_platform/runner.py";
 
-// Writes the files under `dir` (dir/runagents/*.py, dir/_runagents_platform/*.py), replacing any that differ. Safe to
-// run from several processes at once (each file is renamed into place). Throws
+// Writes the files under `dir` (dir/runagents/*.py, dir/_runagents_platform/*.py), replacing any
+// that differ. Safe to run from several processes at once (each file is renamed into place). Throws
 // PlatformError(unavailable) when `dir` cannot be written.
 void install_python_shim(const std::filesystem::path& dir);
 

@@ -75,13 +75,17 @@ def _wrap_object(obj):
     for method_name in ("invoke", "run", "kickoff"):
         method = getattr(obj, method_name, None)
         if callable(method):
-            def generic_handler(request, _m=method):
-                result = _m(request["message"])
-                if isinstance(result, dict):
-                    return {"response": result.get("output", result.get("result", str(result)))}
-                return {"response": str(result)}
-            return generic_handler
+            return _generic_handler(method)
     return None
+
+
+def _generic_handler(method):
+    def generic_handler(request):
+        result = method(request["message"])
+        if isinstance(result, dict):
+            return {"response": result.get("output", result.get("result", str(result)))}
+        return {"response": str(result)}
+    return generic_handler
 
 
 def _find_handler(module):
