@@ -124,3 +124,45 @@ test('the scaffolded agent deploys and runs through the server its .mcp.json sta
   assert.equal(response.data.tool, 'echo-tool');
   assert.equal(response.data.result.received.text, 'hello');
 });
+
+test('runagents-mcp deploy deploys the project in the current directory as deploy_agent does', { skip, timeout: 90000 }, async () => {
+  assert.equal(init('cli-agent').status, 0);
+  const project = path.join(dir, 'cli-agent');
+  const data = ['--data-dir', path.join(dir, 'data'), '--config', path.join(dir, 'none.json')];
+  const deploy = (...args) => spawnSync(BINARY, [...data, 'deploy', ...args], { cwd: project, env, encoding: 'utf8' });
+
+  const bad = deploy('--model', 'gpt-4o');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /provider\/model/);
+  const dry = deploy('--dry-run');
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, /^default\/cli-agent: validated, phase Running$/m);
+  assert.match(dry.stdout, /^note: the requirements name runagents: the platform provides it/m);
+  let agents = (await client.callTool({ name: 'list_agents', arguments: {} })).structuredContent;
+  assert.ok(!agents.agents.some((a) => a.name === 'cli-agent'), 'a dry run deploys nothing');
+
+  const real = deploy();
+  assert.equal(real.status, 0, real.stderr);
+  assert.match(real.stdout, /^default\/cli-agent: created, phase Running$/m);
+  agents = (await client.callTool({ name: 'list_agents', arguments: {} })).structuredContent;
+  assert.equal(agents.agents.find((a) => a.name === 'cli-agent').status, 'Running');
+  const got = (await client.callTool({ name: 'get_agent', arguments: { name: 'cli-agent' } })).structuredContent;
+  assert.deepEqual(got.required_tools ?? got.spec?.requiredTools, ['echo-tool'], JSON.stringify(got).slice(0, 500));
+  const run = (await client.callTool({ name: 'run_query', arguments: { prompt: 'from the cli', agent: { name: 'cli-agent' } } }, undefined, { timeout: 60000 })).structuredContent;
+  assert.equal(run.run_status, 'COMPLETED', JSON.stringify(run));
+  assert.equal(run.text, 'playground-llm: you said "from the cli"');
+
+  // A broken agent deploys Failed: exit 1 with the reason; warnings are printed.
+  writeFileSync(path.join(project, 'agent.py'), 'import os\nKEY = "sk-abcdefghijklmnopqrstuvwxyz0123"\ndef handler(request:\n');
+  const failed = deploy('--name', 'cli-broken');
+  assert.equal(failed.status, 1);
+  assert.match(failed.stdout, /phase Failed\n {2}SyntaxError/);
+  assert.match(failed.stdout, /^warning: agent.py:2: a likely openai_api_key/m);
+  // A project file outside the subset is refused before anything is deployed.
+  writeFileSync(path.join(project, 'runagents.yaml'), 'name: cli-agent\ncolour: red\n');
+  const yaml = deploy('--name', 'cli-yaml');
+  assert.equal(yaml.status, 2);
+  assert.match(yaml.stderr, /runagents.yaml line 2: unknown key 'colour'/);
+  agents = (await client.callTool({ name: 'list_agents', arguments: {} })).structuredContent;
+  assert.ok(!agents.agents.some((a) => a.name === 'cli-yaml'));
+});
