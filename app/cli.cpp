@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "app/config_cli.hpp"
+#include "app/deploy_command.hpp"
+#include "app/init_command.hpp"
 #include "app/serve_command.hpp"
 #include "platform/common/shutdown_signal.hpp"
 #include "platform/config/faces.hpp"
@@ -277,6 +279,10 @@ int run(int argc, char** argv) {
   call_cmd->add_option("arguments", call_args, "Arguments as a JSON object");
   platform::ConfigCommands config_cmds;
   platform::add_config_commands(app, config_cmds);
+  InitCommand init_cmd;
+  add_init_command(app, init_cmd);
+  DeployCommand deploy_cmd;
+  add_deploy_command(app, deploy_cmd);
   auto platform_cmd = platform::serve::add_platform_command(app);  // `platform serve`
   app.require_subcommand(0, 1);
 
@@ -292,6 +298,8 @@ int run(int argc, char** argv) {
   }
   if (int rc = platform::run_config_commands(config_cmds, opts.config); rc >= 0) return rc;
   if (platform_cmd->selected()) return platform_cmd->run(opts.config);
+  if (*init_cmd.command) return run_init(init_cmd.name, std::filesystem::current_path());
+  if (*deploy_cmd.command) return run_deploy(deploy_cmd, opts.config);
   opts.http_options.limits = opts.limits;
   opts.http_options.session_idle_timeout = std::chrono::seconds(opts.idle_timeout_seconds);
 

@@ -149,8 +149,12 @@ struct DeployRequest {
   std::vector<std::string> required_tools;
   std::vector<ToolRegistration> tools_to_create;
   std::vector<LlmConfig> llm_configs;
-  std::string requirements;               // pip requirements, newline-separated
-  std::string entry_point;                // file name in source_files; empty: detected
+  std::string requirements;  // pip requirements, newline-separated
+  std::string entry_point;   // file name in source_files; empty: detected
+  // Paths in source_files holding third-party code the agent ships (e.g. "lib/"): not searched
+  // for tool calls; packages with a *.dist-info (or a pyproject.toml/setup.py) next to them count
+  // without being listed.
+  std::vector<std::string> vendored_paths;
   std::vector<PolicyRule> policy_rules;   // inline rules, bound to the agent as one policy
   std::vector<std::string> policy_names;  // existing policies to bind
   bool dry_run = false;                   // analyze and validate only; change nothing
@@ -166,6 +170,7 @@ struct DeployResult {
   std::vector<std::string> tools_created;
   Analysis analysis;
   std::vector<std::string> warnings;  // things to fix that did not stop the deploy
+  std::vector<std::string> notes;     // facts worth knowing that need no action
 };
 
 struct InvokeRequest {

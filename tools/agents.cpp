@@ -72,8 +72,10 @@ void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform&
       "be described in tools_to_create, else nothing is deployed and the error names the "
       "missing ones. policies bind rules to the agent, e.g. approval_required for a tool, so its "
       "calls wait for decide_approval. Set dry_run to analyze and validate without changing "
-      "anything. Returns status created, updated or validated, the phase, tools created, the "
-      "analysis and warnings.",
+      "anything. Code the agent ships from third parties (a package with a *.dist-info, "
+      "pyproject.toml or setup.py next to it, or vendored_paths) is not searched for tool calls. "
+      "Returns status created, updated or validated, the phase, tools created, the analysis, "
+      "warnings and notes.",
       platform);
   deploy.annotations.read_only = false;
   deploy.annotations.destructive = true;  // replaces an existing agent of the same name
@@ -85,6 +87,7 @@ void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform&
     ctx.progress(1, 1, "done");
     clip_strings(out, 4000);
     fit_items(out["warnings"], 8000);
+    fit_items(out["notes"], 4000);
     return mcp::ToolResult::structured(out);
   };
   deploy.long_running = true;  // analysis and a start-up check in a sandbox

@@ -128,6 +128,7 @@ DeployRequest deploy_request_from_args(const json& args) {
         {c.value("provider", ""), c.value("model", ""), c.value("role", "default")});
   req.requirements = args.value("requirements", "");
   req.entry_point = args.value("entry_point", "");
+  req.vendored_paths = args.value("vendored_paths", std::vector<std::string>{});
   const json policies = args.value("policies", json::array());
   for (std::size_t i = 0; i < policies.size(); ++i) {
     const json& p = policies[i];

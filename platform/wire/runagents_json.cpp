@@ -607,7 +607,8 @@ json deploy_result_fields(const DeployResult& r, json analysis) {
           {"message", r.message},
           {"tools_created", r.tools_created},
           {"analysis", std::move(analysis)},
-          {"warnings", r.warnings}};
+          {"warnings", r.warnings},
+          {"notes", r.notes}};
 }
 
 json deploy_result_to_json(const DeployResult& r) {
@@ -628,6 +629,7 @@ DeployResult deploy_result_from_json(const json& j) {
     r.analysis = analysis_from_json(*a);
   }
   r.warnings = strings(field_at(j, {"warnings"}));
+  r.notes = strings(field_at(j, {"notes"}));
   return r;
 }
 

@@ -84,6 +84,88 @@ TEST_SUITE("platform") {
     CHECK_THROWS_AS(analyze_sources(files, "missing.py", {}), PlatformError);
   }
 
+  TEST_CASE("analysis: the runtime's entry order: handler, framework objects, then main") {
+    std::map<std::string, std::string> files = {
+        {"agent.py",
+         "def main(message):\n    return message\n\ndef handler(request):\n    "
+         "return 1\n"}};
+    CHECK(analyze_sources(files, "", {}).handler_signature == "handler(request)");
+    files = {{"agent.py", "graph = build()\n\ndef main():\n    return 1\n"}};
+    Analysis a = analyze_sources(files, "", {});
+    CHECK(a.has_handler);
+    CHECK(a.handler_signature.rfind("graph (", 0) == 0);
+    // The SDK's Agent() helper has no invoke: main is what the runtime calls.
+    files = {{"agent.py",
+              "from runagents import Agent\nagent = Agent()\n\ndef main():\n    "
+              "return agent.chat('hi')\n"}};
+    a = analyze_sources(files, "", {});
+    CHECK(a.has_handler);
+    CHECK(a.handler_signature == "main()");
+    files = {{"agent.py", "agent = runagents.Agent()\n"}};
+    CHECK_FALSE(analyze_sources(files, "", {}).has_handler);
+    // Indented (not top-level) assignments and a == comparison are no entry.
+    files = {{"agent.py", "if x:\n    crew = make()\nchain == 1\n"}};
+    CHECK_FALSE(analyze_sources(files, "", {}).has_handler);
+  }
+
+  TEST_CASE("analysis: vendored packages are recognised and not searched") {
+    const std::map<std::string, std::string> files = {
+        {"agent.py",
+         "import runagents\nimport lib\n\ndef handler(request, ctx):\n    return "
+         "runagents.Agent().call_tool('echo-tool')\n"},
+        {"requirements.txt", "runagents>=1.2.1\n"},
+        // pip install --target . runagents: the package and its dist-info side by side.
+        {"runagents/__init__.py", "from runagents.agent import Agent\n"},
+        {"runagents/agent.py",
+         "import mcp\nimport os\nTOOL_URL_PREFIXES = []\nTOOL_URL_REWRITES = {}\n"
+         "MODEL = 'gpt-4o-mini'\nAPI_KEY_EXAMPLE = 'replace-me-with-your-key'\n"
+         "def handler(request):\n    return Agent().call_tool('calculator')\n"},
+        {"runagents-1.2.1.dist-info/METADATA", "Name: runagents\n"},
+        {"PyYAML-6.0.dist-info/top_level.txt", "_yaml\nyaml\n"},
+        {"yaml/__init__.py", "import re\nTOOL_URL_YAML = 1\n"},
+        // A source checkout copied below the top level: pyproject.toml next to the package.
+        {"third_party/sdk/pyproject.toml", "[project]\nname = 'sdk'\n"},
+        {"third_party/sdk/sdkpkg/__init__.py", "import httpx\nX = call_tool('weather')\n"},
+        // The agent's own package next to its own (top-level) pyproject.toml stays its own.
+        {"pyproject.toml", "[project]\nname = 'my-agent'\n"},
+        {"lib/__init__.py", "import requests\nTOOL_URL_SEARCH = 'x'\n"},
+        // Listed by the user.
+        {"extras/helper.py", "call_tool('listed-tool')\n"}};
+
+    CHECK(vendored_paths(files) ==
+          std::vector<std::string>{"runagents/", "third_party/sdk/sdkpkg/", "yaml/"});
+    const auto with_listed = vendored_paths(files, {"extras"});
+    CHECK(with_listed ==
+          std::vector<std::string>{"extras/", "runagents/", "third_party/sdk/sdkpkg/", "yaml/"});
+    CHECK(vendored_paths(files, {"extras/helper.py"}).front() == "extras/helper.py");
+    CHECK(is_vendored("runagents/agent.py", with_listed));
+    CHECK(is_vendored("extras/helper.py", with_listed));
+    CHECK_FALSE(is_vendored("runagents-1.2.1.dist-info/METADATA", with_listed));
+    CHECK_FALSE(is_vendored("lib/__init__.py", with_listed));
+    CHECK_FALSE(is_vendored("runagentsx/a.py", with_listed));
+
+    Analysis a = analyze_sources(files, "", {}, {"extras/"});
+    CHECK(a.entry_point == "agent.py");
+    CHECK(a.handler_signature == "handler(request, ctx)");
+    std::vector<std::string> tools;
+    for (const auto& t : a.tools) tools.push_back(t.name);
+    CHECK(tools == std::vector<std::string>{"echo-tool", "search"});
+    CHECK(a.models.empty());
+    CHECK(a.secrets.empty());
+    CHECK(a.requirements == std::vector<std::string>{"requests"});
+    CHECK(third_party_imports(files, with_listed) == std::vector<std::string>{"requests"});
+    // Without the rule, the vendored code's words would be taken for tools.
+    CHECK(third_party_imports(files).size() == 3);
+
+    CHECK_THROWS_WITH_AS(vendored_paths(files, {"../x"}), doctest::Contains("vendored_paths"),
+                         PlatformError);
+    CHECK_THROWS_WITH_AS(vendored_paths(files, {"/abs"}), doctest::Contains("relative"),
+                         PlatformError);
+    CHECK_THROWS_WITH_AS(vendored_paths(files, {"nowhere/"}), doctest::Contains("names no file"),
+                         PlatformError);
+    CHECK_THROWS_AS(analyze_sources(files, "", {}, {"ext"}), PlatformError);  // not a dir prefix
+  }
+
   TEST_CASE("analysis: names and private keys") {
     CHECK(tool_env_name("echo-tool") == "TOOL_URL_ECHO_TOOL");
     CHECK(pip_name("bs4") == "beautifulsoup4");

@@ -192,10 +192,17 @@ TEST_SUITE("platform") {
     CHECK(r.message.find("agent.py line 1") != std::string::npos);
 
     auto no_handler = echo_agent("no-handler");
-    no_handler.source_files = {{"agent.py", "def main():\n    return 1\n"}};
+    no_handler.source_files = {{"agent.py", "def run():\n    return 1\n"}};
     r = p.agents->deploy(no_handler);
     CHECK(r.phase == "Failed");
     CHECK(r.message.find("no top-level handler") != std::string::npos);
+    CHECK(r.message.find("def main()") != std::string::npos);
+    // main() is the runtime's last resort, so it deploys.
+    auto with_main = echo_agent("with-main");
+    with_main.source_files = {{"agent.py", "def main():\n    return 1\n"}};
+    r = p.agents->deploy(with_main);
+    CHECK(r.phase == "Running");
+    CHECK(r.analysis.handler_signature == "main()");
     InvokeRequest inv;
     inv.agent = "no-handler";
     inv.message = "hi";
@@ -293,6 +300,67 @@ def handler():
     REQUIRE(r.status == "COMPLETED");
     CHECK(r.response["response"] == "playground-llm: you said \"ping\"");
     CHECK(r.response["echo"]["a"] == 1);
+  }
+
+  TEST_CASE("local: entry points and handler forms as the SDK runtime finds and calls them") {
+    if (!runtime_usable()) return;
+    TempDir dir;
+    Platform p = open(dir);
+    auto run = [&](const std::string& name, const std::string& source) {
+      auto a = echo_agent(name);
+      a.source_files = {{"agent.py", source}};
+      auto d = p.agents->deploy(a);
+      INFO(name << ": " << d.message);
+      REQUIRE(d.phase == "Running");
+      InvokeRequest inv;
+      inv.agent = name;
+      inv.message = "hi";
+      return p.agents->invoke(inv);
+    };
+    // An object named graph with invoke (a LangGraph-like object) wins over main.
+    auto r = run("graphy", R"PY(class G:
+    nodes = {}
+    def invoke(self, state):
+        return {"messages": [{"role": "assistant", "content": "graph got " + state["messages"][0]["content"]}]}
+
+graph = G()
+
+def main():
+    return "main"
+)PY");
+    CHECK(r.response["response"] == "graph got hi");
+    // The SDK's Agent() helper is not a framework object: main(message) is called.
+    r = run("mainly", R"PY(from runagents import Agent
+agent = Agent()
+
+def main(message):
+    return "main got " + message
+)PY");
+    CHECK(r.response["response"] == "main got hi");
+    // crew with kickoff; a dict without response gets one from output.
+    r = run("crewy", R"PY(class Crew:
+    def kickoff(self, text):
+        return {"output": "crew did " + text}
+
+crew = Crew()
+)PY");
+    CHECK(r.response["response"] == "crew did hi");
+    // One parameter annotated as something else than str gets the request dict; async works.
+    r = run("asyncy", R"PY(async def handler(req: dict):
+    return {"output": req["message"] * 2, "keys": sorted(req)}
+)PY");
+    CHECK(r.response["response"] == "hihi");
+    CHECK(r.response["keys"] ==
+          json::array({"history", "message", "request_id", "run_id", "user_id"}));
+    // RunContext: the SDK's attributes from the operator's environment.
+    r = run("ctxy", R"PY(def handler(request, ctx):
+    return {"tools": sorted(ctx.tools), "model": ctx.model, "llm": ctx.llm_url.startswith("http://127.0.0.1:"),
+            "session": sorted(ctx.session)}
+)PY");
+    CHECK(r.response["tools"] == json::array({"echo-tool"}));
+    CHECK(r.response["model"] == "playground-llm");
+    CHECK(r.response["llm"] == true);
+    CHECK(r.response["session"] == json::array({"history", "request_id", "run_id", "user_id"}));
   }
 
   TEST_CASE("local: approval_required pauses; approve resumes to COMPLETED; state is shared") {

@@ -146,7 +146,7 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
     options.timeout = state->options.run_timeout;
     options.output_cap = 64 << 10;
     options.cancel = cancel;  // the caller's signal stops the handler's process group
-    exec = sandbox.run(Command::exec({state->options.python, "-m", "runagents._runner"}), options);
+    exec = sandbox.run(Command::exec({state->options.python, kRunnerScript}), options);
     egress.stop();
     posted = egress.result();
     paused = egress.paused();

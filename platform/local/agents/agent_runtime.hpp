@@ -1,8 +1,8 @@
 // Runs an agent's handler for a run: one execution in a fresh bubblewrap sandbox (no network,
-// the agent's sources in /home/user/src, the runagents shim on PYTHONPATH) whose only way out is
-// an Egress mounted at /run/runagents/egress.sock. Records how the execution ended in the run:
-// COMPLETED (AGENT_MESSAGE, COMPLETED), FAILED (FAILED with the error) or PAUSED_APPROVAL (left
-// for decide() to resume). Internal to platform/local.
+// the agent's sources in /home/user/src, the runagents shim and the platform's runner on
+// PYTHONPATH) whose only way out is an Egress mounted at /run/runagents/egress.sock. Records how
+// the execution ended in the run: COMPLETED (AGENT_MESSAGE, COMPLETED), FAILED (FAILED with the
+// error) or PAUSED_APPROVAL (left for decide() to resume). Internal to platform/local.
 #pragma once
 
 #include <memory>

@@ -124,9 +124,9 @@ struct HandlerInfo {
   std::string signature;
 };
 
-HandlerInfo find_handler(const std::string& source) {
-  static const std::regex def_re(R"(^(async\s+)?def\s+handler\s*\()");
-  auto lines = split_lines(source);
+// A top-level `def <name>(...)` (or async def), with its parameter names.
+HandlerInfo find_def(const std::vector<std::string>& lines, const std::string& name) {
+  const std::regex def_re("^(async\\s+)?def\\s+" + name + "\\s*\\(");
   for (std::size_t i = 0; i < lines.size(); ++i) {
     std::smatch m;
     if (!std::regex_search(lines[i], m, def_re)) continue;
@@ -147,10 +147,29 @@ HandlerInfo find_handler(const std::string& source) {
     info.found = true;
     std::string joined;
     for (const auto& n : parameter_names(params)) joined += (joined.empty() ? "" : ", ") + n;
-    info.signature = std::string(m[1].matched ? "async " : "") + "handler(" + joined + ")";
+    info.signature = std::string(m[1].matched ? "async " : "") + name + "(" + joined + ")";
     return info;
   }
   return {};
+}
+
+// The entry the runtime would call, in its order: def handler, then a framework object named
+// agent, chain, executor, graph or crew (not the SDK's Agent() helper, which has no invoke), then
+// def main.
+HandlerInfo find_handler(const std::string& source) {
+  const auto lines = split_lines(source);
+  if (auto h = find_def(lines, "handler"); h.found) return h;
+  static const std::regex object_re(
+      R"(^(agent|chain|executor|graph|crew)\s*(?::[^=]*)?=\s*([^=].*))");
+  static const std::regex sdk_agent_re(R"(^(?:runagents\s*\.\s*)?Agent\s*\()");
+  for (const auto& raw : lines) {
+    const std::string line = strip_comment(raw);
+    std::smatch m;
+    if (!std::regex_search(line, m, object_re)) continue;
+    if (std::regex_search(trim(m[2].str()), sdk_agent_re)) continue;
+    return {true, m[1].str() + " (an object called with invoke, run or kickoff)"};
+  }
+  return find_def(lines, "main");
 }
 
 std::string provider_of_model(const std::string& model) {
@@ -228,6 +247,83 @@ void add_unique(std::vector<std::string>& list, const std::string& value) {
 
 }  // namespace
 
+std::vector<std::string> vendored_paths(const std::map<std::string, std::string>& files,
+                                        const std::vector<std::string>& listed) {
+  std::set<std::string> out;
+  auto parent_of = [](const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
+  };
+  for (const auto& [name, _] : files) {
+    static const std::string init = "__init__.py";
+    if (name.size() <= init.size() + 1 ||
+        name.compare(name.size() - init.size() - 1, std::string::npos, "/" + init) != 0)
+      continue;
+    const std::string dir = name.substr(0, name.size() - init.size());    // "pkg/"
+    const std::string parent = parent_of(dir.substr(0, dir.size() - 1));  // "" or "lib/"
+    const std::string package = dir.substr(parent.size(), dir.size() - parent.size() - 1);
+    bool marked = false;
+    if (!parent.empty())
+      marked = files.count(parent + "pyproject.toml") || files.count(parent + "setup.py");
+    // A dist-info of this package: named after it (pip normalises - to _), or listing it in its
+    // top_level.txt.
+    for (auto it = files.lower_bound(parent); !marked && it != files.end(); ++it) {
+      if (it->first.compare(0, parent.size(), parent) != 0) break;
+      const std::string rest = it->first.substr(parent.size());
+      const auto slash = rest.find('/');
+      if (slash == std::string::npos || slash <= 10 ||
+          rest.compare(slash - 10, 10, ".dist-info") != 0)
+        continue;
+      std::string dist = rest.substr(0, rest.find('-'));
+      std::string want = package;
+      for (auto* n : {&dist, &want})
+        for (auto& c : *n) c = c == '-' || c == '.' ? '_' : static_cast<char>(std::tolower(c));
+      if (dist == want) marked = true;
+      if (rest.compare(slash, std::string::npos, "/top_level.txt") == 0) {
+        std::istringstream names(it->second);
+        for (std::string n; !marked && std::getline(names, n);) marked = trim(n) == package;
+      }
+    }
+    if (marked) out.insert(dir);
+  }
+  for (std::string path : listed) {
+    const std::string given = path;
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    bool valid = !path.empty() && path.front() != '/' && path.find('\\') == std::string::npos;
+    for (std::size_t start = 0; valid && start <= path.size();) {
+      auto end = path.find('/', start);
+      std::string part = path.substr(start, end == std::string::npos ? end : end - start);
+      if (part.empty() || part == "." || part == "..") valid = false;
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    if (!valid)
+      throw PlatformError(ErrorKind::invalid,
+                          "vendored_paths: '" + given +
+                              "' is not a relative path inside source_files (e.g. lib/ or "
+                              "vendor/sdk); no leading '/', no '..'");
+    const bool is_file = files.count(path) > 0;
+    bool is_dir = false;
+    for (auto it = files.lower_bound(path + "/"); it != files.end(); ++it) {
+      is_dir = it->first.compare(0, path.size() + 1, path + "/") == 0;
+      break;
+    }
+    if (!is_file && !is_dir)
+      throw PlatformError(ErrorKind::invalid, "vendored_paths: '" + given +
+                                                  "' names no file or directory of source_files");
+    out.insert(is_file ? path : path + "/");
+  }
+  return {out.begin(), out.end()};
+}
+
+bool is_vendored(const std::string& file, const std::vector<std::string>& vendored) {
+  for (const auto& v : vendored) {
+    if (file == v) return true;
+    if (!v.empty() && v.back() == '/' && file.compare(0, v.size(), v) == 0) return true;
+  }
+  return false;
+}
+
 std::string tool_env_name(const std::string& tool) {
   std::string out = "TOOL_URL_";
   for (char c : tool)
@@ -254,11 +350,12 @@ std::string pip_name(const std::string& import_name) {
   return it == names.end() ? import_name : it->second;
 }
 
-std::vector<std::string> third_party_imports(const std::map<std::string, std::string>& files) {
+std::vector<std::string> third_party_imports(const std::map<std::string, std::string>& files,
+                                             const std::vector<std::string>& vendored) {
   std::set<std::string> out;
   const auto local = local_modules(files);
   for (const auto& [file, source] : files) {
-    if (!is_python(file)) continue;
+    if (!is_python(file) || is_vendored(file, vendored)) continue;
     for (const auto& [module, _] : imports_of(source).modules) {
       if (module.empty() || module[0] == '.') continue;
       std::string top = module.substr(0, module.find('.'));
@@ -272,8 +369,13 @@ std::vector<std::string> third_party_imports(const std::map<std::string, std::st
 }
 
 Analysis analyze_sources(const std::map<std::string, std::string>& files,
-                         const std::string& entry_point, const std::vector<Tool>& known_tools) {
+                         const std::string& entry_point, const std::vector<Tool>& known_tools,
+                         const std::vector<std::string>& listed_vendored) {
   Analysis a;
+  const auto vendored = vendored_paths(files, listed_vendored);
+  auto own = [&](const std::string& file) {
+    return is_python(file) && !is_vendored(file, vendored);
+  };
   // Entry point.
   if (!entry_point.empty()) {
     if (!files.count(entry_point)) {
@@ -291,14 +393,14 @@ Analysis analyze_sources(const std::map<std::string, std::string>& files,
       return std::find(preferred.begin(), preferred.end(), name) != preferred.end();
     };
     for (const auto& [name, source] : files) {
-      if (!is_python(name) || !find_handler(source).found) continue;
+      if (!own(name) || !find_handler(source).found) continue;
       if (a.entry_point.empty() || (is_preferred(name) && !is_preferred(a.entry_point)))
         a.entry_point = name;
     }
     for (const auto& p : preferred)
       if (a.entry_point.empty() && files.count(p)) a.entry_point = p;
     for (const auto& [name, _] : files)
-      if (a.entry_point.empty() && is_python(name)) a.entry_point = name;
+      if (a.entry_point.empty() && own(name)) a.entry_point = name;
   }
   if (!a.entry_point.empty()) {
     auto handler = find_handler(files.at(a.entry_point));
@@ -343,7 +445,7 @@ Analysis analyze_sources(const std::map<std::string, std::string>& files,
   bool imports_runagents = false;
   std::set<std::string> frameworks;
   for (const auto& [file, source] : files) {
-    if (!is_python(file)) continue;
+    if (!own(file)) continue;
     for (const auto& [module, line] : imports_of(source).modules) {
       (void)line;
       std::string lib = llm_library(module);
@@ -404,7 +506,7 @@ Analysis analyze_sources(const std::map<std::string, std::string>& files,
   a.llm_libraries.assign(llm_libs.begin(), llm_libs.end());
   std::sort(a.outbound_destinations.begin(), a.outbound_destinations.end());
   std::set<std::string> reqs;
-  for (const auto& module : third_party_imports(files)) reqs.insert(pip_name(module));
+  for (const auto& module : third_party_imports(files, vendored)) reqs.insert(pip_name(module));
   a.requirements.assign(reqs.begin(), reqs.end());
   if (frameworks.count("langgraph"))
     a.framework = "langgraph";

@@ -13,16 +13,35 @@
 
 namespace runagents::platform::local {
 
-// `entry_point` empty means: detect it (the file with a top-level `def handler`, preferring
-// agent.py, main.py, app.py; else one of those names; else the first .py file). `known_tools`
-// fills ToolUse::base_url and maps literal URLs to registered tools. Throws
-// PlatformError(invalid) when `entry_point` is given but is not one of `files`.
-Analysis analyze_sources(const std::map<std::string, std::string>& files,
-                         const std::string& entry_point, const std::vector<Tool>& known_tools);
+// Directories of `files` ("dir/", "lib/pkg/") that hold third-party code the agent ships rather
+// than writes: a package directory (its own __init__.py) with its *.dist-info directory next to
+// it (named after the package or listing it in top_level.txt), or with a pyproject.toml or
+// setup.py next to it below the top level (a pyproject.toml at the
+// top level describes the agent's own project); plus each of `listed` (a directory or a file; a
+// trailing '/' is optional). Sorted, without duplicates. Throws PlatformError(invalid) when a
+// listed path is not a valid relative path or matches none of `files`.
+std::vector<std::string> vendored_paths(const std::map<std::string, std::string>& files,
+                                        const std::vector<std::string>& listed = {});
 
-// Top-level modules imported by `files` that are neither in Python's standard library, nor files
-// of the agent, nor the runagents shim, sorted (import names, e.g. "yaml").
-std::vector<std::string> third_party_imports(const std::map<std::string, std::string>& files);
+// Whether `file` is one of `vendored` (as vendored_paths returns them) or under one.
+bool is_vendored(const std::string& file, const std::vector<std::string>& vendored);
+
+// `entry_point` empty means: detect it among the agent's own files (the file with a top-level
+// entry, preferring agent.py, main.py, app.py; else one of those names; else the first .py
+// file). The entry, in the runtime's order: `def handler`, else an object named agent, chain,
+// executor, graph or crew, else `def main`. Tools, models, secrets and imports are searched only in
+// the agent's own files, never under `vendored` (see vendored_paths). `known_tools` fills
+// ToolUse::base_url and maps literal URLs to registered tools. Throws PlatformError(invalid) when
+// `entry_point` is given but is not one of `files`.
+Analysis analyze_sources(const std::map<std::string, std::string>& files,
+                         const std::string& entry_point, const std::vector<Tool>& known_tools,
+                         const std::vector<std::string>& vendored = {});
+
+// Top-level modules imported by the agent's own `files` (not those under `vendored`) that are
+// neither in Python's standard library, nor files of the agent, nor the runagents shim, sorted
+// (import names, e.g. "yaml").
+std::vector<std::string> third_party_imports(const std::map<std::string, std::string>& files,
+                                             const std::vector<std::string>& vendored = {});
 
 // The pip package for an import name ("yaml" -> "pyyaml"; most are the same).
 std::string pip_name(const std::string& import_name);

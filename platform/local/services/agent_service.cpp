@@ -1,6 +1,7 @@
 // AgentService of the local platform: list, get, deploy (analysis, checks, upsert) and invoke.
 #include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "platform/local/agents/agent_runtime.hpp"
 #include "platform/local/agents/policy.hpp"
@@ -49,6 +50,47 @@ std::string join(const std::vector<std::string>& items, const char* sep = ", ") 
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
   return out;
+}
+
+// Whether the pip requirements (requirements.txt among the files, and the requirements field)
+// name the runagents package.
+bool requires_runagents(const DeployRequest& req) {
+  std::string text = req.requirements;
+  if (auto it = req.source_files.find("requirements.txt"); it != req.source_files.end())
+    text += "\n" + it->second;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    line = line.substr(0, line.find('#'));
+    auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '-') continue;
+    auto e = line.find_first_of(" \t\r<>=!~;[@", b);
+    std::string name = line.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    for (auto& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+    if (name == "runagents") return true;
+  }
+  return false;
+}
+
+// What deploy says about vendored code and the runagents requirement (notes, not warnings).
+std::vector<std::string> deploy_notes(const DeployRequest& req,
+                                      const std::vector<std::string>& vendored) {
+  std::vector<std::string> notes;
+  for (const auto& v : vendored)
+    notes.push_back(v +
+                    " is third-party code the agent ships (vendored): it is not searched for "
+                    "tool calls, models, secrets or imports");
+  if (requires_runagents(req)) {
+    if (req.source_files.count("runagents/__init__.py"))
+      notes.push_back(
+          "the requirements name runagents and the agent ships its own copy (runagents/), which "
+          "its code imports; its tool and model calls still go through the platform's egress "
+          "(TOOL_URL_* and LLM_GATEWAY_URL point there), so policy applies");
+    else
+      notes.push_back(
+          "the requirements name runagents: the platform provides it (its runagents shim, the "
+          "SDK 1.2.1 agent API: Agent, call_tool, chat, @tool, RunContext); nothing to install");
+  }
+  return notes;
 }
 
 class LocalAgents : public AgentService {
@@ -135,10 +177,12 @@ DeployResult LocalAgents::deploy(const DeployRequest& in) {
     result.warnings.push_back("would fail: " + message);
   }
 
-  result.analysis = analyze_sources(req.source_files, req.entry_point, known);
+  const auto vendored = vendored_paths(req.source_files, req.vendored_paths);
+  result.analysis = analyze_sources(req.source_files, req.entry_point, known, req.vendored_paths);
   const Analysis& a = result.analysis;
-  auto check = check_python_sources(req.source_files, third_party_imports(req.source_files),
-                                    state_->options.python);
+  auto check = check_python_sources(
+      req.source_files, third_party_imports(req.source_files, vendored), state_->options.python);
+  result.notes = deploy_notes(req, vendored);
 
   // Phase: Failed when the code cannot run, with the reason.
   std::string failure;
@@ -153,7 +197,8 @@ DeployResult LocalAgents::deploy(const DeployRequest& in) {
   } else if (!a.has_handler) {
     failure = "no top-level handler in " + a.entry_point +
               ": define def handler(request, ctx) (or handler(request), handler(message), "
-              "handler()) returning a dict or a string";
+              "handler()) returning a dict or a string; the runtime also takes an object named "
+              "agent, chain, executor, graph or crew (with invoke, run or kickoff), or def main()";
   }
   result.phase = failure.empty() ? "Running" : "Failed";
   result.message = failure;

@@ -1,15 +1,17 @@
 """runagents: what agent code uses inside the local RunAgents runtime.
 
-A small stand-in for the RunAgents SDK's agent-side API (Agent.call_tool, Agent.chat, @tool,
-RunContext). The agent runs in a sandbox without network; every call leaves through the
-platform's egress, a Unix socket named by RUNAGENTS_EGRESS_SOCKET, which applies policy, records
-the call in the run's timeline and may hold it for approval (ApprovalRequired).
+A stand-in for the RunAgents SDK 1.2.1 agent-side API (Agent with call_tool and chat,
+ToolNotConfigured, @tool, RunContext), written for the local platform. The agent runs in a sandbox
+without network; every call leaves through the platform's egress (_runagents_platform.egress),
+which applies policy, records the call in the run's timeline and may hold it for approval
+(ApprovalRequired). An agent that ships its own `runagents` imports that instead; its calls reach
+the same egress through TOOL_URL_<NAME> and LLM_GATEWAY_URL.
 """
 
-import http.client
-import json
-import os
-import socket
+import functools
+
+from _runagents_platform import egress as _egress_glue
+from _runagents_platform.context import RunContext
 
 __all__ = [
     "Agent",
@@ -21,11 +23,18 @@ __all__ = [
     "tool",
 ]
 
-DEFAULT_MODEL = "playground-llm"
+__version__ = "1.2.1"
+
+DEFAULT_MODEL = _egress_glue.DEFAULT_MODEL
 
 
 class ToolNotConfigured(KeyError):
-    """The agent has no such tool (not registered on the platform)."""
+    """The agent has no such tool: no TOOL_URL_<NAME> and not registered on the platform."""
+
+    def __init__(self, name, env_key=None):
+        self.tool_name = name
+        self.env_key = env_key or "TOOL_URL_" + name.upper().replace("-", "_")
+        super().__init__(f"Tool {name!r} not found. Set {self.env_key} or check requiredTools.")
 
 
 class ApprovalRequired(Exception):
@@ -62,61 +71,17 @@ class ToolCallError(Exception):
         super().__init__(f"tool '{tool_name}' failed with HTTP {status}: {message or detail}")
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("egress", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
-
-
-def _egress(method, path, body=None, timeout=300):
-    """Sends one request to the platform's egress; returns (status, parsed JSON or text)."""
-    socket_path = os.environ.get("RUNAGENTS_EGRESS_SOCKET")
-    if not socket_path:
-        raise RuntimeError("RUNAGENTS_EGRESS_SOCKET is not set: this code runs outside the "
-                           "RunAgents runtime")
-    conn = _UnixHTTPConnection(socket_path, timeout)
-    try:
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else {}
-        conn.request(method, path, body=data, headers=headers)
-        resp = conn.getresponse()
-        raw = resp.read().decode("utf-8", "replace")
-        try:
-            return resp.status, json.loads(raw) if raw else {}
-        except ValueError:
-            return resp.status, {"raw": raw}
-    finally:
-        conn.close()
-
-
-def _tool_names():
-    names = os.environ.get("RUNAGENTS_TOOLS", "")
-    return [n for n in names.split(",") if n]
-
-
-def _tool_urls():
-    urls = {}
-    for key, value in os.environ.items():
-        if key.startswith("TOOL_URL_") and key != "TOOL_URL_REWRITES_JSON":
-            urls[key[len("TOOL_URL_"):].lower().replace("_", "-")] = value
-    for name in _tool_names():
-        urls.setdefault(name, f"runagents-egress:/tools/{name}")
-    return urls
-
-
 def call_tool(name, path="/", payload=None, method="POST"):
-    """Calls tool `name` at `path` through the platform; returns the tool's JSON answer."""
-    if name not in _tool_urls():
+    """Calls tool `name` at `path` through the platform; returns the tool's JSON answer.
+
+    Raises ToolNotConfigured for an unknown tool, ApprovalRequired when policy holds the call for
+    a person, ToolCallError for any other error answer (a denial is HTTP 403).
+    """
+    if name not in _egress_glue.tool_urls():
         raise ToolNotConfigured(name)
     if not path.startswith("/"):
         path = "/" + path
-    status, body = _egress(method.upper(), f"/tools/{name}{path}", payload)
+    status, body = _egress_glue.request(method.upper(), f"/tools/{name}{path}", payload)
     if status == 403 and isinstance(body, dict) and body.get("code") == "APPROVAL_REQUIRED":
         raise ApprovalRequired(name, body)
     if status == 403 and isinstance(body, dict) and body.get("code") == "CONSENT_REQUIRED":
@@ -127,31 +92,36 @@ def call_tool(name, path="/", payload=None, method="POST"):
 
 
 def chat(message, tools=None, history=None, model=None, system_prompt=None):
-    """One chat completion through the platform's model gateway (OpenAI format)."""
-    messages = []
-    prompt = system_prompt if system_prompt is not None else os.environ.get("SYSTEM_PROMPT", "")
-    if prompt:
+    """One chat completion through the platform's model gateway; an OpenAI-format dict.
+
+    The system prompt (default SYSTEM_PROMPT) leads the messages when there is no history, as in
+    the SDK's Agent.chat.
+    """
+    messages = list(history or [])
+    prompt = system_prompt if system_prompt is not None else _egress_glue.system_prompt()
+    if prompt and not messages:
         messages.append({"role": "system", "content": prompt})
-    messages.extend(history or [])
     messages.append({"role": "user", "content": message})
-    body = {"model": model or os.environ.get("LLM_MODEL") or DEFAULT_MODEL, "messages": messages}
+    body = {"model": model or _egress_glue.model(), "messages": messages}
     if tools:
         body["tools"] = tools
-    status, answer = _egress("POST", "/v1/chat/completions", body)
+        body["tool_choice"] = "auto"
+    status, answer = _egress_glue.request("POST", "/v1/chat/completions", body)
     if status >= 400:
         raise RuntimeError(f"model gateway answered HTTP {status}: {answer}")
     return answer
 
 
 class Agent:
-    """The agent's view of the platform: its tools, its model and its system prompt."""
+    """The agent's view of the platform, from the operator's environment: SYSTEM_PROMPT,
+    LLM_MODEL, LLM_GATEWAY_URL and TOOL_URL_<NAME> (plus the platform's registered tools)."""
 
     def __init__(self, system_prompt=None, model=None):
         self.system_prompt = (system_prompt if system_prompt is not None
-                              else os.environ.get("SYSTEM_PROMPT", ""))
-        self.model = model or os.environ.get("LLM_MODEL") or DEFAULT_MODEL
-        self.llm_gateway_url = os.environ.get("LLM_GATEWAY_URL", "runagents-egress:/v1/chat/completions")
-        self.tool_urls = _tool_urls()
+                              else _egress_glue.system_prompt())
+        self.model = model or _egress_glue.model()
+        self.llm_gateway_url = _egress_glue.llm_gateway_url()
+        self.tool_urls = _egress_glue.tool_urls()
 
     def has_tool(self, name):
         return name in self.tool_urls
@@ -160,6 +130,8 @@ class Agent:
         return sorted(self.tool_urls)
 
     def call_tool(self, name, path="/", payload=None, method="POST"):
+        if name not in self.tool_urls:
+            raise ToolNotConfigured(name)
         return call_tool(name, path=path, payload=payload, method=method)
 
     def chat(self, message, tools=None, history=None):
@@ -167,40 +139,21 @@ class Agent:
                     system_prompt=self.system_prompt)
 
 
-class RunContext:
-    """What a two-argument handler(request, ctx) gets besides the request."""
-
-    def __init__(self, request=None):
-        request = request or {}
-        self.tools = _tool_urls()
-        self.llm_url = os.environ.get("LLM_GATEWAY_URL", "runagents-egress:/v1/chat/completions")
-        self.model = os.environ.get("LLM_MODEL") or DEFAULT_MODEL
-        self.system_prompt = os.environ.get("SYSTEM_PROMPT", "")
-        resume = request.get("resume")
-        self.session = {
-            "history": request.get("history", []),
-            "request_id": request.get("request_id"),
-            "run_id": request.get("run_id"),
-            "user_id": request.get("user_id"),
-            "resume": resume,
-            "action_id": resume.get("action_id") if isinstance(resume, dict) else None,
-        }
-        self.agent = Agent(system_prompt=self.system_prompt, model=self.model)
-
-    def call_tool(self, name, path="/", payload=None, method="POST"):
-        return self.agent.call_tool(name, path=path, payload=payload, method=method)
-
-    def chat(self, message, tools=None, history=None):
-        return self.agent.chat(message, tools=tools, history=history)
-
-
 def tool(fn=None, *, name=None, description=None):
-    """Marks a function as a tool: sets .tool_name and .tool_description."""
+    """Marks a function as a tool: .tool_name (default: the function's name with _ -> -) and
+    .tool_description (default: the first line of its docstring)."""
 
     def mark(f):
-        f.tool_name = name or f.__name__.replace("_", "-")
+        tool_name = name or f.__name__.replace("_", "-")
         doc = (f.__doc__ or "").strip().splitlines()
-        f.tool_description = description or (doc[0] if doc else "")
-        return f
+        tool_description = description or (doc[0] if doc else "")
+
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            return f(*args, **kwargs)
+
+        f.tool_name = wrapper.tool_name = tool_name
+        f.tool_description = wrapper.tool_description = tool_description
+        return wrapper
 
     return mark(fn) if fn is not None else mark
