@@ -121,6 +121,11 @@ class LocalDevboxService final : public DevboxService {
     return page;
   }
 
+  Devbox update(const std::string& id, const DevboxUpdateRequest& req) override {
+    rows_.update(id, req);
+    return get(id);
+  }
+
   Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
                          std::chrono::milliseconds timeout) override {
     const auto deadline = Clock::now() + timeout;
@@ -498,6 +503,47 @@ class LocalDevboxService final : public DevboxService {
     return rows_.list_snapshots(req);
   }
 
+  void delete_snapshot(const std::string& snapshot_id) override {
+    const fs::path dir = snapshot_dir(snapshot_id);
+    const fs::path doomed = dir.string() + ".deleting";
+    {
+      std::lock_guard lock(snapshot_mu_);
+      DevboxSnapshot s = snapshot_status(snapshot_id);  // not_found
+      if (s.status == "deleted") return;
+      if (s.status == "in_progress")
+        throw PlatformError(ErrorKind::conflict,
+                            "snapshot " + snapshot_id +
+                                " is still being taken; delete it once its status is complete "
+                                "(snapshot_status); nothing was deleted");
+      auto users = rows_.provisioning_from(snapshot_id);
+      if (copying_.count(snapshot_id) != 0 || !users.empty())
+        throw PlatformError(ErrorKind::conflict,
+                            "snapshot " + snapshot_id + " is being copied into devbox " +
+                                (users.empty() ? std::string("being created") : users.front()) +
+                                "; delete it once that devbox is running; nothing was deleted");
+      // Out of the way first (one rename: nothing is half deleted when it fails), then the record.
+      std::error_code ec;
+      fs::rename(dir, doomed, ec);
+      if (ec && ec != std::errc::no_such_file_or_directory)
+        throw PlatformError(ErrorKind::unavailable,
+                            "cannot delete snapshot " + snapshot_id + ": renaming " + dir.string() +
+                                " failed: " + ec.message() + "; nothing was deleted");
+      try {
+        if (!rows_.snapshot_deleted(snapshot_id))
+          throw PlatformError(ErrorKind::conflict,
+                              "snapshot " + snapshot_id + " changed while it was deleted; retry");
+      } catch (...) {
+        if (!ec) fs::rename(doomed, dir, ec);
+        throw;
+      }
+    }
+    std::error_code ec;
+    fs::remove_all(doomed, ec);
+    if (ec)
+      spdlog::warn("snapshot {} is deleted but removing {} failed: {}", snapshot_id,
+                   doomed.string(), ec.message());
+  }
+
  private:
   // A devbox recorded (status provisioning) and what provisioning it needs.
   struct NewDevbox {
@@ -527,6 +573,11 @@ class LocalDevboxService final : public DevboxService {
     nd.limits = limits_for(lp.resources);
     if (!req.snapshot_id.empty()) {
       DevboxSnapshot from = snapshot_status(req.snapshot_id);
+      if (from.status == "deleted")
+        throw PlatformError(ErrorKind::not_found,
+                            "snapshot " + from.id +
+                                " was deleted; manage_devbox with action list_snapshots shows "
+                                "the snapshots left");
       if (from.status != "complete")
         throw PlatformError(ErrorKind::conflict, "snapshot " + from.id + " is " + from.status +
                                                      ", not complete; wait for it (manage_devbox "
@@ -560,7 +611,7 @@ class LocalDevboxService final : public DevboxService {
       const fs::path home = home_of(d.id);
       if (!nd.from_snapshot.empty()) {
         say("copying snapshot " + nd.from_snapshot + " into the home");
-        copy_tree_exact(snapshot_home(nd.from_snapshot), home);
+        copy_snapshot(nd.from_snapshot, home);
       } else {
         fs::create_directories(home);
       }
@@ -625,8 +676,32 @@ class LocalDevboxService final : public DevboxService {
   }
 
   fs::path home_of(const std::string& id) const { return runtimes_.home_of(id); }
-  fs::path snapshot_home(const std::string& id) const {
-    return options_.data_dir / "devbox_snapshots" / id / "home";
+  fs::path snapshot_dir(const std::string& id) const {
+    return options_.data_dir / "devbox_snapshots" / id;
+  }
+  fs::path snapshot_home(const std::string& id) const { return snapshot_dir(id) / "home"; }
+
+  // Copies the snapshot's home to `home`; delete_snapshot waits for the copy (refuses meanwhile).
+  // Throws not_found when the snapshot was deleted since the devbox was recorded.
+  void copy_snapshot(const std::string& snapshot_id, const fs::path& home) {
+    {
+      std::lock_guard lock(snapshot_mu_);
+      if (snapshot_status(snapshot_id).status != "complete")
+        throw PlatformError(ErrorKind::not_found, "snapshot " + snapshot_id +
+                                                      " was deleted while the devbox was created");
+      ++copying_[snapshot_id];
+    }
+    auto done = [&] {
+      std::lock_guard lock(snapshot_mu_);
+      if (--copying_[snapshot_id] == 0) copying_.erase(snapshot_id);
+    };
+    try {
+      copy_tree_exact(snapshot_home(snapshot_id), home);
+    } catch (...) {
+      done();
+      throw;
+    }
+    done();
   }
 
   // The devbox's tunnel view, made on first use. Call with rt.tunnel_mu held.
@@ -771,6 +846,8 @@ class LocalDevboxService final : public DevboxService {
   DevboxRuntimes runtimes_;
   HelperThreads helpers_;
   std::atomic<bool> closing_{false};
+  std::mutex snapshot_mu_;                // orders delete_snapshot against copies out of one
+  std::map<std::string, int> copying_;    // snapshot id -> copies out of it running here
   std::unique_ptr<DevboxReaper> reaper_;  // last: stopped first
 };
 
