@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -13,6 +14,21 @@
 using namespace runagents::platform;
 using namespace runagents::platform::testing;
 using namespace std::chrono_literals;
+
+namespace {
+
+// Whether `cond` holds within `limit`, polling it every 20 ms.
+template <typename F>
+bool eventually(F cond, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return cond();
+}
+
+}  // namespace
 
 TEST_CASE("devbox lifecycle: create, exec, suspend, resume, keep_alive, shutdown" *
           doctest::test_suite("devbox")) {
@@ -515,4 +531,62 @@ TEST_CASE("devbox delete_snapshot removes the files; devboxes made from it keep 
   s->delete_snapshot(pending.id);
   CHECK(s->snapshot_status(pending.id).status == "deleted");
   for (const auto& id : {d.id, child.id, provisioning.id}) s->shutdown(id);
+}
+
+TEST_CASE("shutdown while a launch command runs kills it and returns at once" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  const std::string marker = unique_marker();
+  DevboxCreateRequest r;
+  r.launch_parameters.launch_commands = {"sleep 300 " + marker, "echo never > never.txt"};
+  auto d = s->create_and_await_running(r, 0ms);
+  REQUIRE(d.status == "provisioning");
+  REQUIRE(eventually([&] { return host_processes_with(marker) > 0; }, 10000ms));
+  const auto asked = std::chrono::steady_clock::now();
+  auto down = s->shutdown(d.id);
+  const auto took = std::chrono::steady_clock::now() - asked;
+  CHECK(took < 5s);
+  CHECK(down.status == "shutdown");
+  CHECK(down.shutdown_reason == "api_shutdown");
+  std::vector<std::string> statuses;
+  for (const auto& t : down.state_transitions) statuses.push_back(t.status);
+  CHECK(statuses == std::vector<std::string>{"provisioning", "shutdown"});  // never failure
+  // Nothing of it is left running, seen from outside, and it stays shut down.
+  CHECK(eventually([&] { return devbox_host_processes(d.id, marker) == 0; }, 5000ms));
+  std::this_thread::sleep_for(300ms);
+  CHECK(s->get(d.id).status == "shutdown");
+  CHECK_FALSE(std::filesystem::exists(dir.path / "devboxes" / d.id));
+  bool killed_logged = false;
+  for (const auto& l : s->logs(d.id, {}))
+    if (l.source == "setup_commands" && l.message.find("shut down") != std::string::npos)
+      killed_logged = true;
+  CHECK(killed_logged);
+
+  // The same through create(), which runs on the caller's thread: it hears why it ended.
+  std::promise<std::string> ended;
+  std::thread creating([&] {
+    try {
+      create_devbox(*s, r);
+      ended.set_value("created");
+    } catch (const PlatformError& e) {
+      ended.set_value(e.what());
+    }
+  });
+  std::string id;
+  REQUIRE(eventually(
+      [&] {
+        auto page = s->list({});
+        for (const auto& b : page.devboxes)
+          if (b.status == "provisioning") id = b.id;
+        return !id.empty() && host_processes_with(marker) > 0;
+      },
+      10000ms));
+  s->shutdown(id);
+  auto why = ended.get_future();
+  REQUIRE(why.wait_for(5s) == std::future_status::ready);
+  CHECK(why.get().find("shut down while it was provisioned") != std::string::npos);
+  creating.join();
+  CHECK(eventually([&] { return host_processes_with(marker) == 0; }, 5000ms));
 }
