@@ -185,6 +185,18 @@ int run_doctor(const ConfigFlags& flags, std::ostream& out) {
     out << "  bwrap          NOT usable: " << sandbox.message << "\n";
     healthy = healthy && !any_local;
   }
+  // Devboxes with network: true need a user-mode network stack; the others do not.
+  auto network = local::check_network_support();
+  if (network.usable) {
+    out << "  slirp4netns    " << network.slirp4netns_path << " ("
+        << (network.slirp4netns_version.empty() ? "version unknown" : network.slirp4netns_version)
+        << ", devboxes with network work)\n";
+  } else {
+    out << "  slirp4netns    NOT usable, so devboxes with network: true cannot be created (those "
+           "without network work): "
+        << network.message << "\n";
+    healthy = healthy && !any_local;
+  }
   const std::string python = local::kSystemPython;
   if (::access(python.c_str(), X_OK) == 0) {
     auto v = local::run_subprocess({python, "--version"}, "", std::chrono::seconds(5));

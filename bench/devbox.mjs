@@ -5,6 +5,11 @@
 //     `true`, and their ratio: from this process (Node's spawnSync, what a client pays) and from a
 //     shell loop (the fork/exec floor of the machine)
 //   - exec of a command printing 100 MB: wall time and the server's peak memory (VmHWM)
+//   - a networked devbox (network: true, slirp4netns): create time, and exec latency of `true`
+//     beside the devbox without network measured in the same run (skipped, saying why, when
+//     slirp4netns cannot run here)
+//   - snapshot of a ~50 MB home (a python venv plus 50 MB of generated package files): snapshot
+//     time and size, and a devbox created from it, beside `cp -a` of the same home on the host
 // Usage: RUNAGENTS_BUILD_DIR=build node bench/devbox.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -84,7 +89,63 @@ try {
   });
   const bigMs = ms(t0);
   const hwm = vm(transport.pid, 'VmHWM:');
-  for (const d of ids) await call('manage_devbox', { action: 'shutdown', devbox_id: d });
+
+  // A networked devbox: create, then `true` beside the plain devbox, the two taking turns.
+  const net = { creates: [], execs: [], plain: [], skipped: '' };
+  const netIds = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const t1 = process.hrtime.bigint();
+      netIds.push((await call('create_devbox', { name: `bench-net-${i}`, network: true })).id);
+      net.creates.push(ms(t1));
+    }
+    await call('devbox_exec', { devbox_id: netIds[0], command: 'true' }); // warm up
+    for (let i = 0; i < RUNS; i++) {
+      let t1 = process.hrtime.bigint();
+      await call('devbox_exec', { devbox_id: netIds[0], command: 'true' });
+      net.execs.push(ms(t1));
+      t1 = process.hrtime.bigint();
+      await call('devbox_exec', { devbox_id: id, command: 'true' });
+      net.plain.push(ms(t1));
+    }
+  } catch (e) {
+    net.skipped = e.message.slice(0, 200);
+  }
+
+  // A ~50 MB home: a venv (without pip: no network needed) and 50 MB of generated files.
+  const snap = {};
+  const snapId = ids[1]; // a devbox of its own: nothing else in its home
+  await call('devbox_exec', {
+    devbox_id: snapId,
+    command:
+      'python3 -m venv --without-pip venv && mkdir -p venv/lib/pkgs && cd venv/lib/pkgs && ' +
+      'for d in $(seq 50); do mkdir p$d; for f in $(seq 100); do head -c 10240 /dev/urandom > p$d/m$f.py; done; done && ' +
+      'ln -s p1 latest',
+    timeout_seconds: 600,
+  });
+  snap.homeMb = Number((await call('devbox_exec', { devbox_id: snapId, command: 'du -sm ~ | cut -f1' })).stdout.trim());
+  let t1 = process.hrtime.bigint();
+  const taken = (await call('manage_devbox', { action: 'snapshot', devbox_id: snapId, snapshot_name: 'bench-50mb' })).snapshot;
+  snap.ms = ms(t1);
+  snap.bytes = taken.size_bytes;
+  t1 = process.hrtime.bigint();
+  const restored = await call('create_devbox', { name: 'bench-restored', snapshot_id: taken.id });
+  snap.restoreMs = ms(t1);
+  snap.restoredOk = (await call('devbox_exec', { devbox_id: restored.id, command: 'venv/bin/python -c "print(1)" && ls venv/lib/pkgs/p50 | wc -l' })).stdout;
+  ids.push(restored.id);
+  // The peer: cp -a of the same home on the host, in the same run.
+  const home = path.join(dataDir, 'devboxes', snapId, 'home');
+  const copies = [];
+  for (let i = 0; i < 3; i++) {
+    const dest = mkdtempSync(path.join(tmpdir(), 'ra-devbox-bench-cp-'));
+    t1 = process.hrtime.bigint();
+    spawnSync('cp', ['-a', home, path.join(dest, 'home')]);
+    copies.push(ms(t1));
+    rmSync(dest, { recursive: true, force: true });
+  }
+  snap.cpMs = median(copies);
+
+  for (const d of [...ids, ...netIds]) await call('manage_devbox', { action: 'shutdown', devbox_id: d });
 
   const e = median(execs);
   const b = median(bare);
@@ -99,6 +160,20 @@ try {
   console.log(`| ratio devbox / bare (shell loop) | ${(e / shellLoop).toFixed(1)}x |`);
   console.log(`| exec printing 100 MB (exit ${big.exit_code}, stdout_truncated ${big.stdout_truncated}) | ${(bigMs / 1000).toFixed(2)} s |`);
   console.log(`| server peak memory (VmHWM) before / after the 100 MB exec | ${hwmBefore.toFixed(1)} / ${hwm.toFixed(1)} MiB |`);
+  if (net.skipped) {
+    console.log(`| networked devbox | skipped: ${net.skipped.replace(/\|/g, '/')} |`);
+  } else {
+    const ne = median(net.execs);
+    const pe = median(net.plain);
+    console.log(`| networked devbox create (network: true, median of ${net.creates.length}) | ${median(net.creates).toFixed(1)} ms |`);
+    console.log(`| devbox_exec \`true\`, networked devbox, fresh shell (median of ${RUNS}) | ${ne.toFixed(2)} ms |`);
+    console.log(`| devbox_exec \`true\`, devbox without network, same turns (median of ${RUNS}) | ${pe.toFixed(2)} ms |`);
+    console.log(`| ratio networked / without network | ${(ne / pe).toFixed(2)}x |`);
+  }
+  console.log(`| snapshot of a ${snap.homeMb} MB home (venv + 5000 files) | ${(snap.ms / 1000).toFixed(2)} s, ${(snap.bytes / 1048576).toFixed(1)} MiB |`);
+  console.log(`| \`cp -a\` of the same home on the host (median of 3) | ${(snap.cpMs / 1000).toFixed(2)} s |`);
+  console.log(`| ratio snapshot / cp -a | ${(snap.ms / snap.cpMs).toFixed(2)}x |`);
+  console.log(`| create_devbox from that snapshot (until running; venv works, ${snap.restoredOk.split('\n')[1]} files in p50) | ${(snap.restoreMs / 1000).toFixed(2)} s |`);
 } finally {
   await client.close();
   rmSync(dataDir, { recursive: true, force: true });

@@ -126,6 +126,13 @@ struct DevboxCreateRequest {
   bool network_set = false;  // whether launch_parameters.network was asked for explicitly
 };
 
+// What update() changes, as Runloop's DevboxUpdateParams: a field left unset stays as it is.
+struct DevboxUpdateRequest {
+  std::optional<std::string> name;  // "" clears it
+  // Replaces the whole metadata map; an empty map clears it.
+  std::optional<std::map<std::string, std::string>> metadata;
+};
+
 struct DevboxListRequest {
   int limit = 20;              // clamped to 1..5000
   std::string starting_after;  // id of the last devbox of the previous page
@@ -291,6 +298,9 @@ class DevboxService {
   // Throws not_found "devbox <id> not found; manage_devbox action=list lists devboxes".
   virtual Devbox get(const std::string& id) = 0;
   virtual DevboxPage list(const DevboxListRequest& request) = 0;
+  // Sets the devbox's name and/or replaces its metadata (Runloop's POST /v1/devboxes/{id}) and
+  // returns it; whatever its status, a shut down devbox included. Throws not_found.
+  virtual Devbox update(const std::string& id, const DevboxUpdateRequest& request) = 0;
   // Waits until the devbox is in one of `statuses` or `timeout` passes, and returns it as it then
   // is (the caller checks the status).
   virtual Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
@@ -373,6 +383,13 @@ class DevboxService {
   // Throws not_found "snapshot <id> not found; ...".
   virtual DevboxSnapshot snapshot_status(const std::string& snapshot_id) = 0;
   virtual SnapshotPage list_snapshots(const SnapshotListRequest& request) = 0;
+  // Deletes a snapshot (Runloop's disk_snapshots/{id}/delete): its files go, its record stays
+  // with status deleted (snapshot_status says so; list_snapshots no longer shows it, and no
+  // devbox can be created from it). Devboxes created from it earlier keep their files and their
+  // snapshot_id. Deleting a deleted snapshot changes nothing. Throws not_found for an unknown
+  // snapshot; conflict (changing nothing) while it is in_progress, or while a devbox is being
+  // created from it.
+  virtual void delete_snapshot(const std::string& snapshot_id) = 0;
 };
 
 // Forwards every call to target(), as the wrappers of platform.hpp do (LevelDB's EnvWrapper): a
@@ -391,6 +408,9 @@ class DevboxServiceWrapper : public DevboxService {
   }
   Devbox get(const std::string& id) override { return target().get(id); }
   DevboxPage list(const DevboxListRequest& request) override { return target().list(request); }
+  Devbox update(const std::string& id, const DevboxUpdateRequest& request) override {
+    return target().update(id, request);
+  }
   Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
                          std::chrono::milliseconds timeout) override {
     return target().wait_for_status(id, statuses, timeout);
@@ -451,6 +471,9 @@ class DevboxServiceWrapper : public DevboxService {
   }
   SnapshotPage list_snapshots(const SnapshotListRequest& request) override {
     return target().list_snapshots(request);
+  }
+  void delete_snapshot(const std::string& snapshot_id) override {
+    target().delete_snapshot(snapshot_id);
   }
 
  protected:

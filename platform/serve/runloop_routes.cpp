@@ -77,6 +77,30 @@ StdinInput stdin_input(const json& body) {
   return in;
 }
 
+// update's body, as Runloop's DevboxUpdateParams: {name?, metadata?}; null or absent leaves a
+// field as it is. Anything else in a field is refused, naming it.
+DevboxUpdateRequest update_request(const json& body) {
+  DevboxUpdateRequest r;
+  if (body.is_null()) return r;  // no body: nothing changes
+  if (!body.is_object()) throw PlatformError(ErrorKind::invalid, "the body must be a JSON object");
+  if (auto it = body.find("name"); it != body.end() && !it->is_null()) {
+    if (!it->is_string()) throw PlatformError(ErrorKind::invalid, "name must be a string");
+    r.name = it->get<std::string>();
+  }
+  if (auto it = body.find("metadata"); it != body.end() && !it->is_null()) {
+    if (!it->is_object())
+      throw PlatformError(ErrorKind::invalid, "metadata must be an object of strings");
+    std::map<std::string, std::string> m;
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string())
+        throw PlatformError(ErrorKind::invalid, "metadata." + k + " must be a string");
+      m[k] = v.get<std::string>();
+    }
+    r.metadata = std::move(m);
+  }
+  return r;
+}
+
 // A long poll whose hold passed first: 408, which Runloop's SDKs' long-poll loops take as "poll
 // again" (their base client would also retry it).
 void reply_timeout(Res& res, const std::string& what) {
@@ -168,6 +192,14 @@ void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> 
   server.post("/v1/devboxes/create_and_await_running", [d](const Req& req, Res& res) {
     auto r = create_request_from_wire(body_json(req));
     reply_json(res, 200, devbox_to_wire(d->create_and_await_running(r, std::chrono::seconds(25))));
+  });
+  server.post("/v1/devboxes/disk_snapshots/([A-Za-z0-9_.-]+)/delete",
+              [d](const Req& req, Res& res) {
+                d->delete_snapshot(req.matches[1]);
+                reply_json(res, 200, json::object());
+              });
+  server.post(id, [d](const Req& req, Res& res) {
+    reply_json(res, 200, devbox_to_wire(d->update(req.matches[1], update_request(body_json(req)))));
   });
   server.get("/v1/devboxes", [d](const Req& req, Res& res) {
     DevboxListRequest r;

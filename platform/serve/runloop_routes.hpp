@@ -8,6 +8,8 @@
 //                                                       running or failed, or after 25 s as it is
 //   GET  /v1/devboxes?limit&starting_after&status       {devboxes, has_more, total_count}
 //   GET  /v1/devboxes/{id}                              DevboxView
+//   POST /v1/devboxes/{id}                              update {name?, metadata?} (absent or
+//                                                       null: unchanged) -> DevboxView
 //   POST /v1/devboxes/{id}/wait_for_status              {statuses, timeout_seconds<=30}; 408
 //                                                       when the hold passes first
 //   POST /v1/devboxes/{id}/execute_sync | execute_async | execute   {command, shell_name,
@@ -37,6 +39,10 @@
 //                                                       commit_message} -> DevboxSnapshotView
 //   GET  /v1/devboxes/disk_snapshots?devbox_id&limit&starting_after   {snapshots, has_more}
 //   GET  /v1/devboxes/disk_snapshots/{id}/status        {status, error_message?, snapshot}
+//   POST /v1/devboxes/disk_snapshots/{id}/delete        {}; the status becomes deleted; 409
+//                                                       while in_progress or being copied from
+//   POST /v1/devboxes/{id}/enable_tunnel {auth_mode?} -> TunnelView; create_tunnel {port} ->
+//        {devbox_id, port, url}; remove_tunnel {port?} (without it: every port) -> {}
 //   POST /v1/blueprints*                                400: local sandboxes have no blueprints
 //
 // Errors are answered as every route of RestServer: {"error": message} with the kind's status.

@@ -75,7 +75,8 @@ test('a dev server in a devbox is opened from the host through its tunnel; two d
   assert.notEqual(boxes[0].url, boxes[1].url, 'each devbox has its own host port');
 
   for (const box of boxes) {
-    // The server may still be starting: until it listens, the tunnel closes each connection.
+    // The server may still be starting: a connection waits up to 3 s for it to listen (then it
+    // is reset), so a slow start is retried here.
     let listing;
     await waitUntil(async () => {
       listing = await get(`${box.url}/`);

@@ -5,15 +5,18 @@
 // A wrapper around http2.connect counts the SDK's HTTP/2 sessions, so each run proves which
 // protocol it used. The server asks for a token, so every call also passes the bearer check.
 //
-// Not covered yet, because platform serve has no such routes on this branch:
-// createAndAwaitRunning (/v1/devboxes/create_and_await_running), executions.sendStdIn, logs,
-// retrieveResourceUsage (usage), and tunnels (enableTunnel / removeTunnel).
+// Tunnels: enableTunnel gives the devbox its TunnelView; locally a port is opened with the per-port
+// create_tunnel (the SDK's generic client.post, over the same transport), whose URL is fetched
+// from here; removeTunnel closes it. Every fetch has its own timeout and every test a timeout, so
+// a step that waits for ever fails the run instead of hanging it (a tunnel once ended a
+// connection to a server still starting with an orderly close, and Node's fetch then waited for
+// ever).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 
-import { bwrapUsable, isolatedProduct, startPlatformServe, waitExit } from './lib.mjs';
+import { bwrapUsable, isolatedProduct, startPlatformServe, waitExit, waitUntil } from './lib.mjs';
 
 let sdk;
 try {
@@ -26,6 +29,18 @@ const skip = !sdk
   : !bwrapUsable() && 'bubblewrap cannot create sandboxes here';
 
 const TOKEN = 'sdk-test-token';
+const STEP = { timeout: 90000 };  // per test: a step that waits for ever fails the run
+
+/** GET `url` with a timeout of its own: {status, body, ms}, or {error: code, ms}. */
+async function get(url, ms = 10000) {
+  const started = performance.now();
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(ms) });
+    return { status: res.status, body: await res.text(), ms: performance.now() - started };
+  } catch (e) {
+    return { error: e.cause?.code ?? e.name, ms: performance.now() - started };
+  }
+}
 
 // Every HTTP/2 session the SDK opens goes through http2.connect (lib/h2-transport/session).
 let h2Sessions = 0;
@@ -138,6 +153,85 @@ for (const protocol of PROTOCOLS) {
       assert.deepEqual(snapshots, [snap.id]);
     });
 
+    test('enableTunnel, a dev server fetched through the tunnel, removeTunnel', STEP, async () => {
+      await client.devboxes.writeFileContents(box.id, { file_path: 'site/hello.txt', contents: 'hello through the tunnel\n' });
+      const server = await client.devboxes.executeAsync(box.id, {
+        command: 'exec python3 -m http.server 8080 --bind 127.0.0.1 --directory /home/user/site',
+      });
+      const view = await client.devboxes.enableTunnel(box.id);
+      assert.equal(view.auth_mode, 'open');
+      assert.equal(typeof view.tunnel_key, 'string');
+      assert.ok(view.tunnel_key.length > 0);
+      assert.equal(typeof view.create_time_ms, 'number');
+      assert.equal((await client.devboxes.retrieve(box.id)).tunnel?.tunnel_key, view.tunnel_key);
+      assert.deepEqual(await client.devboxes.enableTunnel(box.id), view, 'enabled again: the same tunnel');
+
+      // The per-port create_tunnel (Runloop's legacy call; locally the one that opens a port).
+      const nothing = await client.post(`/v1/devboxes/${box.id}/create_tunnel`, { body: { port: 9 } });
+      assert.equal(nothing.port, 9);
+      assert.match(nothing.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      // Nothing listens on 9: the connection waits for a listener, then is reset (an error, never
+      // an empty answer or a hang).
+      const refused = await get(`${nothing.url}/`);
+      assert.equal(refused.error, 'ECONNRESET', JSON.stringify(refused));
+      assert.ok(refused.ms > 2000, `reset after the grace, not at once: ${refused.ms.toFixed(0)} ms`);
+
+      const tunnel = await client.post(`/v1/devboxes/${box.id}/create_tunnel`, { body: { port: 8080 } });
+      assert.deepEqual({ devbox_id: tunnel.devbox_id, port: tunnel.port }, { devbox_id: box.id, port: 8080 });
+      assert.notEqual(tunnel.url, nothing.url);
+      // A fetch made while the server may still be starting waits for it to listen; retried only
+      // when python takes longer than the tunnel's grace to start (a loaded machine).
+      let page;
+      await waitUntil(async () => {
+        page = await get(`${tunnel.url}/hello.txt`);
+        return page.status === 200;
+      }, 30000, `the devbox's http.server through ${tunnel.url}`);
+      assert.equal(page.body, 'hello through the tunnel\n');
+      const many = await Promise.all(Array.from({ length: 6 }, () => get(`${tunnel.url}/hello.txt`)));
+      for (const r of many) assert.equal(r.body, 'hello through the tunnel\n', JSON.stringify(r));
+
+      await client.devboxes.removeTunnel(box.id);
+      assert.deepEqual((await get(`${tunnel.url}/hello.txt`, 5000)).error, 'ECONNREFUSED');
+      assert.deepEqual((await get(`${nothing.url}/`, 5000)).error, 'ECONNREFUSED');
+      const after = await client.devboxes.retrieve(box.id);
+      assert.equal(after.tunnel ?? null, null, 'no tunnel once removed');
+      await client.devboxes.removeTunnel(box.id);  // again: nothing to remove, no error
+
+      const killed = await client.devboxes.executions.kill(box.id, server.execution_id);
+      assert.equal(killed.status, 'completed');
+    });
+
+    test('update sets the name and replaces the metadata', STEP, async () => {
+      const renamed = await client.devboxes.update(box.id, { name: 'sdk-box-2' });
+      assert.equal(renamed.name, 'sdk-box-2');
+      assert.deepEqual(renamed.metadata, { suite: 'sdk' }, 'metadata left out: unchanged');
+      const retagged = await client.devboxes.update(box.id, { metadata: { suite: 'sdk', step: 'update' } });
+      assert.equal(retagged.name, 'sdk-box-2', 'name left out: unchanged');
+      assert.deepEqual(retagged.metadata, { suite: 'sdk', step: 'update' });
+      assert.deepEqual((await client.devboxes.retrieve(box.id)).metadata, { suite: 'sdk', step: 'update' });
+      await assert.rejects(
+        client.devboxes.update(box.id, { metadata: { n: 1 } }),
+        (e) => e instanceof sdk.BadRequestError && /metadata\.n/.test(e.message),
+      );
+      assert.deepEqual((await client.devboxes.retrieve(box.id)).metadata, { suite: 'sdk', step: 'update' }, 'a refused update changes nothing');
+      await assert.rejects(client.devboxes.update('dbx_missing', { name: 'x' }), (e) => e instanceof sdk.NotFoundError);
+    });
+
+    test('deleteDiskSnapshot: gone from the list, no devbox from it; the devbox made from it keeps its files', STEP, async () => {
+      const snap = await client.devboxes.snapshotDisk(box.id, { name: 'to-delete' });
+      const child = await client.devboxes.awaitRunning((await client.devboxes.create({ snapshot_id: snap.id })).id);
+      await client.devboxes.deleteDiskSnapshot(snap.id);
+      const status = await client.devboxes.diskSnapshots.queryStatus(snap.id);
+      assert.equal(status.status, 'deleted');
+      const left = [];
+      for await (const s of client.devboxes.listDiskSnapshots()) left.push(s.id);
+      assert.ok(!left.includes(snap.id), `${snap.id} still listed: ${left}`);
+      assert.equal(await client.devboxes.readFileContents(child.id, { file_path: 'notes/a.txt' }), 'héllo\nwörld');
+      await assert.rejects(client.devboxes.create({ snapshot_id: snap.id }), (e) => e instanceof sdk.NotFoundError);
+      await assert.rejects(client.devboxes.deleteDiskSnapshot('snp_missing'), (e) => e instanceof sdk.NotFoundError);
+      await client.devboxes.shutdown(child.id);
+    });
+
     test('list pages with limit and starting_after', async () => {
       await client.devboxes.create({ name: 'third' });
       const first = await client.devboxes.list({ limit: 1 });
@@ -146,8 +240,9 @@ for (const protocol of PROTOCOLS) {
       assert.ok(first.hasNextPage());
       const ids = [];
       for await (const d of client.devboxes.list({ limit: 1 })) ids.push(d.id);
-      assert.equal(ids.length, 3, `three devboxes, one page each: ${ids}`);
-      assert.equal(new Set(ids).size, 3);
+      // box, the one from the snapshot, the one from the deleted snapshot and this one.
+      assert.equal(ids.length, 4, `four devboxes, one page each: ${ids}`);
+      assert.equal(new Set(ids).size, 4);
       assert.ok(ids.includes(box.id));
     });
 

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -13,6 +14,21 @@
 using namespace runagents::platform;
 using namespace runagents::platform::testing;
 using namespace std::chrono_literals;
+
+namespace {
+
+// Whether `cond` holds within `limit`, polling it every 20 ms.
+template <typename F>
+bool eventually(F cond, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return cond();
+}
+
+}  // namespace
 
 TEST_CASE("devbox lifecycle: create, exec, suspend, resume, keep_alive, shutdown" *
           doctest::test_suite("devbox")) {
@@ -430,4 +446,147 @@ TEST_CASE("create_and_await_running returns at the hold while provisioning goes 
   auto failed = s->create_and_await_running(r, 10s);
   CHECK(failed.status == "failure");
   CHECK(failed.failure_reason == "execution_failed");
+}
+
+TEST_CASE("devbox update sets the name and replaces the metadata; absent fields stay" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  DevboxCreateRequest r;
+  r.name = "first";
+  r.metadata = {{"a", "1"}, {"b", "2"}};
+  auto d = create_devbox(*s, r);
+  DevboxUpdateRequest u;
+  u.name = "second";
+  auto after = s->update(d.id, u);
+  CHECK(after.name == "second");
+  CHECK(after.metadata == std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}});
+  u = {};
+  u.metadata = std::map<std::string, std::string>{{"c", "3"}};
+  after = s->update(d.id, u);
+  CHECK(after.name == "second");
+  CHECK(after.metadata == std::map<std::string, std::string>{{"c", "3"}});
+  CHECK(s->get(d.id).metadata == after.metadata);
+  // Empty values clear; a shut down devbox can still be renamed.
+  s->shutdown(d.id);
+  u.name = "";
+  u.metadata = std::map<std::string, std::string>{};
+  after = s->update(d.id, u);
+  CHECK(after.name.empty());
+  CHECK(after.metadata.empty());
+  CHECK(after.status == "shutdown");
+  CHECK(kind_of([&] { s->update("dbx_missing", u); }) == ErrorKind::not_found);
+}
+
+TEST_CASE("devbox delete_snapshot removes the files; devboxes made from it keep theirs" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  auto d = create_devbox(*s);
+  s->write_file(d.id, "kept.txt", "kept\n");
+  auto snap = s->snapshot(d.id, {});
+  const auto files = dir.path / "devbox_snapshots" / snap.id;
+  REQUIRE(std::filesystem::exists(files / "home" / "kept.txt"));
+  DevboxCreateRequest from;
+  from.snapshot_id = snap.id;
+  auto child = create_devbox(*s, from);
+
+  // While a devbox is being created from it, the snapshot cannot go.
+  from.launch_parameters.launch_commands = {"sleep 2"};
+  auto provisioning = s->create_and_await_running(from, 0ms);
+  REQUIRE(provisioning.status == "provisioning");
+  CHECK(kind_of([&] { s->delete_snapshot(snap.id); }) == ErrorKind::conflict);
+  CHECK(s->snapshot_status(snap.id).status == "complete");
+  CHECK(std::filesystem::exists(files / "home" / "kept.txt"));
+  REQUIRE(s->wait_for_status(provisioning.id, {"running", "failure"}, 20s).status == "running");
+
+  s->delete_snapshot(snap.id);
+  CHECK_FALSE(std::filesystem::exists(files));
+  CHECK_FALSE(std::filesystem::exists(files.string() + ".deleting"));
+  CHECK(s->snapshot_status(snap.id).status == "deleted");
+  CHECK(s->list_snapshots({}).snapshots.empty());
+  s->delete_snapshot(snap.id);  // again: nothing changes
+  CHECK(s->snapshot_status(snap.id).status == "deleted");
+  // The devboxes made from it keep their files and their snapshot_id.
+  CHECK(run_in(*s, child.id, "cat kept.txt").stdout_text == "kept\n");
+  CHECK(s->get(child.id).snapshot_id == snap.id);
+  // No devbox from a deleted snapshot; unknown ids are not found.
+  DevboxCreateRequest again;
+  again.snapshot_id = snap.id;
+  CHECK(kind_of([&] { create_devbox(*s, again); }) == ErrorKind::not_found);
+  CHECK(kind_of([&] { s->delete_snapshot("snp_missing"); }) == ErrorKind::not_found);
+
+  // One still being taken cannot go either.
+  s->write_file(d.id, "big.bin", std::string(32 << 20, 'x'));
+  SnapshotRequest async;
+  async.async = true;
+  auto pending = s->snapshot(d.id, async);
+  if (s->snapshot_status(pending.id).status == "in_progress")
+    CHECK(kind_of([&] { s->delete_snapshot(pending.id); }) == ErrorKind::conflict);
+  for (int i = 0; i < 500 && s->snapshot_status(pending.id).status == "in_progress"; ++i)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(s->snapshot_status(pending.id).status == "complete");
+  s->delete_snapshot(pending.id);
+  CHECK(s->snapshot_status(pending.id).status == "deleted");
+  for (const auto& id : {d.id, child.id, provisioning.id}) s->shutdown(id);
+}
+
+TEST_CASE("shutdown while a launch command runs kills it and returns at once" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  const std::string marker = unique_marker();
+  DevboxCreateRequest r;
+  r.launch_parameters.launch_commands = {"sleep 300 " + marker, "echo never > never.txt"};
+  auto d = s->create_and_await_running(r, 0ms);
+  REQUIRE(d.status == "provisioning");
+  REQUIRE(eventually([&] { return host_processes_with(marker) > 0; }, 10000ms));
+  const auto asked = std::chrono::steady_clock::now();
+  auto down = s->shutdown(d.id);
+  const auto took = std::chrono::steady_clock::now() - asked;
+  CHECK(took < 5s);
+  CHECK(down.status == "shutdown");
+  CHECK(down.shutdown_reason == "api_shutdown");
+  std::vector<std::string> statuses;
+  for (const auto& t : down.state_transitions) statuses.push_back(t.status);
+  CHECK(statuses == std::vector<std::string>{"provisioning", "shutdown"});  // never failure
+  // Nothing of it is left running, seen from outside, and it stays shut down.
+  CHECK(eventually([&] { return devbox_host_processes(d.id, marker) == 0; }, 5000ms));
+  std::this_thread::sleep_for(300ms);
+  CHECK(s->get(d.id).status == "shutdown");
+  CHECK_FALSE(std::filesystem::exists(dir.path / "devboxes" / d.id));
+  bool killed_logged = false;
+  for (const auto& l : s->logs(d.id, {}))
+    if (l.source == "setup_commands" && l.message.find("shut down") != std::string::npos)
+      killed_logged = true;
+  CHECK(killed_logged);
+
+  // The same through create(), which runs on the caller's thread: it hears why it ended.
+  std::promise<std::string> ended;
+  std::thread creating([&] {
+    try {
+      create_devbox(*s, r);
+      ended.set_value("created");
+    } catch (const PlatformError& e) {
+      ended.set_value(e.what());
+    }
+  });
+  std::string id;
+  REQUIRE(eventually(
+      [&] {
+        auto page = s->list({});
+        for (const auto& b : page.devboxes)
+          if (b.status == "provisioning") id = b.id;
+        return !id.empty() && host_processes_with(marker) > 0;
+      },
+      10000ms));
+  s->shutdown(id);
+  auto why = ended.get_future();
+  REQUIRE(why.wait_for(5s) == std::future_status::ready);
+  CHECK(why.get().find("shut down while it was provisioned") != std::string::npos);
+  creating.join();
+  CHECK(eventually([&] { return host_processes_with(marker) == 0; }, 5000ms));
 }

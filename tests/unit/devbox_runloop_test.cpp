@@ -227,6 +227,38 @@ TEST_CASE("Runloop client drives local devboxes through platform serve" *
   CHECK(p2.devboxes.size() == 1);
   CHECK(p2.devboxes[0].id != p1.devboxes[0].id);
 
+  // update: name and metadata, each only when given
+  DevboxUpdateRequest ur;
+  ur.metadata = std::map<std::string, std::string>{{"stage", "two"}};
+  auto updated = rl->update(d.id, ur);
+  CHECK(updated.name == "contract");
+  CHECK(updated.metadata == std::map<std::string, std::string>{{"stage", "two"}});
+  ur = {};
+  ur.name = "renamed";
+  CHECK(rl->update(d.id, ur).name == "renamed");
+  CHECK(rl->get(d.id).metadata.at("stage") == "two");
+
+  // delete_snapshot: the devbox made from it keeps its files; no new one from it
+  rl->delete_snapshot(snap.id);
+  CHECK(rl->snapshot_status(snap.id).status == "deleted");
+  CHECK(rl->list_snapshots(lr).snapshots.empty());
+  er = {};
+  er.devbox_id = d2.id;
+  er.command = "cat dir/t.txt";
+  CHECK(rl->execute(er).stdout_text == "text contents");
+  try {
+    rl->create(from, {});
+    FAIL("a devbox from a deleted snapshot");
+  } catch (const PlatformError& err) {
+    CHECK(err.kind() == ErrorKind::not_found);
+  }
+  try {
+    rl->delete_snapshot("snp_nope");
+    FAIL("deleted a missing snapshot");
+  } catch (const PlatformError& err) {
+    CHECK(err.kind() == ErrorKind::not_found);
+  }
+
   CHECK(rl->shutdown(d.id).status == "shutdown");
   CHECK(rl->shutdown(d2.id).status == "shutdown");
   try {

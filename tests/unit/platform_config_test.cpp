@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -183,7 +184,29 @@ TEST_SUITE("platform") {
     CHECK(text.find("no RunAgents endpoint configured") != std::string::npos);
     CHECK(text.find("bwrap") != std::string::npos);
     CHECK(text.find("python3") != std::string::npos);
+    CHECK(text.find("slirp4netns") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(dir.path / "data"));  // doctor changes nothing
+  }
+
+  TEST_CASE("doctor says what to install when the devboxes' network helper is missing") {
+    TempDir dir;
+    ConfigFlags flags;
+    flags.config_file = (dir.path / "none.json").string();
+    flags.data_dir = (dir.path / "data").string();
+    const char* before = std::getenv("RUNAGENTS_SLIRP4NETNS");
+    const std::string saved = before ? before : "";
+    ::setenv("RUNAGENTS_SLIRP4NETNS", (dir.path / "no-slirp4netns").c_str(), 1);
+    std::ostringstream out;
+    const int rc = run_doctor(flags, out);
+    if (before)
+      ::setenv("RUNAGENTS_SLIRP4NETNS", saved.c_str(), 1);
+    else
+      ::unsetenv("RUNAGENTS_SLIRP4NETNS");
+    const std::string text = out.str();
+    CHECK(text.find("slirp4netns    NOT usable") != std::string::npos);
+    CHECK(text.find("apt-get install slirp4netns") != std::string::npos);
+    CHECK(text.find("PROBLEMS FOUND") != std::string::npos);
+    CHECK(rc == 1);
   }
 
   TEST_CASE("names: DNS labels with a suggestion when invalid") {

@@ -432,9 +432,8 @@ TEST_CASE("the commands of a sandbox share its network namespace, which outlives
 
 namespace {
 
-// Connects to 127.0.0.1:`port` on the host, sends `request`, half-closes and reads to the end.
-// Returns nullopt when the connection is refused.
-std::optional<std::string> exchange(int port, const std::string& request) {
+// Connects to 127.0.0.1:`port` on the host (with a 10 s read timeout); -1 when refused.
+int connect_host(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(fd >= 0);
   sockaddr_in addr{};
@@ -443,20 +442,46 @@ std::optional<std::string> exchange(int port, const std::string& request) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return std::nullopt;
+    return -1;
   }
   timeval limit{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  return fd;
+}
+
+struct Reply {
+  std::string data;
+  int error = 0;  // errno of the read that ended it (ECONNRESET for a reset); 0 at end of stream
+};
+
+// Reads `fd` to its end (or an error) and closes it.
+Reply read_to_end(int fd) {
+  Reply r;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) r.data.append(buf, static_cast<std::size_t>(n));
+  if (n < 0) r.error = errno;
+  ::close(fd);
+  return r;
+}
+
+// Connects to 127.0.0.1:`port` on the host, sends `request`, half-closes and reads to the end.
+// Returns nullopt when the connection is refused.
+std::optional<Reply> exchange_reply(int port, const std::string& request) {
+  int fd = connect_host(port);
+  if (fd < 0) return std::nullopt;
   if (!request.empty())
     REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(request.size()));
   ::shutdown(fd, SHUT_WR);
-  std::string reply;
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  return reply;
+  return read_to_end(fd);
+}
+
+// The bytes of exchange_reply's answer.
+std::optional<std::string> exchange(int port, const std::string& request) {
+  auto r = exchange_reply(port, request);
+  if (!r) return std::nullopt;
+  return r->data;
 }
 
 }  // namespace
@@ -486,7 +511,7 @@ TEST_CASE("a forwarded port reaches a server in the sandbox, both ways, and ends
     auto forward = sandbox.forward_port(8080, [&] { ++connections; });
     CHECK(forward->port() == 8080);
     REQUIRE(forward->host_port() > 0);
-    // Until the server listens, a connection is accepted and closed at once.
+    // A connection made before the server listens waits for it.
     REQUIRE(eventually([&] { return exchange(forward->host_port(), "ping") == "PING"; }, 10000ms));
     // A megabyte each way, and several connections at once.
     std::string big(1 << 20, 'x');
@@ -502,12 +527,50 @@ TEST_CASE("a forwarded port reaches a server in the sandbox, both ways, and ends
     for (auto& t : clients) t.join();
     CHECK(good.load() == 8);
     CHECK(connections.load() >= 10);  // each connection made inside was reported
-    // Nothing listens on 9090 inside: connections close without a byte.
+    // Nothing listens on 9090 inside: a connection waits 3 s for a listener, then is reset
+    // (never an orderly, empty close).
     auto nothing = sandbox.forward_port(9090);
-    CHECK(exchange(nothing->host_port(), "hello") == "");
+    const auto asked = std::chrono::steady_clock::now();
+    auto refused = exchange_reply(nothing->host_port(), "hello");
+    const auto waited = std::chrono::steady_clock::now() - asked;
+    REQUIRE(refused.has_value());
+    CHECK(refused->data.empty());
+    CHECK(refused->error == ECONNRESET);
+    CHECK(waited >= 2500ms);
+    CHECK(waited < 8000ms);
+    // Connections made before the server on 7070 starts are served once it listens.
+    auto late = sandbox.forward_port(7070);
+    std::optional<std::string> late_replies[2];
+    std::thread late_clients[2];
+    for (int i = 0; i < 2; ++i)
+      late_clients[i] = std::thread(
+          [&, i] { late_replies[i] = exchange(late->host_port(), "late " + std::to_string(i)); });
+    std::this_thread::sleep_for(300ms);
+    auto late_server = sandbox.start(
+        "exec python3 -c \"import socket\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 7070)); s.listen()\n"
+        "for _ in range(2):\n"
+        "    c, _ = s.accept(); data = b''\n"
+        "    while True:\n"
+        "        b = c.recv(65536)\n"
+        "        if not b: break\n"
+        "        data += b\n"
+        "    c.sendall(data.upper()); c.close()\n\"");
+    for (auto& t : late_clients) t.join();
+    CHECK(late_replies[0] == "LATE 0");
+    CHECK(late_replies[1] == "LATE 1");
+    CHECK(late_server->wait().exit_code == 0);
+    // Destroying the PortForward resets a connection still open through it.
+    const int before_open = connections.load();
+    const int open_fd = connect_host(forward->host_port());
+    REQUIRE(open_fd >= 0);
+    REQUIRE(::send(open_fd, "x", 1, MSG_NOSIGNAL) == 1);  // the server now waits for the end
+    REQUIRE(eventually([&] { return connections.load() > before_open; }, 5000ms));
     // Gone with its PortForward: the host port refuses.
     const int host_port = forward->host_port();
     forward.reset();
+    auto cut = read_to_end(open_fd);
+    CHECK(cut.error == ECONNRESET);
     CHECK_FALSE(exchange(host_port, "ping").has_value());
     server->kill();
   }

@@ -183,6 +183,16 @@ DevboxPage DevboxRows::list(const DevboxListRequest& req) {
   return page;
 }
 
+void DevboxRows::update(const std::string& id, const DevboxUpdateRequest& req) {
+  db_->transaction([&] {
+    get(id);  // not_found
+    if (req.name) db_->execute("UPDATE devboxes SET name=?2 WHERE id=?1", {id, *req.name});
+    if (req.metadata)
+      db_->execute("UPDATE devboxes SET metadata=?2 WHERE id=?1",
+                   {id, to_json_map(*req.metadata).dump()});
+  });
+}
+
 StoredLaunch DevboxRows::launch(const std::string& id) {
   auto rows =
       db_->query("SELECT launch_parameters, environment, status FROM devboxes WHERE id=?1", {id});
@@ -371,6 +381,22 @@ DevboxSnapshot DevboxRows::snapshot(const std::string& snapshot_id) {
                         "snapshot " + snapshot_id +
                             " not found; manage_devbox with action list_snapshots shows them");
   return snapshot_from_row(rows[0]);
+}
+
+bool DevboxRows::snapshot_deleted(const std::string& id) {
+  return db_->execute(
+             "UPDATE devbox_snapshots SET status='deleted' WHERE id=?1 AND status IN "
+             "('complete', 'error')",
+             {id}) > 0;
+}
+
+std::vector<std::string> DevboxRows::provisioning_from(const std::string& snapshot_id) {
+  std::vector<std::string> ids;
+  for (const auto& r : db_->query(
+           "SELECT id FROM devboxes WHERE snapshot_id=?1 AND status='provisioning' ORDER BY id",
+           {snapshot_id}))
+    ids.push_back(r.text(0));
+  return ids;
 }
 
 SnapshotPage DevboxRows::list_snapshots(const SnapshotListRequest& req) {

@@ -63,6 +63,8 @@ class DevboxRows {
   void insert(const Devbox& d, const std::map<std::string, std::string>& environment);
   Devbox get(const std::string& id);
   DevboxPage list(const DevboxListRequest& req);
+  // Sets the name and/or metadata the request has, in one transaction. Throws not_found.
+  void update(const std::string& id, const DevboxUpdateRequest& req);
   StoredLaunch launch(const std::string& id);
   std::vector<RunningDevbox> running();
   // Appends `status` to the devbox's transitions and sets it (end time and reason for shutdown
@@ -95,6 +97,10 @@ class DevboxRows {
                          const std::vector<std::string>& skipped);
   void snapshot_failed(const std::string& id, const std::string& message);
   DevboxSnapshot snapshot(const std::string& snapshot_id);
+  // Marks a complete or failed snapshot deleted; false when it is not (any more) either.
+  bool snapshot_deleted(const std::string& id);
+  // The devboxes being created (status provisioning) from the snapshot.
+  std::vector<std::string> provisioning_from(const std::string& snapshot_id);
   SnapshotPage list_snapshots(const SnapshotListRequest& req);
 
  private:

@@ -81,6 +81,10 @@ class LocalDevboxService final : public DevboxService {
 
   ~LocalDevboxService() override {
     closing_ = true;  // no provisioning starts another launch command
+    {
+      std::lock_guard lock(provisioning_mu_);
+      for (auto& [id, p] : provisioning_) p.cancel->cancel();  // nor finishes the one it runs
+    }
     reaper_.reset();
     // Kill what still runs (its results are recorded by the finisher threads), then join them.
     runtimes_.kill_all();
@@ -119,6 +123,11 @@ class LocalDevboxService final : public DevboxService {
     DevboxPage page = rows_.list(req);
     for (auto& d : page.devboxes) d = with_tunnels(std::move(d));
     return page;
+  }
+
+  Devbox update(const std::string& id, const DevboxUpdateRequest& req) override {
+    rows_.update(id, req);
+    return get(id);
   }
 
   Devbox wait_for_status(const std::string& id, const std::vector<std::string>& statuses,
@@ -498,12 +507,56 @@ class LocalDevboxService final : public DevboxService {
     return rows_.list_snapshots(req);
   }
 
+  void delete_snapshot(const std::string& snapshot_id) override {
+    const fs::path dir = snapshot_dir(snapshot_id);
+    const fs::path doomed = dir.string() + ".deleting";
+    {
+      std::lock_guard lock(snapshot_mu_);
+      DevboxSnapshot s = snapshot_status(snapshot_id);  // not_found
+      if (s.status == "deleted") return;
+      if (s.status == "in_progress")
+        throw PlatformError(ErrorKind::conflict,
+                            "snapshot " + snapshot_id +
+                                " is still being taken; delete it once its status is complete "
+                                "(snapshot_status); nothing was deleted");
+      auto users = rows_.provisioning_from(snapshot_id);
+      if (copying_.count(snapshot_id) != 0 || !users.empty())
+        throw PlatformError(ErrorKind::conflict,
+                            "snapshot " + snapshot_id + " is being copied into devbox " +
+                                (users.empty() ? std::string("being created") : users.front()) +
+                                "; delete it once that devbox is running; nothing was deleted");
+      // Out of the way first (one rename: nothing is half deleted when it fails), then the record.
+      std::error_code ec;
+      fs::rename(dir, doomed, ec);
+      if (ec && ec != std::errc::no_such_file_or_directory)
+        throw PlatformError(ErrorKind::unavailable,
+                            "cannot delete snapshot " + snapshot_id + ": renaming " + dir.string() +
+                                " failed: " + ec.message() + "; nothing was deleted");
+      try {
+        if (!rows_.snapshot_deleted(snapshot_id))
+          throw PlatformError(ErrorKind::conflict,
+                              "snapshot " + snapshot_id + " changed while it was deleted; retry");
+      } catch (...) {
+        if (!ec) fs::rename(doomed, dir, ec);
+        throw;
+      }
+    }
+    std::error_code ec;
+    fs::remove_all(doomed, ec);
+    if (ec)
+      spdlog::warn("snapshot {} is deleted but removing {} failed: {}", snapshot_id,
+                   doomed.string(), ec.message());
+  }
+
  private:
   // A devbox recorded (status provisioning) and what provisioning it needs.
   struct NewDevbox {
     Devbox devbox;
     ResourceLimits limits;
     std::string from_snapshot;  // "" = an empty home
+    // Registered in provisioning_ from the moment the devbox is recorded until provision() ends:
+    // shutdown() kills the launch command through it (it must not wait for it).
+    std::shared_ptr<CancelToken> cancel;
   };
 
   // Checks the request and records the devbox (provisioning). Throws what create() throws
@@ -527,6 +580,11 @@ class LocalDevboxService final : public DevboxService {
     nd.limits = limits_for(lp.resources);
     if (!req.snapshot_id.empty()) {
       DevboxSnapshot from = snapshot_status(req.snapshot_id);
+      if (from.status == "deleted")
+        throw PlatformError(ErrorKind::not_found,
+                            "snapshot " + from.id +
+                                " was deleted; manage_devbox with action list_snapshots shows "
+                                "the snapshots left");
       if (from.status != "complete")
         throw PlatformError(ErrorKind::conflict, "snapshot " + from.id + " is " + from.status +
                                                      ", not complete; wait for it (manage_devbox "
@@ -545,7 +603,10 @@ class LocalDevboxService final : public DevboxService {
     d.metadata = req.metadata;
     d.launch_parameters = lp;
     d.state_transitions.push_back({"provisioning", d.create_time_ms, ""});
+    nd.cancel = std::make_shared<CancelToken>();
     rows_.insert(d, req.environment_variables);
+    std::lock_guard lock(provisioning_mu_);
+    provisioning_[d.id] = {nd.cancel, false};
     return nd;
   }
 
@@ -556,11 +617,21 @@ class LocalDevboxService final : public DevboxService {
                  const std::function<void(const std::string&)>& say) {
     const Devbox& d = nd.devbox;
     const auto& lp = req.launch_parameters;
+    const std::shared_ptr<CancelToken> cancel = nd.cancel;
+    struct Unregister {
+      LocalDevboxService& s;
+      const std::string& id;
+      ~Unregister() {
+        std::lock_guard lock(s.provisioning_mu_);
+        s.provisioning_.erase(id);
+      }
+    } unregister{*this, d.id};
     try {
+      if (shutting_down(d.id)) throw shut_down_while_provisioned(d.id);
       const fs::path home = home_of(d.id);
       if (!nd.from_snapshot.empty()) {
         say("copying snapshot " + nd.from_snapshot + " into the home");
-        copy_tree_exact(snapshot_home(nd.from_snapshot), home);
+        copy_snapshot(nd.from_snapshot, home);
       } else {
         fs::create_directories(home);
       }
@@ -574,12 +645,21 @@ class LocalDevboxService final : public DevboxService {
       for (const auto& cmd : lp.launch_commands) {
         if (closing_)
           throw PlatformError(ErrorKind::unavailable, "the server stopped while it provisioned");
+        if (shutting_down(d.id)) throw shut_down_while_provisioned(d.id);
         say("launch command: " + cmd);
         rows_.log(d.id,
                   log_line(now_ms(), "setup_commands", "info", "launch command started", cmd));
         ExecOptions eo;
         eo.timeout = std::chrono::minutes(10);
+        eo.cancel = cancel;
         auto r = rt->sandbox->run(cmd, eo);
+        if (r.cancelled && shutting_down(d.id)) {
+          DevboxLog stopped = log_line(now_ms(), "setup_commands", "warn",
+                                       "launch command killed: the devbox was shut down", cmd);
+          stopped.exit_code = r.exit_code;
+          rows_.log(d.id, stopped);
+          throw shut_down_while_provisioned(d.id);
+        }
         DevboxLog done = log_line(now_ms(), "setup_commands", r.exit_code == 0 ? "info" : "error",
                                   "launch command exited with " + std::to_string(r.exit_code), cmd);
         done.exit_code = r.exit_code;
@@ -594,21 +674,35 @@ class LocalDevboxService final : public DevboxService {
         }
       }
     } catch (const PlatformError& e) {
-      if (get(d.id).status == "provisioning") rows_.transition(d.id, "failure", "execution_failed");
+      // Shut down meanwhile: shutdown() records the end, not a failure.
+      if (!shutting_down(d.id) && get(d.id).status == "provisioning")
+        rows_.transition(d.id, "failure", "execution_failed");
       runtimes_.drop(d.id);
       if (e.kind() == ErrorKind::conflict) throw;
       throw PlatformError(e.kind(), "devbox " + d.id + " failed to start: " + e.what());
     } catch (const std::exception& e) {
-      if (get(d.id).status == "provisioning") rows_.transition(d.id, "failure", "execution_failed");
+      if (!shutting_down(d.id) && get(d.id).status == "provisioning")
+        rows_.transition(d.id, "failure", "execution_failed");
       runtimes_.drop(d.id);
       throw PlatformError(ErrorKind::internal,
                           "devbox " + d.id + " failed to start: " + std::string(e.what()));
     }
     // Shut down meanwhile (create_and_await_running hands the id out early): stays so.
-    if (get(d.id).status != "provisioning")
-      throw PlatformError(ErrorKind::conflict,
-                          "devbox " + d.id + " was shut down while it was provisioned");
+    if (shutting_down(d.id) || get(d.id).status != "provisioning")
+      throw shut_down_while_provisioned(d.id);
     rows_.transition(d.id, "running");
+  }
+
+  // Whether shutdown() has begun on a devbox that provisions in this process.
+  bool shutting_down(const std::string& id) {
+    std::lock_guard lock(provisioning_mu_);
+    auto it = provisioning_.find(id);
+    return it != provisioning_.end() && it->second.shutting_down;
+  }
+
+  static PlatformError shut_down_while_provisioned(const std::string& id) {
+    return PlatformError(ErrorKind::conflict,
+                         "devbox " + id + " was shut down while it was provisioned");
   }
 
   // Creates the devbox directories and opens the data dir's database.
@@ -625,8 +719,32 @@ class LocalDevboxService final : public DevboxService {
   }
 
   fs::path home_of(const std::string& id) const { return runtimes_.home_of(id); }
-  fs::path snapshot_home(const std::string& id) const {
-    return options_.data_dir / "devbox_snapshots" / id / "home";
+  fs::path snapshot_dir(const std::string& id) const {
+    return options_.data_dir / "devbox_snapshots" / id;
+  }
+  fs::path snapshot_home(const std::string& id) const { return snapshot_dir(id) / "home"; }
+
+  // Copies the snapshot's home to `home`; delete_snapshot waits for the copy (refuses meanwhile).
+  // Throws not_found when the snapshot was deleted since the devbox was recorded.
+  void copy_snapshot(const std::string& snapshot_id, const fs::path& home) {
+    {
+      std::lock_guard lock(snapshot_mu_);
+      if (snapshot_status(snapshot_id).status != "complete")
+        throw PlatformError(ErrorKind::not_found, "snapshot " + snapshot_id +
+                                                      " was deleted while the devbox was created");
+      ++copying_[snapshot_id];
+    }
+    auto done = [&] {
+      std::lock_guard lock(snapshot_mu_);
+      if (--copying_[snapshot_id] == 0) copying_.erase(snapshot_id);
+    };
+    try {
+      copy_tree_exact(snapshot_home(snapshot_id), home);
+    } catch (...) {
+      done();
+      throw;
+    }
+    done();
   }
 
   // The devbox's tunnel view, made on first use. Call with rt.tunnel_mu held.
@@ -736,6 +854,15 @@ class LocalDevboxService final : public DevboxService {
   Devbox shutdown_with(const std::string& id, const std::string& reason) {
     Devbox d = get(id);
     if (d.status == "shutdown") return d;
+    {
+      // Provisioning here: its launch command is killed (its whole sandbox container) rather
+      // than waited for; provision() then stops and leaves the status to this.
+      std::lock_guard lock(provisioning_mu_);
+      if (auto it = provisioning_.find(id); it != provisioning_.end()) {
+        it->second.shutting_down = true;
+        it->second.cancel->cancel();
+      }
+    }
     // The measured figures go with the sandbox's cgroups and the home: keep them for usage().
     json final = json::object();
     if (auto su = runtimes_.usage(id)) {
@@ -759,6 +886,15 @@ class LocalDevboxService final : public DevboxService {
   DevboxRuntimes runtimes_;
   HelperThreads helpers_;
   std::atomic<bool> closing_{false};
+  // The devboxes provisioning in this process: the token that kills their launch command.
+  struct Provisioning {
+    std::shared_ptr<CancelToken> cancel;
+    bool shutting_down = false;
+  };
+  std::mutex provisioning_mu_;
+  std::map<std::string, Provisioning> provisioning_;
+  std::mutex snapshot_mu_;                // orders delete_snapshot against copies out of one
+  std::map<std::string, int> copying_;    // snapshot id -> copies out of it running here
   std::unique_ptr<DevboxReaper> reaper_;  // last: stopped first
 };
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -31,11 +32,31 @@ namespace detail {
 namespace {
 
 constexpr std::size_t kBufferSize = 64 * 1024;
-constexpr std::size_t kMaxConnections = 256;  // per forward; more are closed at once
+constexpr std::size_t kMaxConnections = 256;  // per forward; more are reset at once
+using Clock = std::chrono::steady_clock;
+// A connection made while nothing listens inside waits this long for a listener (a dev server
+// still starting), trying again every kRetryInterval, before it is reset.
+constexpr auto kListenGrace = std::chrono::seconds(3);
+constexpr auto kRetryInterval = std::chrono::milliseconds(100);
 
 void set_nonblocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+// Closes a TCP socket with a reset (RST) instead of an orderly end of stream (FIN): what a peer
+// sees of a connection that was refused or broken, never a clean, empty answer. A client that
+// has not written its request yet would otherwise take the FIN for the server having accepted
+// and closed an idle connection: Node 20's fetch (undici), on its first connection, then waits
+// for ever.
+void close_with_reset(int fd) {
+  linger abort{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  ::close(fd);
+}
+
+void close_in_order(int fd) {
+  ::close(fd);
 }
 
 // What the helper sends back: 0 and the socket, or the errno of the step that failed.
@@ -58,18 +79,24 @@ struct Direction {
 
 struct Connection {
   int outside = -1;  // accepted on the host
-  int inside = -1;   // connected in the sandbox
+  int inside = -1;   // connected in the sandbox; -1 while it waits for a listener there
   Direction up, down;
   bool broken = false;
+  Clock::time_point give_up;  // while waiting: when it is reset
 
-  Connection(int o, int i) : outside(o), inside(i) {
-    up.from = down.to = o;
+  explicit Connection(int o) : outside(o) { up.from = down.to = o; }
+  ~Connection() {
+    // A connection that never reached inside, or whose other side broke (a reset, an error, the
+    // tunnel removed), ends with a reset; a finished one closes in order.
+    const bool reset = broken || inside < 0;
+    (reset ? close_with_reset : close_in_order)(outside);
+    if (inside >= 0) (reset ? close_with_reset : close_in_order)(inside);
+  }
+  void attach(int i) {
+    inside = i;
     up.to = down.from = i;
   }
-  ~Connection() {
-    ::close(outside);
-    ::close(inside);
-  }
+  bool waiting() const { return inside < 0; }
   bool done() const { return broken || (up.shut && down.shut); }
 };
 
@@ -190,6 +217,8 @@ class PortRelay {
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_, &one, sizeof one);
     thread_.join();
+    // The tunnel is removed: what is still open is cut off (reset), not ended in order.
+    for (auto& c : connections_) c.broken = true;
     connections_.clear();
     close_fds();
   }
@@ -221,20 +250,56 @@ class PortRelay {
         return;  // EAGAIN: all taken
       }
       if (connections_.size() >= kMaxConnections) {
-        ::close(outside);
+        close_with_reset(outside);
         continue;
       }
-      int inside =
-          connect_in_namespace(core_->network->userns_fd(), core_->network->netns_fd(), port_);
-      if (inside < 0) {
-        // Nothing listens there (ECONNREFUSED): the client sees its connection closed.
-        ::close(outside);
-        continue;
-      }
-      set_nonblocking(inside);
-      connections_.emplace_back(outside, inside);
-      if (on_connection_) on_connection_();
+      const bool queued = waiting_for_listener();
+      connections_.emplace_back(outside);
+      Connection& c = connections_.back();
+      c.give_up = Clock::now() + kListenGrace;
+      // Nothing listens there yet (ECONNREFUSED): it waits for retry_waiting().
+      if (!queued && !try_attach(c)) next_retry_ = Clock::now() + kRetryInterval;
     }
+  }
+
+  // Whether a connection made earlier is still waiting for a listener inside (then a newer one
+  // waits behind it: they are attached oldest first).
+  bool waiting_for_listener() const {
+    for (const auto& c : connections_)
+      if (c.waiting() && !c.broken) return true;
+    return false;
+  }
+
+  // Connects `c` inside; false (and `c` still waiting) when that fails.
+  bool try_attach(Connection& c) {
+    int inside =
+        connect_in_namespace(core_->network->userns_fd(), core_->network->netns_fd(), port_);
+    if (inside < 0) return false;
+    set_nonblocking(inside);
+    c.attach(inside);
+    if (on_connection_) on_connection_();
+    return true;
+  }
+
+  // The waiting connections, oldest first: connected once something listens inside (one refused
+  // attempt per round: the port is the same for all), reset once their grace has passed.
+  void retry_waiting() {
+    const auto now = Clock::now();
+    bool refused = false;
+    for (auto& c : connections_) {
+      if (!c.waiting() || c.broken) continue;
+      if (!refused && try_attach(c)) continue;
+      refused = true;
+      if (now >= c.give_up) c.broken = true;  // reset by the destructor
+    }
+    next_retry_ = now + kRetryInterval;
+  }
+
+  // How long poll() may sleep: until the next retry while a connection waits, else for ever.
+  int poll_timeout() const {
+    if (!waiting_for_listener()) return -1;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_retry_ - Clock::now());
+    return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1000));
   }
 
   static void pump(Connection& c, Direction& d, short from_events, short to_events) {
@@ -272,12 +337,18 @@ class PortRelay {
       fds.push_back({wake_, POLLIN, 0});
       fds.push_back({listener_, POLLIN, 0});
       for (auto& c : connections_) {
+        if (c.waiting()) {
+          // Not read until it is connected inside; only a reset or hang-up is heard.
+          fds.push_back({c.outside, 0, 0});
+          fds.push_back({-1, 0, 0});
+          continue;
+        }
         short out = (c.up.wants_read() ? POLLIN : 0) | (c.down.wants_write() ? POLLOUT : 0);
         short in = (c.down.wants_read() ? POLLIN : 0) | (c.up.wants_write() ? POLLOUT : 0);
         fds.push_back({c.outside, out, 0});
         fds.push_back({c.inside, in, 0});
       }
-      if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (::poll(fds.data(), fds.size(), poll_timeout()) < 0) {
         if (errno == EINTR) continue;
         return;
       }
@@ -290,9 +361,14 @@ class PortRelay {
         Connection& c = *it;
         const short out = fds[i].revents, in = fds[i + 1].revents;
         i += 2;
+        if (c.waiting()) {
+          if (out & (POLLERR | POLLHUP)) c.broken = true;  // the client gave up
+          continue;
+        }
         pump(c, c.up, out, in);
         if (!c.broken) pump(c, c.down, in, out);
       }
+      if (waiting_for_listener() && Clock::now() >= next_retry_) retry_waiting();
       connections_.remove_if([](const Connection& c) { return c.done(); });
     }
   }
@@ -305,6 +381,7 @@ class PortRelay {
   int wake_ = -1;
   std::atomic<bool> stop_{false};
   std::list<Connection> connections_;  // touched by the thread only
+  Clock::time_point next_retry_{};     // of the waiting connections
   std::thread thread_;
 };
 

@@ -10,7 +10,15 @@
 // enters the sandbox's user namespace (when it has one: a server that is not root) and network
 // namespace, connects, and passes the connected socket back over a unix socket (SCM_RIGHTS). The
 // server itself never changes namespace, and the sandbox's processes see an ordinary connection
-// from 127.0.0.1. A connection to a port where nothing listens inside is closed at once.
+// from 127.0.0.1.
+//
+// A connection made while nothing listens on the port inside (a dev server still starting) waits
+// for a listener: it is held unread, the inside connection tried again every 100 ms, and relayed
+// as soon as one is made, oldest first. After 3 s without a listener it is reset. Every
+// connection that does not end in order ends with a reset (RST), never with an orderly close:
+// one never connected inside, one whose other side was reset, and each one still open when the
+// PortForward is destroyed. A client must see a failure, not an empty answer (an orderly close
+// before a client has written its request made Node 20's fetch wait for ever).
 //
 // One thread per PortForward accepts and relays every connection with poll(); nothing else runs.
 // An optional callback hears of each connection made (on that thread: it must return quickly).

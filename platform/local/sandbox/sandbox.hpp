@@ -72,6 +72,20 @@ struct SandboxSupport {
 // and path; later calls return the cached answer. Never throws. Thread-safe.
 SandboxSupport check_sandbox_support(const std::string& bwrap_path = "");
 
+// What check_network_support() found: whether sandboxes with network (SandboxSpec::network,
+// a devbox's network: true) can be made here. Sandboxes without network need none of it.
+struct NetworkSupport {
+  bool usable = false;
+  std::string slirp4netns_path;     // "" when not found
+  std::string slirp4netns_version;  // the first line of its --version
+  std::string message;              // when unusable: what is missing and what to install
+};
+
+// Looks for what a sandbox with network needs: slirp4netns (sandbox_network.hpp; found as
+// Sandbox finds it: $RUNAGENTS_SLIRP4NETNS, else PATH, else /usr/bin), /dev/net/tun readable and
+// writable, and ip (iproute2). Starts no sandbox; never throws.
+NetworkSupport check_network_support();
+
 // What a sandbox has used since it was made (Sandbox::usage). A figure is nullopt when this host
 // cannot measure it; `note` then says why.
 struct SandboxUsage {

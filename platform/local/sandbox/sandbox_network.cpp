@@ -19,6 +19,8 @@
 
 #include "platform/common/clip.hpp"
 #include "platform/error.hpp"
+#include "platform/local/sandbox/sandbox.hpp"
+#include "platform/local/sandbox/subprocess.hpp"
 
 namespace runagents::platform::local::detail {
 
@@ -157,6 +159,45 @@ std::string find_slirp4netns() {
   }
   return executable("/usr/bin/slirp4netns") ? "/usr/bin/slirp4netns" : "";
 }
+
+}  // namespace runagents::platform::local::detail
+
+namespace runagents::platform::local {
+
+NetworkSupport check_network_support() {
+  NetworkSupport s;
+  s.slirp4netns_path = detail::find_slirp4netns();
+  std::vector<std::string> missing;
+  if (s.slirp4netns_path.empty()) {
+    const char* env = std::getenv("RUNAGENTS_SLIRP4NETNS");
+    missing.push_back(env != nullptr && *env != '\0'
+                          ? std::string("slirp4netns: RUNAGENTS_SLIRP4NETNS=") + env +
+                                " is not an executable (fix or unset it, or apt-get install "
+                                "slirp4netns)"
+                          : "slirp4netns not found (apt-get install slirp4netns, or set "
+                            "RUNAGENTS_SLIRP4NETNS to its path)");
+  } else {
+    try {
+      auto v = run_subprocess({s.slirp4netns_path, "--version"}, "", std::chrono::seconds(5));
+      s.slirp4netns_version = v.out.substr(0, v.out.find('\n'));
+    } catch (const std::exception&) {
+      // Found but silent: the version stays empty.
+    }
+  }
+  if (::access("/dev/net/tun", R_OK | W_OK) != 0)
+    missing.push_back(std::string("/dev/net/tun is not readable and writable by this user (") +
+                      std::strerror(errno) +
+                      "): load the tun module (modprobe tun) or, in a container, pass the device "
+                      "in (docker run --device /dev/net/tun)");
+  if (!detail::has_ip_command()) missing.push_back("ip not found (apt-get install iproute2)");
+  s.usable = missing.empty();
+  for (const auto& m : missing) s.message += (s.message.empty() ? "" : "; ") + m;
+  return s;
+}
+
+}  // namespace runagents::platform::local
+
+namespace runagents::platform::local::detail {
 
 std::vector<std::string> host_ipv4_addresses() {
   std::vector<std::string> found;

@@ -144,6 +144,13 @@ class RunloopDevboxes final : public DevboxService {
     return devbox_from_wire(http_.send_json(HttpRequest::get("/v1/devboxes/" + seg(id))));
   }
 
+  Devbox update(const std::string& id, const DevboxUpdateRequest& req) override {
+    json body = json::object();
+    if (req.name) body["name"] = *req.name;
+    if (req.metadata) body["metadata"] = *req.metadata;
+    return devbox_from_wire(http_.send_json(HttpRequest::post("/v1/devboxes/" + seg(id), body)));
+  }
+
   DevboxPage list(const DevboxListRequest& req) override {
     return devbox_page_from_wire(
         list_page("/v1/devboxes", req.limit,
@@ -391,6 +398,11 @@ class RunloopDevboxes final : public DevboxService {
     s.status = v.value("status", "complete");
     s.error_message = v.value("error_message", "");
     return s;
+  }
+
+  void delete_snapshot(const std::string& snapshot_id) override {
+    http_.send(HttpRequest::post("/v1/devboxes/disk_snapshots/" + seg(snapshot_id) + "/delete",
+                                 json::object()));
   }
 
   SnapshotPage list_snapshots(const SnapshotListRequest& req) override {
