@@ -556,7 +556,7 @@ class LocalDevboxService final : public DevboxService {
     std::string from_snapshot;  // "" = an empty home
     // Registered in provisioning_ from the moment the devbox is recorded until provision() ends:
     // shutdown() kills the launch command through it (it must not wait for it).
-    std::shared_ptr<CancelToken> cancel;
+    std::shared_ptr<ExecCancel> cancel;
   };
 
   // Checks the request and records the devbox (provisioning). Throws what create() throws
@@ -603,7 +603,7 @@ class LocalDevboxService final : public DevboxService {
     d.metadata = req.metadata;
     d.launch_parameters = lp;
     d.state_transitions.push_back({"provisioning", d.create_time_ms, ""});
-    nd.cancel = std::make_shared<CancelToken>();
+    nd.cancel = std::make_shared<ExecCancel>();
     rows_.insert(d, req.environment_variables);
     std::lock_guard lock(provisioning_mu_);
     provisioning_[d.id] = {nd.cancel, false};
@@ -617,7 +617,7 @@ class LocalDevboxService final : public DevboxService {
                  const std::function<void(const std::string&)>& say) {
     const Devbox& d = nd.devbox;
     const auto& lp = req.launch_parameters;
-    const std::shared_ptr<CancelToken> cancel = nd.cancel;
+    const std::shared_ptr<ExecCancel> cancel = nd.cancel;
     struct Unregister {
       LocalDevboxService& s;
       const std::string& id;
@@ -888,7 +888,7 @@ class LocalDevboxService final : public DevboxService {
   std::atomic<bool> closing_{false};
   // The devboxes provisioning in this process: the token that kills their launch command.
   struct Provisioning {
-    std::shared_ptr<CancelToken> cancel;
+    std::shared_ptr<ExecCancel> cancel;
     bool shutting_down = false;
   };
   std::mutex provisioning_mu_;
