@@ -19,7 +19,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-import { PRODUCT, REPO_ROOT, killAll, sleep, startHttpServer, startTestRuntime, trackPid, withTimeout } from './lib.mjs';
+import { agentSandboxSkip, killAll, PRODUCT, REPO_ROOT, sleep, startHttpServer, startTestRuntime, trackPid, withTimeout } from './lib.mjs';
 
 const SECRET = 'sk-handles-5ecr3t-77';
 
@@ -33,16 +33,7 @@ const lines = (cmd, args) => {
 const sleepers = (marker) => lines('pgrep', ['-f', `^sleep ${marker}`]);
 const bwrapChildren = (pid) => lines('pgrep', ['-P', String(pid), '-x', 'bwrap']);
 
-function sandboxUsable() {
-  try {
-    execFileSync('bwrap', ['--ro-bind', '/', '/', '--unshare-all', 'true'], { stdio: 'ignore' });
-    execFileSync('/usr/bin/python3', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const skip = sandboxUsable() ? false : 'bubblewrap or python3 cannot run sandboxes here';
+const skip = agentSandboxSkip();
 
 function isolatedEnv() {
   const env = { ...process.env };

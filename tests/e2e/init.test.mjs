@@ -10,20 +10,12 @@ import { after, before, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { agentSandboxSkip } from './lib.mjs';
 
 const BUILD_DIR = path.resolve(process.env.RUNAGENTS_BUILD_DIR || 'build');
 const BINARY = path.join(BUILD_DIR, 'runagents-mcp');
 
-function sandboxUsable() {
-  try {
-    execFileSync('bwrap', ['--ro-bind', '/', '/', '--unshare-all', 'true'], { stdio: 'ignore' });
-    execFileSync('/usr/bin/python3', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const skip = sandboxUsable() ? false : 'bubblewrap or python3 cannot run sandboxes here';
+const skip = agentSandboxSkip();
 
 let dir;
 let client;

@@ -33,6 +33,18 @@ for (const bin of [FIXTURE, PRODUCT]) {
   }
 }
 
+// Why the tests that run agents (bubblewrap + python3) are skipped here, or false when they can
+// run: the `skip` option of node:test.
+export function agentSandboxSkip() {
+  try {
+    execFileSync('bwrap', ['--ro-bind', '/', '/', '--unshare-all', 'true'], { stdio: 'ignore' });
+    execFileSync('/usr/bin/python3', ['--version'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'bubblewrap or python3 cannot run sandboxes here';
+  }
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Rejects after `ms` with a message naming what was awaited; the timer never keeps Node alive. */

@@ -5,7 +5,6 @@
 // an approval_required policy pauses the run and decide_approval resumes it. Deploy reports no
 // tools found inside the vendored SDK and notes the runagents requirement.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,21 +13,13 @@ import { fileURLToPath } from 'node:url';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { agentSandboxSkip } from './lib.mjs';
 
 const BUILD_DIR = path.resolve(process.env.RUNAGENTS_BUILD_DIR || 'build');
 const BINARY = path.join(BUILD_DIR, 'runagents-mcp');
 const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/vendored_sdk');
 
-function sandboxUsable() {
-  try {
-    execFileSync('bwrap', ['--ro-bind', '/', '/', '--unshare-all', 'true'], { stdio: 'ignore' });
-    execFileSync('/usr/bin/python3', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const skip = sandboxUsable() ? false : 'bubblewrap or python3 cannot run sandboxes here';
+const skip = agentSandboxSkip();
 
 /** Every file under `root` as {relative path: text}. */
 export function readTree(root, prefix = '') {
