@@ -15,6 +15,12 @@ using nlohmann::json;
 
 namespace {
 
+// A string literal with its embedded NULs, whatever its length.
+template <size_t N>
+std::string bytes(const char (&text)[N]) {
+  return std::string(text, N - 1);
+}
+
 std::string library(const json& v) {
   return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -28,7 +34,7 @@ std::string ours(const json& v) {
 // A string of random bytes drawn mostly from the ones that need care.
 std::string random_bytes(std::mt19937& rng) {
   static const std::string kInteresting =
-      std::string("\"\\/\b\f\n\r\t\x01\x1f\x7f a", 13) +
+      bytes("\"\\/\b\f\n\r\t\x01\x1f\x7f a") +
       "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80\xff\x80";
   std::uniform_int_distribution<int> len(0, 24), pick(0, 3), byte(0, 255);
   std::uniform_int_distribution<size_t> at(0, kInteresting.size() - 1);
@@ -74,8 +80,8 @@ TEST_CASE("json writer: each escape and each kind of UTF-8 as nlohmann writes it
       "",
       "plain text",
       "quote \" backslash \\ slash /",
-      std::string("controls \b\f\n\r\t \x01\x02\x1b\x1f and \x7f", 34),
-      std::string("nul \0 inside", 12),
+      bytes("controls \b\f\n\r\t \x01\x02\x1b\x1f and \x7f"),
+      bytes("nul \0 inside"),
       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
       "cut short \xe2\x82",
       "stray \x80 continuation",
