@@ -11,7 +11,6 @@ namespace runagents::mcp {
 McpServer::McpServer(ServerInfo info)
     : info_(std::move(info)),
       server_info_meta_({{"name", info_.name}, {"version", info_.version}}),
-      result_meta_({{meta_key::server_info, server_info_meta_}}),
       page_size_(kDefaultPageSize),
       heartbeats_(std::make_unique<Heartbeats>()) {}
 

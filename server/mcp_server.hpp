@@ -132,7 +132,6 @@ class McpServer {
 
   ServerInfo info_;
   const json server_info_meta_;  // {name, version} for every modern result's _meta, built once
-  const json result_meta_;       // {"io.modelcontextprotocol/serverInfo": server_info_meta_}
   ToolRegistry tools_;
   ResourceRegistry resources_;
   PromptRegistry prompts_;

@@ -113,18 +113,9 @@ json McpServer::input_required(const Message& request, const InputRequired& need
 }
 
 json McpServer::finish_modern(json result) const {
-  static const std::string kResultType = "resultType", kMeta = "_meta", kComplete = "complete";
-  static const std::string kServerInfo = meta_key::server_info;
   if (!result.is_object()) result = json::object();
-  auto& fields = result.get_ref<json::object_t&>();
-  if (fields.find(kResultType) == fields.end()) fields.emplace(kResultType, kComplete);
-  auto meta = fields.find(kMeta);
-  if (meta == fields.end()) {
-    fields.emplace(kMeta, result_meta_);
-  } else {
-    if (!meta->second.is_object()) meta->second = json::object();
-    meta->second[kServerInfo] = server_info_meta_;
-  }
+  if (!result.contains("resultType")) result["resultType"] = "complete";
+  result["_meta"][meta_key::server_info] = server_info_meta_;
   return result;
 }
 
