@@ -146,11 +146,12 @@ describe('platform serve: executions as Runloop has them', { skip }, () => {
 
   test('INTERRUPT sends SIGINT to the command', { timeout: 60000 }, async () => {
     const { json: started } = await rest('POST', `/v1/devboxes/${id}/execute_async`, {
-      command: "trap 'echo interrupted; exit 7' INT; while true; do sleep 0.1; done",
+      command: "trap 'echo interrupted; exit 7' INT; touch int.ready; while true; do sleep 0.1; done",
       attach_stdin: true,
     });
     const path = `/v1/devboxes/${id}/executions/${started.execution_id}`;
-    await new Promise((r) => setTimeout(r, 300));
+    // Signal only once the trap is set: a slow (sanitizer) build may not have got there in 300 ms.
+    await rest('POST', `/v1/devboxes/${id}/execute_sync`, { command: 'for i in $(seq 200); do [ -f int.ready ] && break; sleep 0.05; done' });
     await rest('POST', `${path}/send_std_in`, { signal: 'INTERRUPT' });
     const { json: done } = await rest('POST', `${path}/wait_for_status`, { statuses: ['completed'], timeout_seconds: 20 });
     assert.equal(done.exit_status, 7);
