@@ -263,7 +263,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("runagents-mcp ") + RUNAGENTS_VERSION);
   Options opts;
   add_server_options(app, opts);
-  platform::add_config_flags(app, opts.config);
+  add_config_flags(app, opts.config);
 
   auto* tools_cmd =
       app.add_subcommand("tools", "List the tools (name, title, read-only, destructive)");
@@ -277,13 +277,13 @@ int run(int argc, char** argv) {
       "arguments)");
   call_cmd->add_option("tool", call_name, "Tool name")->required();
   call_cmd->add_option("arguments", call_args, "Arguments as a JSON object");
-  platform::ConfigCommands config_cmds;
-  platform::add_config_commands(app, config_cmds);
+  ConfigCommands config_cmds;
+  add_config_commands(app, config_cmds);
   InitCommand init_cmd;
   add_init_command(app, init_cmd);
   DeployCommand deploy_cmd;
   add_deploy_command(app, deploy_cmd);
-  auto platform_cmd = platform::serve::add_platform_command(app);  // `platform serve`
+  auto platform_cmd = add_platform_command(app);  // `platform serve`
   app.require_subcommand(0, 1);
 
   try {
@@ -296,7 +296,7 @@ int run(int argc, char** argv) {
               << "'; use trace, debug, info, warn, error, critical or off\n";
     return 2;
   }
-  if (int rc = platform::run_config_commands(config_cmds, opts.config); rc >= 0) return rc;
+  if (int rc = run_config_commands(config_cmds, opts.config); rc >= 0) return rc;
   if (platform_cmd->selected()) return platform_cmd->run(opts.config);
   if (*init_cmd.command) return run_init(init_cmd.name, std::filesystem::current_path());
   if (*deploy_cmd.command) return run_deploy(deploy_cmd, opts.config);

@@ -5,7 +5,9 @@
 
 #include "app/config_commands.hpp"
 
-namespace runagents::platform {
+namespace runagents::cli {
+
+using namespace runagents::platform;  // config and doctor read the platform throughout
 
 void add_config_flags(CLI::App& app, ConfigFlags& flags) {
   auto set = [](std::optional<std::string>& field) {
@@ -62,4 +64,4 @@ int run_config_commands(const ConfigCommands& c, const ConfigFlags& flags) {
   return -1;
 }
 
-}  // namespace runagents::platform
+}  // namespace runagents::cli

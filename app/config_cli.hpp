@@ -10,10 +10,10 @@ namespace CLI {
 class App;
 }
 
-namespace runagents::platform {
+namespace runagents::cli {
 
 // Adds the configuration flags to `app`; values given land in `flags`.
-void add_config_flags(CLI::App& app, ConfigFlags& flags);
+void add_config_flags(CLI::App& app, platform::ConfigFlags& flags);
 
 struct ConfigCommands {
   CLI::App* config = nullptr;
@@ -30,6 +30,6 @@ struct ConfigCommands {
 void add_config_commands(CLI::App& app, ConfigCommands& commands);
 
 // Runs the command that was selected; returns its exit status, or -1 when none of them was.
-int run_config_commands(const ConfigCommands& commands, const ConfigFlags& flags);
+int run_config_commands(const ConfigCommands& commands, const platform::ConfigFlags& flags);
 
-}  // namespace runagents::platform
+}  // namespace runagents::cli

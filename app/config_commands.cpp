@@ -15,13 +15,15 @@
 #include "platform/local/sandbox/subprocess.hpp"
 #include "platform/remote/runagents/runagents_client.hpp"
 
-namespace runagents::platform {
+namespace runagents::cli {
+
+using namespace runagents::platform;  // config and doctor read the platform throughout
 
 namespace {
 
 std::string shown(const std::string& key, const std::string& value) {
   if (value.empty()) return "(not set)";
-  return is_secret_key(key) ? redact_secret(value) : value;
+  return is_secret_key(key) ? common::redact_secret(value) : value;
 }
 
 std::string value_of(const Config& c, const std::string& key) {
@@ -103,7 +105,7 @@ int config_get(const ConfigFlags& flags, const std::string& key, std::ostream& o
   try {
     Config c = load_config(flags);
     std::string value = value_of(c, key);
-    out << (is_secret_key(key) ? redact_secret(value) : value) << "\n";
+    out << (is_secret_key(key) ? common::redact_secret(value) : value) << "\n";
     return 0;
   } catch (const PlatformError& e) {
     err << "error: " << e.what() << "\n";
@@ -222,4 +224,4 @@ int run_doctor(const ConfigFlags& flags, std::ostream& out) {
   return healthy ? 0 : 1;
 }
 
-}  // namespace runagents::platform
+}  // namespace runagents::cli

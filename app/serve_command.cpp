@@ -14,7 +14,10 @@
 #include "platform/serve/runagents_routes.hpp"
 #include "platform/serve/runloop_routes.hpp"
 
-namespace runagents::platform::serve {
+namespace runagents::cli {
+
+using namespace runagents::platform;
+using namespace runagents::platform::serve;
 
 std::unique_ptr<PlatformCommand> add_platform_command(CLI::App& app) {
   auto cmd = std::make_unique<PlatformCommand>();
@@ -117,4 +120,4 @@ int PlatformCommand::run(const ConfigFlags& global_flags) {
   return 0;
 }
 
-}  // namespace runagents::platform::serve
+}  // namespace runagents::cli

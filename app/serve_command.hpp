@@ -18,18 +18,18 @@
 #include "platform/config/config.hpp"
 #include "platform/serve/rest_server.hpp"
 
-namespace runagents::platform::serve {
+namespace runagents::cli {
 
 class PlatformCommand {
  public:
   bool selected() const;
-  int run(const ConfigFlags& global_flags);
+  int run(const platform::ConfigFlags& global_flags);
 
  private:
   friend std::unique_ptr<PlatformCommand> add_platform_command(CLI::App& app);
   CLI::App* platform_ = nullptr;
   CLI::App* serve_ = nullptr;
-  ServeOptions serve_options_;
+  platform::serve::ServeOptions serve_options_;
   std::string data_dir_;
   std::string ns_;
   std::string config_file_;
@@ -37,4 +37,4 @@ class PlatformCommand {
 
 std::unique_ptr<PlatformCommand> add_platform_command(CLI::App& app);
 
-}  // namespace runagents::platform::serve
+}  // namespace runagents::cli

@@ -179,7 +179,9 @@ class QueryRunner {
 
 // `value` with every occurrence of each non-empty secret replaced by "[REDACTED]", in every
 // string (object keys included): redact_secrets (platform/common/redact.hpp) on each of them.
+// The string form is declared beside it, so one name covers both.
 void redact_secrets(nlohmann::json& value, const std::vector<std::string>& secrets);
+using common::redact_secrets;
 
 // The MIME type for a file name, by extension ("application/octet-stream" when unknown).
 std::string mime_type_for(std::string_view filename);

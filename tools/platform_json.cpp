@@ -101,7 +101,7 @@ json policy_json(const Policy& p) {
 }
 
 json deploy_result_json(const DeployResult& r) {
-  return remote::deploy_result_fields(r, analysis_to_json(r.analysis));
+  return deploy_result_fields(r, analysis_to_json(r.analysis));
 }
 
 DeployRequest deploy_request_from_args(const json& args) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-namespace runagents::platform {
+namespace runagents::common {
 
 std::string redact_secret(std::string_view secret) {
   if (secret.empty()) return {};
@@ -45,4 +45,4 @@ std::string redact_secrets(std::string text, const std::vector<std::string>& sec
   return redact_all(std::move(text), secrets, SecretMask::redacted);
 }
 
-}  // namespace runagents::platform
+}  // namespace runagents::common

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace runagents::platform {
+namespace runagents::common {
 
 // How redact_all shows a secret in its place.
 enum class SecretMask {
@@ -32,4 +32,4 @@ std::string redact_in(std::string text, std::string_view secret);
 // redact_all(text, secrets, SecretMask::redacted). (The JSON form is in platform/queries.hpp.)
 std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
 
-}  // namespace runagents::platform
+}  // namespace runagents::common

@@ -70,7 +70,7 @@ struct HttpClient::Impl {
   }
 
   std::string redact(std::string_view text) const {
-    return redact_all(std::string(text), opts.secrets, SecretMask::kept_ends);
+    return common::redact_all(std::string(text), opts.secrets, common::SecretMask::kept_ends);
   }
 
   std::unique_ptr<httplib::Client> acquire() {

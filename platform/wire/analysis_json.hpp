@@ -4,9 +4,8 @@
 // detected_requirements, outbound_destinations (the /ingestion/analyze answer plus handler
 // details).
 //
-// The RunAgents client (platform/remote/runagents/runagents_client.hpp) has its own converters,
-// for the platform's wire format (remote::analysis_to_wire in platform/wire/runagents_json.hpp
-// writes both spellings of each field); they differ on purpose and live in platform::remote.
+// The RunAgents API's shape is a superset: analysis_to_wire (platform/wire/runagents_json.hpp)
+// writes this plus the API's other spellings, and analysis_from_json there reads either.
 #pragma once
 
 #include "platform/platform.hpp"
@@ -14,7 +13,5 @@
 namespace runagents::platform {
 
 json analysis_to_json(const Analysis& analysis);
-// Tolerant: a missing field keeps its default; a non-object gives an empty Analysis.
-Analysis analysis_from_json(const json& j);
 
 }  // namespace runagents::platform

@@ -6,7 +6,7 @@
 #include "platform/names.hpp"
 #include "platform/wire/analysis_json.hpp"
 
-namespace runagents::platform::remote {
+namespace runagents::platform {
 
 namespace {
 
@@ -685,4 +685,4 @@ WorkspaceContext workspace_context_from_json(const json& j) {
   return c;
 }
 
-}  // namespace runagents::platform::remote
+}  // namespace runagents::platform

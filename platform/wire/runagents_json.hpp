@@ -16,7 +16,7 @@
 
 #include "platform/platform.hpp"
 
-namespace runagents::platform::remote {
+namespace runagents::platform {
 
 Agent agent_from_json(const json& j);
 json agent_to_json(const Agent& a);
@@ -36,6 +36,8 @@ RunEvent run_event_from_json(const json& j);
 json run_event_to_json(const RunEvent& e);
 AccessRequest access_request_from_json(const json& j);
 json access_request_to_json(const AccessRequest& a);
+// Either shape: the API's (models, requirements) or the tools' (model_providers with file and
+// line, detected_requirements); tolerant: a missing field keeps its default.
 Analysis analysis_from_json(const json& j);
 // The /ingestion/analyze answer as the RunAgents API writes it, each field under both of its
 // spellings (models and model_providers, requirements and detected_requirements). Not the shape
@@ -71,4 +73,4 @@ json list_items(const json& body, std::initializer_list<const char*> keys, const
 const json* field_at(const json& j, std::initializer_list<const char*> path);
 std::string text_field(const json& j, std::initializer_list<const char*> keys);
 
-}  // namespace runagents::platform::remote
+}  // namespace runagents::platform

@@ -9,13 +9,13 @@ using namespace runagents;
 
 TEST_SUITE("common") {
   TEST_CASE("redact_all masks the longest secret first, with either mask") {
-    using platform::SecretMask;
+    using common::SecretMask;
     const std::vector<std::string> secrets = {"abcd", "abcdef", ""};
-    CHECK(platform::redact_all("x abcdef y abcd", secrets, SecretMask::redacted) ==
+    CHECK(common::redact_all("x abcdef y abcd", secrets, SecretMask::redacted) ==
           "x [REDACTED] y [REDACTED]");
-    CHECK(platform::redact_all("x abcdef y abc", secrets, SecretMask::kept_ends) == "x … y abc");
-    CHECK(platform::redact_all("a b", {"a"}, SecretMask::redacted) == "[REDACTED] b");
-    CHECK(platform::redact_all("a b", {"a"}, SecretMask::kept_ends) == "a b");
+    CHECK(common::redact_all("x abcdef y abc", secrets, SecretMask::kept_ends) == "x … y abc");
+    CHECK(common::redact_all("a b", {"a"}, SecretMask::redacted) == "[REDACTED] b");
+    CHECK(common::redact_all("a b", {"a"}, SecretMask::kept_ends) == "a b");
   }
 
   TEST_CASE("utf8_sequence refuses what JSON serialisers refuse") {

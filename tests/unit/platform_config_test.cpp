@@ -16,6 +16,10 @@
 #include "platform_test_support.hpp"
 
 using namespace runagents::platform;
+using runagents::cli::config_get;
+using runagents::cli::config_list;
+using runagents::cli::config_set;
+using runagents::cli::run_doctor;
 using runagents::platform::testing::TempDir;
 
 namespace {
@@ -137,11 +141,12 @@ TEST_SUITE("platform") {
   }
 
   TEST_CASE("redaction keeps only a prefix and the last four characters") {
-    CHECK(redact_secret(kKey) == "ra_ws_…ET9z");
-    CHECK(redact_secret("sk-abcdefghijklmnopqrstuvwxyz") == "sk-…wxyz");
-    CHECK(redact_secret("short") == "…");
-    CHECK(redact_secret("") == "");
-    CHECK(redact_in("key=" + kKey + " again " + kKey, kKey) == "key=ra_ws_…ET9z again ra_ws_…ET9z");
+    CHECK(runagents::common::redact_secret(kKey) == "ra_ws_…ET9z");
+    CHECK(runagents::common::redact_secret("sk-abcdefghijklmnopqrstuvwxyz") == "sk-…wxyz");
+    CHECK(runagents::common::redact_secret("short") == "…");
+    CHECK(runagents::common::redact_secret("") == "");
+    CHECK(runagents::common::redact_in("key=" + kKey + " again " + kKey, kKey) ==
+          "key=ra_ws_…ET9z again ra_ws_…ET9z");
   }
 
   TEST_CASE("the API key is never printed or logged in full") {

@@ -76,11 +76,12 @@ json chat_completion(const json& request, const ModelGatewayOptions& options) {
   const HttpResponse& res = *attempt.response;
   json body = json::parse(res.body, nullptr, false);
   if (res.status < 200 || res.status >= 300 || body.is_discarded())
-    throw PlatformError(ErrorKind::unavailable,
-                        redact_in("model endpoint " + options.base_url + " answered HTTP " +
-                                      std::to_string(res.status) + ": " + res.body.substr(0, 500),
-                                  options.api_key),
-                        res.status);
+    throw PlatformError(
+        ErrorKind::unavailable,
+        common::redact_in("model endpoint " + options.base_url + " answered HTTP " +
+                              std::to_string(res.status) + ": " + res.body.substr(0, 500),
+                          options.api_key),
+        res.status);
   return body;
 }
 

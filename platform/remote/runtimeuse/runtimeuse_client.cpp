@@ -67,6 +67,13 @@ class RuntimeUseQuery {
   }
 
   QueryResult run() {
+    if (request_.cancel && request_.cancel->cancelled()) {
+      // Cancelled before the start: no connection at all, rather than one opened and aborted
+      // (whose close could race the handshake).
+      cancelled_ = true;
+      status("the query was cancelled before it started");
+      return result();
+    }
     ws_ = make_websocket_connection(ioc_, url_.tls, options_.max_frame_bytes);
     auto bridge = std::make_shared<CancelBridge>();
     bridge->ioc = &ioc_;
