@@ -259,7 +259,8 @@ int run(int argc, char** argv) {
   common::shutdown_signal::install();
   CLI::App app{
       "runagents-mcp: an MCP server for running agents, tools, approvals, devboxes and "
-      "queries.\nWith no command it serves MCP over stdio (or HTTP with --http)."};
+      "queries.\nWith no command it serves MCP over stdio (or HTTP with --http).",
+      "runagents-mcp"};  // named, so --help (and the man page made from it) says runagents-mcp
   app.set_version_flag("--version", std::string("runagents-mcp ") + RUNAGENTS_VERSION);
   Options opts;
   add_server_options(app, opts);

@@ -3,7 +3,8 @@
 # is already there is left alone, so a second run takes about a second.
 #   - Debian packages: compilers and CMake (clang and its libFuzzer runtime for tests/fuzz/), the C++ libraries (cpp-httplib, nlohmann/json, spdlog,
 #     doctest, valijson, SQLite, OpenSSL, Boost headers, CLI11, nghttp2), bubblewrap, slirp4netns and
-#     iproute2 (a devbox's own network with network: true), python3, Node.js.
+#     iproute2 (a devbox's own network with network: true), python3, Node.js; help2man and dpkg-dev
+#     (the man page and the .deb of `cmake --install` / `cpack`).
 #   - npm packages for the tests (tests/) and the benchmark (bench/), from their lockfiles.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +14,7 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev doctest-dev libvalijson-dev
   libsqlite3-dev libssl-dev libboost-dev libcli11-dev libnghttp2-dev
   bubblewrap slirp4netns iproute2 python3 nodejs npm curl ca-certificates
+  help2man dpkg-dev
 )
 
 missing=()
