@@ -10,6 +10,7 @@
 
 #include "app/config_cli.hpp"
 #include "app/deploy_command.hpp"
+#include "app/dev_command.hpp"
 #include "app/init_command.hpp"
 #include "app/serve_command.hpp"
 #include "platform/common/shutdown_signal.hpp"
@@ -284,6 +285,8 @@ int run(int argc, char** argv) {
   add_init_command(app, init_cmd);
   DeployCommand deploy_cmd;
   add_deploy_command(app, deploy_cmd);
+  DevCommand dev_cmd;
+  add_dev_command(app, dev_cmd);
   auto platform_cmd = add_platform_command(app);  // `platform serve`
   app.require_subcommand(0, 1);
 
@@ -301,6 +304,7 @@ int run(int argc, char** argv) {
   if (platform_cmd->selected()) return platform_cmd->run(opts.config);
   if (*init_cmd.command) return run_init(init_cmd.name, std::filesystem::current_path());
   if (*deploy_cmd.command) return run_deploy(deploy_cmd, opts.config);
+  if (*dev_cmd.command) return run_dev(dev_cmd, opts.config);
   opts.http_options.limits = opts.limits;
   opts.http_options.session_idle_timeout = std::chrono::seconds(opts.idle_timeout_seconds);
 

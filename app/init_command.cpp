@@ -80,7 +80,8 @@ A typical loop: edit agent.py, `deploy_agent` with `dry_run`, fix warnings, `dep
 Keep secrets out of the code: read them from the environment.
 )";
 
-const char* const kGitignore = "__pycache__/\n*.pyc\n.venv/\n.env\n";
+const char* const kGitignore =
+    "__pycache__/\n*.pyc\n.venv/\n.env\n.runagents/\n";  // .runagents/: dev's platform
 
 std::string fill(std::string text, const std::string& name) {
   const std::string key = "{{NAME}}";

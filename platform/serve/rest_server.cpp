@@ -76,27 +76,26 @@ RestServer::RestServer(ServeOptions options)
   };
   common::install_guard(http_, std::move(guard));
 
-  http_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, 200, {{"status", "ok"}});
-  });
+  http_.Get("/healthz",
+            [health = options_.health](const httplib::Request&, httplib::Response& res) {
+              reply_json(res, 200, health ? health() : json{{"status", "ok"}});
+            });
 
-  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 404) {
-      reply_json(res, 404,
-                 {{"error", "no route for " + req.method + " " + req.path +
-                                "; platform serve answers the RunAgents 1.2.1 paths (/api/agents, "
-                                "/api/tools, /runs, /governance/requests, ...) and the Runloop "
-                                "/v1/devboxes paths"}});
-    } else if (res.status == 400) {
-      reply_json(res, 400,
-                 {{"error",
-                   "the request could not be read; a POST needs a Content-Length header or a "
-                   "body (with curl, add -d '')"}});
-    } else if (res.status == 413) {
-      reply_json(res, 413, {{"error", "the request body is too large"}});
-    }
-  });
+  http_.set_error_handler(
+      [hint = options_.routes_hint](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        if (res.status == 404) {
+          reply_json(res, 404,
+                     {{"error", "no route for " + req.method + " " + req.path + "; " + hint}});
+        } else if (res.status == 400) {
+          reply_json(res, 400,
+                     {{"error",
+                       "the request could not be read; a POST needs a Content-Length header or a "
+                       "body (with curl, add -d '')"}});
+        } else if (res.status == 413) {
+          reply_json(res, 413, {{"error", "the request body is too large"}});
+        }
+      });
   http_.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown error";

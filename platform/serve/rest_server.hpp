@@ -41,6 +41,12 @@ struct ServeOptions {
   std::string auth_token;                    // empty: no authentication
   size_t threads = 32;
   size_t max_body_bytes = 64u << 20;
+  // GET /healthz's answer (open without the token); unset: {"status": "ok"}.
+  std::function<json()> health;
+  // What a request to no route is told the server answers.
+  std::string routes_hint =
+      "platform serve answers the RunAgents 1.2.1 paths (/api/agents, /api/tools, /runs, "
+      "/governance/requests, ...) and the Runloop /v1/devboxes paths";
 };
 
 // The HTTP status for a PlatformError kind: not_found 404, invalid 400, conflict 409,

@@ -5,6 +5,7 @@
 #include "platform/http/http_client.hpp"
 #include "platform/local/services/policy_writer.hpp"
 #include "platform/remote/runagents/runagents_client.hpp"
+#include "platform/serve/runtime_routes.hpp"
 #include "platform/wire/runagents_json.hpp"
 
 namespace runagents::platform::serve {
@@ -167,6 +168,13 @@ void register_runagents_routes(RestServer& server, const Platform& platform) {
                 res.set_header("X-Run-Status", r.status);
                 reply_json(res, 200, out);
               });
+  // The runtime's streaming and resume paths for a deployed agent (runtime_routes.hpp).
+  register_runtime_routes(server, platform,
+                          {"/api/agents/([^/]+)/([^/]+)",
+                           [](const httplib::Request& req) {
+                             return RuntimeAgent{req.matches[1], req.matches[2]};
+                           },
+                           false});
   server.post("/api/deploy", [p](const httplib::Request& req, httplib::Response& res) {
     json body = body_json(req);
     DeployRequest d = deploy_request_from_json(body);

@@ -61,7 +61,9 @@ async function call(name, args = {}) {
   return r.structuredContent;
 }
 
-// Starts `platform serve` on a free port and resolves its base URL.
+// Starts `platform serve` on a free port (once) and resolves its base URL.
+let served;
+const servedBase = () => (served ??= startServe());
 function startServe() {
   serve = spawn(BINARY, [...isolatedArgs(), 'platform', 'serve', '--port', '0'], {
     env: isolatedEnv(),
@@ -140,7 +142,7 @@ test('deploy an agent, list it, and get an actionable error for a missing tool',
 });
 
 test('a held tool call is approved through decide_approval and the run completes', { skip: runtimeUsable() ? false : 'bwrap or /usr/bin/python3 not usable here' }, async () => {
-  const base = await startServe();
+  const base = await servedBase();
   const res = await fetch(`${base}/api/agents/default/held-echo/invoke`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -173,3 +175,35 @@ test('a held tool call is approved through decide_approval and the run completes
   assert.equal(again.isError, true);
   assert.match(again.content[0].text, /already APPROVED/);
 });
+test('platform serve: the runtime\'s stream shows the hold, and /resume/{action_id} completes the run', { skip: runtimeUsable() ? false : 'bwrap or /usr/bin/python3 not usable here' }, async () => {
+  const base = await servedBase();
+  const agentPath = `${base}/api/agents/default/held-echo`;
+  const res = await fetch(`${agentPath}/invoke/stream`, { method: 'POST', body: JSON.stringify({ message: 'resume me' }) });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-run-status'), 'PAUSED_APPROVAL');
+  const runId = res.headers.get('x-run-id');
+  const events = (await res.text()).split('\n\n').filter(Boolean);
+  assert.equal(events.at(-1), 'data: [DONE]');
+  const parsed = events.slice(0, -1).map((l) => JSON.parse(l.slice(6)));
+  const held = parsed.find((e) => e.type === 'approval_required');
+  assert.ok(held, JSON.stringify(parsed));
+  assert.equal(held.tool, 'echo-tool');
+  const actionId = held.detail.action_id;
+  assert.ok(actionId);
+  assert.equal(parsed.at(-1).type, 'done');
+
+  const missing = await fetch(`${agentPath}/resume/${actionId}`, { method: 'POST', body: '{}' });
+  assert.equal(missing.status, 400, 'no run id');
+  const resumed = await fetch(`${agentPath}/resume/${actionId}`, { method: 'POST', headers: { 'X-Run-ID': runId }, body: '{}' });
+  assert.equal(resumed.status, 200);
+  assert.equal(resumed.headers.get('x-run-status'), 'COMPLETED');
+  const answer = await resumed.json();
+  assert.equal(answer.response, 'echoed: resume me');
+  assert.equal(answer.handler, 'user');
+  assert.deepEqual(answer.tool_calls_made.map((c) => [c.tool, c.status_code]), [['echo-tool', 200]], 'the call made after the resume');
+  const again = await fetch(`${agentPath}/resume/${actionId}`, { method: 'POST', headers: { 'X-Run-ID': runId }, body: '{}' });
+  assert.equal(again.status, 404, 'the action is no longer held');
+  const run = await call('get_run_events', { run_id: runId });
+  assert.equal(run.run_status, 'COMPLETED');
+});
+
