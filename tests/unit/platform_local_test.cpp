@@ -280,6 +280,21 @@ def handler(message: str):
     CHECK(events[2].data["policy"] == "deny");
     CHECK(events[3].data["status_code"] == 403);
 
+    // Agent().call_tool answers an error as the SDK 1.2.1 does, {"error": "HTTP <status>",
+    // "detail": <the body as text>}, where the module-level call_tool raises.
+    undeclared.source_files = {{"agent.py", R"PY(import json, runagents
+
+def handler(message: str):
+    answer = runagents.Agent().call_tool("echo-tool", payload={"m": message})
+    return {"response": answer["error"], "detail": json.loads(answer["detail"])["code"]}
+)PY"}};
+    p.agents->deploy(undeclared);
+    r = p.agents->invoke(inv);
+    INFO(r.response.dump());
+    REQUIRE(r.status == "COMPLETED");
+    CHECK(r.response["response"] == "HTTP 403");
+    CHECK(r.response["detail"] == "POLICY_DENIED");
+
     // Chat through the gateway (playground-llm), in the 0-argument handler form, and a plain
     // HTTP client reaching a tool through TOOL_URL_ECHO_TOOL.
     auto chatty = echo_agent("chatty");

@@ -9,6 +9,7 @@ the same egress through TOOL_URL_<NAME> and LLM_GATEWAY_URL.
 """
 
 import functools
+import json
 
 from _runagents_platform import egress as _egress_glue
 from _runagents_platform.context import RunContext
@@ -130,9 +131,15 @@ class Agent:
         return sorted(self.tool_urls)
 
     def call_tool(self, name, path="/", payload=None, method="POST"):
+        """As the SDK 1.2.1's: the tool's JSON answer; an error answer (other than an approval or
+        consent hold, which raise) comes back as {"error": "HTTP <status>", "detail": <body>}."""
         if name not in self.tool_urls:
             raise ToolNotConfigured(name)
-        return call_tool(name, path=path, payload=payload, method=method)
+        try:
+            return call_tool(name, path=path, payload=payload, method=method)
+        except ToolCallError as e:
+            detail = e.detail if isinstance(e.detail, str) else json.dumps(e.detail)
+            return {"error": f"HTTP {e.status}", "detail": detail}
 
     def chat(self, message, tools=None, history=None):
         return chat(message, tools=tools, history=history, model=self.model,
