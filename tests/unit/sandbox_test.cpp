@@ -581,6 +581,59 @@ TEST_CASE("a forwarded port reaches a server in the sandbox, both ways, and ends
         }) == ErrorKind::invalid);
 }
 
+TEST_CASE("a port whose accept queue is full holds up no other connection of its tunnel" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  // Accepts one connection, upper-cases what it reads, and never accepts again: with a backlog
+  // of 0 the next connection fills the queue, and the SYNs of the ones after are dropped.
+  auto server = sandbox.start(
+      "exec python3 -c \"import socket\n"
+      "s = socket.socket(); s.bind(('127.0.0.1', 6060)); s.listen(0)\n"
+      "c, _ = s.accept()\n"
+      "while True:\n"
+      "    b = c.recv(100)\n"
+      "    if not b: break\n"
+      "    c.sendall(b.upper())\n\"");
+  auto forward = sandbox.forward_port(6060);
+  auto round_trip = [](int fd, const std::string& text) {
+    if (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size()))
+      return std::string();
+    std::string got(text.size(), '\0');
+    std::size_t have = 0;
+    while (have < got.size()) {
+      ssize_t n = ::read(fd, got.data() + have, got.size() - have);
+      if (n <= 0) return std::string();
+      have += static_cast<std::size_t>(n);
+    }
+    return got;
+  };
+  int first = -1;
+  REQUIRE(eventually(
+      [&] {
+        if (first >= 0) ::close(first);
+        first = connect_host(forward->host_port());
+        return first >= 0 && round_trip(first, "a") == "A";
+      },
+      10000ms));
+  // Three more: one fills the queue, two wait on dropped SYNs.
+  std::vector<int> stuck;
+  for (int i = 0; i < 3; ++i) {
+    stuck.push_back(connect_host(forward->host_port()));
+    REQUIRE(stuck.back() >= 0);
+    REQUIRE(::send(stuck.back(), "x", 1, MSG_NOSIGNAL) == 1);
+  }
+  std::this_thread::sleep_for(300ms);  // the relay has started their connects inside
+  const auto asked = std::chrono::steady_clock::now();
+  CHECK(round_trip(first, "ping") == "PING");
+  // A connect that blocked the relay held this for up to 5 s each.
+  CHECK(std::chrono::steady_clock::now() - asked < 2000ms);
+  ::close(first);
+  for (int fd : stuck) ::close(fd);
+  server->kill();
+}
+
 TEST_CASE("the host is invisible and read-only" * doctest::test_suite("sandbox")) {
   if (!bwrap_usable()) return;
   TempHome home;

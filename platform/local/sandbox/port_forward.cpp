@@ -38,11 +38,9 @@ using Clock = std::chrono::steady_clock;
 // still starting), trying again every kRetryInterval, before it is reset.
 constexpr auto kListenGrace = std::chrono::seconds(3);
 constexpr auto kRetryInterval = std::chrono::milliseconds(100);
-
-void set_nonblocking(int fd) {
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
+// A connection whose inside connect has not completed by then (a full accept queue: the SYN is
+// dropped and retried) is reset.
+constexpr auto kConnectLimit = std::chrono::seconds(5);
 
 // Closes a TCP socket with a reset (RST) instead of an orderly end of stream (FIN): what a peer
 // sees of a connection that was refused or broken, never a clean, empty answer. A client that
@@ -82,13 +80,15 @@ struct Connection {
   int inside = -1;   // connected in the sandbox; -1 while it waits for a listener there
   Direction up, down;
   bool broken = false;
-  Clock::time_point give_up;  // while waiting: when it is reset
+  bool connecting = false;          // `inside` is a connect still in progress (non-blocking)
+  Clock::time_point give_up;        // while waiting for a listener: when it is reset
+  Clock::time_point connect_limit;  // while connecting: when it is reset
 
   explicit Connection(int o) : outside(o) { up.from = down.to = o; }
   ~Connection() {
     // A connection that never reached inside, or whose other side broke (a reset, an error, the
     // tunnel removed), ends with a reset; a finished one closes in order.
-    const bool reset = broken || inside < 0;
+    const bool reset = broken || inside < 0 || connecting;
     (reset ? close_with_reset : close_in_order)(outside);
     if (inside >= 0) (reset ? close_with_reset : close_in_order)(inside);
   }
@@ -97,12 +97,18 @@ struct Connection {
     up.to = down.from = i;
   }
   bool waiting() const { return inside < 0; }
+  // Back to waiting for a listener (the connect in progress was refused).
+  void detach() {
+    ::close(inside);
+    inside = up.to = down.from = -1;
+    connecting = false;
+  }
   bool done() const { return broken || (up.shut && down.shut); }
 };
 
 }  // namespace
 
-int connect_in_namespace(int userns_fd, int netns_fd, int port) {
+int connect_in_namespace(int userns_fd, int netns_fd, int port, bool in_progress) {
   int channel[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) return -1;
   sockaddr_in address{};
@@ -126,12 +132,15 @@ int connect_in_namespace(int userns_fd, int netns_fd, int port) {
       reply.error = errno;
     } else if (::setns(netns_fd, CLONE_NEWNET) != 0) {
       reply.error = errno;
-    } else if ((fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+    } else if ((fd = ::socket(AF_INET,
+                              SOCK_STREAM | SOCK_CLOEXEC | (in_progress ? SOCK_NONBLOCK : 0), 0)) <
+               0) {
       reply.error = errno;
     } else {
-      timeval limit{5, 0};  // a full accept queue must not hold the relay for long
+      timeval limit{5, 0};  // a blocking connect to a full accept queue gives up after this
       ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-      if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
+      if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 &&
+          !(in_progress && errno == EINPROGRESS))
         reply.error = errno;
     }
     iovec iov{&reply, sizeof reply};
@@ -270,15 +279,33 @@ class PortRelay {
     return false;
   }
 
-  // Connects `c` inside; false (and `c` still waiting) when that fails.
+  // Starts connecting `c` inside (run() finishes it: finish_connect); false (and `c` still
+  // waiting) when the connect failed at once (nothing listens there).
   bool try_attach(Connection& c) {
     int inside =
-        connect_in_namespace(core_->network->userns_fd(), core_->network->netns_fd(), port_);
+        connect_in_namespace(core_->network->userns_fd(), core_->network->netns_fd(), port_, true);
     if (inside < 0) return false;
-    set_nonblocking(inside);
     c.attach(inside);
-    if (on_connection_) on_connection_();
+    c.connecting = true;
+    c.connect_limit = Clock::now() + kConnectLimit;
     return true;
+  }
+
+  // The connect in progress of `c` has an outcome: connected (relayed from now on), refused
+  // (waiting again, for the next retry) or failed (reset).
+  void finish_connect(Connection& c) {
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (::getsockopt(c.inside, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
+    if (error == 0) {
+      c.connecting = false;
+      if (on_connection_) on_connection_();
+    } else if (error == ECONNREFUSED && Clock::now() < c.give_up) {  // still in its grace
+      c.detach();
+      next_retry_ = Clock::now() + kRetryInterval;
+    } else {
+      c.broken = true;
+    }
   }
 
   // The waiting connections, oldest first: connected once something listens inside (one refused
@@ -295,9 +322,13 @@ class PortRelay {
     next_retry_ = now + kRetryInterval;
   }
 
-  // How long poll() may sleep: until the next retry while a connection waits, else for ever.
+  // How long poll() may sleep: until the next retry while a connection waits, at most a second
+  // while one connects (its limit is checked then), else for ever.
   int poll_timeout() const {
-    if (!waiting_for_listener()) return -1;
+    const bool connecting =
+        std::any_of(connections_.begin(), connections_.end(),
+                    [](const Connection& c) { return c.connecting && !c.broken; });
+    if (!waiting_for_listener()) return connecting ? 1000 : -1;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_retry_ - Clock::now());
     return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1000));
   }
@@ -337,10 +368,11 @@ class PortRelay {
       fds.push_back({wake_, POLLIN, 0});
       fds.push_back({listener_, POLLIN, 0});
       for (auto& c : connections_) {
-        if (c.waiting()) {
-          // Not read until it is connected inside; only a reset or hang-up is heard.
+        if (c.waiting() || c.connecting) {
+          // Not read until it is connected inside; only a reset or hang-up is heard, and the
+          // outcome of a connect in progress.
           fds.push_back({c.outside, 0, 0});
-          fds.push_back({-1, 0, 0});
+          fds.push_back({c.connecting ? c.inside : -1, POLLOUT, 0});
           continue;
         }
         short out = (c.up.wants_read() ? POLLIN : 0) | (c.down.wants_write() ? POLLOUT : 0);
@@ -361,8 +393,14 @@ class PortRelay {
         Connection& c = *it;
         const short out = fds[i].revents, in = fds[i + 1].revents;
         i += 2;
-        if (c.waiting()) {
-          if (out & (POLLERR | POLLHUP)) c.broken = true;  // the client gave up
+        if (c.waiting() || c.connecting) {
+          if (out & (POLLERR | POLLHUP)) {
+            c.broken = true;  // the client gave up
+          } else if (c.connecting && in) {
+            finish_connect(c);
+          } else if (c.connecting && Clock::now() >= c.connect_limit) {
+            c.broken = true;
+          }
           continue;
         }
         pump(c, c.up, out, in);

@@ -12,6 +12,10 @@
 // server itself never changes namespace, and the sandbox's processes see an ordinary connection
 // from 127.0.0.1.
 //
+// The inside connect does not block the relay: it is made non-blocking and finished by the relay's
+// poll(), so a port whose accept queue is full (its SYNs dropped) holds up no other connection;
+// one that has not connected within 5 s is reset.
+//
 // A connection made while nothing listens on the port inside (a dev server still starting) waits
 // for a listener: it is held unread, the inside connection tried again every 100 ms, and relayed
 // as soon as one is made, oldest first. After 3 s without a listener it is reset. Every
@@ -57,8 +61,10 @@ namespace detail {
 
 // Connects to 127.0.0.1:`port` inside the network namespace `netns_fd` (after joining
 // `userns_fd`, unless it is -1) and returns the connected socket (close-on-exec, blocking), or -1
-// with errno set (ECONNREFUSED when nothing listens there).
-int connect_in_namespace(int userns_fd, int netns_fd, int port);
+// with errno set (ECONNREFUSED when nothing listens there). With `in_progress`, the socket is
+// non-blocking and may come back with its connect still in progress (EINPROGRESS: poll it for
+// POLLOUT, then read SO_ERROR), so a full accept queue inside holds no one up.
+int connect_in_namespace(int userns_fd, int netns_fd, int port, bool in_progress = false);
 
 }  // namespace detail
 
