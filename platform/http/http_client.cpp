@@ -42,11 +42,15 @@ struct HttpClient::Impl {
   std::mutex pool_mu;
   std::vector<std::unique_ptr<httplib::Client>> idle;
 
-  // In-flight requests with a cancellation hook, polled by the watcher thread.
+  // In-flight requests, polled by the watcher thread: it stops one whose cancellation hook
+  // fires, and one whose whole answer has not arrived by its deadline (a body trickling in
+  // resets cpp-httplib's per-read timeout at every byte).
   struct InFlight {
     httplib::Client* client;
-    const std::function<bool()>* cancelled;
-    std::atomic<bool> fired{false};
+    const std::function<bool()>* cancelled;                 // may be empty
+    Clock::time_point deadline = Clock::time_point::max();  // whole answer by then
+    std::atomic<bool> fired{false};                         // cancelled
+    std::atomic<bool> expired{false};                       // past the deadline
   };
   std::mutex watch_mu;
   std::condition_variable watch_cv;
@@ -122,10 +126,15 @@ struct HttpClient::Impl {
         watch_cv.wait(lock, [&] { return stopping || !watched.empty(); });
         continue;
       }
+      const auto now = Clock::now();
       for (InFlight* f : watched) {
-        if (!f->fired.load() && (*f->cancelled)()) {
+        if (f->fired.load() || f->expired.load()) continue;
+        if (*f->cancelled && (*f->cancelled)()) {
           f->fired.store(true);
           f->client->stop();  // shuts the socket down; the request fails at once
+        } else if (now >= f->deadline) {
+          f->expired.store(true);
+          f->client->stop();
         }
       }
       watch_cv.wait_for(lock, milliseconds(20));
@@ -178,6 +187,7 @@ struct HttpClient::Impl {
     bool delivered = false;         // on_data got some of a 2xx body
     bool receiver_stopped = false;  // on_data returned false
     bool cancelled = false;         // request.cancelled() ended it
+    bool expired = false;           // its whole answer had not come within the timeout
     std::string error_body;         // a non-2xx body, when on_data is set
   };
   void send_once(const HttpRequest& request, const Prepared& p, int attempt, Sent& sent);
@@ -274,18 +284,24 @@ void HttpClient::Impl::send_once(const HttpRequest& request, const Prepared& p, 
   sent.client = acquire();
   sent.client->set_read_timeout(p.timeout);
   sent.client->set_write_timeout(p.timeout);
+  auto started = Clock::now();
   InFlight in_flight{sent.client.get(), &request.cancelled};
-  if (request.cancelled) {
-    hreq.progress = [&](uint64_t, uint64_t) { return !in_flight.fired.load(); };
+  // A whole answer is due within the timeout; a stream (on_data) only may not stall that long.
+  if (!request.on_data) in_flight.deadline = started + p.timeout;
+  const bool watched_here = request.cancelled || !request.on_data;
+  if (watched_here) {
+    hreq.progress = [&](uint64_t, uint64_t) {
+      return !in_flight.fired.load() && !in_flight.expired.load();
+    };
     watch(&in_flight);
   }
-  auto started = Clock::now();
   sent.result.emplace(sent.client->send(hreq));
   sent.elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
-  if (request.cancelled) unwatch(&in_flight);
+  if (watched_here) unwatch(&in_flight);
+  sent.expired = in_flight.expired.load() && !*sent.result;
   sent.cancelled = in_flight.fired.load() ||
                    (request.cancelled && sent.result->error() == httplib::Error::Canceled &&
-                    !sent.receiver_stopped);
+                    !sent.receiver_stopped && !sent.expired);
 }
 
 HttpResponse HttpClient::Impl::response_of(const HttpRequest& request, const Prepared& p,
@@ -310,6 +326,8 @@ HttpAttempt HttpClient::attempt(const HttpRequest& request) const {
   Impl::Sent sent;
   im.send_once(request, p, 0, sent);
   if (sent.cancelled) return {std::nullopt, httplib::to_string(httplib::Error::Canceled)};
+  if (sent.expired)
+    return {std::nullopt, "no whole answer within " + std::to_string(p.timeout.count()) + " ms"};
   if (!*sent.result) return {std::nullopt, httplib::to_string(sent.result->error())};
   HttpAttempt out{im.response_of(request, p, 0, sent), ""};
   im.release(std::move(sent.client));
@@ -355,7 +373,7 @@ HttpResponse HttpClient::execute(const HttpRequest& request) const {
             im.redact(im.opts.service + " " + what + ": the reader stopped the response stream"));
       }
       const httplib::Error err = result.error();
-      const bool timed_out = err == httplib::Error::ConnectionTimeout ||
+      const bool timed_out = err == httplib::Error::ConnectionTimeout || sent.expired ||
                              ((err == httplib::Error::Read || err == httplib::Error::Write) &&
                               sent.elapsed >= timeout - milliseconds(50));
       std::string reason =

@@ -70,7 +70,9 @@ struct HttpClientOptions {
   // Appended to 401/403 errors, e.g. "set RUNAGENTS_API_KEY (runagents-mcp config set api_key)".
   std::string auth_hint;
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds timeout{30000};  // per attempt: reading or writing may stall this long
+  // Per attempt: a request's whole answer must arrive within it (a body trickling in is cut off
+  // too); a streamed one (HttpRequest::on_data) may not stall longer than it.
+  std::chrono::milliseconds timeout{30000};
   RetryPolicy retry;
   std::string ca_cert_path;       // "" = the system's trust store
   bool verify_tls = true;         // false only for tests against self-signed servers

@@ -80,7 +80,7 @@ struct HttpResponse {
 struct HttpAttempt {
   std::optional<HttpResponse> response;  // set when an answer came, whatever its status
   // When no answer came: cpp-httplib's words for the failure ("Connection" when refused,
-  // "Read", "Canceled" for a cancel or a reader that stopped).
+  // "Read", "Canceled" for a cancel or a reader that stopped, "no whole answer within N ms").
   std::string failure;
 };
 
