@@ -51,6 +51,50 @@ Run create_run(Database& db, const std::string& ns, const std::string& agent,
   return find_run(db, id)->run;
 }
 
+Run create_pending_run(Database& db, const std::string& ns, const std::string& agent,
+                       const std::string& user_id) {
+  const std::string id = new_uuid();
+  db.transaction([&] {
+    const std::string now = now_timestamp();
+    db.execute(
+        "INSERT INTO runs (id, ns, agent, user_id, status, initial_message, history, created_at, "
+        "updated_at) VALUES (?1, ?2, ?3, ?4, 'RUNNING', '', '[]', ?5, ?5)",
+        {id, ns, agent, user_id, now});
+    append_event(db, id, "RUN_CREATED", "platform",
+                 {{"agent", agent}, {"namespace", ns}, {"user_id", user_id}});
+  });
+  return find_run(db, id)->run;
+}
+
+RunRecord start_created_run(Database& db, const std::string& run_id, const std::string& ns,
+                            const std::string& agent, const std::string& message,
+                            const json& history) {
+  RunRecord out;
+  db.transaction([&] {
+    auto rec = find_run(db, run_id);
+    if (!rec)
+      throw PlatformError(ErrorKind::not_found,
+                          "run " + run_id + " not found; create it with POST /runs first");
+    const Run& run = rec->run;
+    if (run.agent != agent || run.ns != ns)
+      throw PlatformError(ErrorKind::invalid, "run " + run_id + " belongs to agent " + run.ns +
+                                                  "/" + run.agent + ", not " + ns + "/" + agent);
+    if (run.status != "RUNNING")
+      throw PlatformError(ErrorKind::conflict,
+                          "run " + run_id + " is " + run.status +
+                              "; only a RUNNING run that was not invoked yet can be invoked");
+    if (!run.initial_message.empty())
+      throw PlatformError(ErrorKind::conflict, "run " + run_id +
+                                                   " was invoked already; invoke without run_id "
+                                                   "to start a new run");
+    db.execute("UPDATE runs SET initial_message = ?2, history = ?3 WHERE id = ?1",
+               {run_id, message, history.dump()});
+    append_event(db, run_id, "USER_MESSAGE", run.user_id, {{"content", message}});
+    out = *find_run(db, run_id);
+  });
+  return out;
+}
+
 std::optional<RunRecord> find_run(Database& db, const std::string& run_id) {
   auto rows = db.query(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1", {run_id});
   if (rows.empty()) return std::nullopt;
