@@ -37,7 +37,8 @@ namespace runagents::platform {
 
 using json = nlohmann::json;
 
-class QueryRunner;  // platform/queries.hpp
+class QueryRunner;      // platform/queries.hpp
+class AgentRunQueries;  // platform/queries.hpp
 
 // ---------------------------------------------------------------------------------------------
 // Value types
@@ -603,7 +604,9 @@ struct Platform {
   std::shared_ptr<ContextService> context;
   std::shared_ptr<DevboxService> devboxes;  // platform/devboxes.hpp
   std::shared_ptr<QueryRunner> queries;     // platform/queries.hpp (run_query)
-  std::map<std::string, Face> faces;        // domain -> face: agents, tools, runs, approvals, ...
+  // run_query tasks that are handles on the agent's run (platform/queries.hpp); may be null.
+  std::shared_ptr<AgentRunQueries> agent_runs;
+  std::map<std::string, Face> faces;  // domain -> face: agents, tools, runs, approvals, ...
 };
 
 }  // namespace runagents::platform

@@ -61,6 +61,7 @@ AgentRunStart AgentRuns::start(const QueryRequest& request) {
     throw PlatformError(ErrorKind::invalid, "prompt is empty: say what the agent should do");
   const std::string ns = request.agent_ns.empty() ? ns_ : request.agent_ns;
   AgentRunStart s;
+  s.ns = ns;
   s.who = ns + "/" + request.agent_name;
   // What invoke would refuse, refused before a run is made for nothing.
   Agent agent = agents_->get(ns, request.agent_name);
@@ -72,14 +73,15 @@ AgentRunStart AgentRuns::start(const QueryRequest& request) {
   RunCreateRequest create;
   create.agent = request.agent_name;
   create.ns = ns;
-  s.run = runs_->create(create);
-  s.metadata = agent_query_metadata(request, s.who, s.run.id);
+  Run run = runs_->create(create);
+  s.run_id = run.id;
+  s.metadata = agent_query_metadata(request, s.who, run.id);
 
   InvokeRequest invoke;
   invoke.agent = request.agent_name;
   invoke.ns = ns;
   invoke.message = request.prompt;
-  invoke.run_id = s.run.id;
+  invoke.run_id = run.id;
   auto inv = std::make_shared<Invocation>();
   std::lock_guard lock(mu_);
   reap_locked();
@@ -87,11 +89,11 @@ AgentRunStart AgentRuns::start(const QueryRequest& request) {
     inv->thread = std::thread(
         [this, inv, invoke, timeout = request.timeout] { this->invoke(inv, invoke, timeout); });
   } catch (const std::exception& e) {
-    fail(s.run.id, kInvokeActor, std::string("the invocation could not start: ") + e.what());
+    fail(run.id, kInvokeActor, std::string("the invocation could not start: ") + e.what());
     throw PlatformError(ErrorKind::internal,
                         std::string("cannot start a thread to invoke the agent: ") + e.what());
   }
-  invoking_[s.run.id] = inv;
+  invoking_[run.id] = inv;
   return s;
 }
 
@@ -208,6 +210,14 @@ AgentRunReading AgentRuns::read(const std::string& run_id, const std::string& wh
 void AgentRuns::cancel(const std::string& run_id) {
   fail(run_id, kCancelActor, "the client cancelled the query (tasks/cancel)");
   stop_invoke(run_id);
+}
+
+std::shared_ptr<AgentRunQueries> make_agent_run_queries(std::shared_ptr<AgentService> agents,
+                                                        std::shared_ptr<RunService> runs,
+                                                        std::shared_ptr<ApprovalService> approvals,
+                                                        std::string default_ns) {
+  return std::make_shared<AgentRuns>(std::move(agents), std::move(runs), std::move(approvals),
+                                     std::move(default_ns));
 }
 
 }  // namespace runagents::platform

@@ -29,20 +29,8 @@ inline constexpr const char* kCancelActor = "runagents-mcp tasks/cancel";
 inline constexpr const char* kTimeoutActor = "runagents-mcp timeout";
 inline constexpr const char* kInvokeActor = "runagents-mcp invoke";
 
-struct AgentRunStart {
-  Run run;
-  std::string who;  // "ns/name"
-  json metadata;    // agent_query_metadata: what the final answer carries
-};
-
-struct AgentRunReading {
-  enum class State { running, ended, cancelled };
-  State state = State::running;
-  std::string message;  // running: how it stands; cancelled: what happened
-  QueryResult result;   // ended: run_query's answer
-};
-
-class AgentRuns {
+// AgentRunQueries (platform/queries.hpp) over the platform's services.
+class AgentRuns final : public AgentRunQueries {
  public:
   AgentRuns(std::shared_ptr<AgentService> agents, std::shared_ptr<RunService> runs,
             std::shared_ptr<ApprovalService> approvals, std::string default_ns);
@@ -51,19 +39,13 @@ class AgentRuns {
   AgentRuns(const AgentRuns&) = delete;
   AgentRuns& operator=(const AgentRuns&) = delete;
 
-  // Checks the agent (not_found, conflict when not Running, as invoke would), makes the run and
-  // invokes it in the background with request.prompt. Throws PlatformError before anything runs.
-  AgentRunStart start(const QueryRequest& request);
+  AgentRunStart start(const QueryRequest& request) override;
 
-  // How run `run_id` of `who` stands, `elapsed` after start; past `timeout` a running run is set
-  // FAILED here. `request` gives output_schema; `metadata` is AgentRunStart::metadata. Throws
-  // PlatformError when the service cannot be read.
   AgentRunReading read(const std::string& run_id, const std::string& who,
                        std::chrono::milliseconds elapsed, std::chrono::seconds timeout,
-                       const QueryRequest& request, const json& metadata);
+                       const QueryRequest& request, const json& metadata) override;
 
-  // Stops the run unless it has ended (RUNNING only: a paused run's query has answered already).
-  void cancel(const std::string& run_id);
+  void cancel(const std::string& run_id) override;
 
  private:
   struct Invocation;
@@ -81,5 +63,10 @@ class AgentRuns {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Invocation>> invoking_;  // by run id
 };
+
+std::shared_ptr<AgentRunQueries> make_agent_run_queries(std::shared_ptr<AgentService> agents,
+                                                        std::shared_ptr<RunService> runs,
+                                                        std::shared_ptr<ApprovalService> approvals,
+                                                        std::string default_ns);
 
 }  // namespace runagents::platform
