@@ -33,9 +33,9 @@ AccessRequest request_from_row(const Row& r) {
   return a;
 }
 
-}  // namespace
-
-Run create_run(Database& db, const std::string& ns, const std::string& agent,
+// A new RUNNING run with event RUN_CREATED (and USER_MESSAGE when `message` is given: an
+// invocation; without, a run made ahead of it). Takes the write lock.
+Run insert_run(Database& db, const std::string& ns, const std::string& agent,
                const std::string& user_id, const std::string& message, const json& history) {
   const std::string id = new_uuid();
   db.transaction([&] {
@@ -46,24 +46,21 @@ Run create_run(Database& db, const std::string& ns, const std::string& agent,
         {id, ns, agent, user_id, message, history.dump(), now});
     append_event(db, id, "RUN_CREATED", "platform",
                  {{"agent", agent}, {"namespace", ns}, {"user_id", user_id}});
-    append_event(db, id, "USER_MESSAGE", user_id, {{"content", message}});
+    if (!message.empty()) append_event(db, id, "USER_MESSAGE", user_id, {{"content", message}});
   });
   return find_run(db, id)->run;
 }
 
+}  // namespace
+
+Run create_run(Database& db, const std::string& ns, const std::string& agent,
+               const std::string& user_id, const std::string& message, const json& history) {
+  return insert_run(db, ns, agent, user_id, message, history);
+}
+
 Run create_pending_run(Database& db, const std::string& ns, const std::string& agent,
                        const std::string& user_id) {
-  const std::string id = new_uuid();
-  db.transaction([&] {
-    const std::string now = now_timestamp();
-    db.execute(
-        "INSERT INTO runs (id, ns, agent, user_id, status, initial_message, history, created_at, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, 'RUNNING', '', '[]', ?5, ?5)",
-        {id, ns, agent, user_id, now});
-    append_event(db, id, "RUN_CREATED", "platform",
-                 {{"agent", agent}, {"namespace", ns}, {"user_id", user_id}});
-  });
-  return find_run(db, id)->run;
+  return insert_run(db, ns, agent, user_id, "", json::array());
 }
 
 RunRecord start_created_run(Database& db, const std::string& run_id, const std::string& ns,
