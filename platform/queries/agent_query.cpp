@@ -78,7 +78,15 @@ class AgentQueryRunner : public QueryRunner {
     invoke.cancel = stop.signal();
 
     if (observer.on_status) observer.on_status("invoking agent " + who);
-    InvokeResult out = agents_->invoke(invoke);
+    InvokeResult out;
+    try {
+      out = agents_->invoke(invoke);
+    } catch (const PlatformError&) {
+      // The remote face abandons its request when stopped: the run, whose id the answer would
+      // have carried, may go on on the platform.
+      if (!stop.stopped()) throw;
+      out.status = "RUNNING";
+    }
     stop.finish();
 
     QueryResult r;
@@ -147,8 +155,11 @@ QueryResult agent_timed_out(QueryResult r, const InvokeResult& out, const std::s
   r.run_status = out.status;
   r.result_type = "error";
   r.timed_out = true;
-  r.error = "agent " + who + " did not answer within " + std::to_string(timeout.count()) +
-            " s; run " + out.run_id + " was stopped (status " + out.status + ")";
+  r.error =
+      "agent " + who + " did not answer within " + std::to_string(timeout.count()) + " s; " +
+      (out.run_id.empty() ? "the invocation was abandoned, and its run may go on on the platform "
+                            "(list_runs shows it)"
+                          : "run " + out.run_id + " was stopped (status " + out.status + ")");
   return r;
 }
 

@@ -6,8 +6,9 @@
 //   - PAUSED_APPROVAL: not an error; the text says plainly that the run waits and names the
 //     access request to decide with decide_approval (approval_request_id);
 //   - FAILED: result_type error with the run's error.
-// Cancel and timeout stop the handler locally (the run ends FAILED); a remote run cannot be
-// stopped from here and continues on the platform (the result says so).
+// Cancel and timeout stop the handler locally (the run ends FAILED); on the remote face they
+// abandon the invoke request, and the run, which cannot be stopped from here, continues on the
+// platform (the result says so).
 // The functions below build those results from how a run ended; the 2026-07-28 task that is a
 // handle on the run (agent_runs.hpp) shares them, so both give the same answer.
 #pragma once

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "platform/local/local_platform.hpp"
+#include "platform/queries/agent_query.hpp"
 #include "platform/queries/agent_runs.hpp"
 #include "platform/remote/runagents/runagents_client.hpp"
 #include "platform/serve/rest_server.hpp"
@@ -531,6 +532,30 @@ TEST_SUITE("contract") {
     auto types = event_types(*s.remote.runs, run.id);
     CHECK(std::count(types.begin(), types.end(), "FAILED") == 1);
     CHECK(types.back() == "FAILED");
+  }
+
+  TEST_CASE("a synchronous query to a remote agent answers at its timeout") {
+    Served s;
+    REQUIRE(s.remote.agents->deploy(sleepy_agent("sleepy")).phase == "Running");
+    auto runner = make_agent_query_runner(s.remote.agents, s.remote.approvals, "default");
+    QueryRequest q;
+    q.agent_name = "sleepy";
+    q.prompt = "sleep";
+    q.timeout = 1s;
+    const auto t0 = std::chrono::steady_clock::now();
+    QueryResult r = runner->run(q, {});
+    CHECK(std::chrono::steady_clock::now() - t0 < 15s);  // not the handler's 300 s
+    CHECK(r.timed_out);
+    CHECK(r.result_type == "error");
+    CHECK(r.error.find("did not answer within 1 s") != std::string::npos);
+    CHECK(r.error.find("list_runs") != std::string::npos);
+    // The run goes on in the service; stop it there (and let the served platform shut down).
+    RunFilter running;
+    running.agent = "sleepy";
+    running.status = "RUNNING";
+    auto left = s.remote.runs->list(running);
+    REQUIRE(left.size() == 1);
+    CHECK(s.remote.runs->set_status(left[0].id, "FAILED").status == "FAILED");
   }
 
   TEST_CASE("AgentRuns: a query as a handle on its run, read back from the service") {
