@@ -6,7 +6,9 @@
 // - a query created through replica A completes, polled through B only, with the result the
 //   synchronous call gives;
 // - a second query (an agent that sleeps) is cancelled through B: the run is FAILED in the service,
-//   the agent's process under platform serve is gone, and both replicas read `cancelled`.
+//   the agent's process under platform serve is gone, and both replicas read `cancelled`;
+// - past timeout_seconds the run is set FAILED and the task ends with the synchronous call's
+//   timed-out error.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -123,5 +125,19 @@ describe('remote tasks: run_query on the RunAgents face', { skip: agentSandboxSk
     assert.equal(runs.length, 1, JSON.stringify(runs));
     const events = await (await fetch(`${serve.base}/runs/${runs[0].id}/events`)).json();
     assert.ok(events.some((e) => e.actor === 'runagents-mcp tasks/cancel'), JSON.stringify(events));
+  });
+
+  test('past timeout_seconds the run is stopped and the task gives the timed-out answer', async () => {
+    const task = await query(b, { prompt: 'sleep', agent: { name: 'sleeper' }, timeout_seconds: 2 });
+    assert.equal(task.resultType, 'task', JSON.stringify(task));
+    const end = await pollTask(() => get(a, task.taskId), (t) => TERMINAL_TASK_STATES.includes(t.status), 30000, 'the query to time out');
+    assert.equal(end.status, 'completed', JSON.stringify(end));
+    assert.equal(end.result.isError, true, JSON.stringify(end.result));
+    const out = end.result.structuredContent;
+    assert.equal(out.timed_out, true, JSON.stringify(out));
+    assert.equal(out.result_type, 'error');
+    assert.match(out.error, /did not answer within 2 s/);
+    assert.equal((await run(out.run_id)).status, 'FAILED');
+    await waitUntil(() => agentProcesses().length === 0, 15000, 'the agent process to be stopped at the timeout');
   });
 });
