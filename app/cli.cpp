@@ -22,6 +22,7 @@
 #include "platform/open/lazy_platform.hpp"
 #include "platform/open/open_platform.hpp"
 #include "platform/queries/agent_query.hpp"
+#include "platform/queries/agent_runs.hpp"
 #include "platform/queries/query_router.hpp"
 #include "platform/remote/runtimeuse/runtimeuse_client.hpp"
 #include "server/http_transport.hpp"
@@ -81,6 +82,8 @@ std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform
   targets.embedded = platform::local::make_embedded_query_runner(bundle.devboxes, embedded);
   targets.default_runtime_url = config.runtimeuse_ws_url;
   bundle.queries = platform::make_query_router(std::move(targets));
+  bundle.agent_runs =
+      platform::make_agent_run_queries(bundle.agents, bundle.runs, bundle.approvals, config.ns);
   tools::register_product_tools(server->tools(), bundle, &server->resources(),
                                 std::move(task_store));
   server->tools().select(opts.selection);  // throws std::invalid_argument with the valid names

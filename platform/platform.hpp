@@ -37,7 +37,8 @@ namespace runagents::platform {
 
 using json = nlohmann::json;
 
-class QueryRunner;  // platform/queries.hpp
+class QueryRunner;      // platform/queries.hpp
+class AgentRunQueries;  // platform/queries.hpp
 
 // ---------------------------------------------------------------------------------------------
 // Value types
@@ -179,8 +180,14 @@ struct InvokeRequest {
   std::string message;           // the user's message; required
   json history = json::array();  // [{role, content}]
   std::string user_id;           // empty: "local-user" locally
+  // A run made beforehand with RunService::create for this agent, RUNNING and not invoked yet:
+  // the invocation continues it instead of starting a new run (remote: the X-Run-ID header and
+  // `run_id` in the body). Empty: a new run. Another agent's run is invalid; a run that is not
+  // RUNNING or was invoked already is a conflict.
+  std::string run_id;
   // Fired to stop the handler (an MCP cancel): locally the sandbox is killed and the run FAILED
-  // with the reason. The remote face cannot stop a run on the platform and ignores it. Optional.
+  // with the reason. The remote face aborts its HTTP request; the run on the platform goes on
+  // (RunService::set_status FAILED stops it). Optional.
   std::shared_ptr<ExecCancel> cancel;
 };
 
@@ -222,6 +229,14 @@ struct RunEvent {
   std::string actor;     // user id, agent name, "platform" or an approver
   std::string timestamp;
   json data = json::object();
+};
+
+// A run to make before invoking it (POST /runs), so that its id is known while it runs.
+struct RunCreateRequest {
+  std::string agent;            // required
+  std::string ns;               // empty: configured namespace
+  std::string user_id;          // empty: "local-user" locally; the server's choice remotely
+  std::string conversation_id;  // optional
 };
 
 struct RunFilter {
@@ -382,6 +397,22 @@ class RunService {
   // Events of the run with seq > after_seq, ascending, at most `limit` (clamped to 1..500).
   // Throws not_found for an unknown run.
   virtual EventPage events(const std::string& run_id, std::int64_t after_seq, int limit) = 0;
+
+  // Makes a RUNNING run of the agent that nothing has invoked yet (POST /runs); invoke it with
+  // InvokeRequest::run_id. Throws invalid for an empty agent name, not_found for an unknown agent
+  // (the local face; a remote one answers as its server does).
+  virtual Run create(const RunCreateRequest& request) = 0;
+  // Moves the run to `status` (PATCH /runs/:id) and returns it as it then stands. Allowed:
+  // RUNNING to PAUSED_APPROVAL, COMPLETED or FAILED; PAUSED_APPROVAL to RUNNING or FAILED; any
+  // other move throws conflict naming both statuses, an unknown status invalid, an unknown run
+  // not_found. FAILED also stops the agent's handler if one runs for the run (locally: its
+  // sandbox is killed), so nothing of a failed run is left running.
+  virtual Run set_status(const std::string& run_id, const std::string& status) = 0;
+  // Appends an event to the run's timeline (POST /runs/:id/events {type, actor, data}); `data`
+  // is an extension a server may drop. Throws not_found for an unknown run, invalid for an
+  // empty type.
+  virtual void add_event(const std::string& run_id, const std::string& type,
+                         const std::string& actor, const json& data) = 0;
 };
 
 class ApprovalService {
@@ -503,6 +534,14 @@ class RunServiceWrapper : public RunService {
   EventPage events(const std::string& run_id, std::int64_t after_seq, int limit) override {
     return target().events(run_id, after_seq, limit);
   }
+  Run create(const RunCreateRequest& request) override { return target().create(request); }
+  Run set_status(const std::string& run_id, const std::string& status) override {
+    return target().set_status(run_id, status);
+  }
+  void add_event(const std::string& run_id, const std::string& type, const std::string& actor,
+                 const json& data) override {
+    target().add_event(run_id, type, actor, data);
+  }
 
  protected:
   RunServiceWrapper() = default;
@@ -565,7 +604,9 @@ struct Platform {
   std::shared_ptr<ContextService> context;
   std::shared_ptr<DevboxService> devboxes;  // platform/devboxes.hpp
   std::shared_ptr<QueryRunner> queries;     // platform/queries.hpp (run_query)
-  std::map<std::string, Face> faces;        // domain -> face: agents, tools, runs, approvals, ...
+  // run_query tasks that are handles on the agent's run (platform/queries.hpp); may be null.
+  std::shared_ptr<AgentRunQueries> agent_runs;
+  std::map<std::string, Face> faces;  // domain -> face: agents, tools, runs, approvals, ...
 };
 
 }  // namespace runagents::platform

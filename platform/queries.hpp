@@ -177,6 +177,44 @@ class QueryRunner {
   virtual QueryResult run(const QueryRequest& request, const QueryObserver& observer) = 0;
 };
 
+// A query to a deployed agent held as a handle on its run, for tasks that any replica answers
+// (issue 9 §3; run_query on the RunAgents face, tools/query_run_task.hpp). The run is made first
+// (RunService::create) and invoked in the background; from then on anything that reads the run
+// says how the query stands. Implemented by platform/queries/agent_runs.hpp.
+struct AgentRunStart {
+  std::string run_id;
+  std::string ns;
+  std::string who;          // "ns/name"
+  nlohmann::json metadata;  // what the final answer carries (runtime, agent, run_id, note)
+};
+
+struct AgentRunReading {
+  enum class State { running, ended, cancelled };
+  State state = State::running;
+  std::string message;  // running: how it stands; cancelled: what happened
+  QueryResult result;   // ended: run_query's answer, as the synchronous call gives it
+};
+
+class AgentRunQueries {
+ public:
+  AgentRunQueries() = default;
+  AgentRunQueries(const AgentRunQueries&) = delete;
+  AgentRunQueries& operator=(const AgentRunQueries&) = delete;
+  virtual ~AgentRunQueries() = default;
+
+  // Checks the agent (not_found; conflict when not Running, as invoke would), makes the run and
+  // invokes it in the background with request.prompt. Throws PlatformError before anything runs.
+  virtual AgentRunStart start(const QueryRequest& request) = 0;
+  // How run `run_id` of `who` stands, `elapsed` after start; past `timeout` a running run is set
+  // FAILED by this call. `request` gives output_schema; `metadata` is AgentRunStart::metadata.
+  // Throws PlatformError when the service cannot be read (not_found: it has no such run).
+  virtual AgentRunReading read(const std::string& run_id, const std::string& who,
+                               std::chrono::milliseconds elapsed, std::chrono::seconds timeout,
+                               const QueryRequest& request, const nlohmann::json& metadata) = 0;
+  // Stops the run unless it has ended (a paused run's query has answered already).
+  virtual void cancel(const std::string& run_id) = 0;
+};
+
 // `value` with every occurrence of each non-empty secret replaced by "[REDACTED]", in every
 // string (object keys included): redact_secrets (platform/common/redact.hpp) on each of them.
 // The string form is declared beside it, so one name covers both.

@@ -138,6 +138,9 @@ void RestServer::post(const std::string& pattern, Handler handler) {
 void RestServer::put(const std::string& pattern, Handler handler) {
   http_.Put(pattern, guarded(std::move(handler)));
 }
+void RestServer::patch(const std::string& pattern, Handler handler) {
+  http_.Patch(pattern, guarded(std::move(handler)));
+}
 void RestServer::del(const std::string& pattern, Handler handler) {
   http_.Delete(pattern, guarded(std::move(handler)));
 }

@@ -75,6 +75,7 @@ class RestServer {
   void get(const std::string& pattern, Handler handler);
   void post(const std::string& pattern, Handler handler);
   void put(const std::string& pattern, Handler handler);
+  void patch(const std::string& pattern, Handler handler);
   void del(const std::string& pattern, Handler handler);
 
   // Binds the listening socket and returns the port. Throws PlatformError(unavailable) naming

@@ -160,6 +160,9 @@ void register_runagents_routes(RestServer& server, const Platform& platform) {
                 }
                 in.user_id = object_string(body, "user_id");
                 if (in.user_id.empty()) in.user_id = req.get_header_value("X-End-User-Id");
+                // A run made with POST /runs: the header wins over the body (reference §3).
+                in.run_id = req.get_header_value("X-Run-ID");
+                if (in.run_id.empty()) in.run_id = object_string(body, "run_id");
                 InvokeResult r = p->agents->invoke(in);
                 json out = r.response.is_object() ? r.response : json{{"response", r.response}};
                 out["run_id"] = r.run_id;
@@ -284,6 +287,48 @@ void register_runagents_routes(RestServer& server, const Platform& platform) {
                                      int_param(req, "limit", 500));
     if (page.more) res.set_header("X-Next-After-Seq", std::to_string(page.next_after_seq));
     reply_json(res, 200, array_of(page.events, run_event_to_json));
+  });
+  // A run made before its invocation: 201 with the run (invoke it with X-Run-ID).
+  server.post("/runs", [p](const httplib::Request& req, httplib::Response& res) {
+    json body = body_json(req);
+    if (!body.is_object()) {
+      throw PlatformError(ErrorKind::invalid,
+                          "the body must be a JSON object {\"agent_id\": \"...\", \"user_id\": "
+                          "\"...\"}");
+    }
+    RunCreateRequest r;
+    r.agent = object_string(body, "agent_id");
+    if (r.agent.empty()) r.agent = object_string(body, "agent");
+    r.ns = request_ns(req, body, *p);
+    r.user_id = object_string(body, "user_id");
+    r.conversation_id = object_string(body, "conversation_id");
+    reply_json(res, 201, run_to_json(p->runs->create(r)));
+  });
+  // Status moves (409 for one the lifecycle does not allow); FAILED stops the run's handler.
+  server.patch("/runs/([^/]+)", [p](const httplib::Request& req, httplib::Response& res) {
+    json body = body_json(req);
+    const std::string status = object_string(body, "status");
+    if (status.empty()) {
+      throw PlatformError(ErrorKind::invalid,
+                          "the body must be {\"status\": \"RUNNING|PAUSED_APPROVAL|COMPLETED|"
+                          "FAILED\"}");
+    }
+    reply_json(res, 200, run_to_json(p->runs->set_status(req.matches[1], status)));
+  });
+  server.post("/runs/([^/]+)/events", [p](const httplib::Request& req, httplib::Response& res) {
+    json body = body_json(req);
+    const std::string type = object_string(body, "type");
+    if (type.empty()) {
+      throw PlatformError(ErrorKind::invalid,
+                          "the body must be {\"type\": \"...\", \"actor\": \"...\"}");
+    }
+    json data = body.value("data", json::object());
+    if (!data.is_object())
+      throw PlatformError(ErrorKind::invalid, "field 'data' must be an object");
+    const std::string run_id = req.matches[1];
+    const std::string actor = object_string(body, "actor");
+    p->runs->add_event(run_id, type, actor, data);
+    reply_json(res, 201, {{"run_id", run_id}, {"type", type}, {"actor", actor}});
   });
 
   // ----- approvals

@@ -5,12 +5,15 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <thread>
 #include <utility>
 
 #include "platform/local/local_platform.hpp"
+#include "platform/queries/agent_query.hpp"
+#include "platform/queries/agent_runs.hpp"
 #include "platform/remote/runagents/runagents_client.hpp"
 #include "platform/serve/rest_server.hpp"
 #include "platform/serve/runagents_routes.hpp"
@@ -137,6 +140,22 @@ DeployRequest echo_agent(const std::string& name) {
   req.system_prompt = "You echo.";
   req.llm_configs = {{"playground", "playground-llm", "default"}};
   return req;
+}
+
+// An agent whose handler sleeps until it is stopped.
+DeployRequest sleepy_agent(const std::string& name) {
+  DeployRequest req;
+  req.agent_name = name;
+  req.source_files = {{"agent.py",
+                       "import time\n\n\ndef handler(request, ctx):\n    time.sleep(300)\n"
+                       "    return {\"response\": \"woke up\"}\n"}};
+  return req;
+}
+
+std::vector<std::string> event_types(RunService& runs, const std::string& run_id) {
+  std::vector<std::string> out;
+  for (const auto& e : runs.events(run_id, 0, 500).events) out.push_back(e.type);
+  return out;
 }
 
 std::string kind_of(const std::function<void()>& f) {
@@ -415,6 +434,188 @@ TEST_SUITE("contract") {
     InvokeRequest empty = inv;
     empty.message = "";
     CHECK(kind_of([&] { s.remote.agents->invoke(empty); }) == "invalid");
+  }
+
+  TEST_CASE("runs made before their invocation: create, invoke with run_id, status moves") {
+    Served s;
+    REQUIRE(s.remote.agents->deploy(echo_agent("echo-agent")).phase == "Running");
+    REQUIRE(s.remote.agents->deploy(echo_agent("other-agent")).phase == "Running");
+    RunCreateRequest create;
+    create.agent = "echo-agent";
+    Run made = s.remote.runs->create(create);
+    CHECK_FALSE(made.id.empty());
+    CHECK(made.status == "RUNNING");
+    CHECK(made.agent == "echo-agent");
+    CHECK(made.initial_message.empty());
+    check_same(s.local.runs->get(made.id), s.remote.runs->get(made.id));
+    CHECK(event_types(*s.remote.runs, made.id) == std::vector<std::string>{"RUN_CREATED"});
+
+    // Another agent cannot take the run; its own agent continues it, once.
+    InvokeRequest inv;
+    inv.agent = "other-agent";
+    inv.message = "hello";
+    inv.run_id = made.id;
+    CHECK(kind_of([&] { s.remote.agents->invoke(inv); }) == "invalid");
+    inv.agent = "echo-agent";
+    auto out = s.remote.agents->invoke(inv);
+    INFO(out.response.dump());
+    CHECK(out.run_id == made.id);
+    CHECK(out.status == "COMPLETED");
+    CHECK(out.response["response"] == "echoed: hello");
+    CHECK(s.remote.runs->get(made.id).initial_message == "hello");
+    auto types = event_types(*s.remote.runs, made.id);
+    REQUIRE(types.size() >= 4);
+    CHECK(types[0] == "RUN_CREATED");
+    CHECK(types[1] == "USER_MESSAGE");
+    CHECK(types.back() == "COMPLETED");
+    CHECK(kind_of([&] { s.remote.agents->invoke(inv); }) == "conflict");
+    CHECK(kind_of([&] { s.remote.runs->set_status(made.id, "FAILED"); }) == "conflict");
+
+    // The reference's moves; a FAILED run cannot be invoked.
+    Run other = s.remote.runs->create(create);
+    CHECK(s.remote.runs->set_status(other.id, "PAUSED_APPROVAL").status == "PAUSED_APPROVAL");
+    CHECK(kind_of([&] { s.remote.runs->set_status(other.id, "COMPLETED"); }) == "conflict");
+    CHECK(s.remote.runs->set_status(other.id, "RUNNING").status == "RUNNING");
+    CHECK(kind_of([&] { s.remote.runs->set_status(other.id, "DONE"); }) == "invalid");
+    s.remote.runs->add_event(other.id, "FAILED", "someone", {{"error", "told to stop"}});
+    Run failed = s.remote.runs->set_status(other.id, "FAILED");
+    CHECK(failed.status == "FAILED");
+    check_same(s.local.runs->get(other.id), failed);
+    auto events = s.remote.runs->events(other.id, 0, 500).events;
+    REQUIRE(events.size() >= 2);
+    CHECK(events[1].type == "FAILED");
+    CHECK(events[1].actor == "someone");
+    CHECK(events[1].data["error"] == "told to stop");
+    check_same(s.local.runs->events(other.id, 0, 500), s.remote.runs->events(other.id, 0, 500));
+    inv.run_id = other.id;
+    CHECK(kind_of([&] { s.remote.agents->invoke(inv); }) == "conflict");
+
+    CHECK(kind_of([&] { s.remote.runs->set_status("no-such-run", "FAILED"); }) == "not_found");
+    CHECK(kind_of([&] { s.remote.runs->add_event("no-such-run", "X", "", {}); }) == "not_found");
+    RunCreateRequest ghost;
+    ghost.agent = "ghost";
+    CHECK(kind_of([&] { s.remote.runs->create(ghost); }) == "not_found");
+    CHECK(kind_of([&] { s.remote.runs->create({}); }) == "invalid");
+  }
+
+  TEST_CASE("a run set FAILED from outside stops its handler, and the invoke says so") {
+    Served s;
+    REQUIRE(s.remote.agents->deploy(sleepy_agent("sleepy")).phase == "Running");
+    RunCreateRequest create;
+    create.agent = "sleepy";
+    Run run = s.remote.runs->create(create);
+    InvokeResult out;
+    std::string error;
+    std::thread invoker([&] {
+      InvokeRequest inv;
+      inv.agent = "sleepy";
+      inv.message = "sleep";
+      inv.run_id = run.id;
+      try {
+        out = s.remote.agents->invoke(inv);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    });
+    // The handler runs once the run has its message; give its sandbox a moment to start.
+    for (int i = 0; i < 100 && s.remote.runs->get(run.id).initial_message.empty(); ++i)
+      std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(500ms);
+    const auto stopped_at = std::chrono::steady_clock::now();
+    CHECK(s.remote.runs->set_status(run.id, "FAILED").status == "FAILED");
+    invoker.join();
+    CHECK(error.empty());
+    CHECK(out.status == "FAILED");
+    CHECK(std::chrono::steady_clock::now() - stopped_at < 20s);  // not the handler's 300 s
+    CHECK(s.remote.runs->get(run.id).status == "FAILED");
+    // One FAILED event: the one the status move wrote; the stopped handler added none.
+    auto types = event_types(*s.remote.runs, run.id);
+    CHECK(std::count(types.begin(), types.end(), "FAILED") == 1);
+    CHECK(types.back() == "FAILED");
+  }
+
+  TEST_CASE("a synchronous query to a remote agent answers at its timeout") {
+    Served s;
+    REQUIRE(s.remote.agents->deploy(sleepy_agent("sleepy")).phase == "Running");
+    auto runner = make_agent_query_runner(s.remote.agents, s.remote.approvals, "default");
+    QueryRequest q;
+    q.agent_name = "sleepy";
+    q.prompt = "sleep";
+    q.timeout = 1s;
+    const auto t0 = std::chrono::steady_clock::now();
+    QueryResult r = runner->run(q, {});
+    CHECK(std::chrono::steady_clock::now() - t0 < 15s);  // not the handler's 300 s
+    CHECK(r.timed_out);
+    CHECK(r.result_type == "error");
+    CHECK(r.error.find("did not answer within 1 s") != std::string::npos);
+    CHECK(r.error.find("list_runs") != std::string::npos);
+    // The run goes on in the service; stop it there (and let the served platform shut down).
+    RunFilter running;
+    running.agent = "sleepy";
+    running.status = "RUNNING";
+    auto left = s.remote.runs->list(running);
+    REQUIRE(left.size() == 1);
+    CHECK(s.remote.runs->set_status(left[0].id, "FAILED").status == "FAILED");
+  }
+
+  TEST_CASE("AgentRuns: a query as a handle on its run, read back from the service") {
+    Served s;
+    REQUIRE(s.remote.agents->deploy(echo_agent("echo-agent")).phase == "Running");
+    REQUIRE(s.remote.agents->deploy(sleepy_agent("sleepy")).phase == "Running");
+    AgentRuns runs(s.remote.agents, s.remote.runs, s.remote.approvals, "default");
+    // Another reader stands for another replica: it shares nothing but the service.
+    AgentRuns reader(s.remote.agents, s.remote.runs, s.remote.approvals, "default");
+    auto read_until_ended = [&](const std::string& run_id, const std::string& who,
+                                std::chrono::seconds timeout, const QueryRequest& q) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (;;) {
+        auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - t0);
+        AgentRunReading r = reader.read(run_id, who, elapsed, timeout, q, json::object());
+        if (r.state != AgentRunReading::State::running || elapsed > 60s) return r;
+        std::this_thread::sleep_for(100ms);
+      }
+    };
+
+    QueryRequest q;
+    q.agent_name = "echo-agent";
+    q.prompt = "hi";
+    q.timeout = 60s;
+    AgentRunStart started = runs.start(q);
+    CHECK(started.who == "default/echo-agent");
+    CHECK(started.metadata["run_id"] == started.run_id);
+    AgentRunReading done = read_until_ended(started.run_id, started.who, q.timeout, q);
+    REQUIRE(done.state == AgentRunReading::State::ended);
+    CHECK(done.result.result_type == "text");
+    CHECK(done.result.text == "echoed: hi");
+    CHECK(done.result.run_status == "COMPLETED");
+
+    // Cancel: recorded in the run, so another reader says cancelled; the handler is stopped.
+    QueryRequest slow = q;
+    slow.agent_name = "sleepy";
+    AgentRunStart second = runs.start(slow);
+    for (int i = 0; i < 100 && s.remote.runs->get(second.run_id).initial_message.empty(); ++i)
+      std::this_thread::sleep_for(50ms);
+    reader.cancel(second.run_id);
+    CHECK(s.remote.runs->get(second.run_id).status == "FAILED");
+    AgentRunReading cancelled = read_until_ended(second.run_id, second.who, slow.timeout, slow);
+    CHECK(cancelled.state == AgentRunReading::State::cancelled);
+
+    // Timeout: the reader past it sets the run FAILED and answers as the synchronous call does.
+    slow.timeout = 1s;
+    AgentRunStart third = runs.start(slow);
+    std::this_thread::sleep_for(1100ms);
+    AgentRunReading late = reader.read(third.run_id, third.who, 1100ms, slow.timeout, slow, {});
+    REQUIRE(late.state == AgentRunReading::State::ended);
+    CHECK(late.result.timed_out);
+    CHECK(late.result.result_type == "error");
+    CHECK(late.result.error.find("did not answer within 1 s") != std::string::npos);
+    CHECK(s.remote.runs->get(third.run_id).status == "FAILED");
+
+    // What invoke would refuse is refused before a run is made.
+    QueryRequest ghost = q;
+    ghost.agent_name = "ghost";
+    CHECK(kind_of([&] { runs.start(ghost); }) == "not_found");
   }
 
   TEST_CASE("approvals: held call, list, approve resumes to COMPLETED, reject fails the run") {

@@ -106,6 +106,13 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
                   {"request_id", new_uuid()}};
   if (!resume.is_null()) request["resume"] = resume;
 
+  // The handler stops on the caller's cancel, and on the run being set FAILED from outside
+  // (RunService::set_status), which finds it through state->stops.
+  auto stop = std::make_shared<ExecCancel>();
+  const int hook = cancel ? cancel->on_cancel([stop] { stop->cancel(); }) : 0;
+  RunStops::Registration registered(*state->stops, run.id, stop);
+  if (auto now = find_run(db, run.id); now && now->run.status == "FAILED") stop->cancel();
+
   std::optional<json> posted;
   bool paused = false;
   ExecResult exec;
@@ -145,7 +152,7 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
     options.stdin_data = request.dump();
     options.timeout = state->options.run_timeout;
     options.output_cap = 64 << 10;
-    options.cancel = cancel;  // the caller's signal stops the handler's process group
+    options.cancel = stop;  // stops the handler's process group
     exec = sandbox.run(Command::exec({state->options.python, kRunnerScript}), options);
     egress.stop();
     posted = egress.result();
@@ -154,9 +161,22 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
     setup_error = e.what();
   }
 
+  if (cancel) cancel->remove(hook);
+
   InvokeResult result;
   result.run_id = run.id;
   db.transaction([&] {
+    // Ended from outside while the handler ran (set_status): the run says how; add nothing.
+    if (auto now = find_run(db, run.id);
+        now && (now->run.status == "FAILED" || now->run.status == "COMPLETED")) {
+      result.status = now->run.status;
+      result.response = now->run.status == "FAILED"
+                            ? json{{"error",
+                                    "the run was set to FAILED from outside while its "
+                                    "handler ran; the handler was stopped"}}
+                            : json::object();
+      return;
+    }
     if (paused) {
       json response = posted && posted->value("ok", false) ? posted->value("result", json::object())
                                                            : json::object();

@@ -274,9 +274,14 @@ InvokeResult LocalAgents::invoke(const InvokeRequest& in) {
                                                  rec->agent.phase + " (" + rec->agent.message +
                                                  "); fix it and deploy it again");
   require_agent_runtime(*state_);
+  const json history = in.history.is_array() ? in.history : json::array();
+  if (!in.run_id.empty()) {
+    // A run made beforehand (RunService::create): this invocation is its first and only one.
+    RunRecord run = start_created_run(*state_->db, in.run_id, ns, in.agent, in.message, history);
+    return execute_run(state_, *rec, run, nullptr, in.cancel);
+  }
   const std::string user = in.user_id.empty() ? "local-user" : in.user_id;
-  Run run = create_run(*state_->db, ns, in.agent, user, in.message,
-                       in.history.is_array() ? in.history : json::array());
+  Run run = create_run(*state_->db, ns, in.agent, user, in.message, history);
   return execute_run(state_, *rec, *find_run(*state_->db, run.id), nullptr, in.cancel);
 }
 

@@ -33,9 +33,9 @@ AccessRequest request_from_row(const Row& r) {
   return a;
 }
 
-}  // namespace
-
-Run create_run(Database& db, const std::string& ns, const std::string& agent,
+// A new RUNNING run with event RUN_CREATED (and USER_MESSAGE when `message` is given: an
+// invocation; without, a run made ahead of it). Takes the write lock.
+Run insert_run(Database& db, const std::string& ns, const std::string& agent,
                const std::string& user_id, const std::string& message, const json& history) {
   const std::string id = new_uuid();
   db.transaction([&] {
@@ -46,9 +46,50 @@ Run create_run(Database& db, const std::string& ns, const std::string& agent,
         {id, ns, agent, user_id, message, history.dump(), now});
     append_event(db, id, "RUN_CREATED", "platform",
                  {{"agent", agent}, {"namespace", ns}, {"user_id", user_id}});
-    append_event(db, id, "USER_MESSAGE", user_id, {{"content", message}});
+    if (!message.empty()) append_event(db, id, "USER_MESSAGE", user_id, {{"content", message}});
   });
   return find_run(db, id)->run;
+}
+
+}  // namespace
+
+Run create_run(Database& db, const std::string& ns, const std::string& agent,
+               const std::string& user_id, const std::string& message, const json& history) {
+  return insert_run(db, ns, agent, user_id, message, history);
+}
+
+Run create_pending_run(Database& db, const std::string& ns, const std::string& agent,
+                       const std::string& user_id) {
+  return insert_run(db, ns, agent, user_id, "", json::array());
+}
+
+RunRecord start_created_run(Database& db, const std::string& run_id, const std::string& ns,
+                            const std::string& agent, const std::string& message,
+                            const json& history) {
+  RunRecord out;
+  db.transaction([&] {
+    auto rec = find_run(db, run_id);
+    if (!rec)
+      throw PlatformError(ErrorKind::not_found,
+                          "run " + run_id + " not found; create it with POST /runs first");
+    const Run& run = rec->run;
+    if (run.agent != agent || run.ns != ns)
+      throw PlatformError(ErrorKind::invalid, "run " + run_id + " belongs to agent " + run.ns +
+                                                  "/" + run.agent + ", not " + ns + "/" + agent);
+    if (run.status != "RUNNING")
+      throw PlatformError(ErrorKind::conflict,
+                          "run " + run_id + " is " + run.status +
+                              "; only a RUNNING run that was not invoked yet can be invoked");
+    if (!run.initial_message.empty())
+      throw PlatformError(ErrorKind::conflict, "run " + run_id +
+                                                   " was invoked already; invoke without run_id "
+                                                   "to start a new run");
+    db.execute("UPDATE runs SET initial_message = ?2, history = ?3 WHERE id = ?1",
+               {run_id, message, history.dump()});
+    append_event(db, run_id, "USER_MESSAGE", run.user_id, {{"content", message}});
+    out = *find_run(db, run_id);
+  });
+  return out;
 }
 
 std::optional<RunRecord> find_run(Database& db, const std::string& run_id) {

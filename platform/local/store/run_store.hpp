@@ -23,6 +23,16 @@ struct RunRecord {
 // Creates a RUNNING run with events RUN_CREATED and USER_MESSAGE.
 Run create_run(Database& db, const std::string& ns, const std::string& agent,
                const std::string& user_id, const std::string& message, const json& history);
+// Creates a RUNNING run with event RUN_CREATED and no message: nothing has invoked it yet
+// (initial_message is empty until start_created_run).
+Run create_pending_run(Database& db, const std::string& ns, const std::string& agent,
+                       const std::string& user_id);
+// Gives a run made by create_pending_run its message and history (event USER_MESSAGE). Throws
+// PlatformError: not_found for an unknown run, invalid for another agent's run, conflict for a
+// run that is not RUNNING or was invoked already. Takes the write lock itself.
+RunRecord start_created_run(Database& db, const std::string& run_id, const std::string& ns,
+                            const std::string& agent, const std::string& message,
+                            const json& history);
 std::optional<RunRecord> find_run(Database& db, const std::string& run_id);
 std::vector<Run> list_runs(Database& db, const RunFilter& filter);
 

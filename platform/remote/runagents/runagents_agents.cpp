@@ -89,9 +89,12 @@ class RunAgentsAgents final : public AgentService {
     const std::string ns = c_->ns_or_default(request.ns);
     json body = {{"message", request.message}, {"history", request.history}};
     if (!request.user_id.empty()) body["user_id"] = request.user_id;
+    if (!request.run_id.empty()) body["run_id"] = request.run_id;
     HttpRequest http =
         HttpRequest::post("/api/agents/" + seg(ns) + "/" + seg(request.agent) + "/invoke", body)
             .with_timeout(c_->options().invoke_timeout);
+    if (!request.run_id.empty()) http.with_header("X-Run-ID", request.run_id);
+    if (request.cancel) http.with_cancel([cancel = request.cancel] { return cancel->cancelled(); });
     HttpResponse res;
     try {
       res = c_->http().send(http);
@@ -104,6 +107,7 @@ class RunAgentsAgents final : public AgentService {
     if (!answer.is_object()) answer = json{{"response", answer}};
     InvokeResult r;
     r.run_id = res.header("X-Run-ID");
+    if (r.run_id.empty()) r.run_id = request.run_id;
     r.status = res.header("X-Run-Status");
     if (!r.run_id.empty() && answer.value("run_id", json()) == r.run_id) answer.erase("run_id");
     if (!r.status.empty() && answer.value("run_status", json()) == r.status) {

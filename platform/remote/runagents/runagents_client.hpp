@@ -16,7 +16,10 @@
 //             {"policies": [rules], "approvals": []}}, falling back to POST /api/policies when
 //             the PUT answers 404/405 (no such policy yet), then binds it by name in the deploy
 //   runs      GET /runs?agent=&agent_id=&status=&limit=, GET /runs/{id},
-//             GET /runs/{id}/events?after_seq=&limit=
+//             GET /runs/{id}/events?after_seq=&limit=; POST /runs {agent_id, namespace,
+//             user_id?, conversation_id?}, PATCH /runs/{id} {status}, POST /runs/{id}/events
+//             {type, actor, data?} (`data` is ours: a server may drop it); an invoke that
+//             continues a created run sends X-Run-ID and `run_id` in the body
 //   approvals GET /governance/requests?status=, POST /governance/requests/{id}/approve|reject
 //   context   GET /api/context/export (falls back to the individual lists, as the Go CLI does)
 //   starter   POST /api/starter-kit

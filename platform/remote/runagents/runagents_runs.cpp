@@ -74,6 +74,47 @@ class RunAgentsRuns final : public RunService {
     return page;
   }
 
+  Run create(const RunCreateRequest& request) override {
+    if (request.agent.empty())
+      throw PlatformError(ErrorKind::invalid, "the agent of a new run is required");
+    const std::string ns = c_->ns_or_default(request.ns);
+    json body = {{"agent_id", request.agent}, {"namespace", ns}};
+    if (!request.user_id.empty()) body["user_id"] = request.user_id;
+    if (!request.conversation_id.empty()) body["conversation_id"] = request.conversation_id;
+    HttpRequest http = HttpRequest::post("/runs", body);
+    if (ns != c_->ns()) http.with_header("X-Workspace-Namespace", ns);
+    Run r = run_from_json(c_->http().send_json(http));
+    if (r.id.empty())
+      throw PlatformError(ErrorKind::internal,
+                          "the server answered POST /runs without the new run's id");
+    if (r.agent.empty()) r.agent = request.agent;
+    if (r.ns.empty()) r.ns = ns;
+    return r;
+  }
+
+  Run set_status(const std::string& run_id, const std::string& status) override {
+    try {
+      return run_from_json(c_->http().send_json(
+          HttpRequest::make("PATCH", "/runs/" + seg(run_id)).with_json({{"status", status}})));
+    } catch (const RemoteError& e) {
+      if (e.kind() != ErrorKind::not_found) throw;
+      not_found(e, "run " + run_id + " not found; list_runs lists recent runs");
+    }
+  }
+
+  void add_event(const std::string& run_id, const std::string& type, const std::string& actor,
+                 const json& data) override {
+    json body = {{"type", type}};
+    if (!actor.empty()) body["actor"] = actor;
+    if (data.is_object() && !data.empty()) body["data"] = data;
+    try {
+      c_->http().send(HttpRequest::post("/runs/" + seg(run_id) + "/events", body));
+    } catch (const RemoteError& e) {
+      if (e.kind() != ErrorKind::not_found) throw;
+      not_found(e, "run " + run_id + " not found; list_runs lists recent runs");
+    }
+  }
+
  private:
   Conn c_;
 };
