@@ -218,7 +218,7 @@ void register_query_tools(mcp::ToolRegistry& registry, const platform::Platform&
                           std::shared_ptr<mcp::TaskStore> task_store) {
   auto queries = platform.queries;
   if (!queries) return;
-  auto store = QueryArtifactStore::create(resources);
+  auto store = QueryArtifactStore::create(resources, 256u << 20, task_store);
   std::shared_ptr<QueryHandles> handles =
       task_store ? make_durable_query_handles(std::move(task_store)) : make_memory_query_handles();
 

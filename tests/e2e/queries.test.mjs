@@ -166,6 +166,23 @@ test('embedded runtime: downloads, commands, agent step, artifacts, redaction', 
   assert.equal(Buffer.from(bin.contents[0].blob, 'base64').toString('hex'), '0001');
   const listed = await client.listResources();
   assert.ok(listed.resources.some((r) => r.uri === report.uri), 'artifacts are listed');
+  // Another server process on the same data dir (a replica) reads them from the task store.
+  const replica = new Client({ name: 'queries-e2e-replica', version: '1.0.0' });
+  await replica.connect(new StdioClientTransport({
+    command: BINARY,
+    args: ['--data-dir', path.join(dir, 'data'), '--config', path.join(dir, 'none.json')],
+    env: isolatedEnv(),
+    stderr: 'ignore',
+  }));
+  try {
+    const again = await replica.readResource({ uri: report.uri });
+    assert.equal(again.contents[0].text, 'report with [REDACTED]\n');
+    const binAgain = await replica.readResource({ uri: v.artifacts.find((a) => a.name === 'sub/data.bin').uri });
+    assert.equal(Buffer.from(binAgain.contents[0].blob, 'base64').toString('hex'), '0001');
+    await assert.rejects(replica.readResource({ uri: report.uri.replace('report.txt', 'other.txt') }), /not found/i);
+  } finally {
+    await replica.close();
+  }
 
   // The fresh devbox is gone.
   const boxes = await client.callTool({ name: 'manage_devbox', arguments: { action: 'get', devbox_id: v.metadata.devbox_id } });
