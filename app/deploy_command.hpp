@@ -1,8 +1,8 @@
 // `runagents-mcp deploy`: deploys the agent project in the current directory (runagents.yaml,
-// see project_file.hpp) and/or what the flags say (--name, --file, --tool, --model
-// provider/model, --system-prompt, --dry-run) to the configured face, local or remote, through
-// the same AgentService::deploy that the deploy_agent tool calls, and prints the status, the
-// phase, warnings and notes.
+// see platform/project/agent_project.hpp) and/or what the flags say (--name, --file, --tool,
+// --model provider/model, --system-prompt, --dry-run) to the configured face, local or remote,
+// through the same AgentService::deploy that the deploy_agent tool calls, and prints the status,
+// the phase, warnings and notes.
 #pragma once
 
 #include <filesystem>

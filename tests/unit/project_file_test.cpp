@@ -1,5 +1,6 @@
-// runagents.yaml (app/project_file.*), the init command's files and the deploy command's request.
-#include "app/project_file.hpp"
+// runagents.yaml (platform/project/project_file.*), the init command's files and the deploy
+// command's request.
+#include "platform/project/project_file.hpp"
 
 #include <doctest/doctest.h>
 
@@ -7,9 +8,11 @@
 
 #include "app/deploy_command.hpp"
 #include "app/init_command.hpp"
+#include "platform/project/agent_project.hpp"
 #include "platform_test_support.hpp"
 
 using namespace runagents::cli;
+using runagents::platform::parse_project_file;
 using runagents::platform::testing::TempDir;
 
 TEST_SUITE("app") {
@@ -98,5 +101,47 @@ TEST_SUITE("app") {
     CHECK_THROWS_WITH(deploy_request_for(flags, dir.path), doctest::Contains("outside"));
     flags.files = {"missing.py"};
     CHECK_THROWS_WITH(deploy_request_for(flags, dir.path), doctest::Contains("cannot read"));
+  }
+}
+
+TEST_SUITE("app") {
+  TEST_CASE("agent project: links never lead out of the directory; the read is capped") {
+    using runagents::platform::deploy_request_from_project;
+    using runagents::platform::ProjectLimits;
+    using runagents::platform::ProjectOverrides;
+    TempDir outside;
+    std::ofstream(outside.path / "secret.txt") << "host secret\n";
+    TempDir dir;
+    std::ofstream(dir.path / "runagents.yaml") << "name: linked\n";
+    std::ofstream(dir.path / "agent.py") << "def handler(r): return 'ok'\n";
+    std::filesystem::create_symlink(outside.path / "secret.txt", dir.path / "leak.txt");
+    std::filesystem::create_directory_symlink(outside.path, dir.path / "leakdir");
+    std::filesystem::create_symlink("agent.py", dir.path / "alias.py");
+
+    auto req = deploy_request_from_project(dir.path, {});
+    std::vector<std::string> names;
+    for (const auto& [n, _] : req.source_files) names.push_back(n);
+    CHECK(names == std::vector<std::string>{"agent.py", "alias.py", "runagents.yaml"});
+    CHECK(req.source_files.at("alias.py") == "def handler(r): return 'ok'\n");
+    for (const auto& [_, text] : req.source_files)
+      CHECK(text.find("host secret") == std::string::npos);
+
+    ProjectOverrides named;
+    named.files = {"leak.txt"};
+    CHECK_THROWS_WITH(deploy_request_from_project(dir.path, named),
+                      doctest::Contains("links outside"));
+    named.files = {"leakdir/secret.txt"};
+    CHECK_THROWS_WITH(deploy_request_from_project(dir.path, named),
+                      doctest::Contains("links outside"));
+
+    ProjectLimits two_files;
+    two_files.max_files = 2;
+    CHECK_THROWS_WITH(deploy_request_from_project(dir.path, {}, two_files),
+                      doctest::Contains("more than 2 files"));
+    ProjectLimits tiny;
+    tiny.max_bytes = 10;
+    CHECK_THROWS_WITH(deploy_request_from_project(dir.path, {}, tiny), doctest::Contains("MiB"));
+    CHECK_THROWS_WITH(deploy_request_from_project(dir.path / "agent.py", {}),
+                      doctest::Contains("not a directory"));
   }
 }

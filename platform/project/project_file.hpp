@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace runagents::cli {
+namespace runagents::platform {
 
 struct ProjectFile {
   std::string name;
@@ -27,4 +27,4 @@ struct ProjectFile {
 // Throws std::invalid_argument("runagents.yaml line N: ...") on text outside the subset.
 ProjectFile parse_project_file(const std::string& text);
 
-}  // namespace runagents::cli
+}  // namespace runagents::platform

@@ -1,9 +1,9 @@
-#include "app/project_file.hpp"
+#include "platform/project/project_file.hpp"
 
 #include <sstream>
 #include <stdexcept>
 
-namespace runagents::cli {
+namespace runagents::platform {
 
 namespace {
 
@@ -163,4 +163,4 @@ ProjectFile parse_project_file(const std::string& text) {
   return p;
 }
 
-}  // namespace runagents::cli
+}  // namespace runagents::platform
