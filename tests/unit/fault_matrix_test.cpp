@@ -1,5 +1,6 @@
 // The faults a remote service can throw at us, through the shared HTTP client and through the
-// RunAgents and Runloop clients built on it (issue 14's fault matrix): a connection reset in the
+// RunAgents and Runloop clients built on it, and through the RuntimeUse WebSocket client (issue
+// 14's fault matrix): a connection reset in the
 // middle of a body, a body trickling at 1 byte/s, truncated JSON, TLS to a server whose
 // certificate nobody vouches for, an unresolvable host, and a server that stalls against a 2 s
 // timeout. (429 with Retry-After, 503 then success and 500s until the retries run out are in
@@ -10,6 +11,8 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +30,7 @@
 #include "platform/http/http_client.hpp"
 #include "platform/remote/runagents/runagents_client.hpp"
 #include "platform/remote/runloop/runloop_client.hpp"
+#include "platform/remote/runtimeuse/runtimeuse_client.hpp"
 
 using namespace runagents::platform;
 using namespace std::chrono_literals;
@@ -96,6 +100,7 @@ class FaultServer {
       std::lock_guard l(mu_);
       ++counts_[path];
     }
+    if (contains(path, "/ws")) return serve_websocket(fd, path, head);
     const std::string json_head =
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n";
     if (contains(path, "/reset")) {
@@ -118,6 +123,68 @@ class FaultServer {
       for (int i = 0; i < 100 && !stop_; ++i) std::this_thread::sleep_for(100ms);  // 10 s
     } else {
       write_all(fd, json_head + "Content-Length: 2\r\n\r\n[]");
+    }
+    ::close(fd);
+  }
+
+  // The accept key of a WebSocket handshake (RFC 6455 4.2.2) for the request's key.
+  static std::string websocket_accept(const std::string& head) {
+    const std::string name = "Sec-WebSocket-Key: ";
+    auto at = head.find(name);
+    if (at == std::string::npos) return {};
+    at += name.size();
+    const std::string key =
+        head.substr(at, head.find("\r\n", at) - at) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+    unsigned char out[64];
+    const int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
+    return std::string(reinterpret_cast<char*>(out), n);
+  }
+  // A server text frame (unmasked) announcing `length` bytes, of which `payload` is sent.
+  static std::string frame_head(std::size_t length) {
+    std::string f(1, static_cast<char>(0x81));
+    f += static_cast<char>(length);  // < 126 here
+    return f;
+  }
+  // RuntimeUse faults: an HTTP error instead of the upgrade, or an upgrade and then a bad frame.
+  void serve_websocket(int fd, const std::string& path, const std::string& head) {
+    if (contains(path, "/ws503")) {
+      write_all(fd,
+                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: "
+                "0\r\nConnection: close\r\n\r\n");
+      return (void)::close(fd);
+    }
+    if (contains(path, "/ws429")) {
+      write_all(fd,
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 5\r\nContent-Length: "
+                "0\r\nConnection: close\r\n\r\n");
+      return (void)::close(fd);
+    }
+    write_all(fd,
+              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+              "Upgrade\r\nSec-WebSocket-Accept: " +
+                  websocket_accept(head) + "\r\n\r\n");
+    const std::string result =
+        R"({"message_type":"result_message","metadata":{},"data":{"type":"text","text":"ok"}})";
+    if (contains(path, "/wsreset")) {
+      // Half of a result frame, then a reset.
+      write_all(fd, frame_head(result.size()) + result.substr(0, 30));
+      std::this_thread::sleep_for(50ms);
+      return close_with_reset(fd);
+    }
+    if (contains(path, "/wstrickle")) {
+      // A result frame at 1 byte/s: it would take 80 s.
+      write_all(fd, frame_head(result.size()));
+      for (std::size_t i = 0; i < result.size() && !stop_; ++i) {
+        write_all(fd, result.substr(i, 1));
+        std::this_thread::sleep_for(1s);
+      }
+    } else if (contains(path, "/wstruncated")) {
+      // A whole frame whose JSON is cut short, then an orderly close of the socket.
+      const std::string cut = result.substr(0, 40);
+      write_all(fd, frame_head(cut.size()) + cut);
+      std::this_thread::sleep_for(200ms);
     }
     ::close(fd);
   }
@@ -293,6 +360,85 @@ TEST_SUITE("remote") {
       CHECK(f.took < 10s);
       CHECK_FALSE(f.message.empty());
       CHECK(f.message.find("rl_test") == std::string::npos);  // the key never shows
+    }
+  }
+
+  TEST_CASE("fault matrix through the RuntimeUse client: an error or a timeout, never a hang") {
+    FaultServer s;
+    remote::RuntimeUseOptions o;
+    o.connect_timeout = 2000ms;
+    o.cancel_grace = 500ms;
+    o.error_settle = 100ms;
+    o.close_timeout = 500ms;
+    auto runner = remote::make_runtimeuse_runner(o);
+    auto request = [&](const std::string& url) {
+      QueryRequest r;
+      r.prompt = "do it";
+      r.runtime_url = url;
+      r.timeout = 2s;
+      return r;
+    };
+    const std::string ws = "ws://127.0.0.1:" + s.url().substr(s.url().rfind(':') + 1);
+
+    // The upgrade answered with an HTTP error: unavailable, naming the status.
+    for (const std::string status : {"503", "429"}) {
+      CAPTURE(status);
+      auto f = failure_of([&] { runner->run(request(ws + "/ws" + status), {}); });
+      CHECK(f.kind == ErrorKind::unavailable);
+      CHECK(contains(f.message, ws + "/ws" + status));
+      CHECK(contains(f.message, "HTTP " + status));
+      CHECK(f.took < 3s);
+    }
+
+    // A handshake that never comes, against the 2 s connect timeout.
+    auto stall = failure_of([&] { runner->run(request(ws + "/stall"), {}); });
+    CHECK(stall.kind == ErrorKind::unavailable);
+    CHECK(stall.took < 5s);
+
+    // After the upgrade: a reset in the middle of a frame, and a frame whose JSON is cut short
+    // before the socket closes. Each is an error result saying the socket closed before the
+    // answer, in well under the 2 s timeout.
+    for (const std::string fault : {"/wsreset", "/wstruncated"}) {
+      CAPTURE(fault);
+      const auto start = Clock::now();
+      QueryResult r;
+      try {
+        r = runner->run(request(ws + fault), {});
+      } catch (const PlatformError& e) {
+        r.result_type = "error";
+        r.error = e.what();
+      }
+      CHECK(r.result_type == "error");
+      CHECK_FALSE(r.error.empty());
+      CHECK_FALSE(r.timed_out);
+      CHECK(Clock::now() - start < 3s);
+    }
+
+    // A frame trickling at 1 byte/s: the query's timeout holds.
+    const auto start = Clock::now();
+    auto trickle = runner->run(request(ws + "/wstrickle"), {});
+    CHECK(trickle.timed_out);
+    CHECK(trickle.result_type == "error");
+    CHECK(Clock::now() - start < 5s);
+
+    // An unresolvable host.
+    auto dns = failure_of([&] { runner->run(request("ws://no-such-host.invalid:9/x"), {}); });
+    CHECK(dns.kind == ErrorKind::unavailable);
+    CHECK(contains(dns.message, "no-such-host.invalid"));
+
+    // TLS to a server whose certificate nobody vouches for.
+    const auto dir = self_signed_dir();
+    if (!dir.empty()) {
+      httplib::SSLServer tls((dir / "cert.pem").c_str(), (dir / "key.pem").c_str());
+      REQUIRE(tls.is_valid());
+      const int port = tls.bind_to_any_port("127.0.0.1");
+      std::thread serving([&] { tls.listen_after_bind(); });
+      auto bad = failure_of(
+          [&] { runner->run(request("wss://127.0.0.1:" + std::to_string(port) + "/"), {}); });
+      CHECK(bad.kind == ErrorKind::unavailable);
+      CHECK((contains(bad.message, "certificate") || contains(bad.message, "TLS")));
+      tls.stop();
+      serving.join();
     }
   }
 }

@@ -159,16 +159,29 @@ class Connection final : public WebSocketConnection {
   }
 
   void websocket_handshake() {
-    // The WebSocket stream keeps its own timeouts from here on; ours bound the handshake.
+    // Our timers bound every phase: timer_ the opening handshake, the client's close timer the
+    // closing one (each ends it with abort()). Beast gets no timer of its own: a pending one
+    // keeps the io_context, and so run(), busy after the handshake has already failed (an
+    // upgrade answered 503 held the query for Beast's 30 s).
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t{};
-    t.handshake_timeout = std::chrono::seconds(30);
+    t.handshake_timeout = websocket::stream_base::none();
     t.idle_timeout = websocket::stream_base::none();
     t.keep_alive_pings = false;
     ws_.set_option(t);
     std::string host = url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host;
     if (!url_.default_port) host += ":" + url_.port;
-    ws_.async_handshake(host, url_.target, [this](error_code ec) {
+    ws_.async_handshake(response_, host, url_.target, [this](error_code ec) {
+      if (ec && response_.result_int() != 0 &&
+          response_.result() != beast::http::status::switching_protocols) {
+        // The server answered, but not with the upgrade: say what it answered.
+        const auto reason = response_.reason();
+        return connect_failed("the runtime answered HTTP " +
+                                  std::to_string(response_.result_int()) +
+                                  (reason.empty() ? "" : " " + std::string(reason)) +
+                                  " instead of the WebSocket upgrade",
+                              ec);
+      }
       if (ec) return connect_failed("WebSocket handshake failed", ec);
       connecting_ = false;
       timer_.cancel();
@@ -198,6 +211,7 @@ class Connection final : public WebSocketConnection {
   beast::flat_buffer buffer_;
   WsUrl url_;
   Done connect_done_;
+  websocket::response_type response_;  // the server's answer to the upgrade
   std::string connect_error_;
   bool connecting_ = false;
   bool closing_ = false;
