@@ -16,10 +16,13 @@
 // keep_alive) and no running command for launch_parameters.keep_alive_time_seconds is shut down
 // (shutdown_reason "idle") or suspended, as launch_parameters.on_idle says.
 //
-// The service (devbox_service.cpp) is built from three parts in this folder: devbox_rows.* (the
-// SQLite rows of devboxes, executions and snapshots), devbox_runtimes.* (the live sandboxes,
-// shells and executions of this process) and devbox_reaper.* (the idle policy's thread);
-// helper_threads.* runs async finishers and snapshot copies.
+// The service's class is local_devbox_service.hpp (internal to this folder), implemented one
+// concern per file (devbox_service.cpp, devbox_provisioning.cpp, devbox_executions.cpp,
+// devbox_usage.cpp, devbox_snapshots.cpp, devbox_tunnels.cpp). It is built from three parts in
+// this folder: devbox_rows.* (the SQLite rows of devboxes, executions and snapshots),
+// devbox_runtimes.* (the live sandboxes, shells and executions of this process) and
+// devbox_reaper.* (the idle policy's thread); helper_threads.* runs async finishers and snapshot
+// copies.
 #pragma once
 
 #include <sys/types.h>

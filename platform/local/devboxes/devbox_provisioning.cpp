@@ -1,0 +1,186 @@
+#include <spdlog/spdlog.h>
+
+#include <regex>
+
+#include "platform/local/devboxes/local_devbox_service.hpp"
+#include "platform/local/store/identifiers.hpp"
+
+namespace runagents::platform::local {
+
+namespace {
+
+void check_env_name(const std::string& name) {
+  static const std::regex re("[A-Za-z_][A-Za-z0-9_]*");
+  if (!std::regex_match(name, re))
+    throw PlatformError(ErrorKind::invalid,
+                        "environment_variables: \"" + name +
+                            "\" is not a valid variable name (letters, digits and _, not "
+                            "starting with a digit)");
+}
+
+}  // namespace
+
+Devbox LocalDevboxService::create(const DevboxCreateRequest& req, const DevboxProgress& progress) {
+  auto say = [&](const std::string& m) {
+    if (progress) progress(m);
+  };
+  NewDevbox nd = begin_create(req);
+  say("provisioning devbox " + nd.devbox.id);
+  provision(nd, req, say);
+  say("devbox " + nd.devbox.id + " is running");
+  return get(nd.devbox.id);
+}
+
+Devbox LocalDevboxService::create_and_await_running(const DevboxCreateRequest& req,
+                                                    std::chrono::milliseconds wait) {
+  NewDevbox nd = begin_create(req);
+  // Provisioning goes on past the wait; its failure is the devbox's status and log.
+  helpers_.spawn([this, nd, req] {
+    try {
+      provision(nd, req, [](const std::string&) {});
+    } catch (const std::exception& e) {
+      spdlog::info("devbox {} failed to start: {}", nd.devbox.id, e.what());
+    }
+  });
+  return wait_for_status(nd.devbox.id, {"running", "failure", "shutdown"}, wait);
+}
+
+LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreateRequest& req) {
+  if (!req.blueprint_id.empty() || !req.blueprint_name.empty())
+    throw PlatformError(
+        ErrorKind::invalid,
+        "blueprints are container image builds, which the local sandboxes do not have: "
+        "create the devbox without blueprint_id/blueprint_name, install what you need with "
+        "launch_commands or devbox_exec, then snapshot it and create later devboxes from "
+        "snapshot_id (or set RUNLOOP_API_KEY to use Runloop's blueprints)");
+  for (const auto& [k, _] : req.environment_variables) check_env_name(k);
+  const auto& lp = req.launch_parameters;
+  if (lp.on_idle != "shutdown" && lp.on_idle != "suspend")
+    throw PlatformError(ErrorKind::invalid, "on_idle must be shutdown or suspend");
+  if (lp.keep_alive_time_seconds < 1 || lp.keep_alive_time_seconds > 172800)
+    throw PlatformError(ErrorKind::invalid, "keep_alive_time_seconds must be between 1 and 172800");
+  NewDevbox nd;
+  nd.limits = limits_for(lp.resources);
+  if (!req.snapshot_id.empty()) {
+    DevboxSnapshot from = snapshot_status(req.snapshot_id);
+    if (from.status == "deleted")
+      throw PlatformError(ErrorKind::not_found,
+                          "snapshot " + from.id +
+                              " was deleted; manage_devbox with action list_snapshots shows "
+                              "the snapshots left");
+    if (from.status != "complete")
+      throw PlatformError(ErrorKind::conflict, "snapshot " + from.id + " is " + from.status +
+                                                   ", not complete; wait for it (manage_devbox "
+                                                   "action list_snapshots) and retry");
+    nd.from_snapshot = from.id;
+  }
+  auto support = check_sandbox_support(options_.bwrap_path);
+  if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
+
+  Devbox& d = nd.devbox;
+  d.id = new_id("dbx_");
+  d.name = req.name;
+  d.status = "provisioning";
+  d.create_time_ms = now_ms();
+  d.snapshot_id = req.snapshot_id;
+  d.metadata = req.metadata;
+  d.launch_parameters = lp;
+  d.state_transitions.push_back({"provisioning", d.create_time_ms, ""});
+  nd.cancel = std::make_shared<ExecCancel>();
+  rows_.insert(d, req.environment_variables);
+  std::lock_guard lock(provisioning_mu_);
+  provisioning_[d.id] = {nd.cancel, false};
+  return nd;
+}
+
+void LocalDevboxService::provision(const NewDevbox& nd, const DevboxCreateRequest& req,
+                                   const std::function<void(const std::string&)>& say) {
+  const Devbox& d = nd.devbox;
+  const auto& lp = req.launch_parameters;
+  const std::shared_ptr<ExecCancel> cancel = nd.cancel;
+  struct Unregister {
+    LocalDevboxService& s;
+    const std::string& id;
+    ~Unregister() {
+      std::lock_guard lock(s.provisioning_mu_);
+      s.provisioning_.erase(id);
+    }
+  } unregister{*this, d.id};
+  try {
+    if (shutting_down(d.id)) throw shut_down_while_provisioned(d.id);
+    const fs::path home = home_of(d.id);
+    if (!nd.from_snapshot.empty()) {
+      say("copying snapshot " + nd.from_snapshot + " into the home");
+      copy_snapshot(nd.from_snapshot, home);
+    } else {
+      fs::create_directories(home);
+    }
+    const LaunchSpec launch{nd.limits, req.environment_variables, lp.network};
+    auto rt = runtimes_.runtime(d.id, &launch);
+    std::lock_guard lock(rt->mu);
+    for (const auto& [path, contents] : req.file_mounts) {
+      say("writing " + path);
+      rt->sandbox->write_file(path, contents);
+    }
+    for (const auto& cmd : lp.launch_commands) {
+      if (closing_)
+        throw PlatformError(ErrorKind::unavailable, "the server stopped while it provisioned");
+      if (shutting_down(d.id)) throw shut_down_while_provisioned(d.id);
+      say("launch command: " + cmd);
+      rows_.log(d.id, log_line(now_ms(), "setup_commands", "info", "launch command started", cmd));
+      ExecOptions eo;
+      eo.timeout = std::chrono::minutes(10);
+      eo.cancel = cancel;
+      auto r = rt->sandbox->run(cmd, eo);
+      if (r.cancelled && shutting_down(d.id)) {
+        DevboxLog stopped = log_line(now_ms(), "setup_commands", "warn",
+                                     "launch command killed: the devbox was shut down", cmd);
+        stopped.exit_code = r.exit_code;
+        rows_.log(d.id, stopped);
+        throw shut_down_while_provisioned(d.id);
+      }
+      DevboxLog done = log_line(now_ms(), "setup_commands", r.exit_code == 0 ? "info" : "error",
+                                "launch command exited with " + std::to_string(r.exit_code), cmd);
+      done.exit_code = r.exit_code;
+      if (r.exit_code != 0) done.message += ": " + r.err.data.substr(0, 2000);
+      rows_.log(d.id, done);
+      if (r.exit_code != 0) {
+        std::string why = "launch command `" + cmd + "` exited with " +
+                          std::to_string(r.exit_code) + ": " + r.err.data.substr(0, 2000);
+        rows_.transition(d.id, "failure", "execution_failed");
+        throw PlatformError(ErrorKind::conflict, "devbox " + d.id + " failed to start: " + why +
+                                                     "; fix the command and create a new devbox");
+      }
+    }
+  } catch (const PlatformError& e) {
+    // Shut down meanwhile: shutdown() records the end, not a failure.
+    if (!shutting_down(d.id) && get(d.id).status == "provisioning")
+      rows_.transition(d.id, "failure", "execution_failed");
+    runtimes_.drop(d.id);
+    if (e.kind() == ErrorKind::conflict) throw;
+    throw PlatformError(e.kind(), "devbox " + d.id + " failed to start: " + e.what());
+  } catch (const std::exception& e) {
+    if (!shutting_down(d.id) && get(d.id).status == "provisioning")
+      rows_.transition(d.id, "failure", "execution_failed");
+    runtimes_.drop(d.id);
+    throw PlatformError(ErrorKind::internal,
+                        "devbox " + d.id + " failed to start: " + std::string(e.what()));
+  }
+  // Shut down meanwhile (create_and_await_running hands the id out early): stays so.
+  if (shutting_down(d.id) || get(d.id).status != "provisioning")
+    throw shut_down_while_provisioned(d.id);
+  rows_.transition(d.id, "running");
+}
+
+bool LocalDevboxService::shutting_down(const std::string& id) {
+  std::lock_guard lock(provisioning_mu_);
+  auto it = provisioning_.find(id);
+  return it != provisioning_.end() && it->second.shutting_down;
+}
+
+PlatformError LocalDevboxService::shut_down_while_provisioned(const std::string& id) {
+  return PlatformError(ErrorKind::conflict,
+                       "devbox " + id + " was shut down while it was provisioned");
+}
+
+}  // namespace runagents::platform::local
