@@ -6,7 +6,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <filesystem>
 #include <memory>
+#include <system_error>
 
 #include "app/config_cli.hpp"
 #include "app/deploy_command.hpp"
@@ -47,6 +49,7 @@ struct Options {
   mcp::ToolSelection selection;
   mcp::MessageLimits limits;
   platform::ConfigFlags config;
+  std::vector<std::string> allow_paths;  // --allow-path
 };
 
 // Tasks and run_query handles live in the data dir's platform.db, so every server process on it
@@ -84,8 +87,13 @@ std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform
   bundle.queries = platform::make_query_router(std::move(targets));
   bundle.agent_runs =
       platform::make_agent_run_queries(bundle.agents, bundle.runs, bundle.approvals, config.ns);
+  tools::HostPathPolicy host_paths;
+  host_paths.stdio = !opts.http;
+  std::error_code cwd_error;
+  host_paths.working_dir = std::filesystem::current_path(cwd_error);
+  for (const auto& p : opts.allow_paths) host_paths.allow_paths.emplace_back(p);
   tools::register_product_tools(server->tools(), bundle, &server->resources(),
-                                std::move(task_store));
+                                std::move(task_store), host_paths);
   server->tools().select(opts.selection);  // throws std::invalid_argument with the valid names
   return server;
 }
@@ -249,6 +257,10 @@ void add_server_options(CLI::App& app, Options& opts) {
                  "Comma-separated tools to disable")
       ->delimiter(',');
   app.add_flag("--read-only", opts.selection.read_only, "Offer only read-only tools");
+  app.add_option("--allow-path", opts.allow_paths,
+                 "A directory of this machine tools may read (deploy_agent source_dir); "
+                 "repeatable. Over HTTP nothing else is; on stdio also the client's roots")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--max-message-bytes", opts.limits.max_message_bytes,
                  "Largest accepted message in bytes (default 16 MiB)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 32));

@@ -58,9 +58,11 @@ applies policy to every tool call.
 The `runagents` MCP server (`.mcp.json`) gives you these fourteen tools:
 
 - `list_agents`, `get_agent`: what is deployed, its status (Running, Failed and why), its spec.
-- `deploy_agent`: deploy this project. Pass `agent_name` ({{NAME}}), `source_files` (file name ->
-  content: agent.py and any other .py files), `required_tools` (the `tools` of runagents.yaml),
-  `system_prompt`, `llm_configs` ([{provider, model}]), `entry_point`. Use `dry_run: true` first to
+- `deploy_agent`: deploy this project: `{"source_dir": "<this directory's absolute path>"}` reads
+  runagents.yaml and the project's files on the server's machine (it may read the client's roots,
+  or the directory it was started in). Or pass `agent_name` ({{NAME}}), `source_files` (file name
+  -> content), `required_tools`, `system_prompt`, `llm_configs` ([{provider, model}]),
+  `entry_point` yourself. Use `dry_run: true` first to
   see the analysis and warnings (tools the code calls but does not declare, likely secrets,
   missing imports). Redeploy after every change.
 - `list_tools`, `create_tool`: the registered tools (echo-tool answers locally); register a new

@@ -8,6 +8,7 @@
 #   platform/         includes nothing from tools/ or app/, and from server/ only the TaskStore
 #                     contract, in the SQLite task store that implements it
 #   tools/            includes tools/, the platform contracts, platform/wire/, platform/common/,
+#                     platform/project/ (deploy_agent's source_dir),
 #                     the server's registry headers and the TaskStore contract (run_query's
 #                     durable handles)
 #   platform/local/   its internals are included only from inside platform/local/; the rest of
@@ -74,7 +75,7 @@ while IFS=: read -r file inc; do
       ;;
     tools/*)
       case "$inc" in
-        tools/* | platform/wire/* | platform/common/*) ;;
+        tools/* | platform/wire/* | platform/common/* | platform/project/*) ;;
         platform/*) in_list "$inc" "$PLATFORM_CONTRACTS" ||
           violation "$file" "$inc" "tools/ sees the platform only through its contracts" ;;
         server/*) in_list "$inc" "$SERVER_FOR_TOOLS" ||

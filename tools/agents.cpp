@@ -1,4 +1,7 @@
 // Tools of the agents domain: list_agents, get_agent, deploy_agent.
+#include <stdexcept>
+
+#include "platform/project/agent_project.hpp"
 #include "tools/domains.hpp"
 #include "tools/list_results.hpp"
 #include "tools/platform_json.hpp"
@@ -22,7 +25,47 @@ mcp::ToolDefinition platform_tool(const std::string& name, const std::string& ti
   return tool;
 }
 
-void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform& platform) {
+namespace {
+
+// deploy_agent's request: the arguments, and with source_dir the project there (runagents.yaml
+// and its files; what the arguments give wins).
+platform::DeployRequest deploy_request_for_call(const json& args, const HostPathPolicy& paths,
+                                                mcp::RequestContext& ctx) {
+  using platform::ErrorKind;
+  using platform::PlatformError;
+  platform::DeployRequest req = deploy_request_from_args(args);
+  if (!args.contains("source_dir")) {
+    if (req.agent_name.empty())
+      throw PlatformError(ErrorKind::invalid,
+                          "agent_name is required (or give source_dir, a project directory whose "
+                          "runagents.yaml names the agent)");
+    return req;
+  }
+  if (args.contains("source_files"))
+    throw PlatformError(ErrorKind::invalid,
+                        "give source_files or source_dir, not both; nothing was deployed");
+  const auto dir = allowed_host_path(paths, ctx, args.at("source_dir").get<std::string>());
+  platform::DeployRequest project;
+  try {
+    project = platform::deploy_request_from_project(dir, {req.agent_name});
+  } catch (const std::invalid_argument& e) {
+    throw PlatformError(ErrorKind::invalid,
+                        "source_dir " + dir.string() + ": " + e.what() + "; nothing was deployed");
+  }
+  req.agent_name = project.agent_name;
+  req.source_files = std::move(project.source_files);
+  if (req.system_prompt.empty()) req.system_prompt = project.system_prompt;
+  if (req.required_tools.empty()) req.required_tools = project.required_tools;
+  if (req.llm_configs.empty()) req.llm_configs = project.llm_configs;
+  if (req.entry_point.empty()) req.entry_point = project.entry_point;
+  if (req.vendored_paths.empty()) req.vendored_paths = project.vendored_paths;
+  return req;
+}
+
+}  // namespace
+
+void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
+                          const HostPathPolicy& host_paths) {
   auto agents = platform.agents;
   const std::string configured_ns = platform.ns;
 
@@ -65,7 +108,10 @@ void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform&
 
   auto deploy = platform_tool(
       "deploy_agent", "Deploy an agent", "agents",
-      "Deploy an agent from Python source, or update the agent of that name. The source is "
+      "Deploy an agent from Python source, or update the agent of that name. Give the source as "
+      "source_files, or as source_dir: a project directory on the server's machine (runagents.yaml "
+      "and its files, as `runagents-mcp init` makes; readable only inside the client's roots on "
+      "stdio, or --allow-path directories). The source is "
       "analyzed (entry point, handler signature, tools called, models, likely secrets, "
       "requirements) and checked: a syntax error or a missing handler leaves the agent Failed "
       "with the reason. Every required_tools entry must already be registered (list_tools) or "
@@ -80,8 +126,8 @@ void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform&
   deploy.annotations.read_only = false;
   deploy.annotations.destructive = true;  // replaces an existing agent of the same name
   deploy.annotations.idempotent = true;
-  deploy.handler = [agents](const json& args, mcp::RequestContext& ctx) {
-    platform::DeployRequest request = deploy_request_from_args(args);
+  deploy.handler = [agents, host_paths](const json& args, mcp::RequestContext& ctx) {
+    platform::DeployRequest request = deploy_request_for_call(args, host_paths, ctx);
     ctx.progress(0, 1, request.dry_run ? "analyzing" : "analyzing and deploying");
     json out = deploy_result_json(agents->deploy(request));
     ctx.progress(1, 1, "done");

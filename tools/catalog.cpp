@@ -14,8 +14,9 @@ const char* const kServerInstructions =
 
 void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
                             mcp::ResourceRegistry* resources,
-                            std::shared_ptr<mcp::TaskStore> task_store) {
-  register_agent_tools(registry, platform);
+                            std::shared_ptr<mcp::TaskStore> task_store,
+                            const HostPathPolicy& host_paths) {
+  register_agent_tools(registry, platform, host_paths);
   register_external_tool_tools(registry, platform);
   register_run_tools(registry, platform);
   register_approval_tools(registry, platform);

@@ -5,6 +5,7 @@
 #include "server/resource_registry.hpp"
 #include "server/tasks/task_store.hpp"
 #include "server/tool_registry.hpp"
+#include "tools/host_paths.hpp"
 
 namespace runagents::tools {
 
@@ -17,8 +18,11 @@ extern const char* const kServerInstructions;
 // configuration, not here. `resources` (optional) receives run_query's artifacts; without it
 // run_query is not registered. `task_store` (optional) keeps run_query's async handles, so every
 // server process on that store answers for them; without it they live in this process only.
+// `host_paths` says which of this machine's directories a client may name (deploy_agent's
+// source_dir); the default allows none.
 void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
                             mcp::ResourceRegistry* resources = nullptr,
-                            std::shared_ptr<mcp::TaskStore> task_store = nullptr);
+                            std::shared_ptr<mcp::TaskStore> task_store = nullptr,
+                            const HostPathPolicy& host_paths = {});
 
 }  // namespace runagents::tools

@@ -10,10 +10,13 @@
 #include "server/resource_registry.hpp"
 #include "server/tasks/task_store.hpp"
 #include "server/tool_registry.hpp"
+#include "tools/host_paths.hpp"
 
 namespace runagents::tools {
 
-void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+// deploy_agent reads a project directory (source_dir) only where `host_paths` allows.
+void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
+                          const HostPathPolicy& host_paths = {});
 void register_external_tool_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
 void register_run_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
 void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);

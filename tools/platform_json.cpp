@@ -106,7 +106,7 @@ json deploy_result_json(const DeployResult& r) {
 
 DeployRequest deploy_request_from_args(const json& args) {
   DeployRequest req;
-  req.agent_name = args.at("agent_name").get<std::string>();
+  req.agent_name = args.value("agent_name", "");
   req.ns = args.value("namespace", "");
   req.source_files =
       args.value("source_files", json::object()).get<std::map<std::string, std::string>>();
