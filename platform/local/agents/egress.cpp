@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 
 #include "platform/http/http_client.hpp"
 #include "platform/local/agents/model_gateway.hpp"
@@ -39,8 +40,10 @@ bool is_echo_tool(const Tool& tool) {
 }
 
 // Sends the call to the tool's real endpoint (the sandbox has no network; the platform does).
+// `stopped` ends the call at once (the egress is stopping: the run was cancelled or ended).
 std::pair<int, json> forward(const Tool& tool, const std::string& method, const std::string& path,
-                             const std::string& body, const std::string& content_type) {
+                             const std::string& body, const std::string& content_type,
+                             const std::function<bool()>& stopped) {
   const bool known = method == "GET" || method == "DELETE" || method == "PUT" ||
                      method == "PATCH" || method == "HEAD" || method == "OPTIONS";
   HttpRequest request = HttpRequest::make(known ? method : "POST", path);
@@ -48,6 +51,7 @@ std::pair<int, json> forward(const Tool& tool, const std::string& method, const 
     request.body = body;
     request.content_type = content_type.empty() ? "application/json" : content_type;
   }
+  request.with_cancel(stopped);
   const HttpAttempt res =
       attempt_plain(HttpClientOptions::plain(tool.base_url, "tool " + tool.name,
                                              std::chrono::seconds(10), std::chrono::seconds(60)),
@@ -108,7 +112,8 @@ Egress::Egress(std::shared_ptr<LocalState> state, EgressScope scope,
       if (request.is_discarded())
         throw PlatformError(ErrorKind::invalid, "the chat request body is not JSON");
       res.set_content(
-          chat_completion(request, {state_->options.llm_base_url, state_->options.llm_api_key})
+          chat_completion(request, {state_->options.llm_base_url, state_->options.llm_api_key},
+                          [this] { return stopping_.load(); })
               .dump(),
           "application/json");
     } catch (const PlatformError& e) {
@@ -143,6 +148,9 @@ Egress::~Egress() {
 }
 
 void Egress::stop() {
+  // Calls in flight (a tool forward of up to 60 s, a model call of up to 120 s) end first, so the
+  // server's workers, which stop() waits for, are free within the client's cancel poll.
+  stopping_ = true;
   if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
   ::unlink(socket_path_.c_str());
@@ -238,7 +246,8 @@ Egress::Answer Egress::call_tool(const std::string& method, const std::string& t
   if (is_echo_tool(*tool)) {
     answer = {200, echo_answer(tool->name, method, path, payload)};
   } else {
-    auto [status, result] = forward(*tool, method, path, body, content_type);
+    auto [status, result] =
+        forward(*tool, method, path, body, content_type, [this] { return stopping_.load(); });
     answer = {status, result};
   }
   db.transaction([&] {

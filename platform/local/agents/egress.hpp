@@ -45,6 +45,8 @@ class Egress {
   Egress(const Egress&) = delete;
   Egress& operator=(const Egress&) = delete;
 
+  // Ends the tool forwards and model calls in flight (within the HTTP client's cancel poll, about
+  // 20 ms), stops serving and waits for the server's thread. Idempotent.
   void stop();
   // What the runner posted to /runtime/result, if anything.
   std::optional<json> result() const;
@@ -58,6 +60,8 @@ class Egress {
   };
   Answer call_tool(const std::string& method, const std::string& tool, const std::string& path,
                    const std::string& body, const std::string& content_type);
+
+  std::atomic<bool> stopping_{false};  // set by stop(): calls in flight end
 
   std::shared_ptr<LocalState> state_;
   EgressScope scope_;

@@ -54,7 +54,8 @@ json playground_completion(const json& request) {
             {"total_tokens", prompt_words + completion_words}}}};
 }
 
-json chat_completion(const json& request, const ModelGatewayOptions& options) {
+json chat_completion(const json& request, const ModelGatewayOptions& options,
+                     const std::function<bool()>& cancelled) {
   if (!request.is_object() || !request.contains("messages") || !request["messages"].is_array() ||
       request["messages"].empty())
     throw PlatformError(ErrorKind::invalid,
@@ -66,10 +67,13 @@ json chat_completion(const json& request, const ModelGatewayOptions& options) {
 
   HttpRequest post = HttpRequest::post("/chat/completions", request);
   if (!options.api_key.empty()) post.with_header("Authorization", "Bearer " + options.api_key);
+  if (cancelled) post.with_cancel(cancelled);
   const HttpAttempt attempt =
       attempt_plain(HttpClientOptions::plain(options.base_url, "model endpoint",
                                              std::chrono::seconds(10), std::chrono::seconds(120)),
                     post);
+  if (!attempt.response && cancelled && cancelled())
+    throw PlatformError(ErrorKind::cancelled, "the model call was stopped: the run ended");
   if (!attempt.response)
     throw PlatformError(ErrorKind::unavailable,
                         "model endpoint " + options.base_url + " unreachable: " + attempt.failure);

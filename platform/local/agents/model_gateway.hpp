@@ -3,6 +3,7 @@
 // configured OpenAI-compatible endpoint, or fall back to the playground when none is configured.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "platform/platform.hpp"
@@ -17,7 +18,9 @@ struct ModelGatewayOptions {
 // Answers a POST /v1/chat/completions body. Throws PlatformError: invalid for a body without
 // messages, unavailable when the configured endpoint cannot be reached (message carries its
 // status and detail, never the API key).
-json chat_completion(const json& request, const ModelGatewayOptions& options);
+// `cancelled` (optional) ends a call to the endpoint in flight: PlatformError(cancelled).
+json chat_completion(const json& request, const ModelGatewayOptions& options,
+                     const std::function<bool()>& cancelled = {});
 
 // The text of a chat message's `content`: a string, or the text parts of an array of parts.
 std::string content_text(const json& content);
