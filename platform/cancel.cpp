@@ -25,15 +25,21 @@ ExecCancel::~ExecCancel() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void ExecCancel::cancel() {
+void ExecCancel::cancel(std::string reason) {
   std::map<int, std::function<void()>> hooks;
   {
     std::lock_guard lock(mu_);
     if (cancelled_.exchange(true)) return;
+    reason_ = std::move(reason);
     if (fd_ >= 0) signal_fd(fd_);
     hooks.swap(hooks_);
   }
   for (auto& [_, h] : hooks) h();
+}
+
+std::string ExecCancel::reason() const {
+  std::lock_guard lock(mu_);
+  return reason_;
 }
 
 int ExecCancel::on_cancel(std::function<void()> hook) {

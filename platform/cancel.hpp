@@ -25,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <string>
 
 namespace runagents::platform {
 
@@ -36,9 +37,12 @@ class ExecCancel {
   ExecCancel& operator=(const ExecCancel&) = delete;
 
   // Marks it cancelled, makes fd() readable and runs the registered hooks once (on this
-  // thread); later calls do nothing.
-  void cancel();
+  // thread); later calls do nothing. `reason` (optional, e.g. "server stopped") says why, for
+  // what the stopped work records; empty means the caller cancelled.
+  void cancel(std::string reason = {});
   bool cancelled() const { return cancelled_.load(); }
+  // The reason the first cancel() gave ("" when none, or not cancelled).
+  std::string reason() const;
 
   // Registers `hook`; returns a handle for remove(). After cancel() the hook runs at once, on
   // this thread (handle 0). Hooks must be quick.
@@ -56,6 +60,7 @@ class ExecCancel {
   std::atomic<bool> cancelled_{false};
   mutable int fd_ = -1;  // guarded by mu_
   int next_ = 0;
+  std::string reason_;  // guarded by mu_
   std::map<int, std::function<void()>> hooks_;
 };
 

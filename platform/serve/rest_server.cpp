@@ -166,7 +166,17 @@ void RestServer::serve() {
   serving_ = false;
 }
 
+std::unique_ptr<RestServer::StopLink> RestServer::stop_link() const {
+  auto link = std::make_unique<StopLink>();
+  link->cancel = std::make_shared<ExecCancel>();
+  link->server = stop_signal_;
+  link->handle = stop_signal_->on_cancel(
+      [c = link->cancel, s = stop_signal_.get()] { c->cancel(s->reason()); });
+  return link;
+}
+
 void RestServer::stop() {
+  stop_signal_->cancel("server stopped");
   stopping_ = true;
   // serve() may have been entered without listening yet: wait until it listens, then stop it.
   while (serving_ && !http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));

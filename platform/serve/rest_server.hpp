@@ -83,8 +83,25 @@ class RestServer {
   int bind();
   // Serves until stop(). bind() first.
   void serve();
-  // Ends serve(); safe from any thread and more than once.
+  // Ends serve(); safe from any thread and more than once. First it fires the server's stop
+  // signal with the reason "server stopped", so work a handler started (an agent run) ends
+  // instead of holding the server: cpp-httplib's stop waits for every handler.
   void stop();
+
+  // A cancel for one request's work, fired (reason "server stopped") when the server stops.
+  // Unlinked when the returned object goes; keep it for the length of the work.
+  struct StopLink {
+    std::shared_ptr<ExecCancel> cancel;
+    std::shared_ptr<ExecCancel> server;
+    int handle = 0;
+    StopLink() = default;
+    StopLink(const StopLink&) = delete;
+    StopLink& operator=(const StopLink&) = delete;
+    ~StopLink() {
+      if (server) server->remove(handle);
+    }
+  };
+  std::unique_ptr<StopLink> stop_link() const;
 
   const ServeOptions& options() const { return options_; }
   int port() const { return port_; }
@@ -97,6 +114,7 @@ class RestServer {
   int port_ = 0;
   std::atomic<bool> serving_{false};
   std::atomic<bool> stopping_{false};
+  std::shared_ptr<ExecCancel> stop_signal_ = std::make_shared<ExecCancel>();
 };
 
 }  // namespace runagents::platform::serve

@@ -138,7 +138,7 @@ void register_runagents_routes(RestServer& server, const Platform& platform) {
     reply_json(res, 400, {{"error", "path must be /api/agents/{namespace}/{name}"}});
   });
   server.post("/api/agents/([^/]+)/([^/]+)/invoke",
-              [p](const httplib::Request& req, httplib::Response& res) {
+              [p, &server](const httplib::Request& req, httplib::Response& res) {
                 json body = body_json(req);
                 if (!body.is_object()) {
                   throw PlatformError(ErrorKind::invalid,
@@ -163,6 +163,9 @@ void register_runagents_routes(RestServer& server, const Platform& platform) {
                 // A run made with POST /runs: the header wins over the body (reference §3).
                 in.run_id = req.get_header_value("X-Run-ID");
                 if (in.run_id.empty()) in.run_id = object_string(body, "run_id");
+                // SIGTERM stops the run (FAILED, "server stopped") instead of waiting for it.
+                auto stop = server.stop_link();
+                in.cancel = stop->cancel;
                 InvokeResult r = p->agents->invoke(in);
                 json out = r.response.is_object() ? r.response : json{{"response", r.response}};
                 out["run_id"] = r.run_id;
@@ -343,8 +346,8 @@ void register_runagents_routes(RestServer& server, const Platform& platform) {
              [p](const httplib::Request& req, httplib::Response& res) {
                reply_json(res, 200, access_request_to_json(p->approvals->get(req.matches[1])));
              });
-  auto decide = [p](bool approve) {
-    return [p, approve](const httplib::Request& req, httplib::Response& res) {
+  auto decide = [p, &server](bool approve) {
+    return [p, approve, &server](const httplib::Request& req, httplib::Response& res) {
       json body = body_json(req);
       if (!body.is_null() && !body.is_object()) {
         throw PlatformError(ErrorKind::invalid, "the body, when given, must be a JSON object");
@@ -356,6 +359,8 @@ void register_runagents_routes(RestServer& server, const Platform& platform) {
       d.duration = object_string(body, "duration");
       d.reason = object_string(body, "reason");
       d.approver = object_string(body, "approver_id");
+      auto stop = server.stop_link();  // the resumed run stops with the server
+      d.cancel = stop->cancel;
       DecisionResult r = p->approvals->decide(d);
       json out = access_request_to_json(r.request);
       out["run_status"] = r.run_status;

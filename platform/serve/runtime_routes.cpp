@@ -134,8 +134,8 @@ void register_runtime_routes(RestServer& server, const Platform& platform, Runti
   auto p = std::make_shared<Platform>(platform);
   auto who = std::make_shared<std::function<RuntimeAgent(const httplib::Request&)>>(routes.agent);
 
-  auto invoke = [p, who](bool stream) {
-    return [p, who, stream](const httplib::Request& req, httplib::Response& res) {
+  auto invoke = [p, who, &server](bool stream) {
+    return [p, who, stream, &server](const httplib::Request& req, httplib::Response& res) {
       json body = body_json(req);
       if (!body.is_object()) throw PlatformError(ErrorKind::invalid, "invalid JSON body");
       InvokeRequest in;
@@ -155,14 +155,16 @@ void register_runtime_routes(RestServer& server, const Platform& platform, Runti
       std::string request_id = req.get_header_value("X-Request-Id");
       if (request_id.empty()) request_id = common::random_hex(16);
       const auto start = Clock::now();
+      auto stop = server.stop_link();  // the run stops with the server
+      in.cancel = stop->cancel;
       InvokeResult r = p->agents->invoke(in);
       const auto ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
       reply_run(res, r, runtime_answer(*p, agent, r, 0, ms, request_id), stream);
     };
   };
-  auto resume = [p, who](bool stream) {
-    return [p, who, stream](const httplib::Request& req, httplib::Response& res) {
+  auto resume = [p, who, &server](bool stream) {
+    return [p, who, stream, &server](const httplib::Request& req, httplib::Response& res) {
       json body = body_json(req);
       const std::string action_id = req.matches[req.matches.size() - 1];
       const std::string run_id = run_id_of(req, body);
@@ -187,6 +189,8 @@ void register_runtime_routes(RestServer& server, const Platform& platform, Runti
       d.scope = "once";
       d.approver = "runtime /resume";
       const auto start = Clock::now();
+      auto stop = server.stop_link();  // the resumed run stops with the server
+      d.cancel = stop->cancel;
       DecisionResult decided = p->approvals->decide(d);
       const auto ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();

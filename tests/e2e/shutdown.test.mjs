@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 
-import { ACCEPT_BOTH, FIXTURE, PRODUCT, RawStdio, httpInitialize, killAll, startHttpServer, waitExit } from './lib.mjs';
+import { ACCEPT_BOTH, FIXTURE, PRODUCT, RawStdio, agentSandboxSkip, descendants, httpInitialize, isolatedProduct, killAll, startHttpServer, startPlatformServe, waitExit, waitUntil } from './lib.mjs';
 
 const STDIO_LIMIT_MS = 1500;
 const HTTP_LIMIT_MS = 3000;
@@ -152,5 +152,48 @@ describe('HTTP shutdown', () => {
     const exit = await waitExit(child, HTTP_LIMIT_MS, 'HTTP server exit after SIGINT');
     assert.ok(exit.at - t0 <= HTTP_LIMIT_MS);
     assert.equal(exit.code, 0);
+  });
+});
+
+// platform serve with an agent run in flight (issue 14): SIGTERM stops the run instead of waiting
+// for it. The handler sleeps 300 s; the server exits within the limit, no agent process is left,
+// and the run reads FAILED with "server stopped" when the data dir is served again.
+describe('platform serve shutdown', { skip: agentSandboxSkip() }, () => {
+  afterEach(killAll);
+
+  test(`SIGTERM with a run in flight: exit within ${HTTP_LIMIT_MS} ms, the run FAILED "server stopped"`, { timeout: 120000 }, async () => {
+    const iso = isolatedProduct('ra-serve-shutdown-');
+    try {
+      const serve = await startPlatformServe(iso);
+      const source = 'import time\n\n\ndef handler(request, ctx):\n    time.sleep(300)\n    return {"response": "woke up"}\n';
+      const dep = await fetch(`${serve.base}/api/deploy`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ agent_name: 'sleeper', source_files: { 'agent.py': source } }),
+      });
+      assert.ok(dep.ok, await dep.text());
+      const invoke = fetch(`${serve.base}/api/agents/default/sleeper/invoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: 'sleep' }),
+      }).catch((e) => e);
+      const agents = () => descendants(serve.child.pid).filter((p) => p.cmdline.includes('runner.py'));
+      await waitUntil(() => agents().length > 0, 30000, 'the handler to start');
+      const t0 = Date.now();
+      serve.child.kill('SIGTERM');
+      const exit = await waitExit(serve.child, 10000, 'platform serve to exit after SIGTERM');
+      assert.ok(exit.at - t0 <= HTTP_LIMIT_MS, `exited after ${exit.at - t0} ms`);
+      assert.equal(exit.code, 0, serve.child.stderrText.slice(-500));
+      await invoke;
+      const again = await startPlatformServe(iso);
+      const runs = await (await fetch(`${again.base}/runs?agent_id=sleeper`)).json();
+      const list = Array.isArray(runs) ? runs : runs.runs ?? runs.items ?? [];
+      assert.equal(list.length, 1, JSON.stringify(runs).slice(0, 500));
+      assert.equal(list[0].status, 'FAILED', JSON.stringify(list[0]));
+      const events = await (await fetch(`${again.base}/runs/${list[0].id ?? list[0].run_id}/events`)).json();
+      assert.match(JSON.stringify(events), /server stopped/);
+    } finally {
+      iso.cleanup();
+    }
   });
 });

@@ -109,7 +109,9 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
   // The handler stops on the caller's cancel, and on the run being set FAILED from outside
   // (RunService::set_status), which finds it through state->stops.
   auto stop = std::make_shared<ExecCancel>();
-  const int hook = cancel ? cancel->on_cancel([stop] { stop->cancel(); }) : 0;
+  // The hook runs inside cancel->cancel() (or at once), so `from` is alive when it runs.
+  const int hook =
+      cancel ? cancel->on_cancel([stop, from = cancel.get()] { stop->cancel(from->reason()); }) : 0;
   RunStops::Registration registered(*state->stops, run.id, stop);
   if (auto now = find_run(db, run.id); now && now->run.status == "FAILED") stop->cancel();
 
@@ -204,7 +206,9 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
     } else if (!setup_error.empty()) {
       data["error"] = "the agent could not be started: " + setup_error;
     } else if (exec.cancelled) {
-      data["error"] = "the run was cancelled by the caller; its handler was stopped";
+      const std::string why = stop ? stop->reason() : std::string();
+      data["error"] = why.empty() ? "the run was cancelled by the caller; its handler was stopped"
+                                  : "the run was stopped (" + why + "); its handler was stopped";
     } else if (exec.timed_out) {
       data["error"] = "the handler did not finish within " +
                       std::to_string(state->options.run_timeout.count()) + " s and was killed";
