@@ -4,6 +4,7 @@
 #include <string>
 #include <system_error>
 
+#include "platform/common/percent_encoding.hpp"
 #include "platform/error.hpp"
 
 namespace runagents::tools {
@@ -22,18 +23,7 @@ std::string path_of_file_uri(const std::string& uri) {
   std::string rest = uri.substr(scheme.size());
   if (rest.rfind("localhost/", 0) == 0) rest = rest.substr(9);
   if (rest.empty() || rest.front() != '/') return {};
-  std::string out;
-  for (std::size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] == '%' && i + 2 < rest.size() &&
-        std::isxdigit(static_cast<unsigned char>(rest[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(rest[i + 2]))) {
-      out += static_cast<char>(std::stoi(rest.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += rest[i];
-    }
-  }
-  return out;
+  return common::percent_decode(rest);
 }
 
 void add_real(std::vector<fs::path>& roots, const fs::path& p) {

@@ -5,26 +5,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "platform/common/percent_encoding.hpp"
 #include "platform/error.hpp"
 #include "platform/http/http_client.hpp"
 
 namespace runagents::platform::local {
 
 namespace {
-
-std::string percent_decode(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -33,7 +20,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 std::string file_name_of(const std::string& path_and_query, const std::string& url) {
   std::string path = path_and_query.substr(0, path_and_query.find_first_of("?#"));
-  std::string name = percent_decode(path.substr(path.rfind('/') + 1));
+  std::string name = common::percent_decode(path.substr(path.rfind('/') + 1));
   if (name.empty()) name = "download";
   if (name == "." || name == ".." || name.find('/') != std::string::npos ||
       name.find('\0') != std::string::npos)
@@ -49,7 +36,7 @@ Download fetch_file(const std::string& url, std::size_t max_bytes) {
   if (rest.empty() || rest[0] != '/')
     throw PlatformError(ErrorKind::invalid,
                         "file URL " + url + " must be absolute (file:///path/to/file)");
-  const std::string path = percent_decode(rest.substr(0, rest.find_first_of("?#")));
+  const std::string path = common::percent_decode(rest.substr(0, rest.find_first_of("?#")));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw PlatformError(ErrorKind::unavailable,
