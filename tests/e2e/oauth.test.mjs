@@ -60,7 +60,7 @@ describe('OAuth resource-server mode', () => {
     for (const k of ['RUNAGENTS_ENDPOINT', 'RUNAGENTS_API_KEY', 'RUNLOOP_API_KEY', 'RUNAGENTS_MCP_TOKEN']) delete env[k];
     server = await startHttpServer(
       PRODUCT,
-      ['--http', '--port', '0', '--oauth-issuer', issuer.url, '--data-dir', path.join(dir, 'data'), '--config', path.join(dir, 'none.json')],
+      ['--http', '--oauth-issuer', issuer.url, '--data-dir', path.join(dir, 'data'), '--config', path.join(dir, 'none.json')],
       env,
     );
     origin = new URL(server.url).origin;
