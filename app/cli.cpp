@@ -14,6 +14,7 @@
 #include "app/deploy_command.hpp"
 #include "app/dev_command.hpp"
 #include "app/init_command.hpp"
+#include "app/oauth_authorizer.hpp"
 #include "app/serve_command.hpp"
 #include "platform/common/shutdown_signal.hpp"
 #include "platform/config/faces.hpp"
@@ -50,6 +51,7 @@ struct Options {
   mcp::MessageLimits limits;
   platform::ConfigFlags config;
   std::vector<std::string> allow_paths;  // --allow-path
+  OAuthFlags oauth;
 };
 
 // Tasks and run_query handles live in the data dir's platform.db, so every server process on it
@@ -242,6 +244,7 @@ void add_server_options(CLI::App& app, Options& opts) {
   app.add_option("--auth-token", opts.http_options.auth_token,
                  "Require Authorization: Bearer TOKEN on HTTP")
       ->envname("RUNAGENTS_MCP_TOKEN");
+  add_oauth_options(app, opts.oauth);
   app.add_option("--session-idle-timeout", opts.idle_timeout_seconds,
                  "Seconds after which an idle HTTP session expires (default 1800)")
       ->check(CLI::Range(1LL, 7LL * 24 * 3600));
@@ -346,6 +349,16 @@ int run(int argc, char** argv) {
     return mcp::run_stdio(*server, stdio);
   }
 
+  std::shared_ptr<OAuthAuthorizer> oauth;
+  if (!opts.oauth.issuer.empty()) {
+    if (!opts.http_options.auth_token.empty()) {
+      std::cerr << "error: --oauth-issuer and --auth-token (RUNAGENTS_MCP_TOKEN) both set; pick "
+                   "one: OAuth access tokens or one shared token\n";
+      return 2;
+    }
+    oauth = std::make_shared<OAuthAuthorizer>(opts.oauth);
+    opts.http_options.authorizer = oauth;
+  }
   mcp::HttpTransport http(*server, opts.http_options);
   int port = 0;
   try {
@@ -363,6 +376,11 @@ int run(int argc, char** argv) {
   }
   std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
                     ":" + std::to_string(port) + opts.http_options.path;
+  if (oauth) {
+    oauth->set_resource(url);
+    spdlog::info("OAuth mode: access tokens from {} for {}", opts.oauth.issuer,
+                 opts.oauth.audience.empty() ? url : opts.oauth.audience);
+  }
   std::fprintf(stderr,
                "runagents-mcp %s serving MCP at %s\nAdd it to Claude Code with:\n  claude mcp add "
                "--transport http runagents %s\n",

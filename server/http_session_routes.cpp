@@ -57,6 +57,8 @@ bool HttpTransport::Impl::check_protocol_header(const httplib::Request& req,
 }
 
 void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Response& res) {
+  auto grant = authorize(req, res);
+  if (!grant) return;
   std::string content_type = req.get_header_value("Content-Type");
   if (!header_lists(content_type, "application/json")) {
     send_error(res, 415, -32000, "Unsupported Media Type: Content-Type must be application/json");
@@ -81,6 +83,7 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
     return;
   }
   Message msg = std::move(*parsed.message);
+  if (!permit(*grant, msg, res)) return;
   if (msg.kind != Message::Kind::response &&
       era_of(msg, req.has_header("Mcp-Session-Id"), req.get_header_value("MCP-Protocol-Version")) ==
           Era::modern) {
@@ -166,6 +169,7 @@ bool HttpTransport::Impl::refuse_modern(const httplib::Request& req, httplib::Re
 }
 
 void HttpTransport::Impl::handle_get(const httplib::Request& req, httplib::Response& res) {
+  if (!authorize(req, res)) return;
   std::string accept = req.get_header_value("Accept");
   if (!header_lists(accept, "text/event-stream") && !header_lists(accept, "*/*")) {
     send_error(res, 406, -32000, "Not Acceptable: Accept must include text/event-stream");
@@ -213,6 +217,7 @@ void HttpTransport::Impl::handle_get(const httplib::Request& req, httplib::Respo
 }
 
 void HttpTransport::Impl::handle_delete(const httplib::Request& req, httplib::Response& res) {
+  if (!authorize(req, res)) return;
   if (refuse_modern(req, res, "2026-07-28 has no sessions to end")) return;
   auto hs = require_session(req, res);
   if (!hs) return;

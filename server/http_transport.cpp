@@ -140,6 +140,7 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
     res.set_header("Allow", "GET, POST, DELETE");
     Impl::send_error(res, 405, -32000, "Method Not Allowed: use POST, GET or DELETE");
   };
+  impl_->install_resource_metadata();
   http.Put(path, not_allowed);
   http.Patch(path, not_allowed);
   http.Options(path, not_allowed);

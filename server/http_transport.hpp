@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "server/http_authorizer.hpp"
 #include "server/json_rpc.hpp"
 #include "server/mcp_server.hpp"
 
@@ -27,8 +28,11 @@ struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8765;  // 0: pick a free port
   std::string path = "/mcp";
-  std::vector<std::string> allowed_origins;  // origins (https://x:1) or host names, beyond localhost
-  std::string auth_token;                    // empty: no authentication
+  std::vector<std::string>
+      allowed_origins;     // origins (https://x:1) or host names, beyond localhost
+  std::string auth_token;  // empty: no authentication
+  // OAuth resource-server mode (http_authorizer.hpp); null: off. Not with auth_token.
+  std::shared_ptr<HttpAuthorizer> authorizer;
   MessageLimits limits;
   std::chrono::seconds session_idle_timeout{30 * 60};
   std::chrono::milliseconds keep_alive_interval{15000};

@@ -50,6 +50,14 @@ struct HttpTransport::Impl {
   // The janitor thread: ends sessions idle longer than opts.session_idle_timeout.
   void expire_idle_sessions();
 
+  // OAuth mode (http_authorization.cpp); each passes everything when opts.authorizer is null.
+  // The grant of the request's bearer token, or nullopt after answering 401/503.
+  std::optional<AuthGrant> authorize(const httplib::Request& req, httplib::Response& res);
+  // Whether `grant` covers `msg`; else answers 403 and returns false.
+  bool permit(const AuthGrant& grant, const Message& msg, httplib::Response& res);
+  // GET routes for the RFC 9728 documents.
+  void install_resource_metadata();
+
   // Legacy sessions (http_session_routes.cpp).
   void handle_post(const httplib::Request& req, httplib::Response& res);
   void handle_get(const httplib::Request& req, httplib::Response& res);
