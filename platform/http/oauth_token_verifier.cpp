@@ -199,6 +199,9 @@ TokenVerdict OAuthTokenVerifier::verify(std::string_view jwt) {
     return v;
   }
   if (!key) return refuse("the access token's signing key is not in the issuer's JWKS");
+  if (key->kty != kty)
+    return refuse("the access token's signing key is an " + key->kty + " key, which cannot make " +
+                  alg + " signatures");
   if (!verify_jws_signature(alg, *key, jwt.substr(0, dot2), *signature)) {
     return refuse("the access token's signature does not verify");
   }
