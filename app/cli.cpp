@@ -5,8 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <system_error>
 
@@ -271,6 +271,22 @@ void add_server_options(CLI::App& app, Options& opts) {
       ->check(CLI::Range(size_t{4}, size_t{10000}));
 }
 
+// After a transport stopped serving, with every session cancelled and, when `connections_ended`,
+// nothing left inside the transport: tasks get up to a second to stop (those that do not are
+// recorded failed). Then, when nothing still runs, returns `rc` and the destructors close the
+// platform: sandbox processes killed, runs in flight failed, SQLite closed (its WAL checkpointed).
+// Else destroying what a straggler uses would crash under it: tasks are recorded failed already
+// and sandboxes end with this process (bubblewrap's --die-with-parent), so the process leaves.
+int finish_serving(mcp::McpServer& server, bool connections_ended, int rc) {
+  mcp::TaskManager* tasks = server.task_manager();
+  const bool tasks_ended = !tasks || tasks->shutdown(std::chrono::milliseconds(1000));
+  if (connections_ended && tasks_ended) return rc;
+  spdlog::warn("{} did not stop within its grace period; exiting without closing the platform",
+               connections_ended ? "a task" : "an HTTP connection");
+  std::fflush(nullptr);
+  std::_Exit(rc);
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -346,7 +362,8 @@ int run(int argc, char** argv) {
   if (!opts.http) {
     mcp::StdioOptions stdio;
     stdio.limits = opts.limits;
-    return mcp::run_stdio(*server, stdio);
+    const int rc = mcp::run_stdio(*server, stdio);
+    return finish_serving(*server, true, rc);
   }
 
   std::shared_ptr<OAuthAuthorizer> oauth;
@@ -387,10 +404,7 @@ int run(int argc, char** argv) {
                RUNAGENTS_VERSION, url.c_str(), url.c_str());
   std::fflush(stderr);
   http.serve();
-  // Idle keep-alive connections may still be winding down inside cpp-httplib; do not run
-  // destructors under them.
-  std::fflush(nullptr);
-  std::_Exit(0);
+  return finish_serving(*server, http.wait_connections(std::chrono::milliseconds(500)), 0);
 }
 
 }  // namespace runagents::cli

@@ -15,11 +15,18 @@ void ConnectionThreads::enqueue(std::function<void()> fn) {
 }
 
 void ConnectionThreads::shutdown() {
-  std::unique_lock lock(state_->mu);
-  state_->waiting.clear();
+  {
+    std::lock_guard lock(state_->mu);
+    state_->waiting.clear();
+  }
   // Connections notice shutdown within a poll interval; do not hang the process on one that
   // does not.
-  state_->cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return state_->active == 0; });
+  wait_idle(*state_, std::chrono::milliseconds(500));
+}
+
+bool ConnectionThreads::wait_idle(State& state, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(state.mu);
+  return state.cv.wait_for(lock, timeout, [&] { return state.active == 0; });
 }
 
 void ConnectionThreads::start(std::function<void()> fn) {

@@ -1,10 +1,8 @@
 #include "server/http_transport.hpp"
 
 #include <httplib.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <thread>
@@ -14,6 +12,7 @@
 #include "platform/common/shutdown_signal.hpp"
 #include "server/connection_threads.hpp"
 #include "server/http_transport_impl.hpp"
+#include "server/server_sockets.hpp"
 
 namespace runagents::mcp {
 
@@ -76,38 +75,13 @@ void HttpTransport::Impl::expire_idle_sessions() {
   }
 }
 
-namespace {
-
-// Debian's cpp-httplib 0.11.4 is a compiled library that listens with a backlog of 5 (its
-// CPPHTTPLIB_LISTEN_BACKLOG macro cannot be changed from here), so a burst of new clients waits
-// for TCP retries. It does not expose its socket either: find our listening socket by its port and
-// call listen() again, which on Linux just raises the backlog.
-void raise_listen_backlog(int port) {
-  for (int fd = 3; fd < 1024; ++fd) {
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
-    int bound = 0;
-    if (addr.ss_family == AF_INET) {
-      bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    } else if (addr.ss_family == AF_INET6) {
-      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    }
-    if (bound == port) ::listen(fd, SOMAXCONN);
-  }
-}
-
-}  // namespace
-
 HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
     : impl_(std::make_unique<Impl>(server, std::move(options))) {
   auto& http = impl_->http;
   Impl* self = impl_.get();
-  const size_t max_connections = impl_->opts.max_connections;
-  http.new_task_queue = [max_connections] { return new ConnectionThreads(max_connections); };
+  http.new_task_queue = [self] {
+    return new ConnectionThreads(self->opts.max_connections, self->connections);
+  };
   common::set_keep_alive(http, 1000000, 30);
   http.set_payload_max_length(impl_->opts.limits.max_message_bytes);
 
@@ -190,6 +164,7 @@ int HttpTransport::bind() {
                              " (is another server using the port? choose one with --port)");
   }
   raise_listen_backlog(port);
+  impl_->port = port;
   return port;
 }
 
@@ -228,7 +203,13 @@ void HttpTransport::stop() {
     hs->close_all();
   }
   impl_->http.stop();
+  // Connections idle between keep-alive requests would wait out their keep-alive timeout (30 s).
+  if (impl_->port > 0) end_reads_on_accepted(impl_->port);
   impl_->pool.drain(std::chrono::milliseconds(900));
+}
+
+bool HttpTransport::wait_connections(std::chrono::milliseconds timeout) {
+  return ConnectionThreads::wait_idle(*impl_->connections, timeout);
 }
 
 size_t HttpTransport::session_count() const {

@@ -50,8 +50,13 @@ class HttpTransport {
   int bind();
   // Serves until stop() or SIGTERM/SIGINT. bind() first.
   void serve();
-  // Thread-safe; ends serve(), closes every stream and cancels in-flight work.
+  // Thread-safe; ends serve(), closes every stream and every connection, and cancels in-flight
+  // work.
   void stop();
+  // After serve() returned: waits up to `timeout` for every connection's thread to end. When it
+  // returns true, this transport and the server it serves may be destroyed; when false, a
+  // connection is still inside cpp-httplib and neither may be.
+  bool wait_connections(std::chrono::milliseconds timeout);
 
   size_t session_count() const;
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "server/connection_threads.hpp"
 #include "server/event_stream.hpp"
 #include "server/http_session.hpp"
 #include "server/http_transport.hpp"
@@ -40,6 +41,10 @@ struct HttpTransport::Impl {
   std::map<std::string, std::shared_ptr<HttpSession>> sessions;
   std::thread janitor;
   std::thread signal_watcher;
+  // The connection threads' count, which outlives cpp-httplib's task queue (wait_connections).
+  std::shared_ptr<ConnectionThreads::State> connections =
+      std::make_shared<ConnectionThreads::State>();
+  std::atomic<int> port{0};  // bound by bind()
 
   Impl(McpServer& s, HttpOptions o) : server(s), opts(std::move(o)) {}
 

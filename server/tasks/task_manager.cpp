@@ -391,7 +391,7 @@ void TaskManager::watch_once() {
   }
 }
 
-void TaskManager::shutdown(std::chrono::milliseconds grace) {
+bool TaskManager::shutdown(std::chrono::milliseconds grace) {
   std::vector<std::shared_ptr<Running>> tasks;
   {
     std::lock_guard lock(mu_);
@@ -426,6 +426,7 @@ void TaskManager::shutdown(std::chrono::milliseconds grace) {
   }
   watch_cv_.notify_all();
   if (join_watcher && watcher_.joinable()) watcher_.join();
+  return tasks.empty();
 }
 
 void TaskManager::reconcile(TaskRecord& record) {

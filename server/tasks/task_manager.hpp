@@ -136,7 +136,8 @@ class TaskManager {
 
   // Cancels the tasks this manager runs (reason "the server shut down"), waits up to `grace` for
   // them to return, then records the rest `failed`. Later start() calls throw. Idempotent.
-  void shutdown(std::chrono::milliseconds grace);
+  // Returns whether every task's work has returned (false: one ignored its cancellation).
+  bool shutdown(std::chrono::milliseconds grace);
 
   const std::string& owner() const { return owner_; }
   const TaskManagerOptions& options() const { return options_; }

@@ -13,6 +13,8 @@
 //   data dir answers tasks/get and tasks/cancel for it (and the cancel stops the first process's
 //   command), and a task whose process was killed (-9) is reported `failed` with the reason.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
@@ -475,5 +477,41 @@ describe('a task outlives its connection and its process (two runagents-mcp --ht
     assert.equal(end.result, undefined);
     // The devbox's command died with its server (sandboxes end with their parent).
     await waitUntil(() => sleepers(m).length === 0, 10000, `sleep ${m} to die with its server (pids ${sleepers(m)})`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Clean shutdown (issue 14): SIGTERM with a task in flight and an idle keep-alive connection.
+
+describe('SIGTERM to runagents-mcp --http with a task in flight', { skip: NO_SANDBOX }, () => {
+  test('exits within 3 s with code 0; the task is failed "server shut down", its command is gone, SQLite is closed', { timeout: 120000 }, async () => {
+    const iso = newIso();
+    const a = await startHttpServerEnv(PRODUCT, ['--http', ...iso.args], iso.env);
+    const devbox = await createDevbox(httpPeer(a.url), 'tasks-sigterm');
+    const m = marker();
+    // Through the default fetch agent: its keep-alive connection stays open and idle.
+    const task = resultOf(
+      await httpPeer(a.url).rpc('tools/call', { name: 'devbox_exec', arguments: { devbox_id: devbox, command: `sleep ${m}`, timeout_seconds: 900 } }, withTasks()),
+      'devbox_exec as a task',
+    );
+    await waitUntil(() => sleepers(m).length > 0, 20000, `sleep ${m} to start`);
+
+    const t0 = Date.now();
+    a.child.kill('SIGTERM');
+    const exit = await waitExit(a.child, 3000, 'exit after SIGTERM');
+    assert.ok(exit.at - t0 <= 3000, `exited after ${exit.at - t0} ms`);
+    assert.equal(exit.code, 0, a.child.stderrText.slice(-800));
+    assert.doesNotMatch(a.child.stderrText, /did not stop within its grace period/, 'the clean path, not the fallback');
+    await waitUntil(() => sleepers(m).length === 0, 5000, `sleep ${m} to be killed with its server`);
+    // Every SQLite connection was closed: the last one checkpoints the WAL and removes it.
+    const wal = path.join(iso.dir, 'data', 'platform.db-wal');
+    assert.equal(existsSync(wal), false, `${wal} is left: the database was not closed`);
+
+    // A new process on the same data dir reads the outcome the first one recorded on its way out
+    // (not "its process exited", which is what a kill -9 leaves).
+    const b = await startHttpServerEnv(PRODUCT, ['--http', ...iso.args], iso.env);
+    const end = await taskGet(httpPeer(b.url), task.taskId);
+    assert.equal(end.status, 'failed', JSON.stringify(end));
+    assert.match(end.statusMessage ?? '', /server shut down/, JSON.stringify(end));
   });
 });

@@ -56,7 +56,7 @@ struct TestServer {
   }
   ~TestServer() {
     http->stop();
-    thread.join();
+    if (thread.joinable()) thread.join();
   }
 
   httplib::Client client() {
@@ -103,8 +103,8 @@ TEST_SUITE("http") {
     CHECK(ok->get_header_value("Content-Type") == "application/json");
     CHECK(json::parse(ok->body)["result"]["tools"].size() == 3);
 
-    auto missing = c.Post("/mcp", mcp_headers(), R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})",
-                          "application/json");
+    auto missing = c.Post("/mcp", mcp_headers(),
+                          R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})", "application/json");
     CHECK(missing->status == 400);
     auto unknown = c.Post("/mcp", mcp_headers("nope"),
                           R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})", "application/json");
@@ -115,8 +115,9 @@ TEST_SUITE("http") {
     TestServer t;
     auto c = t.client();
     std::string sid = initialize(c);
-    auto note = c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","method":"notifications/initialized"})",
-                       "application/json");
+    auto note =
+        c.Post("/mcp", mcp_headers(sid),
+               R"({"jsonrpc":"2.0","method":"notifications/initialized"})", "application/json");
     CHECK(note->status == 202);
     CHECK(note->body.empty());
     auto del = c.Delete("/mcp", mcp_headers(sid));
@@ -125,6 +126,16 @@ TEST_SUITE("http") {
                         "application/json");
     CHECK(after->status == 404);
     CHECK(t.http->session_count() == 0);
+  }
+
+  TEST_CASE("stop ends a connection idle between keep-alive requests without waiting it out") {
+    TestServer t;
+    auto c = t.client();
+    c.set_keep_alive(true);
+    initialize(c);  // the connection stays open, idle on the server's side (keep-alive: 30 s)
+    t.http->stop();
+    t.thread.join();
+    CHECK(t.http->wait_connections(5s));  // without stop() ending it: 30 s
   }
 
   TEST_CASE("Host and Origin must be localhost unless allowed") {
@@ -179,8 +190,9 @@ TEST_SUITE("http") {
     std::string sid = initialize(c);
     CHECK(c.Post("/mcp", mcp_headers(sid), "{}", "text/plain")->status == 415);
     httplib::Headers json_only = {{"Accept", "text/html"}, {"Mcp-Session-Id", sid}};
-    CHECK(c.Post("/mcp", json_only, R"({"jsonrpc":"2.0","id":2,"method":"ping"})", "application/json")
-              ->status == 406);
+    CHECK(
+        c.Post("/mcp", json_only, R"({"jsonrpc":"2.0","id":2,"method":"ping"})", "application/json")
+            ->status == 406);
     httplib::Headers star = {{"Accept", "*/*"}, {"Mcp-Session-Id", sid}};
     CHECK(c.Post("/mcp", star, R"({"jsonrpc":"2.0","id":2,"method":"ping"})", "application/json")
               ->status == 200);
@@ -253,10 +265,10 @@ TEST_SUITE("http") {
     std::this_thread::sleep_for(200ms);
     httplib::Headers h = {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", sid}};
     CHECK(c.Get("/mcp", h)->status == 409);
-    auto res = c.Post(
-        "/mcp", mcp_headers(sid),
-        R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"announce"}})",
-        "application/json");
+    auto res =
+        c.Post("/mcp", mcp_headers(sid),
+               R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"announce"}})",
+               "application/json");
     CHECK(res->status == 200);
     reader.join();
     CHECK(received.find("test://announced") != std::string::npos);
@@ -274,8 +286,10 @@ TEST_SUITE("http") {
       addr.sin_port = htons(static_cast<uint16_t>(t.port));
       addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
       REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-      std::string req = "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
-                        "Mcp-Session-Id: " + sid + "\r\n\r\n";
+      std::string req =
+          "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+          "Mcp-Session-Id: " +
+          sid + "\r\n\r\n";
       REQUIRE(::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
       char buf[256];
       ssize_t n = ::read(fd, buf, sizeof buf);
