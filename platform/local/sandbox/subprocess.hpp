@@ -13,6 +13,7 @@ struct SubprocessResult {
   int exit_code = -1;  // -1 when it could not start or was killed
   bool timed_out = false;
   std::string out;          // stdout, at most 4 MiB kept
+  bool out_truncated = false;  // stdout had more than that
   std::string err;          // stderr, at most 4 MiB kept
   std::string start_error;  // why it could not start, empty if it did
 };

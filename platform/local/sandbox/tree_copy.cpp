@@ -30,7 +30,13 @@ class Fd {
     if (fd_ >= 0) ::close(fd_);
   }
   Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&&) = delete;
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
   Fd(const Fd&) = delete;
 
   int get() const { return fd_; }
@@ -70,7 +76,9 @@ class TreeCopier {
  public:
   TreeCopier() : as_root_(::geteuid() == 0) {}
 
-  TreeCopy run(const fs::path& from, const fs::path& to) {
+  // Copies the whole tree, or only `listed` (see copy_listed_files) when given.
+  TreeCopy run(const fs::path& from, const fs::path& to,
+               const std::vector<std::string>* listed = nullptr) {
     Fd src(::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!src.ok())
       throw PlatformError(
@@ -91,7 +99,10 @@ class TreeCopier {
       root_ = dst.get();
       struct stat st;
       if (::fstat(src.get(), &st) != 0) fail("cannot stat", "", errno);
-      copy_dir(src.get(), dst.get(), "");
+      if (listed)
+        for (const auto& path : *listed) copy_listed(src.get(), dst.get(), path);
+      else
+        copy_dir(src.get(), dst.get(), "");
       finish_attributes(dst.get(), st, "");
     } catch (...) {
       fs::remove_all(to, ec);  // removes links themselves, never what they point at
@@ -134,6 +145,48 @@ class TreeCopier {
       if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
       copy_entry(src, dst, name, join(rel, name));
     }
+  }
+
+  // Copies the file or link at `path` (relative, '/'-separated), creating the directories on
+  // the way; a directory, a path through a symlink and a `..` or `.git` component are skipped.
+  void copy_listed(int src, int dst, const std::string& path) {
+    std::vector<std::string> parts;
+    for (std::size_t at = 0; at <= path.size();) {
+      std::size_t slash = path.find('/', at);
+      if (slash == std::string::npos) slash = path.size();
+      if (slash > at) parts.push_back(path.substr(at, slash - at));
+      at = slash + 1;
+    }
+    for (const auto& part : parts)
+      if (part == "." || part == ".." || part == ".git") return skip(path);
+    if (parts.empty()) return;
+    Fd src_dir(::fcntl(src, F_DUPFD_CLOEXEC, 0));
+    Fd dst_dir(::fcntl(dst, F_DUPFD_CLOEXEC, 0));
+    std::string rel;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      const char* name = parts[i].c_str();
+      rel = join(rel, name);
+      Fd from(::openat(src_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!from.ok()) {
+        if (errno == ENOENT) return;                                  // gone: not in the copy
+        if (errno == ELOOP || errno == ENOTDIR) return skip(path);  // through a link
+        fail("cannot open directory", rel, errno);
+      }
+      if (::mkdirat(dst_dir.get(), name, 0755) != 0 && errno != EEXIST)
+        fail("cannot create directory", rel, errno);
+      Fd to(::openat(dst_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!to.ok()) fail("cannot open directory", rel, errno);
+      src_dir = std::move(from);
+      dst_dir = std::move(to);
+    }
+    const char* name = parts.back().c_str();
+    struct stat st;
+    if (::fstatat(src_dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return;  // listed by git as tracked, but deleted
+      fail("cannot stat", path, errno);
+    }
+    if (S_ISDIR(st.st_mode)) return skip(path);  // a nested repository or submodule
+    copy_entry(src_dir.get(), dst_dir.get(), name, path);
   }
 
   void copy_entry(int src, int dst, const char* name, const std::string& rel) {
@@ -273,6 +326,11 @@ class TreeCopier {
 
 TreeCopy copy_tree_exact(const fs::path& from, const fs::path& to) {
   return TreeCopier().run(from, to);
+}
+
+TreeCopy copy_listed_files(const fs::path& from, const fs::path& to,
+                           const std::vector<std::string>& paths) {
+  return TreeCopier().run(from, to, &paths);
 }
 
 }  // namespace runagents::platform::local
