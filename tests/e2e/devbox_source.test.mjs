@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
-import { PRODUCT, agentSandboxSkip, killAll } from './lib.mjs';
+import { PRODUCT, agentSandboxSkip, killAll, toolOk, toolRefused } from './lib.mjs';
 
 const skip = agentSandboxSkip();
 const env = { ...process.env };
@@ -58,14 +58,8 @@ after(async () => {
 });
 
 const call = (name, args) => client.callTool({ name, arguments: args }, undefined, { timeout: 120000 });
-function ok(r) {
-  assert.equal(r.isError ?? false, false, JSON.stringify(r.content));
-  return r.structuredContent;
-}
-function refused(r, pattern) {
-  assert.equal(r.isError, true, JSON.stringify(r.structuredContent ?? r.content));
-  assert.match(r.content[0].text, pattern);
-}
+const ok = toolOk;
+const refused = toolRefused;
 
 describe('a project in a devbox, and its changes out', { skip }, () => {
   let id;

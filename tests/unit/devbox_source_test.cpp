@@ -60,6 +60,19 @@ fs::path make_repo(const fs::path& root) {
   return repo;
 }
 
+// The repository above beside a local DevboxService, both in one temporary directory.
+struct SourceDevboxes {
+  TempDir dir;
+  fs::path repo = make_repo(dir.path);
+  std::shared_ptr<DevboxService> s = open_devboxes(dir);
+
+  Devbox create(const std::string& install_command) {
+    DevboxCreateRequest r;
+    r.source = DevboxSource{repo.string(), "proj", install_command};
+    return create_devbox(*s, r);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("select_source_files lists what git would commit: no ignored files, no nested repo" *
@@ -161,13 +174,9 @@ TEST_CASE("a devbox from a source: the project at its name, committed; diff and 
           "show exactly what changed" *
           doctest::test_suite("devbox")) {
   if (!devbox_usable()) return;
-  TempDir dir;
-  const fs::path repo = make_repo(dir.path);
-  auto s = open_devboxes(dir);
-
-  DevboxCreateRequest r;
-  r.source = DevboxSource{repo.string(), "proj", "echo installed > .installed"};
-  auto d = create_devbox(*s, r);
+  SourceDevboxes f;
+  auto& s = f.s;
+  auto d = f.create("echo installed > .installed");
   REQUIRE(d.status == "running");
   auto ls = run_in(*s, d.id,
                    "cd proj && ls -A | sort | tr '\\n' ' '; readlink link.py; git log --format='%an "
@@ -198,8 +207,8 @@ TEST_CASE("a devbox from a source: the project at its name, committed; diff and 
   auto status = run_in(*s, d.id, "cd proj && git diff --cached --name-only");
   CHECK(status.stdout_text == "");
   // The user's project was not written.
-  CHECK(local::select_source_files(repo).paths.size() == 5);
-  CHECK_FALSE(fs::exists(repo / ".installed"));
+  CHECK(local::select_source_files(f.repo).paths.size() == 5);
+  CHECK_FALSE(fs::exists(f.repo / ".installed"));
 
   // A devbox without a source has no baseline: said so.
   auto plain = create_devbox(*s);
@@ -216,13 +225,10 @@ TEST_CASE("a failing install_command fails the create with its output's tail; a 
           "changes nothing" *
           doctest::test_suite("devbox")) {
   if (!devbox_usable()) return;
-  TempDir dir;
-  const fs::path repo = make_repo(dir.path);
-  auto s = open_devboxes(dir);
-  DevboxCreateRequest r;
-  r.source = DevboxSource{repo.string(), "proj", "echo early; echo 'npm ERR! missing' >&2; exit 7"};
+  SourceDevboxes f;
+  auto& s = f.s;
   try {
-    create_devbox(*s, r);
+    f.create("echo early; echo 'npm ERR! missing' >&2; exit 7");
     FAIL("a failing install command was accepted");
   } catch (const PlatformError& e) {
     CHECK(e.kind() == ErrorKind::conflict);
@@ -234,10 +240,10 @@ TEST_CASE("a failing install_command fails the create with its output's tail; a 
   CHECK(all[0].status == "failure");
 
   DevboxCreateRequest bad_name;
-  bad_name.source = DevboxSource{repo.string(), "../x", ""};
+  bad_name.source = DevboxSource{f.repo.string(), "../x", ""};
   CHECK(kind_of([&] { create_devbox(*s, bad_name); }) == ErrorKind::invalid);
   DevboxCreateRequest missing;
-  missing.source = DevboxSource{(dir.path / "nope").string(), "nope", ""};
+  missing.source = DevboxSource{(f.dir.path / "nope").string(), "nope", ""};
   CHECK(kind_of([&] { create_devbox(*s, missing); }) == ErrorKind::invalid);
   CHECK(s->list({}).devboxes.size() == 1);
 }
