@@ -360,14 +360,15 @@ std::optional<platform::DevboxSource> devbox_source(const json& args, const Host
   if (path.rfind("file:", 0) == 0) {
     const std::string local = path_of_file_uri(path);
     if (local.empty())
-      throw platform::PlatformError(platform::ErrorKind::invalid,
-                                    "source_path " + path +
-                                        " is not a file:// URI of this machine (file:///path)");
+      throw platform::PlatformError(
+          platform::ErrorKind::invalid,
+          "source_path " + path + " is not a file:// URI of this machine (file:///path)");
     path = local;
   }
   platform::DevboxSource source;
   source.host_dir = allowed_host_path(paths, ctx, path).string();
-  source.name = args.value("source_name", std::filesystem::path(source.host_dir).filename().string());
+  source.name =
+      args.value("source_name", std::filesystem::path(source.host_dir).filename().string());
   source.install_command = args.value("install_command", "");
   return source;
 }
@@ -433,8 +434,8 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     auto d = devboxes->create(
         r, [&](const std::string& message) { ctx.progress(++step, std::nullopt, message); });
     json out = devbox_json(d);
-    std::string text = "devbox " + d.id + " is " + d.status +
-                       "; run commands with devbox_exec devbox_id=" + d.id;
+    std::string text =
+        "devbox " + d.id + " is " + d.status + "; run commands with devbox_exec devbox_id=" + d.id;
     if (r.source) {
       out["source_dir"] = "/home/user/" + r.source->name;
       text += " working_dir=/home/user/" + r.source->name +
@@ -705,13 +706,14 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       changes["total"] = total;
       if (dropped) changes["truncated"] = dropped;
       for (const auto& f : changes["files"])
-        summary += f["status"].get<std::string>() + " " + f["path"].get<std::string>() +
-                   (f.contains("old_path") ? " (from " + f["old_path"].get<std::string>() + ")"
-                                           : "") +
-                   "\n";
+        summary +=
+            f["status"].get<std::string>() + " " + f["path"].get<std::string>() +
+            (f.contains("old_path") ? " (from " + f["old_path"].get<std::string>() + ")" : "") +
+            "\n";
       if (dropped) summary += "[... " + std::to_string(dropped) + " more files not listed ...]\n";
       if (total == 0)
-        summary = "no changes in " + changes["source_dir"].get<std::string>() + " since the baseline";
+        summary =
+            "no changes in " + changes["source_dir"].get<std::string>() + " since the baseline";
       out["changed_files"] = std::move(changes);
     } else if (action == "list_snapshots") {
       platform::SnapshotListRequest r;

@@ -56,10 +56,9 @@ std::string run_changes(platform::DevboxService& devboxes, const std::string& de
                             "(create_devbox source_path=DIR copies a project in and commits it "
                             "as the baseline that diff and changed_files compare with)");
   if (code == kNoBaseline)
-    throw PlatformError(ErrorKind::conflict, "devbox " + devbox_id + " no longer has its " +
-                                                 "baseline commit (" +
-                                                 platform::kDevboxBaselineRef +
-                                                 "): a command in the devbox removed it");
+    throw PlatformError(ErrorKind::conflict,
+                        "devbox " + devbox_id + " no longer has its " + "baseline commit (" +
+                            platform::kDevboxBaselineRef + "): a command in the devbox removed it");
   if (code != 0 || e.stdout_truncated)
     throw PlatformError(ErrorKind::unavailable,
                         "git in devbox " + devbox_id + " failed (exit " + std::to_string(code) +
@@ -91,9 +90,9 @@ std::vector<ChangedFile> parse_name_status(std::string_view z) {
     const char kind = code.front();
     const bool two_paths = kind == 'R' || kind == 'C';
     if (i + (two_paths ? 2 : 1) > fields.size())
-      throw PlatformError(ErrorKind::internal,
-                          "git's list of changed files ends inside an entry (status " +
-                              std::string(code) + ")");
+      throw PlatformError(
+          ErrorKind::internal,
+          "git's list of changed files ends inside an entry (status " + std::string(code) + ")");
     ChangedFile f;
     if (two_paths) f.old_path = fields[i++];
     f.path = fields[i++];
@@ -125,29 +124,27 @@ std::vector<ChangedFile> parse_name_status(std::string_view z) {
 
 json source_diff_page(platform::DevboxService& devboxes, const std::string& devbox_id,
                       std::uint64_t offset) {
-  if (offset == 0) run_changes(devboxes, devbox_id, std::string("--output=/home/user/") + kDiffFile);
+  if (offset == 0)
+    run_changes(devboxes, devbox_id, std::string("--output=/home/user/") + kDiffFile);
   const std::string dir = source_dir_of(devboxes, devbox_id);
   platform::DevboxFile f;
   try {
     f = devboxes.read_file(devbox_id, kDiffFile, offset, kDiffPage);
   } catch (const PlatformError& e) {
     if (e.kind() != ErrorKind::not_found) throw;
-    throw PlatformError(ErrorKind::invalid,
-                        "no diff was computed in devbox " + devbox_id +
-                            " yet; call action diff without offset first");
+    throw PlatformError(ErrorKind::invalid, "no diff was computed in devbox " + devbox_id +
+                                                " yet; call action diff without offset first");
   }
   std::string_view page = f.data;
   if (offset + page.size() < f.size) {
     // End the page at a line end when there is one, else where no character is cut.
     const std::size_t nl = page.rfind('\n');
-    page = nl != std::string_view::npos ? page.substr(0, nl + 1) : common::utf8_head(page, page.size());
+    page = nl != std::string_view::npos ? page.substr(0, nl + 1)
+                                        : common::utf8_head(page, page.size());
   }
-  json out = {{"source_dir", dir},
-              {"text", common::to_valid_utf8(page)},
-              {"offset", offset},
-              {"length", page.size()},
-              {"size", f.size},
-              {"eof", offset + page.size() >= f.size}};
+  json out = {{"source_dir", dir}, {"text", common::to_valid_utf8(page)},
+              {"offset", offset},  {"length", page.size()},
+              {"size", f.size},    {"eof", offset + page.size() >= f.size}};
   if (offset + page.size() < f.size) out["next_offset"] = offset + page.size();
   return out;
 }

@@ -38,7 +38,9 @@ void git(const fs::path& dir, const std::string& args) {
   REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, cmd);
 }
 
-std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+std::set<std::string> as_set(const std::vector<std::string>& v) {
+  return {v.begin(), v.end()};
+}
 
 // A repository: tracked app.py and a link, an untracked new.txt, an ignored node_modules/ and
 // secret.env, a nested repository, and a tracked file deleted from the working tree.
@@ -117,9 +119,10 @@ TEST_CASE("select_source_files walks a plain directory without .git and without 
         std::set<std::string>{"a.txt", "d/b.txt", "vendor/lib/lib.c", "out"});
 }
 
-TEST_CASE("copy_listed_files copies links as links and never a .git, a directory or a path "
-          "through a link" *
-          doctest::test_suite("devbox")) {
+TEST_CASE(
+    "copy_listed_files copies links as links and never a .git, a directory or a path "
+    "through a link" *
+    doctest::test_suite("devbox")) {
   TempDir dir;
   const fs::path repo = make_repo(dir.path);
   write(dir.path / "outside" / "secret.txt", "secret\n");
@@ -148,7 +151,8 @@ TEST_CASE("copy_listed_files copies links as links and never a .git, a directory
 TEST_CASE("parse_name_status reads git's -z list; bad input is an error" *
           doctest::test_suite("devbox")) {
   using runagents::tools::parse_name_status;
-  const std::string z = "M\0app.py\0A\0new file.txt\0D\0gone.txt\0R087\0old.py\0new.py\0T\0link\0C100\0a\0b\0"s;
+  const std::string z =
+      "M\0app.py\0A\0new file.txt\0D\0gone.txt\0R087\0old.py\0new.py\0T\0link\0C100\0a\0b\0"s;
   auto files = parse_name_status(z);
   REQUIRE(files.size() == 6);
   CHECK(files[0].path == "app.py");
@@ -164,23 +168,24 @@ TEST_CASE("parse_name_status reads git's -z list; bad input is an error" *
   CHECK(files[5].path == "b");
   CHECK(files[5].old_path.empty());
   CHECK(parse_name_status("").empty());
-  CHECK(kind_of([&] { parse_name_status("R100\0only-one\0"s); }) ==
-        ErrorKind::internal);
+  CHECK(kind_of([&] { parse_name_status("R100\0only-one\0"s); }) == ErrorKind::internal);
   CHECK(kind_of([&] { parse_name_status("X\0what\0"s); }) == ErrorKind::internal);
   CHECK(kind_of([&] { parse_name_status("\0a\0"s); }) == ErrorKind::internal);
 }
 
-TEST_CASE("a devbox from a source: the project at its name, committed; diff and changed_files "
-          "show exactly what changed" *
-          doctest::test_suite("devbox")) {
+TEST_CASE(
+    "a devbox from a source: the project at its name, committed; diff and changed_files "
+    "show exactly what changed" *
+    doctest::test_suite("devbox")) {
   if (!devbox_usable()) return;
   SourceDevboxes f;
   auto& s = f.s;
   auto d = f.create("echo installed > .installed");
   REQUIRE(d.status == "running");
-  auto ls = run_in(*s, d.id,
-                   "cd proj && ls -A | sort | tr '\\n' ' '; readlink link.py; git log --format='%an "
-                   "<%ae> %s' refs/runagents/baseline");
+  auto ls =
+      run_in(*s, d.id,
+             "cd proj && ls -A | sort | tr '\\n' ' '; readlink link.py; git log --format='%an "
+             "<%ae> %s' refs/runagents/baseline");
   CHECK(ls.exit_status == 0);
   CHECK(ls.stdout_text ==
         ".git .gitignore .installed app.py link.py new.txt\napp.py\nrunagents-mcp "
@@ -221,9 +226,10 @@ TEST_CASE("a devbox from a source: the project at its name, committed; diff and 
   }
 }
 
-TEST_CASE("a failing install_command fails the create with its output's tail; a bad source "
-          "changes nothing" *
-          doctest::test_suite("devbox")) {
+TEST_CASE(
+    "a failing install_command fails the create with its output's tail; a bad source "
+    "changes nothing" *
+    doctest::test_suite("devbox")) {
   if (!devbox_usable()) return;
   SourceDevboxes f;
   auto& s = f.s;

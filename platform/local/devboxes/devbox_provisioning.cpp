@@ -31,9 +31,9 @@ void check_source(const DevboxSource& source) {
                             "not . or .. or .runagents); give source_name");
   std::error_code ec;
   if (!fs::is_directory(source.host_dir, ec))
-    throw PlatformError(ErrorKind::invalid,
-                        "source_path " + source.host_dir + " is not a directory on the server's "
-                                                           "machine");
+    throw PlatformError(ErrorKind::invalid, "source_path " + source.host_dir +
+                                                " is not a directory on the server's "
+                                                "machine");
 }
 
 // Bash that commits the copied project in `dir` as the baseline (DevboxSource).
@@ -41,8 +41,7 @@ std::string baseline_script(const std::string& dir) {
   const std::string git =
       "git -c init.defaultBranch=main -c user.name=runagents-mcp -c user.email=devbox@localhost "
       "-c commit.gpgsign=false";
-  return "cd " + shell_quote(dir) + " && " + git + " init -q && " + git +
-         " add -A -f && " + git +
+  return "cd " + shell_quote(dir) + " && " + git + " init -q && " + git + " add -A -f && " + git +
          " commit -q --no-verify --allow-empty -m 'baseline: the project as copied from the "
          "host' && git update-ref " +
          kDevboxBaselineRef + " HEAD";

@@ -90,7 +90,7 @@ class LocalDevboxService final : public DevboxService {
   struct NewDevbox {
     Devbox devbox;
     ResourceLimits limits;
-    std::string from_snapshot;  // "" = an empty home
+    std::string from_snapshot;                        // "" = an empty home
     std::shared_ptr<const SourceFiles> source_files;  // what to copy of request.source
     // Registered in provisioning_ from the moment the devbox is recorded until provision() ends:
     // shutdown() kills the launch command through it (it must not wait for it).

@@ -26,8 +26,8 @@ SubprocessResult git_in(const fs::path& dir, std::vector<std::string> args) {
                         "cannot run git (" + r.start_error +
                             "); install git on the server's machine to copy a project");
   if (r.timed_out)
-    throw PlatformError(ErrorKind::unavailable, "git took over two minutes to list the files of " +
-                                                    dir.string());
+    throw PlatformError(ErrorKind::unavailable,
+                        "git took over two minutes to list the files of " + dir.string());
   return r;
 }
 
@@ -35,13 +35,13 @@ SourceFiles git_files(const fs::path& dir) {
   SubprocessResult r =
       git_in(dir, {"ls-files", "--cached", "--others", "--exclude-standard", "-z"});
   if (r.exit_code != 0)
-    throw PlatformError(ErrorKind::unavailable,
-                        "git ls-files failed in " + dir.string() + ": " +
-                            common::clip_tail(r.err, 2000, "[...]"));
+    throw PlatformError(ErrorKind::unavailable, "git ls-files failed in " + dir.string() + ": " +
+                                                    common::clip_tail(r.err, 2000, "[...]"));
   if (r.out_truncated)
     throw PlatformError(ErrorKind::invalid,
-                        dir.string() + " has too many files to copy into a devbox (git's list "
-                                       "of them passed 4 MiB); give a smaller directory");
+                        dir.string() +
+                            " has too many files to copy into a devbox (git's list "
+                            "of them passed 4 MiB); give a smaller directory");
   SourceFiles files;
   files.git = true;
   std::string_view rest = r.out;
@@ -58,18 +58,20 @@ SourceFiles git_files(const fs::path& dir) {
 SourceFiles plain_files(const fs::path& dir) {
   SourceFiles files;
   std::error_code ec;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec),
-      end;
-  if (ec) throw PlatformError(ErrorKind::invalid, "cannot read " + dir.string() + ": " + ec.message());
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  if (ec)
+    throw PlatformError(ErrorKind::invalid, "cannot read " + dir.string() + ": " + ec.message());
   std::size_t seen = 0;
   for (; it != end; it.increment(ec)) {
-    if (ec) throw PlatformError(ErrorKind::unavailable,
-                                "cannot read " + dir.string() + ": " + ec.message());
+    if (ec)
+      throw PlatformError(ErrorKind::unavailable,
+                          "cannot read " + dir.string() + ": " + ec.message());
     if (++seen > kMaxPlainEntries)
       throw PlatformError(ErrorKind::invalid,
-                          dir.string() + " holds over 100,000 entries and is not a git working "
-                                         "tree; give a git repository (ignored files are then "
-                                         "left out) or a smaller directory");
+                          dir.string() +
+                              " holds over 100,000 entries and is not a git working "
+                              "tree; give a git repository (ignored files are then "
+                              "left out) or a smaller directory");
     const fs::path& p = it->path();
     if (p.filename() == ".git") {
       if (it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
@@ -89,9 +91,10 @@ SourceFiles select_source_files(const fs::path& dir) {
   if (r.exit_code == 0 && r.out.rfind("true", 0) == 0) return git_files(dir);
   if (r.exit_code == 0)
     throw PlatformError(ErrorKind::invalid,
-                        dir.string() + " is a bare git repository or a .git directory, which has "
-                                       "no working tree; give the repository's working tree "
-                                       "(a directory with its files checked out)");
+                        dir.string() +
+                            " is a bare git repository or a .git directory, which has "
+                            "no working tree; give the repository's working tree "
+                            "(a directory with its files checked out)");
   return plain_files(dir);
 }
 

@@ -168,7 +168,7 @@ class TreeCopier {
       rel = join(rel, name);
       Fd from(::openat(src_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!from.ok()) {
-        if (errno == ENOENT) return;                                  // gone: not in the copy
+        if (errno == ENOENT) return;                                // gone: not in the copy
         if (errno == ELOOP || errno == ENOTDIR) return skip(path);  // through a link
         fail("cannot open directory", rel, errno);
       }
