@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "platform/error.hpp"
@@ -99,6 +100,11 @@ class TreeCopier {
       root_ = dst.get();
       struct stat st;
       if (::fstat(src.get(), &st) != 0) fail("cannot stat", "", errno);
+      // A listed copy brings a host project into a home: its entries belong to the home's owner
+      // (the sandbox's user of a restored home), not to whoever owns the project.
+      struct stat parent;
+      if (listed && ::stat(to.parent_path().c_str(), &parent) == 0)
+        owner_ = std::make_pair(parent.st_uid, parent.st_gid);
       if (listed)
         for (const auto& path : *listed) copy_listed(src.get(), dst.get(), path);
       else
@@ -172,10 +178,12 @@ class TreeCopier {
         if (errno == ELOOP || errno == ENOTDIR) return skip(path);  // through a link
         fail("cannot open directory", rel, errno);
       }
-      if (::mkdirat(dst_dir.get(), name, 0755) != 0 && errno != EEXIST)
-        fail("cannot create directory", rel, errno);
+      const bool made = ::mkdirat(dst_dir.get(), name, 0755) == 0;
+      if (!made && errno != EEXIST) fail("cannot create directory", rel, errno);
       Fd to(::openat(dst_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!to.ok()) fail("cannot open directory", rel, errno);
+      if (made && as_root_ && owner_ && ::fchown(to.get(), owner_->first, owner_->second) != 0)
+        fail("cannot set the owner of", rel, errno);
       src_dir = std::move(from);
       dst_dir = std::move(to);
     }
@@ -214,7 +222,7 @@ class TreeCopier {
       fail("cannot read the link", rel, errno);
     }
     if (::symlinkat(target.c_str(), dst, name) != 0) fail("cannot create the link", rel, errno);
-    if (as_root_) ::fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+    if (as_root_) ::fchownat(dst, name, uid_of(st), gid_of(st), AT_SYMLINK_NOFOLLOW);
     const struct timespec times[2] = {st.st_atim, st.st_mtim};
     ::utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW);
   }
@@ -307,15 +315,19 @@ class TreeCopier {
   // Owner (as root), mode and times of a copied file or directory, through its descriptor.
   void finish_attributes(int fd, const struct stat& st, const std::string& rel) {
     // chown first: it clears set-user-ID and set-group-ID bits, which the mode then restores.
-    if (as_root_ && ::fchown(fd, st.st_uid, st.st_gid) != 0)
+    if (as_root_ && ::fchown(fd, uid_of(st), gid_of(st)) != 0)
       fail("cannot set the owner of", rel, errno);
     if (::fchmod(fd, st.st_mode & 07777) != 0) fail("cannot set the mode of", rel, errno);
     const struct timespec times[2] = {st.st_atim, st.st_mtim};
     ::futimens(fd, times);
   }
 
+  uid_t uid_of(const struct stat& st) const { return owner_ ? owner_->first : st.st_uid; }
+  gid_t gid_of(const struct stat& st) const { return owner_ ? owner_->second : st.st_gid; }
+
   const bool as_root_;
-  int root_ = -1;  // the destination's top directory
+  std::optional<std::pair<uid_t, gid_t>> owner_;  // every entry's owner, when not the source's
+  int root_ = -1;                                 // the destination's top directory
   TreeCopy result_;
   std::size_t skipped_beyond_list_ = 0;
   // (device, inode) of files with several names -> where the first one was copied.

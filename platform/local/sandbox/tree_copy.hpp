@@ -43,7 +43,9 @@ TreeCopy copy_tree_exact(const std::filesystem::path& from, const std::filesyste
 // creates the directories that lead to them (mode 0755). `to` must not exist, as above. A listed
 // path that is missing, is a directory (a nested repository), passes through a symlink or holds a
 // `..` or `.git` component is not copied: it is listed in `skipped` (a missing one is left out
-// silently). Nothing else of `from` is read. Throws as copy_tree_exact.
+// silently). Nothing else of `from` is read. When the server runs as root, every entry belongs to
+// the owner of `to`'s parent (a home's user), not to the owner of `from`. Throws as
+// copy_tree_exact.
 TreeCopy copy_listed_files(const std::filesystem::path& from, const std::filesystem::path& to,
                            const std::vector<std::string>& paths);
 
