@@ -26,7 +26,7 @@ std::string changes_script(const std::string& diff_args) {
   return std::string("f=/home/user/") + platform::kDevboxSourceFile +
          "\n"
          "[ -f \"$f\" ] || exit 3\n"
-         "cd \"$(head -n 1 \"$f\")\" || exit 3\n"
+         "cd \"$(head -n 1 \"$f\")\" || exit 4\n"
          "git rev-parse -q --verify '" +
          platform::kDevboxBaselineRef +
          "^{commit}' >/dev/null || exit 4\n"
@@ -57,8 +57,11 @@ std::string run_changes(platform::DevboxService& devboxes, const std::string& de
                             "as the baseline that diff and changed_files compare with)");
   if (code == kNoBaseline)
     throw PlatformError(ErrorKind::conflict,
-                        "devbox " + devbox_id + " no longer has its " + "baseline commit (" +
-                            platform::kDevboxBaselineRef + "): a command in the devbox removed it");
+                        "devbox " + devbox_id +
+                            " no longer has its project or its baseline commit (" +
+                            platform::kDevboxBaselineRef +
+                            "): a command in the devbox removed it, so there is nothing to "
+                            "compare with");
   if (code != 0 || e.stdout_truncated)
     throw PlatformError(ErrorKind::unavailable,
                         "git in devbox " + devbox_id + " failed (exit " + std::to_string(code) +
