@@ -188,7 +188,7 @@ TEST_CASE(
              "<%ae> %s' refs/runagents/baseline");
   CHECK(ls.exit_status == 0);
   CHECK(ls.stdout_text ==
-        ".git .gitignore .installed app.py link.py new.txt\napp.py\nrunagents-mcp "
+        ".git .gitignore .installed app.py link.py new.txt app.py\nrunagents-mcp "
         "<devbox@localhost> baseline: the project as copied from the host\n");
   // The install command's file is new since the baseline.
   auto files = runagents::tools::source_changed_files(*s, d.id);
