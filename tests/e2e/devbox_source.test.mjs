@@ -6,7 +6,8 @@
 //   - a file is changed in the devbox: diff shows exactly that change, changed_files lists it,
 //     and the user's project on the host is unchanged;
 //   - a path outside the working directory, a devbox without a source, and source_name without
-//     source_path are refused with errors that say what to do.
+//     source_path are refused with errors that say what to do;
+//   - over HTTP nothing may be read without --allow-path; with it, that directory (file:// too).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,8 +17,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-import { PRODUCT, agentSandboxSkip, killAll, toolOk, toolRefused } from './lib.mjs';
+import { PRODUCT, agentSandboxSkip, killAll, startHttpServer, toolOk, toolRefused } from './lib.mjs';
 
 const skip = agentSandboxSkip();
 const env = { ...process.env };
@@ -107,5 +109,30 @@ describe('a project in a devbox, and its changes out', { skip }, () => {
     const list = ok(await call('manage_devbox', { action: 'list' }));
     assert.equal(list.devboxes.length, 2, 'a refused create made no devbox');
     ok(await call('manage_devbox', { action: 'shutdown', devbox_id: id }));
+  });
+});
+
+describe('HTTP: only --allow-path', { skip }, () => {
+  test('without --allow-path the project is refused; with it, it is copied', { timeout: 120000 }, async () => {
+    const shop = path.join(dir, 'workspace', 'shop');
+    const connect = async (extra) => {
+      const server = await startHttpServer(PRODUCT, ['--http', '--data-dir', path.join(dir, 'data'), '--config', path.join(dir, 'none.json'), ...extra], env);
+      const c = new Client({ name: 'devbox-source-e2e-http', version: '1.0.0' });
+      await c.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+      return c;
+    };
+    const closed = await connect([]);
+    refused(await closed.callTool({ name: 'create_devbox', arguments: { source_path: shop } }), /over HTTP.*--allow-path/s);
+    await closed.close();
+    const open = await connect(['--allow-path', path.join(dir, 'workspace')]);
+    const d = ok(await open.callTool({ name: 'create_devbox', arguments: { source_path: `file://${shop}`, source_name: 'app' } }, undefined, { timeout: 120000 }));
+    assert.equal(d.source_dir, '/home/user/app');
+    const run = ok(await open.callTool({ name: 'devbox_exec', arguments: { devbox_id: d.id, command: './test.sh', working_dir: '/home/user/app' } }, undefined, { timeout: 120000 }));
+    assert.match(run.stdout, /1 test passed/);
+    const none = ok(await open.callTool({ name: 'manage_devbox', arguments: { action: 'changed_files', devbox_id: d.id } }));
+    assert.deepEqual(none.changed_files.files, []);
+    refused(await open.callTool({ name: 'create_devbox', arguments: { source_path: path.join(dir, 'elsewhere', 'other') } }), /outside/);
+    ok(await open.callTool({ name: 'manage_devbox', arguments: { action: 'shutdown', devbox_id: d.id } }));
+    await open.close();
   });
 });
