@@ -39,6 +39,14 @@ std::string changes_script(const std::string& diff_args) {
          diff_args + " " + platform::kDevboxBaselineRef + "\n";
 }
 
+PlatformError no_baseline(const std::string& devbox_id) {
+  return PlatformError(ErrorKind::conflict,
+                       "devbox " + devbox_id +
+                           " has no project baseline: it was not created with source_path "
+                           "(create_devbox source_path=DIR copies a project in and commits it "
+                           "as the baseline that diff and changed_files compare with)");
+}
+
 // Runs the script and returns its stdout; turns its failures into errors that say what to do.
 std::string run_changes(platform::DevboxService& devboxes, const std::string& devbox_id,
                         const std::string& diff_args) {
@@ -49,12 +57,7 @@ std::string run_changes(platform::DevboxService& devboxes, const std::string& de
   r.output_cap = 8u << 20;
   const auto e = devboxes.execute(r);
   const int code = e.exit_status.value_or(-1);
-  if (code == kNoSource)
-    throw PlatformError(ErrorKind::conflict,
-                        "devbox " + devbox_id +
-                            " has no project baseline: it was not created with source_path "
-                            "(create_devbox source_path=DIR copies a project in and commits it "
-                            "as the baseline that diff and changed_files compare with)");
+  if (code == kNoSource) throw no_baseline(devbox_id);
   if (code == kNoBaseline)
     throw PlatformError(ErrorKind::conflict,
                         "devbox " + devbox_id +
@@ -71,7 +74,13 @@ std::string run_changes(platform::DevboxService& devboxes, const std::string& de
 }
 
 std::string source_dir_of(platform::DevboxService& devboxes, const std::string& devbox_id) {
-  std::string dir = devboxes.read_file(devbox_id, platform::kDevboxSourceFile, 0, 4096).data;
+  std::string dir;
+  try {
+    dir = devboxes.read_file(devbox_id, platform::kDevboxSourceFile, 0, 4096).data;
+  } catch (const PlatformError& e) {
+    if (e.kind() == ErrorKind::not_found) throw no_baseline(devbox_id);
+    throw;
+  }
   if (auto nl = dir.find('\n'); nl != std::string::npos) dir.resize(nl);
   return common::to_valid_utf8(dir);
 }

@@ -215,6 +215,26 @@ TEST_CASE(
   CHECK(local::select_source_files(f.repo).paths.size() == 5);
   CHECK_FALSE(fs::exists(f.repo / ".installed"));
 
+  // A long diff comes in pages that end at line ends and join up to the whole (a later page
+  // reads the diff kept in the devbox).
+  run_in(
+      *s, d.id,
+      "cd proj && for i in $(seq 1 3000); do echo \"line $i of a long new file\"; done > long.txt");
+  auto first = runagents::tools::source_diff_page(*s, d.id, 0);
+  REQUIRE(first["eof"] == false);
+  std::string whole = first["text"];
+  std::uint64_t pages = 1;
+  for (auto page = first; page.contains("next_offset"); ++pages) {
+    CHECK(page["text"].get<std::string>().back() == '\n');
+    page = runagents::tools::source_diff_page(*s, d.id, page["next_offset"].get<std::uint64_t>());
+    whole += page["text"].get<std::string>();
+  }
+  CHECK(pages >= 4);
+  CHECK(whole.size() == first["size"].get<std::uint64_t>());
+  CHECK(whole.find("+line 3000 of a long new file\n") != std::string::npos);
+  CHECK(whole.find("-print('hi')\n+print('bye')\n") != std::string::npos);
+  run_in(*s, d.id, "rm proj/long.txt");
+
   // A devbox without a source has no baseline: said so.
   auto plain = create_devbox(*s);
   try {
@@ -223,6 +243,13 @@ TEST_CASE(
   } catch (const PlatformError& e) {
     CHECK(e.kind() == ErrorKind::conflict);
     CHECK(std::string(e.what()).find("source_path") != std::string::npos);
+  }
+  try {
+    runagents::tools::source_diff_page(*s, plain.id, 100);
+    FAIL("a later page without a baseline");
+  } catch (const PlatformError& e) {
+    CHECK(e.kind() == ErrorKind::conflict);
+    CHECK(std::string(e.what()).find("no project baseline") != std::string::npos);
   }
 }
 
