@@ -260,9 +260,11 @@ void add_server_options(CLI::App& app, Options& opts) {
                  "Comma-separated tools to disable")
       ->delimiter(',');
   app.add_flag("--read-only", opts.selection.read_only, "Offer only read-only tools");
-  app.add_option("--allow-path", opts.allow_paths,
-                 "A directory of this machine tools may read (deploy_agent source_dir); "
-                 "repeatable. Over HTTP nothing else is; on stdio also the client's roots")
+  app.add_option(
+         "--allow-path", opts.allow_paths,
+         "A directory of this machine tools may read (deploy_agent source_dir, create_devbox "
+         "source_path); "
+         "repeatable. Over HTTP nothing else is; on stdio also the client's roots")
       ->check(CLI::ExistingDirectory);
   app.add_option("--max-message-bytes", opts.limits.max_message_bytes,
                  "Largest accepted message in bytes (default 16 MiB)")

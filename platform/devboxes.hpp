@@ -114,8 +114,33 @@ struct Devbox {
   std::vector<DevboxTunnel> tunnels;       // local extension: the ports open now
 };
 
+// A project of the server's machine copied into a new devbox (create_devbox's source_path). Local
+// only: the Runloop face refuses it (invalid; Runloop mounts code with code_mounts).
+//   - The files: what git would commit when `host_dir` is in a git working tree (tracked files and
+//     untracked ones that are not ignored; an ignored directory is never read), else every file
+//     of the tree; never a `.git` directory, never a nested repository; symlinks as links, never
+//     followed.
+//   - They land in /home/user/<name> and are committed there as the baseline: a fresh repository
+//     (nothing of the host's .git), author "runagents-mcp <devbox@localhost>", the commit also
+//     kept as refs/runagents/baseline; the home's .runagents/source holds the directory's path.
+//   - Then `install_command` runs in that directory; its failure fails the create (conflict, with
+//     its output's tail) and the devbox is left in status failure, not running.
+// The caller has checked that the server may read `host_dir` (tools/host_paths.hpp); the service
+// only reads there, never writes.
+struct DevboxSource {
+  std::string host_dir;         // absolute, resolved
+  std::string name;             // one path component: letters, digits, . _ - (not . or ..)
+  std::string install_command;  // bash; "" = none
+};
+
+// The line of the home's .runagents/source (see DevboxSource): where the project is.
+inline constexpr const char* kDevboxSourceFile = ".runagents/source";
+// The ref of the baseline commit in that project.
+inline constexpr const char* kDevboxBaselineRef = "refs/runagents/baseline";
+
 struct DevboxCreateRequest {
   std::string name;
+  std::optional<DevboxSource> source;
   std::string snapshot_id;
   std::string blueprint_id;    // refused locally: blueprints are container builds
   std::string blueprint_name;  // ditto

@@ -21,7 +21,7 @@ void register_product_tools(mcp::ToolRegistry& registry, const platform::Platfor
   register_run_tools(registry, platform);
   register_approval_tools(registry, platform);
   register_workspace_tools(registry, platform);
-  register_devbox_tools(registry, platform);
+  register_devbox_tools(registry, platform, host_paths);
   if (resources) register_query_tools(registry, platform, *resources, std::move(task_store));
 }
 

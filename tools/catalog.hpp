@@ -19,7 +19,7 @@ extern const char* const kServerInstructions;
 // run_query is not registered. `task_store` (optional) keeps run_query's async handles, so every
 // server process on that store answers for them; without it they live in this process only.
 // `host_paths` says which of this machine's directories a client may name (deploy_agent's
-// source_dir); the default allows none.
+// source_dir, create_devbox's source_path); the default allows none.
 void register_product_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
                             mcp::ResourceRegistry* resources = nullptr,
                             std::shared_ptr<mcp::TaskStore> task_store = nullptr,

@@ -2,7 +2,9 @@
 // only through platform::DevboxService (local sandboxes or Runloop).
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "platform/common/clip.hpp"
 #include "platform/common/utf8.hpp"
@@ -12,6 +14,7 @@
 #include "tools/domains.hpp"
 #include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
+#include "tools/source_changes.hpp"
 
 namespace runagents::tools {
 
@@ -342,9 +345,38 @@ std::shared_ptr<const mcp::RemoteTaskOps> remote_exec_task(
   return ops;
 }
 
+// create_devbox's source (source_path, source_name, install_command), its path checked against
+// what the server may read; nullopt without source_path.
+std::optional<platform::DevboxSource> devbox_source(const json& args, const HostPathPolicy& paths,
+                                                    mcp::RequestContext& ctx) {
+  if (!args.contains("source_path")) {
+    for (const char* key : {"source_name", "install_command"})
+      if (args.contains(key))
+        throw platform::PlatformError(platform::ErrorKind::invalid,
+                                      std::string(key) + " needs source_path; nothing was created");
+    return std::nullopt;
+  }
+  std::string path = args["source_path"].get<std::string>();
+  if (path.rfind("file:", 0) == 0) {
+    const std::string local = path_of_file_uri(path);
+    if (local.empty())
+      throw platform::PlatformError(
+          platform::ErrorKind::invalid,
+          "source_path " + path + " is not a file:// URI of this machine (file:///path)");
+    path = local;
+  }
+  platform::DevboxSource source;
+  source.host_dir = allowed_host_path(paths, ctx, path).string();
+  source.name =
+      args.value("source_name", std::filesystem::path(source.host_dir).filename().string());
+  source.install_command = args.value("install_command", "");
+  return source;
+}
+
 }  // namespace
 
-void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform& platform) {
+void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
+                           const HostPathPolicy& host_paths) {
   auto devboxes = platform.devboxes;
   if (!devboxes) return;  // a bundle without devboxes (tests of other domains)
 
@@ -357,15 +389,20 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "relative to /home/user), launch_commands (run in order before it is ready; one failing "
       "fails the devbox), network (local sandboxes have no network unless true), resources, "
       "keep_alive_seconds (idle time before it is shut down, or suspended with on_idle=suspend; "
-      "default 3600). Local sandboxes have no blueprints (container builds): use snapshots. "
+      "default 3600). source_path copies a project of the user's machine (a directory, or a "
+      "file:// git repository, inside the client's roots) into /home/user/<its name> as git "
+      "would commit it (ignored files left out) and commits it as a baseline; install_command "
+      "then runs there; later manage_devbox action=diff shows what changed. Local sandboxes "
+      "have no blueprints (container builds): use snapshots. "
       "Shut devboxes down with manage_devbox action=shutdown when done.",
       platform);
   create.annotations.read_only = false;
   create.annotations.destructive = false;
   create.annotations.idempotent = false;
-  create.handler = [devboxes](const json& args, mcp::RequestContext& ctx) {
+  create.handler = [devboxes, host_paths](const json& args, mcp::RequestContext& ctx) {
     platform::DevboxCreateRequest r;
     r.name = args.value("name", "");
+    r.source = devbox_source(args, host_paths, ctx);
     r.snapshot_id = args.value("snapshot_id", "");
     r.blueprint_id = args.value("blueprint_id", "");
     r.blueprint_name = args.value("blueprint_name", "");
@@ -397,9 +434,15 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     auto d = devboxes->create(
         r, [&](const std::string& message) { ctx.progress(++step, std::nullopt, message); });
     json out = devbox_json(d);
-    return mcp::ToolResult::structured(
-        out, "devbox " + d.id + " is " + d.status +
-                 "; run commands with devbox_exec devbox_id=" + d.id + "\n" + out.dump());
+    std::string text =
+        "devbox " + d.id + " is " + d.status + "; run commands with devbox_exec devbox_id=" + d.id;
+    if (r.source) {
+      out["source_dir"] = "/home/user/" + r.source->name;
+      text += " working_dir=/home/user/" + r.source->name +
+              " (the project, committed as the baseline: manage_devbox action=diff shows what "
+              "changed since)";
+    }
+    return mcp::ToolResult::structured(out, text + "\n" + out.dump());
   };
   create.long_running = true;  // image start-up and setup commands can take minutes
   create.task_support = mcp::TaskSupport::optional;
@@ -479,7 +522,12 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "the host; returns its url, e.g. for a dev server started with devbox_exec async), "
       "remove_tunnel (devbox_id, port; without port every tunnel), shutdown (kills everything "
       "and deletes the devbox's files; final). Tunnels end when the devbox is suspended or shut "
-      "down. Paths are relative to /home/user or absolute under it.",
+      "down. For a devbox created with source_path: diff (devbox_id: the unified diff of the "
+      "project against its baseline, new files included, binary files listed; long diffs come "
+      "in pages: call again with the next_offset as offset) and changed_files (devbox_id: each "
+      "changed path with status added, modified, deleted or renamed); apply the diff to the "
+      "user's project with your own file tools. Paths are relative to /home/user or absolute "
+      "under it.",
       platform);
   manage.annotations.read_only = false;
   manage.annotations.destructive = true;
@@ -637,6 +685,36 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
         summary = port == 0 ? "every tunnel of devbox " + id + " is closed"
                             : "the tunnel to port " + std::to_string(port) + " is closed";
       }
+    } else if (action == "diff") {
+      const auto id = need("devbox_id");
+      json page = source_diff_page(*devboxes, id, args.value("offset", std::uint64_t{0}));
+      summary = page["text"].get<std::string>();
+      if (page["size"].get<std::uint64_t>() == 0)
+        summary = "no changes in " + page["source_dir"].get<std::string>() + " since the baseline";
+      else if (page.contains("next_offset"))
+        summary += "[... " +
+                   std::to_string(page["size"].get<std::uint64_t>() -
+                                  page["next_offset"].get<std::uint64_t>()) +
+                   " more bytes of diff; call again with offset=" +
+                   std::to_string(page["next_offset"].get<std::uint64_t>()) + " ...]";
+      out["diff"] = std::move(page);
+    } else if (action == "changed_files") {
+      const auto id = need("devbox_id");
+      json changes = source_changed_files(*devboxes, id);
+      const std::size_t total = changes["files"].size();
+      const std::size_t dropped = fit_items(changes["files"]);
+      changes["total"] = total;
+      if (dropped) changes["truncated"] = dropped;
+      for (const auto& f : changes["files"])
+        summary +=
+            f["status"].get<std::string>() + " " + f["path"].get<std::string>() +
+            (f.contains("old_path") ? " (from " + f["old_path"].get<std::string>() + ")" : "") +
+            "\n";
+      if (dropped) summary += "[... " + std::to_string(dropped) + " more files not listed ...]\n";
+      if (total == 0)
+        summary =
+            "no changes in " + changes["source_dir"].get<std::string>() + " since the baseline";
+      out["changed_files"] = std::move(changes);
     } else if (action == "list_snapshots") {
       platform::SnapshotListRequest r;
       r.devbox_id = args.value("devbox_id", "");

@@ -22,8 +22,9 @@ void register_run_tools(mcp::ToolRegistry& registry, const platform::Platform& p
 void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
 void register_workspace_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
 // create_devbox, devbox_exec, manage_devbox (tools/devboxes.cpp); none when platform.devboxes is
-// unset.
-void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform& platform);
+// unset. create_devbox reads a project directory (source_path) only where `host_paths` allows.
+void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform& platform,
+                           const HostPathPolicy& host_paths = {});
 // run_query (tools/queries.cpp); none when platform.queries is unset. Its artifacts become
 // resources of `resources`; its async handles are kept in `task_store` when given (else in this
 // process only).

@@ -14,9 +14,6 @@ using json = nlohmann::json;
 using platform::ErrorKind;
 using platform::PlatformError;
 
-namespace {
-
-// file:///a%20b -> /a b; other URIs give "".
 std::string path_of_file_uri(const std::string& uri) {
   const std::string scheme = "file://";
   if (uri.rfind(scheme, 0) != 0) return {};
@@ -25,6 +22,8 @@ std::string path_of_file_uri(const std::string& uri) {
   if (rest.empty() || rest.front() != '/') return {};
   return common::percent_decode(rest);
 }
+
+namespace {
 
 void add_real(std::vector<fs::path>& roots, const fs::path& p) {
   std::error_code ec;

@@ -1,6 +1,6 @@
 // Which directories of the server's machine a client may name in a tool argument (deploy_agent's
-// source_dir): the one check, so a model cannot make the server read what the user did not
-// offer.
+// source_dir, create_devbox's source_path): the one check, so a model cannot make the server read
+// what the user did not offer.
 //   stdio: the client's MCP roots when it declares the `roots` capability (asked with
 //          roots/list on each use, so a change of roots counts at once), else the working
 //          directory the server was started in;
@@ -23,6 +23,10 @@ struct HostPathPolicy {
   std::filesystem::path working_dir;               // where the server started (stdio)
   std::vector<std::filesystem::path> allow_paths;  // --allow-path
 };
+
+// The path of a file:// URI (file:///a%20b -> "/a b", file://localhost/a -> "/a"); "" for any
+// other URI.
+std::string path_of_file_uri(const std::string& uri);
 
 // The directories `path` may be in, for this request: each resolved to its real path.
 std::vector<std::filesystem::path> allowed_roots(const HostPathPolicy& policy,

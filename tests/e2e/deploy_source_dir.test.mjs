@@ -19,7 +19,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
-import { PRODUCT, agentSandboxSkip, killAll, startHttpServer } from './lib.mjs';
+import { PRODUCT, agentSandboxSkip, killAll, startHttpServer, toolOk, toolRefused } from './lib.mjs';
 
 const skip = agentSandboxSkip();
 const env = { ...process.env };
@@ -56,13 +56,9 @@ async function stdioClient({ roots } = {}) {
 }
 
 const deploy = (client, args) => client.callTool({ name: 'deploy_agent', arguments: args }, undefined, { timeout: 90000 });
-function ok(r) {
-  assert.equal(r.isError ?? false, false, JSON.stringify(r.content));
-  return r.structuredContent;
-}
+const ok = toolOk;
 function refused(r, pattern) {
-  assert.equal(r.isError, true, JSON.stringify(r.structuredContent ?? r.content));
-  assert.match(r.content[0].text, pattern);
+  toolRefused(r, pattern);
   assert.ok(!JSON.stringify(r).includes('sk-host-secret'), 'the secret is never read');
 }
 

@@ -799,3 +799,15 @@ export function startTestRuntime() {
     child.once('exit', (code) => reject(new Error(`test runtime exited ${code}: ${text}`)));
   });
 }
+
+/** A tool result that must have succeeded: its structuredContent. */
+export function toolOk(r) {
+  assert.equal(r.isError ?? false, false, JSON.stringify(r.content));
+  return r.structuredContent;
+}
+
+/** A tool result that must be an isError refusal whose text matches `pattern`. */
+export function toolRefused(r, pattern) {
+  assert.equal(r.isError, true, JSON.stringify(r.structuredContent ?? r.content));
+  assert.match(r.content[0].text, pattern);
+}

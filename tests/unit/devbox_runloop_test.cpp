@@ -277,6 +277,18 @@ TEST_CASE("Runloop client drives local devboxes through platform serve" *
   } catch (const PlatformError& err) {
     CHECK(err.http_status() == 400);
   }
+  // A host project is local only: refused before any request, the list unchanged.
+  const auto before = rl->list({}).devboxes.size();
+  DevboxCreateRequest src;
+  src.source = DevboxSource{"/tmp", "tmp", ""};
+  try {
+    rl->create(src, {});
+    FAIL("source accepted on Runloop");
+  } catch (const PlatformError& err) {
+    CHECK(err.kind() == ErrorKind::invalid);
+    CHECK(std::string(err.what()).find("code_mounts") != std::string::npos);
+  }
+  CHECK(rl->list({}).devboxes.size() == before);
 }
 
 TEST_CASE("Runloop client opens tunnels through platform serve, and Runloop's own form" *

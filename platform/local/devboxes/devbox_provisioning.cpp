@@ -2,7 +2,10 @@
 
 #include <regex>
 
+#include "platform/common/clip.hpp"
+#include "platform/common/shell_quote.hpp"
 #include "platform/local/devboxes/local_devbox_service.hpp"
+#include "platform/local/sandbox/tree_copy.hpp"
 #include "platform/local/store/identifiers.hpp"
 
 namespace runagents::platform::local {
@@ -16,6 +19,38 @@ void check_env_name(const std::string& name) {
                         "environment_variables: \"" + name +
                             "\" is not a valid variable name (letters, digits and _, not "
                             "starting with a digit)");
+}
+
+void check_source(const DevboxSource& source) {
+  static const std::regex re("[A-Za-z0-9._-]+");
+  if (!std::regex_match(source.name, re) || source.name == "." || source.name == ".." ||
+      source.name == ".runagents")
+    throw PlatformError(ErrorKind::invalid,
+                        "source_name \"" + source.name +
+                            "\" is not a directory name for /home/user (letters, digits, . _ -; "
+                            "not . or .. or .runagents); give source_name");
+  std::error_code ec;
+  if (!fs::is_directory(source.host_dir, ec))
+    throw PlatformError(ErrorKind::invalid, "source_path " + source.host_dir +
+                                                " is not a directory on the server's "
+                                                "machine");
+}
+
+// Bash that commits the copied project in `dir` as the baseline (DevboxSource).
+std::string baseline_script(const std::string& dir) {
+  const std::string git =
+      "git -c init.defaultBranch=main -c user.name=runagents-mcp -c user.email=devbox@localhost "
+      "-c commit.gpgsign=false";
+  return "cd " + shell_quote(dir) + " && " + git + " init -q && " + git + " add -A -f && " + git +
+         " commit -q --no-verify --allow-empty -m 'baseline: the project as copied from the "
+         "host' && git update-ref " +
+         kDevboxBaselineRef + " HEAD";
+}
+
+// The last part of a failed command's output, for its error.
+std::string output_tail(const ExecResult& r) {
+  const std::string& text = r.err.data.empty() ? r.out.data : r.err.data;
+  return common::clip_tail(text, 2000, "[...]");
 }
 
 }  // namespace
@@ -54,6 +89,7 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
         "launch_commands or devbox_exec, then snapshot it and create later devboxes from "
         "snapshot_id (or set RUNLOOP_API_KEY to use Runloop's blueprints)");
   for (const auto& [k, _] : req.environment_variables) check_env_name(k);
+  if (req.source) check_source(*req.source);
   const auto& lp = req.launch_parameters;
   if (lp.on_idle != "shutdown" && lp.on_idle != "suspend")
     throw PlatformError(ErrorKind::invalid, "on_idle must be shutdown or suspend");
@@ -76,6 +112,9 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
   }
   auto support = check_sandbox_support(options_.bwrap_path);
   if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
+  // Listed before the devbox is recorded: a directory git cannot list changes nothing.
+  if (req.source)
+    nd.source_files = std::make_shared<SourceFiles>(select_source_files(req.source->host_dir));
 
   Devbox& d = nd.devbox;
   d.id = new_id("dbx_");
@@ -115,6 +154,13 @@ void LocalDevboxService::provision(const NewDevbox& nd, const DevboxCreateReques
     } else {
       fs::create_directories(home);
     }
+    std::string source_dir;  // in the devbox
+    if (req.source) {
+      source_dir = "/home/user/" + req.source->name;
+      say("copying " + std::to_string(nd.source_files->paths.size()) + " files of " +
+          req.source->host_dir + " into " + source_dir);
+      copy_listed_files(req.source->host_dir, home / req.source->name, nd.source_files->paths);
+    }
     const LaunchSpec launch{nd.limits, req.environment_variables, lp.network};
     auto rt = runtimes_.runtime(d.id, &launch);
     std::lock_guard lock(rt->mu);
@@ -122,36 +168,46 @@ void LocalDevboxService::provision(const NewDevbox& nd, const DevboxCreateReques
       say("writing " + path);
       rt->sandbox->write_file(path, contents);
     }
-    for (const auto& cmd : lp.launch_commands) {
+    // Runs one step of provisioning in the sandbox, logged as a setup command; `what` names it
+    // in the log and the error ("launch command"). A failure fails the devbox.
+    auto setup = [&](const std::string& what, const std::string& cmd) {
       if (closing_)
         throw PlatformError(ErrorKind::unavailable, "the server stopped while it provisioned");
       if (shutting_down(d.id)) throw shut_down_while_provisioned(d.id);
-      say("launch command: " + cmd);
-      rows_.log(d.id, log_line(now_ms(), "setup_commands", "info", "launch command started", cmd));
+      say(what + ": " + cmd);
+      rows_.log(d.id, log_line(now_ms(), "setup_commands", "info", what + " started", cmd));
       ExecOptions eo;
       eo.timeout = std::chrono::minutes(10);
       eo.cancel = cancel;
       auto r = rt->sandbox->run(cmd, eo);
       if (r.cancelled && shutting_down(d.id)) {
         DevboxLog stopped = log_line(now_ms(), "setup_commands", "warn",
-                                     "launch command killed: the devbox was shut down", cmd);
+                                     what + " killed: the devbox was shut down", cmd);
         stopped.exit_code = r.exit_code;
         rows_.log(d.id, stopped);
         throw shut_down_while_provisioned(d.id);
       }
       DevboxLog done = log_line(now_ms(), "setup_commands", r.exit_code == 0 ? "info" : "error",
-                                "launch command exited with " + std::to_string(r.exit_code), cmd);
+                                what + " exited with " + std::to_string(r.exit_code), cmd);
       done.exit_code = r.exit_code;
-      if (r.exit_code != 0) done.message += ": " + r.err.data.substr(0, 2000);
+      if (r.exit_code != 0) done.message += ": " + output_tail(r);
       rows_.log(d.id, done);
       if (r.exit_code != 0) {
-        std::string why = "launch command `" + cmd + "` exited with " +
-                          std::to_string(r.exit_code) + ": " + r.err.data.substr(0, 2000);
+        std::string why = what + " `" + cmd + "` exited with " + std::to_string(r.exit_code) +
+                          ": " + output_tail(r);
         rows_.transition(d.id, "failure", "execution_failed");
         throw PlatformError(ErrorKind::conflict, "devbox " + d.id + " failed to start: " + why +
                                                      "; fix the command and create a new devbox");
       }
+    };
+    if (req.source) {
+      setup("baseline commit", baseline_script(source_dir));
+      rt->sandbox->write_file(kDevboxSourceFile, source_dir + "\n");
+      if (!req.source->install_command.empty())
+        setup("install command",
+              "cd " + shell_quote(source_dir) + " && " + req.source->install_command);
     }
+    for (const auto& cmd : lp.launch_commands) setup("launch command", cmd);
   } catch (const PlatformError& e) {
     // Shut down meanwhile: shutdown() records the end, not a failure.
     if (!shutting_down(d.id) && get(d.id).status == "provisioning")

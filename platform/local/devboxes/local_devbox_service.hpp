@@ -29,6 +29,7 @@
 #include "platform/local/devboxes/devbox_runtimes.hpp"
 #include "platform/local/devboxes/devbox_service.hpp"
 #include "platform/local/devboxes/helper_threads.hpp"
+#include "platform/local/devboxes/source_files.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
 
 namespace runagents::platform::local {
@@ -89,7 +90,8 @@ class LocalDevboxService final : public DevboxService {
   struct NewDevbox {
     Devbox devbox;
     ResourceLimits limits;
-    std::string from_snapshot;  // "" = an empty home
+    std::string from_snapshot;                        // "" = an empty home
+    std::shared_ptr<const SourceFiles> source_files;  // what to copy of request.source
     // Registered in provisioning_ from the moment the devbox is recorded until provision() ends:
     // shutdown() kills the launch command through it (it must not wait for it).
     std::shared_ptr<ExecCancel> cancel;

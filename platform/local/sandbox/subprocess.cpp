@@ -108,8 +108,9 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
         (is_out ? out : err).close_end(0);
       } else {
         std::string& target = is_out ? result.out : result.err;
-        if (target.size() < kKeep)
-          target.append(buf, std::min(static_cast<std::size_t>(r), kKeep - target.size()));
+        const std::size_t room = kKeep - target.size();
+        if (is_out && static_cast<std::size_t>(r) > room) result.out_truncated = true;
+        target.append(buf, std::min(static_cast<std::size_t>(r), room));
       }
     }
   }

@@ -12,9 +12,10 @@ namespace runagents::platform::local {
 struct SubprocessResult {
   int exit_code = -1;  // -1 when it could not start or was killed
   bool timed_out = false;
-  std::string out;          // stdout, at most 4 MiB kept
-  std::string err;          // stderr, at most 4 MiB kept
-  std::string start_error;  // why it could not start, empty if it did
+  std::string out;             // stdout, at most 4 MiB kept
+  bool out_truncated = false;  // stdout had more than that
+  std::string err;             // stderr, at most 4 MiB kept
+  std::string start_error;     // why it could not start, empty if it did
 };
 
 // Runs argv[0] (an absolute path) with `stdin_data` on its stdin and the environment reduced to

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "platform/error.hpp"
@@ -30,7 +31,13 @@ class Fd {
     if (fd_ >= 0) ::close(fd_);
   }
   Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&&) = delete;
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
   Fd(const Fd&) = delete;
 
   int get() const { return fd_; }
@@ -70,7 +77,9 @@ class TreeCopier {
  public:
   TreeCopier() : as_root_(::geteuid() == 0) {}
 
-  TreeCopy run(const fs::path& from, const fs::path& to) {
+  // Copies the whole tree, or only `listed` (see copy_listed_files) when given.
+  TreeCopy run(const fs::path& from, const fs::path& to,
+               const std::vector<std::string>* listed = nullptr) {
     Fd src(::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!src.ok())
       throw PlatformError(
@@ -91,7 +100,15 @@ class TreeCopier {
       root_ = dst.get();
       struct stat st;
       if (::fstat(src.get(), &st) != 0) fail("cannot stat", "", errno);
-      copy_dir(src.get(), dst.get(), "");
+      // A listed copy brings a host project into a home: its entries belong to the home's owner
+      // (the sandbox's user of a restored home), not to whoever owns the project.
+      struct stat parent;
+      if (listed && ::stat(to.parent_path().c_str(), &parent) == 0)
+        owner_ = std::make_pair(parent.st_uid, parent.st_gid);
+      if (listed)
+        for (const auto& path : *listed) copy_listed(src.get(), dst.get(), path);
+      else
+        copy_dir(src.get(), dst.get(), "");
       finish_attributes(dst.get(), st, "");
     } catch (...) {
       fs::remove_all(to, ec);  // removes links themselves, never what they point at
@@ -136,6 +153,50 @@ class TreeCopier {
     }
   }
 
+  // Copies the file or link at `path` (relative, '/'-separated), creating the directories on
+  // the way; a directory, a path through a symlink and a `..` or `.git` component are skipped.
+  void copy_listed(int src, int dst, const std::string& path) {
+    std::vector<std::string> parts;
+    for (std::size_t at = 0; at <= path.size();) {
+      std::size_t slash = path.find('/', at);
+      if (slash == std::string::npos) slash = path.size();
+      if (slash > at) parts.push_back(path.substr(at, slash - at));
+      at = slash + 1;
+    }
+    for (const auto& part : parts)
+      if (part == "." || part == ".." || part == ".git") return skip(path);
+    if (parts.empty()) return;
+    Fd src_dir(::fcntl(src, F_DUPFD_CLOEXEC, 0));
+    Fd dst_dir(::fcntl(dst, F_DUPFD_CLOEXEC, 0));
+    std::string rel;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      const char* name = parts[i].c_str();
+      rel = join(rel, name);
+      Fd from(::openat(src_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!from.ok()) {
+        if (errno == ENOENT) return;                                // gone: not in the copy
+        if (errno == ELOOP || errno == ENOTDIR) return skip(path);  // through a link
+        fail("cannot open directory", rel, errno);
+      }
+      const bool made = ::mkdirat(dst_dir.get(), name, 0755) == 0;
+      if (!made && errno != EEXIST) fail("cannot create directory", rel, errno);
+      Fd to(::openat(dst_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!to.ok()) fail("cannot open directory", rel, errno);
+      if (made && as_root_ && owner_ && ::fchown(to.get(), owner_->first, owner_->second) != 0)
+        fail("cannot set the owner of", rel, errno);
+      src_dir = std::move(from);
+      dst_dir = std::move(to);
+    }
+    const char* name = parts.back().c_str();
+    struct stat st;
+    if (::fstatat(src_dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return;  // listed by git as tracked, but deleted
+      fail("cannot stat", path, errno);
+    }
+    if (S_ISDIR(st.st_mode)) return skip(path);  // a nested repository or submodule
+    copy_entry(src_dir.get(), dst_dir.get(), name, path);
+  }
+
   void copy_entry(int src, int dst, const char* name, const std::string& rel) {
     struct stat st;
     if (::fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -161,7 +222,7 @@ class TreeCopier {
       fail("cannot read the link", rel, errno);
     }
     if (::symlinkat(target.c_str(), dst, name) != 0) fail("cannot create the link", rel, errno);
-    if (as_root_) ::fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+    if (as_root_) ::fchownat(dst, name, uid_of(st), gid_of(st), AT_SYMLINK_NOFOLLOW);
     const struct timespec times[2] = {st.st_atim, st.st_mtim};
     ::utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW);
   }
@@ -254,15 +315,19 @@ class TreeCopier {
   // Owner (as root), mode and times of a copied file or directory, through its descriptor.
   void finish_attributes(int fd, const struct stat& st, const std::string& rel) {
     // chown first: it clears set-user-ID and set-group-ID bits, which the mode then restores.
-    if (as_root_ && ::fchown(fd, st.st_uid, st.st_gid) != 0)
+    if (as_root_ && ::fchown(fd, uid_of(st), gid_of(st)) != 0)
       fail("cannot set the owner of", rel, errno);
     if (::fchmod(fd, st.st_mode & 07777) != 0) fail("cannot set the mode of", rel, errno);
     const struct timespec times[2] = {st.st_atim, st.st_mtim};
     ::futimens(fd, times);
   }
 
+  uid_t uid_of(const struct stat& st) const { return owner_ ? owner_->first : st.st_uid; }
+  gid_t gid_of(const struct stat& st) const { return owner_ ? owner_->second : st.st_gid; }
+
   const bool as_root_;
-  int root_ = -1;  // the destination's top directory
+  std::optional<std::pair<uid_t, gid_t>> owner_;  // every entry's owner, when not the source's
+  int root_ = -1;                                 // the destination's top directory
   TreeCopy result_;
   std::size_t skipped_beyond_list_ = 0;
   // (device, inode) of files with several names -> where the first one was copied.
@@ -273,6 +338,11 @@ class TreeCopier {
 
 TreeCopy copy_tree_exact(const fs::path& from, const fs::path& to) {
   return TreeCopier().run(from, to);
+}
+
+TreeCopy copy_listed_files(const fs::path& from, const fs::path& to,
+                           const std::vector<std::string>& paths) {
+  return TreeCopier().run(from, to, &paths);
 }
 
 }  // namespace runagents::platform::local

@@ -38,4 +38,15 @@ struct TreeCopy {
 // the reason, e.g. a full disk). On failure what was copied is removed.
 TreeCopy copy_tree_exact(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Copies only the entries `paths` (relative to `from`, '/'-separated) of the tree at `from` into
+// `to`, as copy_tree_exact copies each (files with their modes and times, symlinks as links), and
+// creates the directories that lead to them (mode 0755). `to` must not exist, as above. A listed
+// path that is missing, is a directory (a nested repository), passes through a symlink or holds a
+// `..` or `.git` component is not copied: it is listed in `skipped` (a missing one is left out
+// silently). Nothing else of `from` is read. When the server runs as root, every entry belongs to
+// the owner of `to`'s parent (a home's user), not to the owner of `from`. Throws as
+// copy_tree_exact.
+TreeCopy copy_listed_files(const std::filesystem::path& from, const std::filesystem::path& to,
+                           const std::vector<std::string>& paths);
+
 }  // namespace runagents::platform::local

@@ -135,6 +135,11 @@ class RunloopDevboxes final : public DevboxService {
   // The server holds the call up to its own bound (`wait` is not sent: Runloop's API takes no
   // such parameter); the request timeout leaves it room.
   Devbox create_and_await_running(const DevboxCreateRequest& req, milliseconds wait) override {
+    if (req.source)
+      throw PlatformError(ErrorKind::invalid,
+                          "source_path works on the local platform; on Runloop use code_mounts "
+                          "(a git repository Runloop clones), or unset RUNLOOP_API_KEY to use "
+                          "local devboxes");
     return devbox_from_wire(http_.send_json(
         HttpRequest::post("/v1/devboxes/create_and_await_running", create_request_to_wire(req))
             .with_timeout(std::max(wait, options_.timeout) + std::chrono::seconds(5))));
