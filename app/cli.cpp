@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <system_error>
 
@@ -52,6 +53,7 @@ struct Options {
   platform::ConfigFlags config;
   std::vector<std::string> allow_paths;  // --allow-path
   OAuthFlags oauth;
+  bool metrics = false;  // --metrics
 };
 
 // Tasks and run_query handles live in the data dir's platform.db, so every server process on it
@@ -245,6 +247,18 @@ void add_server_options(CLI::App& app, Options& opts) {
                  "Require Authorization: Bearer TOKEN on HTTP")
       ->envname("RUNAGENTS_MCP_TOKEN");
   add_oauth_options(app, opts.oauth);
+  auto& limits = opts.http_options.request_limits;
+  app.add_option("--max-sessions", limits.max_sessions,
+                 "Most HTTP sessions open at once; beyond, initialize gets 429 (default: no "
+                 "limit)");
+  app.add_option("--rate-limit", limits.requests_per_second,
+                 "Most requests a second per HTTP client (its address, or its OAuth subject); "
+                 "beyond, 429 with Retry-After (default: no limit)")
+      ->check(CLI::Range(0.01, 1e6));
+  app.add_option("--max-concurrent-calls", limits.max_concurrent_calls,
+                 "Most tool calls running at once; beyond, HTTP 429 or, on stdio, an isError "
+                 "result (default: no limit)");
+  app.add_flag("--metrics", opts.metrics, "Serve Prometheus metrics at /metrics (with --http)");
   app.add_option("--session-idle-timeout", opts.idle_timeout_seconds,
                  "Seconds after which an idle HTTP session expires (default 1800)")
       ->check(CLI::Range(1LL, 7LL * 24 * 3600));
@@ -271,6 +285,31 @@ void add_server_options(CLI::App& app, Options& opts) {
       ->check(CLI::Range(size_t{1024}, size_t{1} << 32));
   app.add_option("--max-depth", opts.limits.max_depth, "Deepest accepted JSON nesting (default 64)")
       ->check(CLI::Range(size_t{4}, size_t{10000}));
+}
+
+// The metrics of --metrics, with the data dir's tasks by status read from `tasks` when asked.
+std::shared_ptr<mcp::Metrics> make_metrics(std::shared_ptr<mcp::TaskStore> tasks) {
+  auto metrics = std::make_shared<mcp::Metrics>();
+  metrics->add_family({"runagents_mcp_tasks",
+                       "Tasks in the data dir (every process on it), by status.", "gauge", [tasks] {
+                         std::vector<std::pair<std::string, double>> samples;
+                         std::map<std::string, size_t> counts;
+                         try {
+                           counts = tasks->count_by_status();
+                         } catch (const std::exception& e) {
+                           spdlog::debug("metrics: cannot count tasks: {}", e.what());
+                           return samples;  // a busy database leaves the family empty this time
+                         }
+                         for (const char* status :
+                              {"working", "input_required", "completed", "failed", "cancelled"}) {
+                           auto it = counts.find(status);
+                           samples.emplace_back(
+                               std::string("status=\"") + status + "\"",
+                               it == counts.end() ? 0.0 : static_cast<double>(it->second));
+                         }
+                         return samples;
+                       }});
+  return metrics;
 }
 
 // After a transport stopped serving, with every session cancelled and, when `connections_ended`,
@@ -359,11 +398,17 @@ int run(int argc, char** argv) {
 
   if (*tools_cmd) return print_tools(*server, tools_format);
   if (*call_cmd) return call_tool(*server, call_name, call_args);
+  if (opts.metrics && !opts.http) {
+    std::cerr << "error: --metrics serves /metrics over HTTP; add --http\n";
+    return 2;
+  }
+  if (opts.metrics) opts.http_options.metrics = make_metrics(task_store);
   enable_serving(*server, config, std::move(task_store));
 
   if (!opts.http) {
     mcp::StdioOptions stdio;
     stdio.limits = opts.limits;
+    stdio.max_concurrent_calls = opts.http_options.request_limits.max_concurrent_calls;
     const int rc = mcp::run_stdio(*server, stdio);
     return finish_serving(*server, true, rc);
   }

@@ -83,7 +83,7 @@ std::variant<mcp::AuthGrant, mcp::AuthRefusal> OAuthAuthorizer::check(
     return mcp::AuthRefusal{401, challenge("invalid_token", all_scopes),
                             "Unauthorized: " + verdict.error};
   }
-  return mcp::AuthGrant{std::move(verdict.token->scopes)};
+  return mcp::AuthGrant{std::move(verdict.token->scopes), std::move(verdict.token->subject)};
 }
 
 std::optional<mcp::AuthRefusal> OAuthAuthorizer::allows(const mcp::AuthGrant& grant,

@@ -23,6 +23,7 @@ namespace runagents::mcp {
 
 struct AuthGrant {
   std::vector<std::string> scopes;
+  std::string subject;  // who the token speaks for (`sub`); "" when unknown. Keys --rate-limit.
 };
 
 struct AuthRefusal {

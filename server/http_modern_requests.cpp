@@ -4,7 +4,7 @@
 namespace runagents::mcp {
 
 void HttpTransport::Impl::handle_modern_post(const httplib::Request& req, httplib::Response& res,
-                                             Message msg) {
+                                             Message msg, std::shared_ptr<void> call_slot) {
   if (msg.kind != Message::Kind::request) {
     res.status = 202;  // notifications need no answer (cancellation is closing the stream)
     return;
@@ -35,7 +35,7 @@ void HttpTransport::Impl::handle_modern_post(const httplib::Request& req, httpli
   auto session = std::make_shared<Session>("");
   if (server.answers_without_messages(msg, Era::modern)) {
     NullOutbound sink;
-    auto reply = server.handle_request(msg, *session, sink, Era::modern);
+    auto reply = run_request(msg, *session, sink, Era::modern);
     if (!reply) {
       res.status = 202;
       return;
@@ -51,7 +51,7 @@ void HttpTransport::Impl::handle_modern_post(const httplib::Request& req, httpli
   auto stream = std::make_shared<EventStream>(0, 256);
   auto status = std::make_shared<std::atomic<int>>(200);
   auto first = start_on_pool(std::move(msg), session, stream, Era::modern,
-                             std::chrono::milliseconds(1000), status);
+                             std::chrono::milliseconds(1000), status, std::move(call_slot));
   if (first && first->final) {
     res.status = status->load();
     res.set_content(first->data, "application/json");

@@ -4,9 +4,10 @@ namespace runagents::mcp {
 
 std::optional<EventStream::Event> HttpTransport::Impl::start_on_pool(
     Message msg, std::shared_ptr<Session> session, std::shared_ptr<EventStream> stream, Era era,
-    std::optional<std::chrono::milliseconds> patience, std::shared_ptr<std::atomic<int>> status) {
-  pool.submit([this, session, stream, era, status, msg = std::move(msg)] {
-    auto reply = server.handle_request(msg, *session, *stream, era);
+    std::optional<std::chrono::milliseconds> patience, std::shared_ptr<std::atomic<int>> status,
+    std::shared_ptr<void> hold) {
+  pool.submit([this, session, stream, era, status, hold, msg = std::move(msg)] {
+    auto reply = run_request(msg, *session, *stream, era);
     if (reply) {
       if (status) status->store(http_status_for(*reply));
       stream->finish(*reply);
@@ -36,9 +37,12 @@ void HttpTransport::Impl::stream_sse(httplib::Response& res, const std::shared_p
   };
   auto state = std::make_shared<State>(State{after_seq, !prime, std::chrono::steady_clock::now()});
   auto keep_alive = opts.keep_alive_interval;
+  // Counted as open (metrics) until cpp-httplib lets go of the provider.
+  auto open = opts.metrics ? std::make_shared<Metrics::StreamHold>(*opts.metrics) : nullptr;
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, hs, stream, state, keep_alive, request_session](size_t, httplib::DataSink& sink) {
+      [this, hs, stream, state, keep_alive, request_session, open](size_t,
+                                                                   httplib::DataSink& sink) {
         if (!state->primed) {
           state->primed = true;
           std::string priming =

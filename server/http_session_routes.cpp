@@ -56,7 +56,21 @@ bool HttpTransport::Impl::check_protocol_header(const httplib::Request& req,
   return false;
 }
 
+namespace {
+
+// Counts a POST into the metrics, by method and HTTP status, when it is answered.
+struct CountedPost {
+  Metrics& metrics;
+  const httplib::Response& res;
+  std::string method;  // "" until the body parsed as a message
+  ~CountedPost() { metrics.count_request(method, res.status < 0 ? 200 : res.status); }
+};
+
+}  // namespace
+
 void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Response& res) {
+  std::optional<CountedPost> counted;
+  if (opts.metrics) counted.emplace(CountedPost{*opts.metrics, res, ""});
   auto grant = authorize(req, res);
   if (!grant) return;
   std::string content_type = req.get_header_value("Content-Type");
@@ -83,11 +97,14 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
     return;
   }
   Message msg = std::move(*parsed.message);
+  if (counted) counted->method = msg.kind == Message::Kind::response ? "response" : msg.method;
   if (!permit(*grant, msg, res)) return;
+  std::shared_ptr<void> call_slot;
+  if (!admit(req, res, *grant, msg, call_slot)) return;
   if (msg.kind != Message::Kind::response &&
       era_of(msg, req.has_header("Mcp-Session-Id"), req.get_header_value("MCP-Protocol-Version")) ==
           Era::modern) {
-    handle_modern_post(req, res, std::move(msg));
+    handle_modern_post(req, res, std::move(msg), std::move(call_slot));
     return;
   }
   const bool is_initialize = msg.kind == Message::Kind::request && msg.method == "initialize";
@@ -111,7 +128,7 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
   if (!fresh && server.answers_without_messages(msg)) {
     // Nothing can precede the response: answer on this connection's thread, as plain JSON.
     // Should a handler send something after all, it goes to the session's GET stream.
-    auto reply = server.handle_request(msg, *hs->core, *hs->standalone);
+    auto reply = run_request(msg, *hs->core, *hs->standalone, Era::legacy);
     res.set_header("Mcp-Session-Id", hs->core->id());
     if (!reply) {
       res.status = 202;  // cancelled: the spec says no response is sent
@@ -128,7 +145,8 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
   const bool long_call = !fresh && server.may_run_long(msg);
   auto first =
       start_on_pool(std::move(msg), hs->core, stream, Era::legacy,
-                    long_call ? std::optional(std::chrono::milliseconds(1000)) : std::nullopt);
+                    long_call ? std::optional(std::chrono::milliseconds(1000)) : std::nullopt,
+                    nullptr, std::move(call_slot));
   if (!first && long_call && !stream->closed() && !stopping) {
     res.set_header("Mcp-Session-Id", hs->core->id());
     stream_sse(res, hs, stream, 0, true, nullptr);

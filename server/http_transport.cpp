@@ -115,6 +115,7 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
     Impl::send_error(res, 405, -32000, "Method Not Allowed: use POST, GET or DELETE");
   };
   impl_->install_resource_metadata();
+  impl_->install_metrics();
   http.Put(path, not_allowed);
   http.Patch(path, not_allowed);
   http.Options(path, not_allowed);

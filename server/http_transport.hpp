@@ -21,6 +21,8 @@
 #include "server/http_authorizer.hpp"
 #include "server/json_rpc.hpp"
 #include "server/mcp_server.hpp"
+#include "server/metrics.hpp"
+#include "server/request_limits.hpp"
 
 namespace runagents::mcp {
 
@@ -37,6 +39,10 @@ struct HttpOptions {
   std::chrono::seconds session_idle_timeout{30 * 60};
   std::chrono::milliseconds keep_alive_interval{15000};
   size_t max_connections = 512;
+  // Sessions, request rate and concurrent tool calls (server/request_limits.hpp): 429 beyond.
+  RequestLimits request_limits;
+  // GET <path's root>/metrics in Prometheus text (server/metrics.hpp); null: no such route.
+  std::shared_ptr<Metrics> metrics;
 };
 
 class HttpTransport {

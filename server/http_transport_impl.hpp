@@ -45,6 +45,8 @@ struct HttpTransport::Impl {
   std::shared_ptr<ConnectionThreads::State> connections =
       std::make_shared<ConnectionThreads::State>();
   std::atomic<int> port{0};  // bound by bind()
+  RateLimiter rate{opts.request_limits.requests_per_second};
+  ConcurrencyLimit calls{opts.request_limits.max_concurrent_calls};
 
   Impl(McpServer& s, HttpOptions o) : server(s), opts(std::move(o)) {}
 
@@ -63,6 +65,17 @@ struct HttpTransport::Impl {
   // GET routes for the RFC 9728 documents.
   void install_resource_metadata();
 
+  // Limits and metrics (http_limits.cpp).
+  // Whether `msg` may go on: the client's request rate, the session cap (a new legacy session)
+  // and, for tools/call, a free call slot (given back through `call_slot`, held while the call
+  // runs). Else answers 429 with Retry-After and returns false.
+  bool admit(const httplib::Request& req, httplib::Response& res, const AuthGrant& grant,
+             const Message& msg, std::shared_ptr<void>& call_slot);
+  // server.handle_request, timed into the metrics when it is a tools/call of a known tool.
+  std::optional<json> run_request(const Message& msg, Session& session, Outbound& out, Era era);
+  // GET /metrics, when opts.metrics is set.
+  void install_metrics();
+
   // Legacy sessions (http_session_routes.cpp).
   void handle_post(const httplib::Request& req, httplib::Response& res);
   void handle_get(const httplib::Request& req, httplib::Response& res);
@@ -77,17 +90,19 @@ struct HttpTransport::Impl {
   // The 2026-07-28 era (http_modern_requests.cpp). A 2026-07-28 request: no session; envelope,
   // headers and version checked; the answer is JSON or a per-request event stream whose closing
   // cancels the request.
-  void handle_modern_post(const httplib::Request& req, httplib::Response& res, Message msg);
+  void handle_modern_post(const httplib::Request& req, httplib::Response& res, Message msg,
+                          std::shared_ptr<void> call_slot);
 
   // Answers (http_responses.cpp).
   // Runs `msg` on the worker pool with `stream` as its channel and waits for its first event.
   // nullopt when the stream closed first (cancelled, shutting down), or when `patience` passed
   // without one (unset: wait as long as it takes). `status`, when given, receives the HTTP status
-  // the reply maps to (modern era) before the reply is queued.
+  // the reply maps to (modern era) before the reply is queued. `hold` is kept until the request
+  // ends (a call slot).
   std::optional<EventStream::Event> start_on_pool(
       Message msg, std::shared_ptr<Session> session, std::shared_ptr<EventStream> stream, Era era,
       std::optional<std::chrono::milliseconds> patience,
-      std::shared_ptr<std::atomic<int>> status = nullptr);
+      std::shared_ptr<std::atomic<int>> status = nullptr, std::shared_ptr<void> hold = nullptr);
   // Streams `stream` from after `after_seq` as SSE until its final event, close or shutdown.
   // `hs` is null for a modern request, whose stream has no event ids and whose closing by the
   // client cancels the request (`request_session`).

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/heartbeats.hpp"
+#include "server/method_names.hpp"
 #include "server/pagination.hpp"
 #include "server/tasks/remote_tasks.hpp"
 
@@ -69,22 +70,14 @@ json McpServer::initialize(const json& params, Session& session) {
 namespace {
 
 bool known_method(const std::string& method, bool tasks) {
-  static const char* kMethods[] = {"tools/list",
-                                   "tools/call",
-                                   "resources/list",
-                                   "resources/read",
-                                   "resources/templates/list",
-                                   "resources/subscribe",
-                                   "resources/unsubscribe",
-                                   "prompts/list",
-                                   "prompts/get",
-                                   "completion/complete",
-                                   "logging/setLevel"};
-  for (const char* m : kMethods) {
+  for (std::string_view m : kDispatchedMethods) {
     if (method == m) return true;
   }
-  return tasks && (method == "tasks/get" || method == "tasks/result" || method == "tasks/list" ||
-                   method == "tasks/cancel");
+  if (!tasks) return false;
+  for (std::string_view m : kTaskMethods) {
+    if (method == m) return true;
+  }
+  return false;
 }
 
 json progress_token_of(const json* meta) {

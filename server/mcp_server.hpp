@@ -94,6 +94,8 @@ class McpServer {
   bool answers_without_messages(const Message& request, Era era = Era::legacy) const;
   // The tool a tools/call names, when it names one we have; else null.
   const ToolDefinition* called_tool(const Message& request) const;
+  // A 2026-07-28 result as sent: resultType (complete unless set) and the server's _meta.
+  json finish_modern(json result) const;
   // True when `request` may run long (a long-running tool, subscriptions/listen): an HTTP
   // transport starts its event stream at once instead of waiting for the first message.
   bool may_run_long(const Message& request) const;
@@ -126,7 +128,6 @@ class McpServer {
   json listen(const json& params, RequestContext& ctx);
   json task_method(const std::string& method, const json& params, RequestContext& ctx);
   RequestEnvelope envelope_for(const Message& request, Session& session, Era era) const;
-  json finish_modern(json result) const;
   // {name, version, title?} as initialize and server/discover report it.
   json server_info() const;
 

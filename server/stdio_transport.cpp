@@ -10,6 +10,7 @@
 
 #include "platform/common/shutdown_signal.hpp"
 #include "server/line_writer.hpp"
+#include "server/request_limits.hpp"
 #include "server/worker_pool.hpp"
 
 namespace runagents::mcp {
@@ -29,6 +30,7 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
   session->set_unsolicited_channel(writer);
   server.add_session(session);
   WorkerPool pool;
+  ConcurrencyLimit calls(options.max_concurrent_calls);
 
   auto on_line = [&](const std::string& line) {
     if (blank(line)) return;
@@ -54,7 +56,20 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
       }
       return;
     }
-    pool.submit([&server, session, writer, era, msg = std::move(*parsed.message)] {
+    std::shared_ptr<void> call_slot;
+    if (parsed.message->method == "tools/call" && !(call_slot = calls.try_acquire())) {
+      // The model reads this and can wait for a call to finish.
+      json busy = {{"content", json::array({{{"type", "text"},
+                                             {"text", std::to_string(calls.max()) +
+                                                          " tool calls are running, the server's "
+                                                          "maximum (--max-concurrent-calls); call "
+                                                          "again when one finishes"}}})},
+                   {"isError", true}};
+      if (era == Era::modern) busy = server.finish_modern(std::move(busy));
+      writer->send(make_result(parsed.message->id, std::move(busy)));
+      return;
+    }
+    pool.submit([&server, session, writer, era, call_slot, msg = std::move(*parsed.message)] {
       if (auto reply = server.handle_request(msg, *session, *writer, era)) writer->send(*reply);
     });
   };

@@ -19,6 +19,7 @@ struct StdioOptions {
   int in_fd = 0;
   int out_fd = 1;
   LineWriterLimits writer;
+  size_t max_concurrent_calls = 0;  // tools/call running at once; beyond, an isError result
 };
 
 // Returns the process exit status (0 on a clean EOF or signal, 1 when the client stopped reading).

@@ -58,4 +58,11 @@ size_t InMemoryTaskStore::purge_expired(std::int64_t now_ms) {
   return std::erase_if(records_, [&](const auto& entry) { return entry.second.expired(now_ms); });
 }
 
+std::map<std::string, size_t> InMemoryTaskStore::count_by_status() {
+  std::lock_guard lock(mu_);
+  std::map<std::string, size_t> counts;
+  for (const auto& [id, record] : records_) ++counts[std::string(to_string(record.status))];
+  return counts;
+}
+
 }  // namespace runagents::mcp

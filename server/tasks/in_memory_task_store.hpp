@@ -17,6 +17,7 @@ class InMemoryTaskStore : public TaskStore {
                                size_t limit) override;
   bool update(const std::string& id, const std::function<bool(TaskRecord&)>& change) override;
   size_t purge_expired(std::int64_t now_ms) override;
+  std::map<std::string, size_t> count_by_status() override;
 
  private:
   std::mutex mu_;

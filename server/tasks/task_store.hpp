@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,8 @@ class TaskStore {
   virtual bool update(const std::string& id, const std::function<bool(TaskRecord&)>& change) = 0;
   // Removes records whose ttl has passed by `now_ms`; returns how many.
   virtual size_t purge_expired(std::int64_t now_ms) = 0;
+  // How many records there are in each status (by to_string of it; absent: none), for metrics.
+  virtual std::map<std::string, size_t> count_by_status() = 0;
 
   // --- Transitions, built on update(); each stamps updated_ms when it changes the record.
 

@@ -138,6 +138,112 @@ TEST_SUITE("http") {
     CHECK(t.http->wait_connections(5s));  // without stop() ending it: 30 s
   }
 
+  TEST_CASE("--max-concurrent-calls: a tools/call beyond it gets 429 with Retry-After") {
+    HttpOptions opts;
+    opts.request_limits.max_concurrent_calls = 1;
+    TestServer t(opts);
+    auto c = t.client();
+    std::string sid = initialize(c);
+    std::thread holder([&] {
+      auto c2 = t.client();
+      c2.Post("/mcp", mcp_headers(sid),
+              R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"hold"}})",
+              "application/json");
+    });
+    std::string busy_body;
+    int busy_status = 0;
+    for (int i = 0; i < 100 && busy_status != 429; ++i) {  // until the hold call runs
+      std::this_thread::sleep_for(20ms);
+      auto busy = c.Post(
+          "/mcp", mcp_headers(sid),
+          R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{}}})",
+          "application/json");
+      REQUIRE(busy);
+      busy_status = busy->status;
+      busy_body = busy->body;
+      if (busy_status == 429) CHECK(busy->get_header_value("Retry-After") == "1");
+    }
+    CHECK(busy_status == 429);
+    CHECK(busy_body.find("--max-concurrent-calls") != std::string::npos);
+    CHECK(json::parse(busy_body)["id"] == 7);
+    // Other requests still go through.
+    CHECK(c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","id":8,"method":"ping"})",
+                 "application/json")
+              ->status == 200);
+    c.Post("/mcp", mcp_headers(sid),
+           R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":6}})",
+           "application/json");
+    holder.join();
+    // The slot is free again once the call ended.
+    auto after = c.Post(
+        "/mcp", mcp_headers(sid),
+        R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{}}})",
+        "application/json");
+    CHECK(after->status == 200);
+  }
+
+  TEST_CASE("--rate-limit: a client past its rate gets 429 with Retry-After, then is served") {
+    HttpOptions opts;
+    opts.request_limits.requests_per_second = 1;
+    TestServer t(opts);
+    auto c = t.client();
+    initialize(c);  // the one token of this second
+    auto refused = c.Post("/mcp", mcp_headers(), kInit, "application/json");
+    REQUIRE(refused);
+    CHECK(refused->status == 429);
+    CHECK(refused->get_header_value("Retry-After") == "1");
+    CHECK(refused->body.find("--rate-limit") != std::string::npos);
+    std::this_thread::sleep_for(1100ms);
+    CHECK(c.Post("/mcp", mcp_headers(), kInit, "application/json")->status == 200);
+  }
+
+  TEST_CASE("--max-sessions: initialize beyond it gets 429; ending a session makes room") {
+    HttpOptions opts;
+    opts.request_limits.max_sessions = 1;
+    TestServer t(opts);
+    auto c = t.client();
+    std::string sid = initialize(c);
+    auto refused = c.Post("/mcp", mcp_headers(), kInit, "application/json");
+    REQUIRE(refused);
+    CHECK(refused->status == 429);
+    CHECK(refused->body.find("--max-sessions") != std::string::npos);
+    CHECK(c.Delete("/mcp", mcp_headers(sid))->status == 200);
+    initialize(c);
+  }
+
+  TEST_CASE("--metrics: GET /metrics counts requests by method and status and times tool calls") {
+    HttpOptions opts;
+    opts.metrics = std::make_shared<Metrics>();
+    TestServer t(opts);
+    auto c = t.client();
+    std::string sid = initialize(c);
+    c.Post(
+        "/mcp", mcp_headers(sid),
+        R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{}}})",
+        "application/json");
+    c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","id":3,"method":"no/such"})",
+           "application/json");
+    auto res = c.Get("/metrics");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(res->get_header_value("Content-Type").find("text/plain; version=0.0.4") == 0);
+    const std::string& m = res->body;
+    CHECK(m.find("runagents_mcp_requests_total{method=\"initialize\",status=\"200\"} 1\n") !=
+          std::string::npos);
+    CHECK(m.find("runagents_mcp_requests_total{method=\"tools/call\",status=\"200\"} 1\n") !=
+          std::string::npos);
+    CHECK(m.find("runagents_mcp_requests_total{method=\"other\",status=\"200\"} 1\n") !=
+          std::string::npos);
+    CHECK(m.find("runagents_mcp_tool_call_seconds_count{tool=\"echo\"} 1\n") != std::string::npos);
+    CHECK(m.find("runagents_mcp_sessions_open 1\n") != std::string::npos);
+    CHECK(m.find("runagents_mcp_tool_calls_running 0\n") != std::string::npos);
+    // Without --metrics there is no such route.
+    TestServer plain;
+    auto none = plain.client().Get("/metrics");
+    REQUIRE(none);
+    CHECK(none->status == 404);
+  }
+
   TEST_CASE("Host and Origin must be localhost unless allowed") {
     HttpOptions opts;
     opts.allowed_origins = {"https://app.example.com"};

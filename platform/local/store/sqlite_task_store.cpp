@@ -128,4 +128,12 @@ size_t SqliteTaskStore::purge_expired(std::int64_t now_ms) {
       db_.execute("DELETE FROM tasks WHERE expires_ms IS NOT NULL AND expires_ms <= ?1", {now_ms}));
 }
 
+std::map<std::string, size_t> SqliteTaskStore::count_by_status() {
+  std::map<std::string, size_t> counts;
+  for (const auto& row : db_.query("SELECT status, COUNT(*) FROM tasks GROUP BY status")) {
+    counts[row.text(0)] = static_cast<size_t>(row.integer(1));
+  }
+  return counts;
+}
+
 }  // namespace runagents::platform::local

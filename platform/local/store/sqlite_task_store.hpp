@@ -28,6 +28,7 @@ class SqliteTaskStore : public mcp::TaskStore {
                                     size_t limit) override;
   bool update(const std::string& id, const std::function<bool(mcp::TaskRecord&)>& change) override;
   size_t purge_expired(std::int64_t now_ms) override;
+  std::map<std::string, size_t> count_by_status() override;
 
  private:
   Database db_;
