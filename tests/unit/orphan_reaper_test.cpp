@@ -149,6 +149,30 @@ TEST_CASE("a container whose bwrap is killed from outside leaves no zombie" *
   CHECK(sandbox.run("echo after").out.data == "after\n");
 }
 
+TEST_CASE("a command's exit status survives its bwrap being reaped by someone else" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempDir home;
+  Sandbox sandbox(make_spec(home));
+  CHECK(sandbox.run("exit 3").exit_code == 3);
+  // With SIGCHLD ignored the kernel reaps every child at once: bwrap's wait status is lost, as
+  // when any other code in the process reaps it first. bwrap's own report still says it.
+  struct sigaction ignore {
+  }, saved{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGCHLD, &ignore, &saved);
+  auto exited = sandbox.run("exit 3");
+  auto signalled = sandbox.run("echo before; kill -KILL $$");
+  auto fine = sandbox.run("echo fine");
+  ::sigaction(SIGCHLD, &saved, nullptr);
+  CHECK(exited.exit_code == 3);
+  CHECK(signalled.exit_code == 128 + SIGKILL);
+  CHECK(signalled.signal == SIGKILL);
+  CHECK(signalled.out.data == "before\n");
+  CHECK(fine.exit_code == 0);
+  CHECK(fine.out.data == "fine\n");
+}
+
 TEST_CASE("an orphaned namespace init that nobody claims is reaped; other children are not" *
           doctest::test_suite("sandbox")) {
   detail::adopt_orphans();

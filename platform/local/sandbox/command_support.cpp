@@ -13,7 +13,11 @@ namespace detail {
 
 void decode_exit(const ExitInfo& info, ExecResult& result) {
   if (!info.reaped) {
-    result.exit_code = -1;
+    // Something else reaped bwrap (its wait status is gone); bwrap's own report still says what
+    // the command exited with, and bwrap's exit status is exactly that.
+    result.exit_code = info.reported_exit_code.value_or(-1);
+    if (result.exit_code > 128 && result.exit_code < 128 + NSIG)
+      result.signal = result.exit_code - 128;
     return;
   }
   if (WIFSIGNALED(info.wait_status)) {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -139,6 +140,15 @@ int reap_unclaimed(Reaper& r) {
 void adopt_orphans() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // A SIGCHLD ignored (or SA_NOCLDWAIT) is inherited through exec from whoever started us; the
+    // kernel would then reap every child at once and no wait status would reach us.
+    struct sigaction current {};
+    if (::sigaction(SIGCHLD, nullptr, &current) == 0 &&
+        (current.sa_handler == SIG_IGN || (current.sa_flags & SA_NOCLDWAIT) != 0)) {
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      ::sigaction(SIGCHLD, &dfl, nullptr);
+    }
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return;
     try {
       std::thread(reaper_loop).detach();

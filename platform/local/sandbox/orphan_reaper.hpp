@@ -30,9 +30,11 @@
 namespace runagents::platform::local::detail {
 
 // Makes this process a child subreaper and starts the orphan reaper thread, once per process;
-// later calls do nothing. Must run before the fork of a process whose orphans should come here:
-// a process inherits "has a subreaper above it" when it is forked. Never throws; if the kernel
-// refuses (it cannot on Linux >= 3.4), orphans keep going to pid 1 as before.
+// later calls do nothing. An inherited SIGCHLD disposition that makes the kernel reap children by
+// itself (SIG_IGN, SA_NOCLDWAIT) is set back to the default first. Must run before the fork of a
+// process whose orphans should come here: a process inherits "has a subreaper above it" when it is
+// forked. Never throws; if the kernel refuses (it cannot on Linux >= 3.4), orphans keep going to
+// pid 1 as before.
 void adopt_orphans();
 
 // Whether this process is a child subreaper (adopt_orphans succeeded).

@@ -86,6 +86,16 @@ ClaimedInit claim_init(pid_t init, pid_t bwrap_pid) {
   return claimed;
 }
 
+// The number after `"key":` in bwrap's status text, once a character follows it (so it is whole).
+std::optional<long> status_number(const std::string& text, std::string_view key) {
+  auto at = text.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  auto p = text.find_first_of("0123456789", at + key.size());
+  auto end = p == std::string::npos ? p : text.find_first_not_of("0123456789", p);
+  if (end == std::string::npos || end - p > 9) return std::nullopt;
+  return std::stol(text.substr(p, end - p));
+}
+
 void set_nonblocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -529,18 +539,13 @@ void Supervisor::loop() {
         close_fd(info_fd_);
       }
       if (container_init_.load() == 0) {
-        // bwrap writes {"child-pid": N, ...}; take N once a character follows it.
-        auto key = info_text.find("\"child-pid\"");
-        if (key != std::string::npos) {
-          auto p = info_text.find_first_of("0123456789", key + 11);
-          auto end = p == std::string::npos ? p : info_text.find_first_not_of("0123456789", p);
-          if (end != std::string::npos) {
-            pid_t init = static_cast<pid_t>(std::stol(info_text.substr(p, end - p)));
-            if (auto stat = read_stat(init)) init_start_time = stat->start_time;
-            claimed_init = claim_init(init, pid_);
-            container_init_.store(init);
-            exit_info.container_started = true;
-          }
+        // bwrap writes {"child-pid": N, ...}.
+        if (auto number = status_number(info_text, "\"child-pid\"")) {
+          auto init = static_cast<pid_t>(*number);
+          if (auto stat = read_stat(init)) init_start_time = stat->start_time;
+          claimed_init = claim_init(init, pid_);
+          container_init_.store(init);
+          exit_info.container_started = true;
         }
       }
     }
@@ -584,6 +589,14 @@ void Supervisor::loop() {
       std::this_thread::sleep_for(2ms);
   }
   if (claimed_init.pid > 0) release_orphan(claimed_init.pid);
+  // bwrap's last words, {"exit-code": N} under --json-status-fd, were written before it exited.
+  if (info_fd_ >= 0) {
+    ssize_t n;
+    while ((n = ::read(info_fd_, buffer.data(), buffer.size())) > 0 || (n < 0 && errno == EINTR))
+      if (n > 0) info_text.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  if (auto code = status_number(info_text, "\"exit-code\""))
+    exit_info.reported_exit_code = static_cast<int>(*code);
   close_fd(out_fd_);
   close_fd(err_fd_);
   close_fd(info_fd_);

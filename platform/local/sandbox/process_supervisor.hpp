@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,6 +73,9 @@ struct ExitInfo {
   int wait_status = 0;
   bool reaped = false;             // false if waitpid failed (status unknown)
   bool container_started = false;  // bwrap reported its init pid
+  // What bwrap said the command exited with (--json-status-fd); the command's status even when
+  // bwrap's own wait status is lost.
+  std::optional<int> reported_exit_code;
 };
 
 class Supervisor;

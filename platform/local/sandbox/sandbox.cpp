@@ -265,7 +265,8 @@ SandboxSupport probe(const std::string& bwrap) {
 std::vector<std::string> container_args(const SandboxSpec& spec, const std::string& bwrap,
                                         const detail::SandboxNetwork& network) {
   std::vector<std::string> args = isolation_args(bwrap, Isolation::joined, *spec.uid, *spec.gid);
-  args.emplace_back("--info-fd");
+  // {"child-pid": N} when the container starts, {"exit-code": N} when its command has ended.
+  args.emplace_back("--json-status-fd");
   args.push_back(std::to_string(detail::kInfoFd));
   auto add = [&](std::initializer_list<std::string> more) {
     args.insert(args.end(), more.begin(), more.end());
