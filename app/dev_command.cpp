@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -84,6 +85,24 @@ DeployResult deploy(Platform& p, const fs::path& dir) {
   return r;
 }
 
+// A root server runs the handler as an unprivileged user (see sandbox.hpp), which reads the
+// project through its read-only mount only where "others" may: the directory and the deployed
+// files must allow it. Returns the first path that does not, or an empty path.
+fs::path unreadable_to_sandbox(const fs::path& dir, const DeployRequest& req) {
+  if (::geteuid() != 0) return {};  // the sandbox runs as this user, who reads the project
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH))
+    return dir;
+  for (const auto& [name, text] : req.source_files) {
+    fs::path file = dir / name;
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & S_IROTH) == 0) return file;
+    for (fs::path parent = file.parent_path(); parent != dir && parent.has_relative_path();
+         parent = parent.parent_path())
+      if (::stat(parent.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) return parent;
+  }
+  return {};
+}
+
 // Watches the project's directories (not hidden ones) for changed .py files; wait() returns
 // true after a change has settled (300 ms without another), false on shutdown.
 class SourceWatch {
@@ -119,7 +138,8 @@ class SourceWatch {
       while ((len = ::read(fd_, buf, sizeof buf)) > 0) {
         for (char* p = buf; p < buf + len;) {
           auto* e = reinterpret_cast<inotify_event*>(p);
-          if (e->len > 0 && std::string_view(e->name).ends_with(".py")) changed = true;
+          const std::string_view name = e->len > 0 ? std::string_view(e->name) : "";
+          if (name.ends_with(".py") || name == "runagents.yaml") changed = true;
           p += sizeof(inotify_event) + e->len;
         }
       }
@@ -145,14 +165,22 @@ int run_dev(const DevCommand& dev, const ConfigFlags& config_flags) {
     return 2;
   }
   const std::string model = model_of(req);
+  if (auto denied = unreadable_to_sandbox(dir, req); !denied.empty()) {
+    std::cerr << "error: " << denied.string()
+              << " cannot be read by the sandbox's user: the handler runs as an unprivileged "
+                 "user on a read-only mount of the project; let others read it (chmod -R o+rX "
+              << dir.string() << ")\n";
+    return 2;
+  }
 
   Platform p;
   std::unique_ptr<MockToolServer> mock;
   local::LocalOptions lo;
   try {
     Config config = load_config(config_flags);
-    lo.data_dir = dir / ".runagents" / "dev";
+    lo.data_dir = dir / local::kProjectDataDir / "dev";
     lo.ns = config.ns;
+    lo.live_sources[lo.ns + "/" + req.agent_name] = dir;  // the project itself, read-only
     choose_model_endpoint(config, lo);
     p = local::open_local_platform(lo);
     if (!dev.no_mock) {
@@ -205,7 +233,9 @@ int run_dev(const DevCommand& dev, const ConfigFlags& config_flags) {
   if (mock)
     std::fprintf(stderr, "mock tools at http://127.0.0.1:%d (%zu tools routed to it)\n",
                  mock->port(), req.required_tools.size());
-  if (dev.watch) std::fprintf(stderr, "watching %s for .py changes\n", dir.c_str());
+  std::fprintf(stderr, "the handler runs %s as it is on disk, read-only\n", dir.c_str());
+  if (dev.watch)
+    std::fprintf(stderr, "watching %s for .py and runagents.yaml changes\n", dir.c_str());
   std::fflush(stderr);
 
   common::shutdown_signal::install();
@@ -247,7 +277,9 @@ void add_dev_command(CLI::App& app, DevCommand& dev) {
   dev.command->add_option("--mock-port", dev.mock_port, "Mock tool server port (default 9090)")
       ->check(CLI::Range(0, 65535));
   dev.command->add_flag("--no-mock", dev.no_mock, "Use the tools as registered, no mock server");
-  dev.command->add_flag("--watch", dev.watch, "Redeploy when a .py file changes");
+  dev.command->add_flag("--watch", dev.watch,
+                        "Redeploy (tools, model, prompt) when a .py file or runagents.yaml "
+                        "changes; the handler always runs the files on disk");
 }
 
 }  // namespace runagents::cli

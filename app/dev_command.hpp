@@ -1,7 +1,8 @@
 // `runagents-mcp dev`, in a project directory with runagents.yaml (as `runagents dev` of the
 // RunAgents SDK):
 //   - deploys the project to a local platform of its own (data in ./.runagents/dev), so the
-//     handler runs in the same sandbox as a deployed agent;
+//     handler runs in the same sandbox as a deployed agent, on the project directory itself,
+//     mounted read-only (LocalOptions::live_sources): an edit is used by the next /invoke;
 //   - serves the agent runtime's HTTP face on 127.0.0.1:--port (8080): /invoke, /invoke/stream,
 //     /resume/{action_id}[/stream] (platform/serve/runtime_routes.hpp), /healthz, and /readyz,
 //     which checks the model endpoint;
@@ -12,7 +13,8 @@
 //     RUNAGENTS_ENDPOINT is set, else an OpenAI-compatible endpoint when OPENAI_API_KEY is set
 //     (OPENAI_BASE_URL, default https://api.openai.com/v1), else the configured one; an agent on
 //     playground-llm needs none;
-//   - --watch: redeploys when a .py file of the project changes (inotify), on the same port.
+//   - --watch: redeploys (tools, model, prompt) when a .py file or runagents.yaml changes
+//     (inotify), on the same port.
 // Runs until SIGINT or SIGTERM.
 #pragma once
 

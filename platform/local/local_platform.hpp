@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "platform/platform.hpp"
@@ -22,6 +23,11 @@ struct LocalOptions {
   std::chrono::seconds run_timeout{120};
   std::string python = "/usr/bin/python3";
   std::string bwrap_path;  // empty: found as the sandbox engine finds it
+  // Agents ("ns/name") whose handler runs on a host directory, mounted read-only at /workspace
+  // (its working directory), instead of the sources stored when they were deployed: runagents-mcp
+  // dev runs the project as it is on disk. Its .runagents directory (the dev data dir) stays
+  // hidden.
+  std::map<std::string, std::filesystem::path> live_sources;
 };
 
 // Opens (creating and migrating) the data dir's database, seeds echo-tool and playground-llm on
@@ -29,6 +35,9 @@ struct LocalOptions {
 // Throws PlatformError(unavailable) when the data dir or database cannot be used (the message
 // names the path and what to do).
 Platform open_local_platform(const LocalOptions& options);
+
+// A project's own directory of runagents-mcp state (dev's data dir is .runagents/dev in it).
+inline constexpr const char* kProjectDataDir = ".runagents";
 
 // The tool whose calls the platform answers itself by echoing them back (seeded as echo-tool).
 inline constexpr const char* kEchoToolBaseUrl = "http://echo.runagents.local";

@@ -4,7 +4,7 @@
 // the agent's call; --watch picks up an edit of agent.py on the same port; SIGTERM stops it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -125,5 +125,69 @@ describe('runagents-mcp dev', { skip }, () => {
     const { code } = await waitExit(dev, 10000, 'dev to stop');
     assert.equal(code, 0);
     await assert.rejects(fetch(`${base}/healthz`));
+  });
+});
+
+// Without --watch: the handler runs the project as it is on disk, through a read-only mount, so an
+// edit is used by the next /invoke without a redeploy; it cannot write into the project, and the
+// dev data dir (.runagents) is hidden from it.
+describe('runagents-mcp dev runs the project on disk, read-only', { skip }, () => {
+  let dir;
+  let project;
+  let dev;
+  let base;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ra-dev-live-e2e-'));
+    env.HOME = dir;
+    const r = spawnSync(PRODUCT, ['init', 'live'], { cwd: dir, env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    project = path.join(dir, 'live');
+    dev = spawnTracked(PRODUCT, ['dev', '--port', '0', '--mock-port', '0'], { cwd: project, env });
+    await waitUntil(() => /at http:\/\/127\.0\.0\.1:\d+/.test(dev.stderrText) || dev.exitCode !== null, 20000, 'dev to start');
+    base = dev.stderrText.match(/at (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+    assert.ok(base, `dev printed its address: ${dev.stderrText}`);
+  });
+
+  after(async () => {
+    await killAll();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('an edit is used at once; writes into the project fail; .runagents is hidden', async () => {
+    assert.match(dev.stderrText, /the handler runs .*live as it is on disk, read-only/);
+    writeFileSync(path.join(project, 'notes.txt'), 'from disk\n');
+    writeFileSync(path.join(project, 'agent.py'), [
+      'import os',
+      'def handler(request, ctx):',
+      '    try:',
+      '        open("written.txt", "w").write("x")',
+      '        wrote = "wrote"',
+      '    except OSError as e:',
+      '        wrote = type(e).__name__ + " " + str(e.errno)',
+      '    return {"response": "edited", "notes": open("notes.txt").read(), "wrote": wrote,',
+      '            "data_dir": sorted(os.listdir(".runagents")) if os.path.isdir(".runagents") else None}',
+      '',
+    ].join('\n'));
+    const res = await fetch(`${base}/invoke`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'hi' }) });
+    assert.equal(res.status, 200);
+    const a = await res.json();
+    assert.equal(a.response, 'edited', `the edited agent.py ran without a redeploy: ${JSON.stringify(a)}`);
+    assert.equal(a.notes, 'from disk\n', 'a file of the project that deploy does not store');
+    assert.equal(a.wrote, 'OSError 30', 'EROFS: the project is mounted read-only');
+    assert.deepEqual(a.data_dir, [], 'the dev database under .runagents is not visible');
+    assert.equal(existsSync(path.join(project, 'written.txt')), false);
+    assert.doesNotMatch(dev.stderrText, /deployed default\/live: updated/);
+  });
+
+  test('a project the sandbox user cannot read is refused at start, saying what to do', { skip: process.getuid() !== 0 && 'only a root server runs the handler as another user' }, async () => {
+    const closed = path.join(dir, 'closed');
+    const r0 = spawnSync(PRODUCT, ['init', 'closed'], { cwd: dir, env, encoding: 'utf8' });
+    assert.equal(r0.status, 0, r0.stderr);
+    chmodSync(path.join(closed, 'agent.py'), 0o600);
+    const r = spawnSync(PRODUCT, ['dev', '--port', '0', '--mock-port', '0'], { cwd: closed, env, encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /agent\.py cannot be read by the sandbox's user.*chmod -R o\+rX/s);
+    assert.equal(existsSync(path.join(closed, '.runagents')), false, 'nothing was created');
   });
 });

@@ -20,6 +20,9 @@ namespace runagents::platform::local {
 
 namespace {
 
+// Where a live source (LocalOptions::live_sources) is mounted; the handler runs in it.
+constexpr const char* kLiveSourceMount = "/workspace";
+
 // Mount points sit directly under / : the sandbox creates missing parent directories only
 // root-accessible, which its unprivileged user could not traverse.
 constexpr const char* kSocketMount = "/run";
@@ -122,7 +125,10 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
   try {
     std::filesystem::create_directories(state->work_dir);
     ScratchDir home(state->work_dir / ("run-" + run.id.substr(0, 8) + "-" + new_id("")));
-    write_sources(home.path / "src", agent.source_files);
+    const auto live = state->options.live_sources.find(agent.agent.ns + "/" + agent.agent.name);
+    const bool live_source = live != state->options.live_sources.end();
+    std::filesystem::create_directories(home.path / "src");
+    if (!live_source) write_sources(home.path / "src", agent.source_files);
     ScratchDir socket_dir(make_socket_dir());
 
     std::string tool_names;
@@ -136,7 +142,8 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
                 {"PYTHONDONTWRITEBYTECODE", "1"},
                 {"PYTHONUNBUFFERED", "1"},
                 {"RUNAGENTS_EGRESS_SOCKET", std::string(kSocketMount) + "/egress.sock"},
-                {"RUNAGENTS_USER_CODE_DIR", std::string(kSandboxHome) + "/src"},
+                {"RUNAGENTS_USER_CODE_DIR",
+                 live_source ? std::string(kLiveSourceMount) : std::string(kSandboxHome) + "/src"},
                 {"USER_ENTRY_POINT", agent.agent.entry_point},
                 {"AGENT_NAME", agent.agent.name},
                 {"SYSTEM_PROMPT", agent.agent.system_prompt},
@@ -144,6 +151,13 @@ InvokeResult execute_run(const std::shared_ptr<LocalState>& state, const AgentRe
                 {"RUNAGENTS_TOOLS", tool_names}};
     spec.ro_binds = {{state->shim_dir.string(), kShimMount},
                      {socket_dir.path.string(), kSocketMount}};
+    if (live_source) {
+      spec.ro_binds.push_back({live->second.string(), kLiveSourceMount});
+      // The project's .runagents (its dev database) is covered by an empty directory.
+      if (std::filesystem::is_directory(live->second / kProjectDataDir))
+        spec.ro_binds.push_back(
+            {(home.path / "src").string(), std::string(kLiveSourceMount) + "/" + kProjectDataDir});
+    }
     Sandbox sandbox(spec);
     Egress egress(
         state, {run.id, agent.agent.ns, agent.agent.name, run.user_id, agent.agent.required_tools},

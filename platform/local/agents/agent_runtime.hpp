@@ -1,5 +1,6 @@
 // Runs an agent's handler for a run: one execution in a fresh bubblewrap sandbox (no network,
-// the agent's sources in /home/user/src, the runagents shim and the platform's runner on
+// the agent's sources in /home/user/src, or its live source read-only at /workspace for
+// runagents-mcp dev (LocalOptions::live_sources), the runagents shim and the platform's runner on
 // PYTHONPATH) whose only way out is an Egress mounted at /run/runagents/egress.sock. Records how
 // the execution ended in the run: COMPLETED (AGENT_MESSAGE, COMPLETED), FAILED (FAILED with the
 // error) or PAUSED_APPROVAL (left for decide() to resume). Internal to platform/local.

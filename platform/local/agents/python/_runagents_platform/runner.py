@@ -36,6 +36,7 @@ def _entry_point():
 def _load_entry_point():
     code_dir = os.environ.get("RUNAGENTS_USER_CODE_DIR", os.getcwd())
     entry = _entry_point()
+    os.chdir(code_dir)  # relative paths in the agent's code are its project's
     sys.path.insert(0, code_dir)
     path = os.path.join(code_dir, entry)
     module_name = entry[:-3] if entry.endswith(".py") else entry
