@@ -4,7 +4,7 @@
 //   - exec latency of `true` in a devbox (devbox_exec round trip) against a bare fork/exec of
 //     `true`, and their ratio: from this process (Node's spawnSync, what a client pays) and from a
 //     shell loop (the fork/exec floor of the machine)
-//   - exec of a command printing 100 MB: wall time and the server's peak memory (VmHWM)
+//   - exec of a command printing 100 MB, then 1 GB: wall time and the server's peak memory (VmHWM)
 //   - a networked devbox (network: true, slirp4netns): create time, and exec latency of `true`
 //     beside the devbox without network measured in the same run (skipped, saying why, when
 //     slirp4netns cannot run here)
@@ -89,6 +89,15 @@ try {
   });
   const bigMs = ms(t0);
   const hwm = vm(transport.pid, 'VmHWM:');
+  // Ten times as much: the server's peak must not follow the output's size.
+  const t2 = process.hrtime.bigint();
+  const huge = await call('devbox_exec', {
+    devbox_id: id,
+    command: "yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c 1000000000; echo",
+    timeout_seconds: 600,
+  });
+  const hugeMs = ms(t2);
+  const hwmHuge = vm(transport.pid, 'VmHWM:');
 
   // A networked devbox: create, then `true` beside the plain devbox, the two taking turns.
   const net = { creates: [], execs: [], plain: [], skipped: '' };
@@ -160,6 +169,8 @@ try {
   console.log(`| ratio devbox / bare (shell loop) | ${(e / shellLoop).toFixed(1)}x |`);
   console.log(`| exec printing 100 MB (exit ${big.exit_code}, stdout_truncated ${big.stdout_truncated}) | ${(bigMs / 1000).toFixed(2)} s |`);
   console.log(`| server peak memory (VmHWM) before / after the 100 MB exec | ${hwmBefore.toFixed(1)} / ${hwm.toFixed(1)} MiB |`);
+  console.log(`| exec printing 1 GB (exit ${huge.exit_code}, stdout_truncated ${huge.stdout_truncated}) | ${(hugeMs / 1000).toFixed(2)} s |`);
+  console.log(`| server peak memory (VmHWM) after the 1 GB exec | ${hwmHuge.toFixed(1)} MiB (idle + ${(hwmHuge - hwmBefore).toFixed(1)}) |`);
   if (net.skipped) {
     console.log(`| networked devbox | skipped: ${net.skipped.replace(/\|/g, '/')} |`);
   } else {

@@ -170,6 +170,14 @@ struct DevboxPage {
 };
 
 // One command's execution, as Runloop's DevboxAsyncExecutionDetailView.
+// Where a stream of an execution was kept whole (ExecRequest::keep_output_files).
+struct DevboxOutputFile {
+  std::string path;               // in the devbox, e.g. /home/user/.runagents/exec/exe_1.stdout
+  std::uint64_t total_bytes = 0;  // what the command wrote to the stream
+  std::uint64_t kept_bytes = 0;   // what the file holds: all of it, or its first part
+  std::string error;              // why the file holds less than total_bytes, beyond its cap
+};
+
 struct DevboxExecution {
   std::string devbox_id;
   std::string execution_id;        // "exe_..."
@@ -188,6 +196,9 @@ struct DevboxExecution {
   bool timed_out = false;
   bool killed = false;
   std::string note;  // why it ended unusually (timeout, killed, memory limit, server restart)
+  // Set once completed when the output was kept in files (local, keep_output_files).
+  std::optional<DevboxOutputFile> stdout_file;
+  std::optional<DevboxOutputFile> stderr_file;
 };
 
 struct ExecRequest {
@@ -206,6 +217,10 @@ struct ExecRequest {
   // until it is closed or the command ends; otherwise stdin is empty (/dev/null). Locally not
   // with a shell_name (a persistent shell reads its commands from its own stdin).
   bool attach_stdin = false;
+  // Local: write each stream, as it arrives, to a file in the devbox's home (up to 64 MiB each:
+  // DevboxExecution::stdout_file, stderr_file); the server then holds only a small head and tail
+  // (at most 64 KiB of output_cap), whatever the command prints. Remote faces ignore it.
+  bool keep_output_files = false;
 };
 
 // What send_stdin gives a running execution, as Runloop's send_std_in {text, signal}.

@@ -161,6 +161,32 @@ platform::DevboxExecution await_execution(DevboxService& devboxes, const std::st
   return e;
 }
 
+// One stream of an execution whose output was kept in a file of the devbox: its head and tail in
+// the result, and a note that names the file (and says when it holds only the first part).
+void kept_output_json(json& j, std::vector<std::string>& notes, const std::string& name,
+                      std::string text, const platform::DevboxOutputFile& file) {
+  const bool whole = file.kept_bytes == file.total_bytes;
+  // The stored text is the whole stream, or its head and tail around a marker (64 KiB at most).
+  const bool cut = cut_output(text, "[... output cut here; " +
+                                        std::string(whole ? "the whole " : "the first part of ") +
+                                        name + " is in " + file.path + " ...]");
+  if (cut) {
+    std::string n =
+        name + " (" + std::to_string(file.total_bytes) + " bytes) was cut to its head and tail; ";
+    if (whole)
+      n += "the whole of it is in " + file.path;
+    else
+      n += file.path + " holds its first " + std::to_string(file.kept_bytes) + " bytes" +
+           (file.error.empty() ? " (the most kept per stream; redirect larger output to a file "
+                                 "in the command)"
+                               : " (" + file.error + ")");
+    notes.push_back(n + ": read it with manage_devbox action=read_file path=" + file.path +
+                    " and offset/length");
+  }
+  j[name] = common::to_valid_utf8(text);
+  j[name + "_truncated"] = cut;
+}
+
 // The execution as devbox_exec / execution_status return it: output capped in the result; when
 // cut, the whole captured output is written to a file in the devbox home and the note says how to
 // read it.
@@ -174,9 +200,15 @@ json execution_json(DevboxService& devboxes, platform::DevboxExecution e) {
   if (e.killed) j["killed"] = true;
   std::vector<std::string> notes;
   if (!e.note.empty()) notes.push_back(e.note);
-  for (auto [name, text, truncated] :
-       {std::tuple<const char*, std::string*, bool>{"stdout", &e.stdout_text, e.stdout_truncated},
-        {"stderr", &e.stderr_text, e.stderr_truncated}}) {
+  for (auto [name, text, truncated, file] :
+       {std::tuple<const char*, std::string*, bool,
+                   const std::optional<platform::DevboxOutputFile>*>{
+            "stdout", &e.stdout_text, e.stdout_truncated, &e.stdout_file},
+        {"stderr", &e.stderr_text, e.stderr_truncated, &e.stderr_file}}) {
+    if (*file) {  // kept whole in the devbox as it streamed
+      kept_output_json(j, notes, name, *text, **file);
+      continue;
+    }
     const std::size_t total = text->size();
     std::string shown = *text;
     std::string path = ".runagents/exec/" +
@@ -264,6 +296,7 @@ platform::ExecRequest exec_request(const json& args) {
   r.working_dir = args.value("working_dir", "");
   r.timeout = std::chrono::seconds(args.value("timeout_seconds", 120));
   r.output_cap = kCaptureBytes;
+  r.keep_output_files = true;  // local: the output goes to files, not the server's memory
   r.attach_stdin = args.value("attach_stdin", false);
   return r;
 }

@@ -148,3 +148,37 @@ test('a default devbox has no network: connections fail at once with the error i
     await call('manage_devbox', { action: 'shutdown', devbox_id: box.id });
   }
 });
+
+// Long output streams to files in the devbox as it arrives: the result holds its head and tail and
+// names the file, which has every byte (up to 64 MiB a stream; past that its first 64 MiB).
+test('long output: head and tail in the result, every byte in the file it names', { skip, timeout: 60000 }, async () => {
+  const box = await call('create_devbox', { name: 'long-output' });
+  const r = await call('devbox_exec', { devbox_id: box.id, command: 'seq 1 100000; echo tail-of-stderr >&2' });
+  assert.equal(r.exit_code, 0);
+  assert.equal(r.stdout_truncated, true);
+  assert.ok(r.stdout.startsWith('1\n2\n3\n'), r.stdout.slice(0, 20));
+  assert.ok(r.stdout.endsWith('99999\n100000\n'));
+  assert.ok(r.stdout.length < 9000, `the result keeps its head and tail only (${r.stdout.length})`);
+  const file = `/home/user/.runagents/exec/${r.execution_id}.stdout`;
+  assert.match(r.stdout, new RegExp(`the whole stdout is in ${file}`));
+  assert.match(r.note, new RegExp(`stdout \\(588895 bytes\\) was cut to its head and tail; the whole of it is in ${file}`));
+  assert.equal(r.stderr, 'tail-of-stderr\n');
+  assert.equal(r.stderr_truncated, false);
+  // The file, read back through manage_devbox, is the command's whole output.
+  const head = await call('manage_devbox', { action: 'read_file', devbox_id: box.id, path: file, length: 12 });
+  assert.equal(head.file.size, 588895);
+  assert.equal(head.file.contents, '1\n2\n3\n4\n5\n6\n');
+  const mid = await call('manage_devbox', { action: 'read_file', devbox_id: box.id, path: file, offset: 288895, length: 12 });
+  const seq = Array.from({ length: 100000 }, (_, i) => `${i + 1}\n`).join('');
+  assert.equal(mid.file.contents, seq.slice(288895, 288907));
+
+  // Past 64 MiB the file holds the first 64 MiB, and the note says so.
+  const big = await call('devbox_exec', { devbox_id: box.id, command: 'head -c 70000000 /dev/zero | tr "\\0" y; echo; echo END' });
+  assert.equal(big.exit_code, 0);
+  assert.ok(big.stdout.endsWith('yyy\nEND\n'));
+  const bigFile = `/home/user/.runagents/exec/${big.execution_id}.stdout`;
+  assert.match(big.note, new RegExp(`${bigFile} holds its first 67108864 bytes`));
+  const size = await call('devbox_exec', { devbox_id: box.id, command: `stat -c %s ${bigFile} && rm ${bigFile}` });
+  assert.equal(size.stdout, '67108864\n');
+  await call('manage_devbox', { action: 'shutdown', devbox_id: box.id });
+});

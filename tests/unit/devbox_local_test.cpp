@@ -183,6 +183,42 @@ TEST_CASE("devbox output cap keeps the head and the tail" * doctest::test_suite(
   CHECK(e.stdout_text.size() < 5000);
 }
 
+TEST_CASE("devbox output kept in files: the record names them, the server holds 64 KiB" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  auto d = create_devbox(*s);
+  ExecRequest r;
+  r.devbox_id = d.id;
+  r.command = "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo err >&2";
+  r.output_cap = 8u << 20;
+  r.keep_output_files = true;
+  auto e = s->execute(r);
+  REQUIRE(e.stdout_file);
+  REQUIRE(e.stderr_file);
+  CHECK(e.stdout_file->path == "/home/user/.runagents/exec/" + e.execution_id + ".stdout");
+  CHECK(e.stdout_file->total_bytes == 3000001);
+  CHECK(e.stdout_file->kept_bytes == 3000001);
+  CHECK(e.stdout_file->error.empty());
+  CHECK(e.stdout_text.size() < (64u << 10) + 100);  // not the 8 MiB asked: the file has it all
+  CHECK(e.stdout_truncated);
+  CHECK(e.stderr_file->total_bytes == 4);
+  CHECK(s->read_file(d.id, e.stderr_file->path, 0, std::nullopt).data == "err\n");
+  CHECK(s->read_file(d.id, e.stdout_file->path, 0, std::nullopt).size == 3000001);
+  // As stored: execution() reads the same back.
+  auto again = s->execution(d.id, e.execution_id);
+  REQUIRE(again.stdout_file);
+  CHECK(again.stdout_file->kept_bytes == 3000001);
+  // Without keep_output_files nothing is written and nothing named.
+  r.keep_output_files = false;
+  r.command = "echo plain";
+  auto plain = s->execute(r);
+  CHECK_FALSE(plain.stdout_file);
+  CHECK(run_in(*s, d.id, "ls .runagents/exec | grep -c " + plain.execution_id + " || true")
+            .stdout_text == "0\n");
+}
+
 TEST_CASE("devbox files: text, bytes and offsets" * doctest::test_suite("devbox")) {
   if (!devbox_usable()) return;
   TempDir dir;

@@ -827,6 +827,55 @@ TEST_CASE("output is capped with head, tail and flags" * doctest::test_suite("sa
         }) == ErrorKind::invalid);
 }
 
+TEST_CASE("output_file keeps each stream whole in the home, up to its cap, never through a link" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  TempHome home;
+  Sandbox sandbox(make_spec(home));
+  ExecOptions options;
+  options.output_cap = 4096;
+  options.output_file = "out/exe_1";
+  auto r = sandbox.run("seq 1 20000; echo oops >&2", options);
+  std::string expected;
+  for (int i = 1; i <= 20000; ++i) expected += std::to_string(i) + "\n";
+  CHECK(r.out.truncated);  // the capture is still capped...
+  CHECK(r.out.data.size() < 4096 + 64);
+  CHECK(r.out.file_bytes == expected.size());  // ...while the file has all of it
+  CHECK(r.out.file_error.empty());
+  CHECK(sandbox.read_file("out/exe_1.stdout").data == expected);
+  CHECK(sandbox.read_file("out/exe_1.stderr").data == "oops\n");
+  // The sandbox's user owns what it can read (and remove).
+  CHECK(sandbox.run("rm out/exe_1.stdout && echo removed").out.data == "removed\n");
+
+  // The cap: the file holds the first bytes, the capture the tail.
+  options.output_file = "out/exe_2";
+  options.output_file_cap = 1000;
+  r = sandbox.run("seq 1 20000", options);
+  CHECK(r.out.file_bytes == 1000);
+  CHECK(r.out.total_bytes == expected.size());
+  CHECK(sandbox.read_file("out/exe_2.stdout").data == expected.substr(0, 1000));
+  CHECK(r.out.data.substr(r.out.data.size() - 6) == "20000\n");
+
+  // A link planted where the file goes is not followed out of the home: the command still runs.
+  const std::string outside_name = home.path.filename().string() + "-outside.txt";
+  const auto outside_path = home.path.parent_path() / outside_name;  // beside the home
+  std::ofstream(outside_path) << "keep";
+  REQUIRE(sandbox.run("ln -s ../../" + outside_name + " out/exe_3.stdout && ln -s /etc out/linkdir")
+              .exit_code == 0);
+  options.output_file = "out/exe_3";
+  r = sandbox.run("echo still runs", options);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.data == "still runs\n");
+  CHECK_FALSE(r.out.file_error.empty());
+  options.output_file = "out/linkdir/x";
+  r = sandbox.run("echo and here", options);
+  CHECK(r.out.data == "and here\n");
+  CHECK(r.out.file_error.find("could not be made") != std::string::npos);
+  std::ifstream outside(outside_path);
+  CHECK(std::string(std::istreambuf_iterator<char>(outside), {}) == "keep");
+  std::filesystem::remove(outside_path);
+}
+
 TEST_CASE("the line callback gets lines as they arrive" * doctest::test_suite("sandbox")) {
   if (!bwrap_usable()) return;
   TempHome home;

@@ -1,11 +1,17 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "platform/local/devboxes/local_devbox_service.hpp"
 #include "platform/local/store/identifiers.hpp"
 
 namespace runagents::platform::local {
+
+namespace {
+// What the server holds of each stream of an execution whose output goes to files.
+constexpr std::size_t kFileBackedOutputCap = 64 << 10;
+}  // namespace
 
 DevboxExecution LocalDevboxService::execute(const ExecRequest& req) {
   auto [id, live] = start(req, true);
@@ -140,7 +146,11 @@ std::pair<std::string, std::shared_ptr<LiveExecution>> LocalDevboxService::start
   live->stdin_attached = req.attach_stdin && !sync;
   live->started_ms = now_ms();
   const std::string id = new_id("exe_");
-  const std::size_t cap = req.output_cap ? req.output_cap : kDefaultOutputCap;
+  std::size_t cap = req.output_cap ? req.output_cap : kDefaultOutputCap;
+  if (req.keep_output_files) {
+    live->output_file = ".runagents/exec/" + id;
+    cap = std::min(cap, kFileBackedOutputCap);
+  }
   LineCallback on_line;
   if (sync && req.on_output)
     on_line = [cb = req.on_output](OutputStream s, std::string_view line) {
@@ -152,6 +162,7 @@ std::pair<std::string, std::shared_ptr<LiveExecution>> LocalDevboxService::start
     o.working_dir = req.working_dir;
     o.timeout = req.timeout;
     o.output_cap = cap;
+    o.output_file = live->output_file;
     o.on_line = on_line;
     o.cancel = req.cancel;  // the caller's signal kills the command's processes
     if (req.shell_name.empty()) {
@@ -181,7 +192,7 @@ DevboxExecution LocalDevboxService::record(const std::string& id, LiveExecution&
   if (result.memory_limit_hit && note.empty())
     note = "a process was killed for exceeding the memory limit";
   runtimes_.retire(id, live, [&] {
-    rows_.complete_execution(id, result, note);
+    rows_.complete_execution(id, result, note, live.output_file);
     rows_.touch(live.devbox_id);
   });
   return rows_.execution(live.devbox_id, id);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "platform/error.hpp"
+#include "platform/local/sandbox/home_files.hpp"
 #include "platform/local/store/row_reader.hpp"
 #include "platform/wire/devbox_json.hpp"
 
@@ -60,13 +61,20 @@ Devbox devbox_from_row(const Row& r) {
 
 const char* kExecColumns =
     "id, devbox_id, command, shell_name, status, exit_status, stdout, stderr, stdout_truncated, "
-    "stderr_truncated, timed_out, killed, note, duration_ms, owner";
+    "stderr_truncated, timed_out, killed, note, duration_ms, owner, output_files";
 
 DevboxExecution execution_from_row(const Row& r) {
   DevboxExecution e;
   RowReader(r).read(e.execution_id, e.devbox_id, e.command, e.shell_name, e.status, e.exit_status,
                     e.stdout_text, e.stderr_text, e.stdout_truncated, e.stderr_truncated,
                     e.timed_out, e.killed, e.note, e.duration_ms);
+  const json files = json_column(r, 15);
+  for (auto [name, file] : {std::pair{"stdout", &e.stdout_file}, {"stderr", &e.stderr_file}}) {
+    if (!files.contains(name)) continue;
+    const json& f = files[name];
+    *file = DevboxOutputFile{f.value("path", ""), f.value("total_bytes", std::uint64_t{0}),
+                             f.value("kept_bytes", std::uint64_t{0}), f.value("error", "")};
+  }
   return e;
 }
 
@@ -264,15 +272,22 @@ void DevboxRows::set_execution_status(const std::string& id, ExecStatus status) 
 }
 
 void DevboxRows::complete_execution(const std::string& id, const ExecResult& result,
-                                    const std::string& note) {
+                                    const std::string& note, const std::string& output_file) {
+  json files = json::object();
+  if (!output_file.empty())
+    for (auto [name, out] : {std::pair{"stdout", &result.out}, {"stderr", &result.err}})
+      files[name] = {{"path", std::string(kSandboxHome) + "/" + output_file + "." + name},
+                     {"total_bytes", out->total_bytes},
+                     {"kept_bytes", out->file_bytes},
+                     {"error", out->file_error}};
   db_->execute(
       "UPDATE devbox_executions SET status='completed', exit_status=?2, stdout=?3, "
       "stderr=?4, stdout_truncated=?5, stderr_truncated=?6, timed_out=?7, killed=?8, "
-      "note=?9, duration_ms=?10 WHERE id=?1",
+      "note=?9, duration_ms=?10, output_files=?11 WHERE id=?1",
       {id, std::int64_t{result.exit_code}, result.out.data, result.err.data,
        std::int64_t{result.out.truncated}, std::int64_t{result.err.truncated},
        std::int64_t{result.timed_out}, std::int64_t{result.cancelled}, note,
-       std::int64_t{result.duration_ms}});
+       std::int64_t{result.duration_ms}, files.dump()});
   auto rows =
       db_->query("SELECT devbox_id, command, shell_name FROM devbox_executions WHERE id=?1", {id});
   if (rows.empty()) return;

@@ -80,7 +80,9 @@ class DevboxRows {
   void insert_execution(const std::string& id, const ExecRequest& req, std::int64_t started_ms);
   void delete_execution(const std::string& id);
   void set_execution_status(const std::string& id, ExecStatus status);
-  void complete_execution(const std::string& id, const ExecResult& result, const std::string& note);
+  // `output_file`: the home-relative prefix its output files were written under, "" for none.
+  void complete_execution(const std::string& id, const ExecResult& result, const std::string& note,
+                          const std::string& output_file);
   DevboxExecution execution(const std::string& devbox_id, const std::string& exec_id);
   // Executions lost with a previous server are reported failed, not left "running" forever.
   void fail_lost_executions();

@@ -50,6 +50,7 @@ struct LiveExecution {
   std::int64_t started_ms = 0;
   bool recorded = false;
   bool stdin_attached = false;  // started with ExecRequest::attach_stdin
+  std::string output_file;      // CommandOptions::output_file, "" when the output is not kept
 };
 
 // What a devbox's sandbox is opened with at create (later the stored launch parameters are used).

@@ -34,6 +34,7 @@ const char* to_string(OutputStream stream);  // "stdout" / "stderr"
 using LineCallback = std::function<void(OutputStream, std::string_view line)>;
 
 inline constexpr std::size_t kDefaultOutputCap = 1 << 20;
+inline constexpr std::uint64_t kDefaultOutputFileCap = 64u << 20;
 
 // What every command takes, one-shot (ExecOptions) or in a PersistentShell.
 struct CommandOptions {
@@ -46,6 +47,12 @@ struct CommandOptions {
   // Bytes kept per stream (1 KiB .. 256 MiB): the first half and the last half of the output;
   // the middle is replaced by a marker line "[... N bytes omitted ...]".
   std::size_t output_cap = kDefaultOutputCap;
+  // When set, a path in the home ("a/b/exe_1"): each stream is also written, as it arrives and
+  // never held in memory, to "<output_file>.stdout" and "<output_file>.stderr" (created, parents
+  // too, owned by the sandbox's user), up to output_file_cap bytes each; the rest is dropped
+  // there (output_cap's tail still has it). CapturedOutput::file_error says why a file is short.
+  std::string output_file;
+  std::uint64_t output_file_cap = kDefaultOutputFileCap;
   LineCallback on_line;
   // Fired (from any thread) to kill the command; may be shared by several commands. A command
   // whose signal already fired is not started: it completes as cancelled. The sandbox polls its
@@ -72,6 +79,10 @@ struct CapturedOutput {
   std::string data;
   bool truncated = false;
   std::uint64_t total_bytes = 0;  // bytes the command wrote to the stream
+  // CommandOptions::output_file: bytes written to the stream's file, and why not all of them
+  // when a write failed (empty when it was only the cap).
+  std::uint64_t file_bytes = 0;
+  std::string file_error;
 };
 
 struct ExecOutput {

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <csignal>
@@ -10,6 +11,26 @@
 
 namespace runagents::platform::local {
 namespace detail {
+
+OutputFiles open_output_files(const SandboxCore& core, const CommandOptions& options) {
+  OutputFiles files;
+  if (options.output_file.empty()) return files;
+  WriteOptions write;
+  if (::geteuid() == 0) {  // the files are the sandbox user's, as what its commands write
+    write.owner_uid = core.spec.uid;
+    write.owner_gid = core.spec.gid;
+  }
+  for (auto [file, suffix] : {std::pair{&files.out, ".stdout"}, std::pair{&files.err, ".stderr"}}) {
+    try {
+      *file = std::make_unique<OutputFile>(
+          open_home_file(core.spec.home_dir, options.output_file + suffix, write),
+          options.output_file_cap);
+    } catch (const std::exception& e) {
+      *file = std::make_unique<OutputFile>(-1, 0, std::string("it could not be made: ") + e.what());
+    }
+  }
+  return files;
+}
 
 void decode_exit(const ExitInfo& info, ExecResult& result) {
   if (!info.reaped) {

@@ -4,12 +4,14 @@ namespace runagents::platform::local {
 namespace detail {
 
 ExecState::ExecState(std::size_t output_cap, LineCallback on_line_cb,
-                     std::shared_ptr<ExecCancel> cancel_signal, std::chrono::milliseconds limit)
+                     std::shared_ptr<ExecCancel> cancel_signal, std::chrono::milliseconds limit,
+                     OutputFiles output_files)
     : on_line(std::move(on_line_cb)),
       cancel(std::move(cancel_signal)),
       timeout(limit),
       out(output_cap),
       err(output_cap),
+      files(std::move(output_files)),
       out_lines_(OutputStream::stdout_stream, &on_line),
       err_lines_(OutputStream::stderr_stream, &on_line) {
   if (cancel) cancel->fd();
@@ -26,7 +28,9 @@ void ExecState::set_running() {
 void ExecState::append(OutputStream stream, std::string_view data) {
   {
     std::lock_guard lock(mu);
-    (stream == OutputStream::stdout_stream ? out : err).append(data);
+    const bool is_out = stream == OutputStream::stdout_stream;
+    (is_out ? out : err).append(data);
+    if (auto& file = is_out ? files.out : files.err) file->write(data);
   }
   (stream == OutputStream::stdout_stream ? out_lines_ : err_lines_).feed(data);
 }
@@ -42,6 +46,9 @@ void ExecState::complete(ExecResult r) {
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     r.out = out.snapshot();
     r.err = err.snapshot();
+    if (files.out) files.out->describe(r.out);
+    if (files.err) files.err->describe(r.err);
+    files = {};  // closed: the files are whole
     result = std::move(r);
     status = ExecStatus::completed;
     kill_fn = nullptr;

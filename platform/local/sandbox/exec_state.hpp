@@ -16,13 +16,19 @@
 
 namespace runagents::platform::local::detail {
 
+// A command's output files (CommandOptions::output_file); null: none.
+struct OutputFiles {
+  std::unique_ptr<OutputFile> out;
+  std::unique_ptr<OutputFile> err;
+};
+
 // One command's state, shared by its Execution handle and whoever runs it. The captures and
 // status are guarded by `mu`; the line splitters are used only by the supervising thread.
 struct ExecState {
   // Makes `cancel`'s eventfd here, on the caller's thread (the supervisor polls it), so a
   // failure to make one is the caller's PlatformError.
   ExecState(std::size_t output_cap, LineCallback on_line, std::shared_ptr<ExecCancel> cancel,
-            std::chrono::milliseconds timeout);
+            std::chrono::milliseconds timeout, OutputFiles files = {});
 
   // Marks it running and starts its clock.
   void set_running();
@@ -47,6 +53,7 @@ struct ExecState {
   Clock::time_point started{};
   OutputCapture out;
   OutputCapture err;
+  OutputFiles files;
   std::optional<ExecResult> result;
   std::function<void()> kill_fn;  // set by the owner; must not block
   // One-shot commands: their supervisor (stdin, signals). stdin_open while a stdin pipe

@@ -219,8 +219,8 @@ FileContents read_home_file(const std::filesystem::path& home, std::string_view 
   return contents;
 }
 
-void write_home_file(const std::filesystem::path& home, std::string_view path,
-                     std::string_view data, const WriteOptions& options) {
+int open_home_file(const std::filesystem::path& home, std::string_view path,
+                   const WriteOptions& options) {
   HomePath resolved = resolve_in_home(home, path);
   if (resolved.relative.empty())
     throw PlatformError(ErrorKind::invalid, kHome + " is a directory: give a file inside it");
@@ -244,11 +244,19 @@ void write_home_file(const std::filesystem::path& home, std::string_view path,
     throw PlatformError(ErrorKind::invalid, resolved.sandbox_path + " is not a regular file");
   if (!options.append && ::ftruncate(file.fd, 0) != 0)
     open_failed("truncating " + resolved.sandbox_path, errno);
+  const int fd = file.fd;
+  file.fd = -1;
+  return fd;
+}
+
+void write_home_file(const std::filesystem::path& home, std::string_view path,
+                     std::string_view data, const WriteOptions& options) {
+  Fd file(open_home_file(home, path, options));
   std::size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(file.fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) open_failed("writing " + resolved.sandbox_path, errno);
+    if (n < 0) open_failed("writing " + resolve_in_home(home, path).sandbox_path, errno);
     done += static_cast<std::size_t>(n);
   }
 }

@@ -56,6 +56,12 @@ struct WriteOptions {
   std::optional<gid_t> owner_gid;
 };
 
+// Opens a file inside the home for writing, as write_home_file would (created, or truncated unless
+// options.append); returns its descriptor (O_CLOEXEC, O_NONBLOCK), which the caller closes. Later
+// changes to the path (a link swapped in) do not affect the open file.
+int open_home_file(const std::filesystem::path& home, std::string_view path,
+                   const WriteOptions& options = {});
+
 // Writes `data` to a file inside the home. Errors as read_home_file, plus not_found when a parent
 // is missing and create_parents is false, invalid when the path is the home or a directory.
 void write_home_file(const std::filesystem::path& home, std::string_view path,

@@ -1,6 +1,10 @@
 #include "platform/local/sandbox/output_capture.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "platform/common/clip.hpp"
 
@@ -19,6 +23,36 @@ void OutputCapture::append(std::string_view data) {
   if (data.empty()) return;
   tail_.append(data);
   if (tail_.size() > 2 * tail_cap_) tail_.erase(0, tail_.size() - tail_cap_);
+}
+
+OutputFile::OutputFile(int fd, std::uint64_t cap, std::string error)
+    : fd_(fd), cap_(cap), error_(std::move(error)) {}
+
+OutputFile::~OutputFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void OutputFile::write(std::string_view data) {
+  if (fd_ < 0 || written_ >= cap_) return;
+  data = data.substr(
+      0, static_cast<std::size_t>(std::min<std::uint64_t>(data.size(), cap_ - written_)));
+  while (!data.empty()) {
+    ssize_t n = ::write(fd_, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error_ = std::string("writing it failed: ") + std::strerror(n < 0 ? errno : ENOSPC);
+      ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+    written_ += static_cast<std::uint64_t>(n);
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void OutputFile::describe(CapturedOutput& output) const {
+  output.file_bytes = written_;
+  output.file_error = error_;
 }
 
 CapturedOutput OutputCapture::snapshot() const {

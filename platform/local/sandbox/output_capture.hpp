@@ -33,6 +33,28 @@ class OutputCapture {
   std::uint64_t total_ = 0;
 };
 
+// A stream written whole to a file as it arrives, up to a cap (CommandOptions::output_file).
+class OutputFile {
+ public:
+  OutputFile() = default;  // writes nothing
+  // Takes `fd` (open for writing; closed here); -1 with `error` when the file could not be made.
+  OutputFile(int fd, std::uint64_t cap, std::string error = {});
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  // Writes what fits under the cap; a failed write (disk full) stops the file, keeping why.
+  void write(std::string_view data);
+  // Fills in file_bytes and file_error.
+  void describe(CapturedOutput& output) const;
+
+ private:
+  int fd_ = -1;
+  std::uint64_t cap_ = 0;
+  std::uint64_t written_ = 0;
+  std::string error_;
+};
+
 // Splits a byte stream into lines for a LineCallback.
 class LineSplitter {
  public:

@@ -56,8 +56,9 @@ std::shared_ptr<Execution> PersistentShell::start(std::string_view command,
   if (!options.working_dir.empty())
     cmd->dir = detail::resolve_working_dir(core_->sandbox->spec.home_dir, options.working_dir);
   core_->sandbox->check_can_start();
-  cmd->state = std::make_shared<detail::ExecState>(options.output_cap, std::move(options.on_line),
-                                                   options.cancel, options.timeout);
+  cmd->state = std::make_shared<detail::ExecState>(
+      options.output_cap, std::move(options.on_line), options.cancel, options.timeout,
+      detail::open_output_files(*core_->sandbox, options));
   std::shared_ptr<Execution> execution(new Execution(cmd->state));
   if (cmd->state->cancel && cmd->state->cancel->cancelled()) {
     cmd->state->complete(

@@ -586,7 +586,8 @@ std::shared_ptr<Execution> Sandbox::start(const Command& command, ExecOptions op
   std::string cwd = detail::resolve_working_dir(core_->spec.home_dir, options.working_dir);
 
   auto state = std::make_shared<detail::ExecState>(options.output_cap, std::move(options.on_line),
-                                                   options.cancel, options.timeout);
+                                                   options.cancel, options.timeout,
+                                                   detail::open_output_files(*core_, options));
   if (state->cancel && state->cancel->cancelled()) {
     ExecResult result;
     result.cancelled = true;

@@ -214,6 +214,11 @@ CREATE TABLE devbox_logs (
 CREATE INDEX devbox_logs_by_devbox ON devbox_logs (devbox_id, seq);
 ALTER TABLE devboxes ADD COLUMN final_usage TEXT NOT NULL DEFAULT '{}';
 )SQL",
+      // 6: where an execution's output was kept whole (ExecRequest::keep_output_files):
+      // {"stdout": {path, total_bytes, kept_bytes, error}, "stderr": {...}}, or {} when not.
+      R"SQL(
+ALTER TABLE devbox_executions ADD COLUMN output_files TEXT NOT NULL DEFAULT '{}';
+)SQL",
   };
   return migrations;
 }
