@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <system_error>
 
@@ -16,6 +15,7 @@
 #include "app/dev_command.hpp"
 #include "app/init_command.hpp"
 #include "app/oauth_authorizer.hpp"
+#include "app/platform_metrics.hpp"
 #include "app/serve_command.hpp"
 #include "platform/common/shutdown_signal.hpp"
 #include "platform/config/faces.hpp"
@@ -53,7 +53,8 @@ struct Options {
   platform::ConfigFlags config;
   std::vector<std::string> allow_paths;  // --allow-path
   OAuthFlags oauth;
-  bool metrics = false;  // --metrics
+  bool metrics = false;                   // --metrics
+  std::size_t max_devbox_executions = 0;  // --max-devbox-executions (local devboxes; 0: none)
 };
 
 // Tasks and run_query handles live in the data dir's platform.db, so every server process on it
@@ -69,8 +70,10 @@ std::shared_ptr<mcp::TaskStore> open_task_store(const platform::Config& config) 
 }
 
 // `task_store` keeps run_query's async handles; null (a one-shot command) keeps them in memory.
+// `devboxes` is the devbox service of the tools (and of --metrics).
 std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform::Config& config,
-                                             std::shared_ptr<mcp::TaskStore> task_store) {
+                                             std::shared_ptr<mcp::TaskStore> task_store,
+                                             std::shared_ptr<platform::DevboxService> devboxes) {
   mcp::ServerInfo info;
   info.instructions = tools::kServerInstructions;
   auto server = std::make_unique<mcp::McpServer>(info);
@@ -78,8 +81,7 @@ std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform
   // endpoint is reported by the tools rather than stopping the server.
   auto bundle = platform::lazy_platform([config] { return platform::open_platform(config); },
                                         config.ns, platform::faces_for(config));
-  // Devboxes: Runloop when RUNLOOP_API_KEY is set, else local sandboxes (opened on first use).
-  bundle.devboxes = platform::lazy_devbox_service(config);
+  bundle.devboxes = std::move(devboxes);
   // Queries: a deployed agent, a RuntimeUse runtime, or the embedded runtime in a devbox.
   platform::QueryTargets targets;
   targets.agent = platform::make_agent_query_runner(bundle.agents, bundle.approvals, config.ns);
@@ -258,6 +260,9 @@ void add_server_options(CLI::App& app, Options& opts) {
   app.add_option("--max-concurrent-calls", limits.max_concurrent_calls,
                  "Most tool calls running at once; beyond, HTTP 429 or, on stdio, an isError "
                  "result (default: no limit)");
+  app.add_option("--max-devbox-executions", opts.max_devbox_executions,
+                 "Most devbox commands running at once (local devboxes: sync, async and "
+                 "named-shell); beyond, devbox_exec gets an isError result (default: no limit)");
   app.add_flag("--metrics", opts.metrics, "Serve Prometheus metrics at /metrics (with --http)");
   app.add_option("--session-idle-timeout", opts.idle_timeout_seconds,
                  "Seconds after which an idle HTTP session expires (default 1800)")
@@ -285,31 +290,6 @@ void add_server_options(CLI::App& app, Options& opts) {
       ->check(CLI::Range(size_t{1024}, size_t{1} << 32));
   app.add_option("--max-depth", opts.limits.max_depth, "Deepest accepted JSON nesting (default 64)")
       ->check(CLI::Range(size_t{4}, size_t{10000}));
-}
-
-// The metrics of --metrics, with the data dir's tasks by status read from `tasks` when asked.
-std::shared_ptr<mcp::Metrics> make_metrics(std::shared_ptr<mcp::TaskStore> tasks) {
-  auto metrics = std::make_shared<mcp::Metrics>();
-  metrics->add_family({"runagents_mcp_tasks",
-                       "Tasks in the data dir (every process on it), by status.", "gauge", [tasks] {
-                         std::vector<std::pair<std::string, double>> samples;
-                         std::map<std::string, size_t> counts;
-                         try {
-                           counts = tasks->count_by_status();
-                         } catch (const std::exception& e) {
-                           spdlog::debug("metrics: cannot count tasks: {}", e.what());
-                           return samples;  // a busy database leaves the family empty this time
-                         }
-                         for (const char* status :
-                              {"working", "input_required", "completed", "failed", "cancelled"}) {
-                           auto it = counts.find(status);
-                           samples.emplace_back(
-                               std::string("status=\"") + status + "\"",
-                               it == counts.end() ? 0.0 : static_cast<double>(it->second));
-                         }
-                         return samples;
-                       }});
-  return metrics;
 }
 
 // After a transport stopped serving, with every session cancelled and, when `connections_ended`,
@@ -387,10 +367,13 @@ int run(int argc, char** argv) {
   platform::Config config;
   const bool serving = !*tools_cmd && !*call_cmd;
   std::shared_ptr<mcp::TaskStore> task_store;
+  std::shared_ptr<platform::DevboxService> devboxes;
   try {
     config = platform::load_config(opts.config);
     if (serving) task_store = open_task_store(config);
-    server = build_server(opts, config, task_store);
+    // Devboxes: Runloop when RUNLOOP_API_KEY is set, else local sandboxes (opened on first use).
+    devboxes = platform::lazy_devbox_service(config, opts.max_devbox_executions);
+    server = build_server(opts, config, task_store, devboxes);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
@@ -402,7 +385,7 @@ int run(int argc, char** argv) {
     std::cerr << "error: --metrics serves /metrics over HTTP; add --http\n";
     return 2;
   }
-  if (opts.metrics) opts.http_options.metrics = make_metrics(task_store);
+  if (opts.metrics) opts.http_options.metrics = make_platform_metrics(task_store, devboxes);
   enable_serving(*server, config, std::move(task_store));
 
   if (!opts.http) {

@@ -45,6 +45,9 @@ std::unique_ptr<PlatformCommand> add_platform_command(CLI::App& app) {
   s->add_option("--allowed-origin", o.allowed_origins,
                 "Also accept this Origin (https://host:port) or host name; repeatable")
       ->delimiter(',');
+  s->add_option("--max-devbox-executions", cmd->max_devbox_executions_,
+                "Most devbox commands running at once; beyond, executing one answers 429 "
+                "(default: no limit)");
   s->add_option("--threads", o.threads,
                 "Request threads; each agent invocation holds one while it runs (default 32)")
       ->check(CLI::Range(size_t{2}, size_t{1024}));
@@ -73,6 +76,7 @@ int PlatformCommand::run(const ConfigFlags& global_flags) {
     platform = local::open_local_platform(lo);
     local::LocalDevboxOptions devbox_options;  // the Runloop /v1/devboxes paths (devboxes work)
     devbox_options.data_dir = config.data_dir;
+    devbox_options.max_executions = max_devbox_executions_;
     platform.devboxes = local::open_local_devboxes(devbox_options);
   } catch (const PlatformError& e) {
     std::cerr << "error: " << e.what() << "\n";

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@ class PlatformCommand {
   std::string data_dir_;
   std::string ns_;
   std::string config_file_;
+  std::size_t max_devbox_executions_ = 0;  // --max-devbox-executions (0: none)
 };
 
 std::unique_ptr<PlatformCommand> add_platform_command(CLI::App& app);

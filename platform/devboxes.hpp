@@ -27,6 +27,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -313,6 +314,12 @@ struct SnapshotPage {
 
 using DevboxProgress = std::function<void(const std::string& message)>;
 
+// What a devbox service has running now, for a server's metrics (--metrics).
+struct DevboxActivity {
+  std::size_t devboxes_running = 0;    // devboxes in status running
+  std::size_t executions_running = 0;  // commands started through this service, not yet ended
+};
+
 // ---------------------------------------------------------------------------------------------
 // The interface
 
@@ -347,10 +354,12 @@ class DevboxService {
                                  std::chrono::milliseconds timeout) = 0;
 
   // Runs the command and waits for it (timeout and cancel kill it; the result then says so).
-  // Throws conflict unless the devbox is running.
+  // Throws conflict unless the devbox is running; limit_reached (nothing started or recorded)
+  // when the service's cap on commands running at once is reached (local:
+  // --max-devbox-executions).
   virtual DevboxExecution execute(const ExecRequest& request) = 0;
   // Starts the command and returns at once (status queued or running). request.on_output is
-  // ignored; request.cancel may still stop it.
+  // ignored; request.cancel may still stop it. Throws as execute().
   virtual DevboxExecution execute_async(const ExecRequest& request) = 0;
   virtual DevboxExecution execution(const std::string& devbox_id,
                                     const std::string& execution_id) = 0;
@@ -430,6 +439,12 @@ class DevboxService {
   // snapshot; conflict (changing nothing) while it is in_progress, or while a devbox is being
   // created from it.
   virtual void delete_snapshot(const std::string& snapshot_id) = 0;
+
+  // What runs now, counted without a remote call; nullopt where that cannot be done (Runloop:
+  // it would cost a list call per scrape). Locally: devboxes in status running in the data dir
+  // (every process on it) and the commands this service runs. Throws as get() does when the
+  // service cannot be reached (a lazy service is opened by it).
+  virtual std::optional<DevboxActivity> activity() { return std::nullopt; }
 };
 
 // Forwards every call to target(), as the wrappers of platform.hpp do (LevelDB's EnvWrapper): a
@@ -515,6 +530,7 @@ class DevboxServiceWrapper : public DevboxService {
   void delete_snapshot(const std::string& snapshot_id) override {
     target().delete_snapshot(snapshot_id);
   }
+  std::optional<DevboxActivity> activity() override { return target().activity(); }
 
  protected:
   DevboxServiceWrapper() = default;

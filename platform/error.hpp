@@ -14,15 +14,17 @@
 namespace runagents::platform {
 
 enum class ErrorKind {
-  not_found,     // the named thing does not exist
-  invalid,       // the request was malformed or violates a rule; nothing was changed
-  conflict,      // the thing exists in a state that forbids the request
-  unauthorized,  // credentials missing or rejected
-  forbidden,     // credentials valid but not allowed (or blocked by policy)
-  unavailable,   // the service or a local prerequisite (bwrap, python3) is not reachable
-  timeout,       // the operation did not finish in time
-  cancelled,     // the caller cancelled the operation
-  internal,      // a bug or an unexpected answer
+  not_found,      // the named thing does not exist
+  invalid,        // the request was malformed or violates a rule; nothing was changed
+  conflict,       // the thing exists in a state that forbids the request
+  unauthorized,   // credentials missing or rejected
+  forbidden,      // credentials valid but not allowed (or blocked by policy)
+  unavailable,    // the service or a local prerequisite (bwrap, python3) is not reachable
+  timeout,        // the operation did not finish in time
+  cancelled,      // the caller cancelled the operation
+  limit_reached,  // a configured limit is reached (too many running at once); nothing was changed,
+                  // and the same request may succeed once something has finished
+  internal,       // a bug or an unexpected answer
 };
 
 const char* to_string(ErrorKind kind);

@@ -63,14 +63,15 @@ bool HttpTransport::Impl::admit(const httplib::Request& req, httplib::Response& 
 }
 
 std::optional<json> HttpTransport::Impl::run_request(const Message& msg, Session& session,
-                                                     Outbound& out, Era era) {
+                                                     Outbound& out, Era era,
+                                                     std::shared_ptr<void> call_slot) {
   if (!opts.metrics || msg.method != "tools/call") {
-    return server.handle_request(msg, session, out, era);
+    return server.handle_request(msg, session, out, era, std::move(call_slot));
   }
   // Only registered tools get a label: a client cannot grow the label set.
   const ToolDefinition* tool = server.called_tool(msg);
   const auto started = std::chrono::steady_clock::now();
-  auto reply = server.handle_request(msg, session, out, era);
+  auto reply = server.handle_request(msg, session, out, era, std::move(call_slot));
   if (tool) opts.metrics->observe_tool_call(tool->name, std::chrono::steady_clock::now() - started);
   return reply;
 }
@@ -84,7 +85,9 @@ void HttpTransport::Impl::install_metrics() {
              {"", static_cast<double>(sessions.size())}};
        }});
   opts.metrics->add_family(
-      {"runagents_mcp_tool_calls_running", "tools/call requests running.", "gauge", [this] {
+      {"runagents_mcp_tool_calls_running",
+       "tools/call requests running (a call that became a task: until its work ends).", "gauge",
+       [this] {
          return std::vector<std::pair<std::string, double>>{
              {"", static_cast<double>(calls.in_use())}};
        }});

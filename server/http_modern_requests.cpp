@@ -35,7 +35,7 @@ void HttpTransport::Impl::handle_modern_post(const httplib::Request& req, httpli
   auto session = std::make_shared<Session>("");
   if (server.answers_without_messages(msg, Era::modern)) {
     NullOutbound sink;
-    auto reply = run_request(msg, *session, sink, Era::modern);
+    auto reply = run_request(msg, *session, sink, Era::modern, std::move(call_slot));
     if (!reply) {
       res.status = 202;
       return;

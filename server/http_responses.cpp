@@ -6,8 +6,8 @@ std::optional<EventStream::Event> HttpTransport::Impl::start_on_pool(
     Message msg, std::shared_ptr<Session> session, std::shared_ptr<EventStream> stream, Era era,
     std::optional<std::chrono::milliseconds> patience, std::shared_ptr<std::atomic<int>> status,
     std::shared_ptr<void> hold) {
-  pool.submit([this, session, stream, era, status, hold, msg = std::move(msg)] {
-    auto reply = run_request(msg, *session, *stream, era);
+  pool.submit([this, session, stream, era, status, hold, msg = std::move(msg)]() mutable {
+    auto reply = run_request(msg, *session, *stream, era, std::move(hold));
     if (reply) {
       if (status) status->store(http_status_for(*reply));
       stream->finish(*reply);

@@ -128,7 +128,7 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
   if (!fresh && server.answers_without_messages(msg)) {
     // Nothing can precede the response: answer on this connection's thread, as plain JSON.
     // Should a handler send something after all, it goes to the session's GET stream.
-    auto reply = run_request(msg, *hs->core, *hs->standalone, Era::legacy);
+    auto reply = run_request(msg, *hs->core, *hs->standalone, Era::legacy, std::move(call_slot));
     res.set_header("Mcp-Session-Id", hs->core->id());
     if (!reply) {
       res.status = 202;  // cancelled: the spec says no response is sent

@@ -72,7 +72,9 @@ struct HttpTransport::Impl {
   bool admit(const httplib::Request& req, httplib::Response& res, const AuthGrant& grant,
              const Message& msg, std::shared_ptr<void>& call_slot);
   // server.handle_request, timed into the metrics when it is a tools/call of a known tool.
-  std::optional<json> run_request(const Message& msg, Session& session, Outbound& out, Era era);
+  // `call_slot` goes with the request (and with the task it may start).
+  std::optional<json> run_request(const Message& msg, Session& session, Outbound& out, Era era,
+                                  std::shared_ptr<void> call_slot = nullptr);
   // GET /metrics, when opts.metrics is set.
   void install_metrics();
 
@@ -97,8 +99,8 @@ struct HttpTransport::Impl {
   // Runs `msg` on the worker pool with `stream` as its channel and waits for its first event.
   // nullopt when the stream closed first (cancelled, shutting down), or when `patience` passed
   // without one (unset: wait as long as it takes). `status`, when given, receives the HTTP status
-  // the reply maps to (modern era) before the reply is queued. `hold` is kept until the request
-  // ends (a call slot).
+  // the reply maps to (modern era) before the reply is queued. `hold` (a call slot) is kept
+  // until the request ends, or the task it starts does.
   std::optional<EventStream::Event> start_on_pool(
       Message msg, std::shared_ptr<Session> session, std::shared_ptr<EventStream> stream, Era era,
       std::optional<std::chrono::milliseconds> patience,

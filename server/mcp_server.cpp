@@ -164,7 +164,7 @@ json McpServer::dispatch(const Message& request, Session& session, RequestContex
 }
 
 std::optional<json> McpServer::handle_request(const Message& request, Session& session,
-                                              Outbound& out, Era era) {
+                                              Outbound& out, Era era, std::shared_ptr<void> hold) {
   session.touch();
   auto cancellation = session.begin_request(request.id);
   if (!cancellation) {
@@ -177,6 +177,7 @@ std::optional<json> McpServer::handle_request(const Message& request, Session& s
       if (auto error = envelope_error(request)) throw *error;
     }
     RequestContext ctx(session, out, request.id, envelope_for(request, session, era), cancellation);
+    ctx.set_hold(std::move(hold));
     auto beat = heartbeats_->watch(ctx);
     try {
       if (era == Era::modern) {

@@ -79,9 +79,11 @@ class McpServer {
   json discover() const;
 
   // Answers one request of either era. Returns nullopt when the request was cancelled while it
-  // ran (no response is sent then). Never throws.
+  // ran (no response is sent then). Never throws. `hold` (a transport's slot of
+  // --max-concurrent-calls) is kept while the request's work runs: until this returns or, when
+  // a tools/call becomes a task that runs here, until that task's work ends.
   std::optional<json> handle_request(const Message& request, Session& session, Outbound& out,
-                                     Era era = Era::legacy);
+                                     Era era = Era::legacy, std::shared_ptr<void> hold = nullptr);
 
   // Checks the modern envelope of `request` without running it: nullopt when it is fine, else
   // the error: _meta's required fields missing (-32602), or a protocol version we do not speak

@@ -141,6 +141,11 @@ class RequestContext {
   json request_client(const std::string& method, json params, const std::string& capability,
                       std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+  // What the request's work keeps until it ends (a transport's call slot): a task started by
+  // the request takes it over (McpServer::start_task). Null when there is none.
+  void set_hold(std::shared_ptr<void> hold) { hold_ = std::move(hold); }
+  const std::shared_ptr<void>& hold() const { return hold_; }
+
   // Runs the handler as a task: input comes from, and status goes to, `channel`.
   void attach_task(TaskChannel* channel) { task_ = channel; }
   bool in_task() const { return task_ != nullptr; }
@@ -156,6 +161,7 @@ class RequestContext {
   std::chrono::steady_clock::time_point last_progress_at_;
   json state_;
   TaskChannel* task_ = nullptr;
+  std::shared_ptr<void> hold_;
 };
 
 // The client capability a client-bound method needs ("elicitation" for elicitation/create, ...).

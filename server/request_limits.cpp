@@ -40,22 +40,4 @@ size_t RateLimiter::clients() const {
   return buckets_.size();
 }
 
-std::shared_ptr<void> ConcurrencyLimit::try_acquire() {
-  {
-    std::lock_guard lock(count_->mu);
-    if (max_ > 0 && count_->held >= max_) return nullptr;
-    ++count_->held;
-  }
-  // The deleter runs once, when the last copy of the slot goes.
-  return std::shared_ptr<void>(static_cast<void*>(count_.get()), [count = count_](void*) {
-    std::lock_guard lock(count->mu);
-    --count->held;
-  });
-}
-
-size_t ConcurrencyLimit::in_use() const {
-  std::lock_guard lock(count_->mu);
-  return count_->held;
-}
-
 }  // namespace runagents::mcp

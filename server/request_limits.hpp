@@ -12,6 +12,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "platform/common/concurrency_limit.hpp"
+
 namespace runagents::mcp {
 
 struct RequestLimits {
@@ -45,23 +47,7 @@ class RateLimiter {
   Clock::time_point last_sweep_ = Clock::now();
 };
 
-// Counts what runs at once and, with a maximum, refuses more.
-class ConcurrencyLimit {
- public:
-  explicit ConcurrencyLimit(size_t max) : max_(max), count_(std::make_shared<Count>()) {}
-
-  // A held slot, released when its last copy goes; null when `max` are held already.
-  std::shared_ptr<void> try_acquire();
-  size_t in_use() const;
-  size_t max() const { return max_; }
-
- private:
-  struct Count {
-    std::mutex mu;
-    size_t held = 0;
-  };
-  const size_t max_;
-  std::shared_ptr<Count> count_;
-};
+// The concurrency cap of --max-concurrent-calls (shared with the devboxes' command cap).
+using common::ConcurrencyLimit;
 
 }  // namespace runagents::mcp

@@ -69,9 +69,12 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
       writer->send(make_result(parsed.message->id, std::move(busy)));
       return;
     }
-    pool.submit([&server, session, writer, era, call_slot, msg = std::move(*parsed.message)] {
-      if (auto reply = server.handle_request(msg, *session, *writer, era)) writer->send(*reply);
-    });
+    pool.submit(
+        [&server, session, writer, era, call_slot, msg = std::move(*parsed.message)]() mutable {
+          // The slot goes with the call, and with the task it may start.
+          if (auto reply = server.handle_request(msg, *session, *writer, era, std::move(call_slot)))
+            writer->send(*reply);
+        });
   };
   auto on_oversized = [&](size_t size) {
     writer->send(make_error(nullptr, error_code::invalid_request,

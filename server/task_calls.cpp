@@ -1,6 +1,8 @@
 // Tasks in McpServer: when a tools/call becomes a task (both eras), and the task methods.
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "server/mcp_server.hpp"
 #include "server/tasks/remote_tasks.hpp"
 #include "server/tasks/task_manager.hpp"
@@ -127,13 +129,16 @@ std::optional<json> McpServer::start_task(const ToolDefinition& tool, const json
   if (!modern) start.status_notifications = out;
   const std::string name = tool.name;
   const json request_id = ctx.request_id();
-  return tasks_->start(start,
-                       [this, name, prepared, envelope, session, out, request_id](
-                           TaskChannel& channel, const std::shared_ptr<Cancellation>& cancel) {
-                         RequestContext task_ctx(*session, *out, request_id, envelope, cancel);
-                         task_ctx.attach_task(&channel);
-                         return call_tool(tools_, name, prepared, task_ctx, false).to_json();
-                       });
+  // The request's call slot (--max-concurrent-calls) goes with the work: the call still runs.
+  return tasks_->start(
+      start, [this, name, prepared, envelope, session, out, request_id, hold = ctx.hold()](
+                 TaskChannel& channel, const std::shared_ptr<Cancellation>& cancel) mutable {
+        // Given back as soon as the work ends, before the task is recorded terminal.
+        const std::shared_ptr<void> held = std::exchange(hold, nullptr);
+        RequestContext task_ctx(*session, *out, request_id, envelope, cancel);
+        task_ctx.attach_task(&channel);
+        return call_tool(tools_, name, prepared, task_ctx, false).to_json();
+      });
 }
 
 json McpServer::task_method(const std::string& method, const json& params, RequestContext& ctx) {

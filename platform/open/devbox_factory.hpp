@@ -4,6 +4,7 @@
 // failure to open is reported by each call.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 
 #include "platform/config/config.hpp"
@@ -13,7 +14,10 @@
 namespace runagents::platform {
 
 // The service for that face, opened lazily (thread-safe; retried while opening fails).
+// `max_local_executions`: the local sandboxes' cap on commands running at once
+// (LocalDevboxOptions::max_executions, --max-devbox-executions; 0: none); Runloop has its own.
 std::shared_ptr<DevboxService> lazy_devbox_service(const Config& config,
+                                                   std::size_t max_local_executions = 0,
                                                    const EnvLookup& env = process_env);
 
 // Forwards every call to the service `open` returns on first use.

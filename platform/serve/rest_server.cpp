@@ -26,6 +26,8 @@ int status_for(ErrorKind kind) {
       return 504;
     case ErrorKind::cancelled:
       return 499;
+    case ErrorKind::limit_reached:
+      return 429;
     case ErrorKind::internal:
       return 500;
   }

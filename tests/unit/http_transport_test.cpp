@@ -7,9 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <thread>
 
 #include "platform/common/host_check.hpp"
+#include "server/tasks/in_memory_task_store.hpp"
+#include "server/tasks/task_manager.hpp"
 
 using namespace runagents::mcp;
 using namespace runagents::common;
@@ -180,6 +183,80 @@ TEST_SUITE("http") {
         R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{}}})",
         "application/json");
     CHECK(after->status == 200);
+  }
+
+  TEST_CASE(
+      "--max-concurrent-calls: a call that became a task holds its slot until its work "
+      "ends") {
+    McpServer server{ServerInfo{}};
+    server.set_task_manager(std::make_shared<TaskManager>(std::make_shared<InMemoryTaskStore>()));
+    std::atomic<bool> release{false};
+    ToolDefinition slow;
+    slow.name = "slow";
+    slow.task_support = TaskSupport::optional;
+    slow.handler = [&](const json&, RequestContext& ctx) {
+      while (!release && !ctx.cancelled()) std::this_thread::sleep_for(5ms);
+      return ToolResult::text("done");
+    };
+    server.tools().add(std::move(slow));
+    ToolDefinition echo;
+    echo.name = "echo";
+    echo.quiet = true;
+    echo.handler = [](const json& a, RequestContext&) { return ToolResult::text(a.dump()); };
+    server.tools().add(std::move(echo));
+    HttpOptions opts;
+    opts.port = 0;
+    opts.request_limits.max_concurrent_calls = 1;
+    HttpTransport http(server, opts);
+    const int port = http.bind();
+    std::thread serving([&] { http.serve(); });
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(10, 0);
+    const std::string sid = initialize(c);
+    const auto echo_call = [&](int id) {
+      return c.Post("/mcp", mcp_headers(sid),
+                    json{{"jsonrpc", "2.0"},
+                         {"id", id},
+                         {"method", "tools/call"},
+                         {"params", {{"name", "echo"}, {"arguments", json::object()}}}}
+                        .dump(),
+                    "application/json");
+    };
+
+    auto created = c.Post(
+        "/mcp", mcp_headers(sid),
+        R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{},"task":{"ttl":60000}}})",
+        "application/json");
+    REQUIRE(created);
+    REQUIRE(created->status == 200);
+    const std::string task_id = json::parse(created->body)["result"]["task"]["taskId"];
+    // The task's work runs on after its request was answered, and holds the only slot.
+    auto busy = echo_call(3);
+    REQUIRE(busy);
+    CHECK(busy->status == 429);
+    CHECK(busy->body.find("--max-concurrent-calls") != std::string::npos);
+
+    release = true;
+    std::string status;
+    for (int i = 10; i < 400 && status != "completed"; ++i) {
+      auto got = c.Post("/mcp", mcp_headers(sid),
+                        json{{"jsonrpc", "2.0"},
+                             {"id", i},
+                             {"method", "tasks/get"},
+                             {"params", {{"taskId", task_id}}}}
+                            .dump(),
+                        "application/json");
+      REQUIRE(got);
+      status = json::parse(got->body)["result"].value("status", "");
+      if (status != "completed") std::this_thread::sleep_for(20ms);
+    }
+    CHECK(status == "completed");
+    // Its work has ended: the slot is free again.
+    auto after = echo_call(4);
+    REQUIRE(after);
+    CHECK(after->status == 200);
+    http.stop();
+    serving.join();
   }
 
   TEST_CASE("--rate-limit: a client past its rate gets 429 with Retry-After, then is served") {

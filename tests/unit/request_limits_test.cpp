@@ -12,6 +12,8 @@
 #include "platform/common/shutdown_signal.hpp"
 #include "server/metrics.hpp"
 #include "server/stdio_transport.hpp"
+#include "server/tasks/in_memory_task_store.hpp"
+#include "server/tasks/task_manager.hpp"
 
 using namespace runagents::mcp;
 using namespace std::chrono_literals;
@@ -144,4 +146,116 @@ TEST_CASE("stdio --max-concurrent-calls: a call beyond it is an isError result n
   CHECK(refusal["result"]["isError"] == true);
   CHECK(refusal["result"]["content"][0]["text"].get<std::string>().find("--max-concurrent-calls") !=
         std::string::npos);
+}
+
+namespace {
+
+// run_stdio on pipes, driven line by line.
+struct StdioPipes {
+  int in[2] = {-1, -1};
+  int out[2] = {-1, -1};
+  std::string pending;
+  StdioPipes() {
+    REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  }
+  ~StdioPipes() {
+    for (int fd : {in[0], in[1], out[0], out[1]})
+      if (fd >= 0) ::close(fd);
+  }
+  void send(const json& message) {
+    const std::string l = message.dump() + "\n";
+    REQUIRE(::write(in[1], l.data(), l.size()) == static_cast<ssize_t>(l.size()));
+  }
+  // The message answering `id`, skipping others; null when none came within ten seconds.
+  json answer(const json& id) {
+    for (int i = 0; i < 200; ++i) {
+      size_t nl;
+      while ((nl = pending.find('\n')) != std::string::npos) {
+        json m = json::parse(pending.substr(0, nl));
+        pending.erase(0, nl + 1);
+        if (m.value("id", json()) == id) return m;
+      }
+      pollfd p{out[0], POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::read(out[0], buf, sizeof buf);
+      if (n > 0) pending.append(buf, static_cast<size_t>(n));
+    }
+    return nullptr;
+  }
+  void end_input() {
+    ::close(in[1]);
+    in[1] = -1;
+  }
+};
+
+json call(int id, bool as_task) {
+  json params = {{"name", "hold"}, {"arguments", json::object()}};
+  if (as_task) params["task"] = {{"ttl", 60000}};
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"}, {"params", params}};
+}
+
+}  // namespace
+
+TEST_CASE("--max-concurrent-calls: a call that became a task keeps its slot until its work ends") {
+  runagents::common::shutdown_signal::install();
+  McpServer server(ServerInfo{});
+  server.set_task_manager(std::make_shared<TaskManager>(std::make_shared<InMemoryTaskStore>()));
+  std::atomic<bool> release{false};
+  ToolDefinition hold;
+  hold.name = "hold";
+  hold.task_support = TaskSupport::optional;
+  hold.handler = [&](const json&, RequestContext& ctx) {
+    while (!release && !ctx.cancelled()) std::this_thread::sleep_for(5ms);
+    return ToolResult::text("released");
+  };
+  server.tools().add(hold);
+  StdioPipes io;
+  StdioOptions options;
+  options.in_fd = io.in[0];
+  options.out_fd = io.out[1];
+  options.max_concurrent_calls = 1;
+  auto served = std::async(std::launch::async, [&] { return run_stdio(server, options); });
+  io.send({{"jsonrpc", "2.0"},
+           {"id", 0},
+           {"method", "initialize"},
+           {"params",
+            {{"protocolVersion", "2025-11-25"},
+             {"capabilities", json::object()},
+             {"clientInfo", {{"name", "c"}, {"version", "1"}}}}}});
+  REQUIRE(io.answer(0).contains("result"));
+
+  // The task is created at once; its work goes on, holding the only slot.
+  io.send(call(1, true));
+  json created = io.answer(1);
+  REQUIRE(created["result"].contains("task"));
+  const std::string task_id = created["result"]["task"]["taskId"];
+  io.send(call(2, false));
+  json refused = io.answer(2);
+  release = true;  // whatever came back, let the work end
+
+  // Once the task has completed, its slot is free again.
+  std::string status;
+  for (int i = 10; i < 400 && status != "completed"; ++i) {
+    io.send({{"jsonrpc", "2.0"},
+             {"id", i},
+             {"method", "tasks/get"},
+             {"params", {{"taskId", task_id}}}});
+    status = io.answer(i)["result"].value("status", "");
+    if (status != "completed") std::this_thread::sleep_for(20ms);
+  }
+  io.send(call(3, false));
+  json after = io.answer(3);
+  io.end_input();
+  REQUIRE(served.wait_for(10s) == std::future_status::ready);
+
+  REQUIRE(refused.is_object());
+  CHECK(refused["result"]["isError"] == true);
+  CHECK(refused["result"]["content"][0]["text"].get<std::string>().find("--max-concurrent-calls") !=
+        std::string::npos);
+  CHECK(status == "completed");
+  REQUIRE(after.is_object());
+  CHECK(after["result"].value("isError", false) == false);
+  CHECK(after["result"]["content"][0]["text"] == "released");
 }

@@ -133,15 +133,20 @@ std::pair<std::string, std::shared_ptr<LiveExecution>> LocalDevboxService::start
   if (req.command.empty()) throw PlatformError(ErrorKind::invalid, "command must not be empty");
   if (req.timeout < std::chrono::seconds(0))
     throw PlatformError(ErrorKind::invalid, "timeout must not be negative");
-  auto rt = runtimes_.runtime(req.devbox_id);
-  std::lock_guard lock(rt->mu);
-  require_status(req.devbox_id, {"running"}, "run commands");
-  rows_.touch(req.devbox_id);
   if (req.attach_stdin && !sync && !req.shell_name.empty())
     throw PlatformError(ErrorKind::invalid,
                         "attach_stdin works only without shell_name here: a persistent shell "
                         "reads its commands from its own stdin");
+  auto rt = runtimes_.runtime(req.devbox_id);
+  std::lock_guard lock(rt->mu);
+  require_status(req.devbox_id, {"running"}, "run commands");
+  // Taken before anything is recorded, so a refusal changes nothing; held by the LiveExecution
+  // (and given back on every way out of here that does not make one).
+  std::shared_ptr<void> slot = executions_.try_acquire();
+  if (!slot) throw executions_limit_reached();
+  rows_.touch(req.devbox_id);
   auto live = std::make_shared<LiveExecution>();
+  live->slot = std::move(slot);
   live->devbox_id = req.devbox_id;
   live->stdin_attached = req.attach_stdin && !sync;
   live->started_ms = now_ms();
@@ -182,6 +187,25 @@ std::pair<std::string, std::shared_ptr<LiveExecution>> LocalDevboxService::start
   rows_.set_execution_status(id, live->exec->status());
   runtimes_.add_live(id, live);
   return {id, live};
+}
+
+PlatformError LocalDevboxService::executions_limit_reached() const {
+  const std::size_t max = executions_.max();
+  return PlatformError(
+      ErrorKind::limit_reached,
+      "this server runs at most " + std::to_string(max) + " devbox command" +
+          (max == 1 ? "" : "s") + " at once (--max-devbox-executions " + std::to_string(max) +
+          "); running now: " + std::to_string(executions_.in_use()) +
+          ". Nothing was started: wait for one to finish (manage_devbox "
+          "action=execution_status), stop one (manage_devbox action=kill_execution), or raise "
+          "--max-devbox-executions");
+}
+
+std::optional<DevboxActivity> LocalDevboxService::activity() {
+  DevboxActivity a;
+  a.devboxes_running = rows_.count_running();
+  a.executions_running = executions_.in_use();
+  return a;
 }
 
 DevboxExecution LocalDevboxService::record(const std::string& id, LiveExecution& live) {

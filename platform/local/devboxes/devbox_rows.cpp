@@ -219,6 +219,11 @@ std::vector<RunningDevbox> DevboxRows::running() {
   return out;
 }
 
+std::size_t DevboxRows::count_running() {
+  auto rows = db_->query("SELECT COUNT(*) FROM devboxes WHERE status='running'");
+  return rows.empty() ? 0 : static_cast<std::size_t>(rows[0].integer(0));
+}
+
 void DevboxRows::transition(const std::string& id, const std::string& status,
                             const std::string& reason) {
   db_->transaction([&] {

@@ -67,6 +67,8 @@ class DevboxRows {
   void update(const std::string& id, const DevboxUpdateRequest& req);
   StoredLaunch launch(const std::string& id);
   std::vector<RunningDevbox> running();
+  // How many devboxes are in status running (every process on the data dir).
+  std::size_t count_running();
   // Appends `status` to the devbox's transitions and sets it (end time and reason for shutdown
   // and failure), in one transaction.
   void transition(const std::string& id, const std::string& status, const std::string& reason = {});

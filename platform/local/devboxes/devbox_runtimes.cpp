@@ -157,6 +157,7 @@ void DevboxRuntimes::retire(const std::string& exec_id, LiveExecution& live,
     live.recorded = true;
     record();
   }
+  live.slot.reset();  // the command has ended and is recorded: another may start
   // Recorded: the row answers from now on. Dropping the live entry frees the command's output
   // buffers and its hold on the caller's cancel signal (and that signal's eventfd), which a
   // long-lived devbox would otherwise collect one per command until it shut down.
@@ -165,8 +166,14 @@ void DevboxRuntimes::retire(const std::string& exec_id, LiveExecution& live,
 
 void DevboxRuntimes::forget_devbox(const std::string& devbox_id) {
   std::lock_guard lock(mu_);
-  for (auto it = live_.begin(); it != live_.end();)
-    it = it->second->devbox_id == devbox_id ? live_.erase(it) : std::next(it);
+  for (auto it = live_.begin(); it != live_.end();) {
+    if (it->second->devbox_id != devbox_id) {
+      ++it;
+      continue;
+    }
+    it->second->slot.reset();  // killed: no longer running, whenever its finisher records it
+    it = live_.erase(it);
+  }
 }
 
 std::optional<SandboxUsage> DevboxRuntimes::usage(const std::string& id) {

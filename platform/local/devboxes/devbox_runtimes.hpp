@@ -51,6 +51,10 @@ struct LiveExecution {
   bool recorded = false;
   bool stdin_attached = false;  // started with ExecRequest::attach_stdin
   std::string output_file;      // CommandOptions::output_file, "" when the output is not kept
+  // Its place among the service's commands running at once (--max-devbox-executions): given
+  // back when it is recorded (retire) or its devbox shut down (forget_devbox), at the latest when
+  // the last copy of this goes. Guarded by DevboxRuntimes' mutex once added.
+  std::shared_ptr<void> slot;
 };
 
 // What a devbox's sandbox is opened with at create (later the stored launch parameters are used).
@@ -88,7 +92,8 @@ class DevboxRuntimes {
   // Runs `record` once per execution (under the lock, so two callers never both record), then
   // drops the live entry: the row answers from now on.
   void retire(const std::string& exec_id, LiveExecution& live, const std::function<void()>& record);
-  // Forgets every live execution of the devbox (at shutdown, after its processes were killed).
+  // Forgets every live execution of the devbox (at shutdown, after its processes were killed),
+  // giving back their slots.
   void forget_devbox(const std::string& devbox_id);
   // What the devbox's sandbox in this process has used (Sandbox::usage); nullopt when it has
   // none here.

@@ -12,7 +12,10 @@ namespace runagents::platform::local {
 using json = nlohmann::json;
 
 LocalDevboxService::LocalDevboxService(const LocalDevboxOptions& options)
-    : options_(options), rows_(open_rows(options_)), runtimes_(options_, rows_) {
+    : options_(options),
+      rows_(open_rows(options_)),
+      runtimes_(options_, rows_),
+      executions_(options_.max_executions) {
   rows_.fail_lost_executions();
   reaper_ = std::make_unique<DevboxReaper>(
       options_.reaper_interval, rows_, runtimes_,

@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -45,6 +46,10 @@ struct LocalDevboxOptions {
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
   bool use_cgroups = true;
+  // Most commands running at once across every devbox of this service (sync and async
+  // devbox_exec, named-shell commands): one more is refused with PlatformError(limit_reached),
+  // and nothing is recorded of it. 0: no limit. (--max-devbox-executions)
+  std::size_t max_executions = 0;
 };
 
 // Opens the devboxes of `options.data_dir`: creates the directories, migrates the database and

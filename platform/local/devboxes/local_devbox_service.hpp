@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "platform/common/concurrency_limit.hpp"
 #include "platform/local/devboxes/devbox_reaper.hpp"
 #include "platform/local/devboxes/devbox_rows.hpp"
 #include "platform/local/devboxes/devbox_runtimes.hpp"
@@ -84,6 +85,7 @@ class LocalDevboxService final : public DevboxService {
   DevboxSnapshot snapshot_status(const std::string& snapshot_id) override;
   SnapshotPage list_snapshots(const SnapshotListRequest& req) override;
   void delete_snapshot(const std::string& snapshot_id) override;
+  std::optional<DevboxActivity> activity() override;
 
  private:
   // A devbox recorded (status provisioning) and what provisioning it needs.
@@ -129,7 +131,11 @@ class LocalDevboxService final : public DevboxService {
   Devbox with_tunnels(Devbox d);
   Devbox require_status(const std::string& id, const std::vector<std::string>& allowed,
                         const std::string& what);
+  // Starts a command. Throws as execute() does (executions_limit_reached() when the cap of
+  // commands running at once is reached).
   std::pair<std::string, std::shared_ptr<LiveExecution>> start(const ExecRequest& req, bool sync);
+  // The refusal of a command beyond options_.max_executions: the limit, how many run, what to do.
+  PlatformError executions_limit_reached() const;
 
   // Stores the completed execution's result (once) and returns its view.
   DevboxExecution record(const std::string& id, LiveExecution& live);
@@ -139,6 +145,9 @@ class LocalDevboxService final : public DevboxService {
   DevboxRows rows_;
   DevboxRuntimes runtimes_;
   HelperThreads helpers_;
+  // Commands running across every devbox: a slot is held from start() until the execution is
+  // recorded (LiveExecution::slot). options_.max_executions (0: none) is its maximum.
+  common::ConcurrencyLimit executions_;
   std::atomic<bool> closing_{false};
   // The devboxes provisioning in this process: the token that kills their launch command.
   struct Provisioning {
