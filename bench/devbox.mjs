@@ -81,23 +81,19 @@ try {
   const shellLoop = ms(loopT0) / LOOP;
 
   const hwmBefore = vm(transport.pid, 'VmHWM:');
-  const t0 = process.hrtime.bigint();
-  const big = await call('devbox_exec', {
-    devbox_id: id,
-    command: "yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c 100000000; echo",
-    timeout_seconds: 600,
-  });
-  const bigMs = ms(t0);
-  const hwm = vm(transport.pid, 'VmHWM:');
+  // A command printing `bytes`: its result, wall time and the server's peak memory after it.
+  const print = async (bytes) => {
+    const t = process.hrtime.bigint();
+    const result = await call('devbox_exec', {
+      devbox_id: id,
+      command: `yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c ${bytes}; echo`,
+      timeout_seconds: 600,
+    });
+    return [result, ms(t), vm(transport.pid, 'VmHWM:')];
+  };
+  const [big, bigMs, hwm] = await print(100000000);
   // Ten times as much: the server's peak must not follow the output's size.
-  const t2 = process.hrtime.bigint();
-  const huge = await call('devbox_exec', {
-    devbox_id: id,
-    command: "yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c 1000000000; echo",
-    timeout_seconds: 600,
-  });
-  const hugeMs = ms(t2);
-  const hwmHuge = vm(transport.pid, 'VmHWM:');
+  const [huge, hugeMs, hwmHuge] = await print(1000000000);
 
   // A networked devbox: create, then `true` beside the plain devbox, the two taking turns.
   const net = { creates: [], execs: [], plain: [], skipped: '' };

@@ -15,6 +15,20 @@ const skip = agentSandboxSkip();
 const env = { ...process.env };
 for (const k of ['RUNAGENTS_ENDPOINT', 'RUNAGENTS_API_KEY', 'RUNAGENTS_NAMESPACE', 'RUNAGENTS_DATA_DIR', 'RUNAGENTS_LLM_BASE_URL', 'OPENAI_API_KEY']) delete env[k];
 
+// `runagents-mcp init NAME` in a new directory, then `dev` in the project with `flags`.
+async function initAndDev(name, flags) {
+  const dir = mkdtempSync(path.join(tmpdir(), `ra-dev-${name}-e2e-`));
+  env.HOME = dir;  // its config file, if any, is the test's
+  const r = spawnSync(PRODUCT, ['init', name], { cwd: dir, env, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const project = path.join(dir, name);
+  const dev = spawnTracked(PRODUCT, ['dev', '--port', '0', '--mock-port', '0', ...flags], { cwd: project, env });
+  await waitUntil(() => /at http:\/\/127\.0\.0\.1:\d+/.test(dev.stderrText) || dev.exitCode !== null, 20000, 'dev to start');
+  const base = dev.stderrText.match(/at (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+  assert.ok(base, `dev printed its address: ${dev.stderrText}`);
+  return { dir, project, dev, base };
+}
+
 describe('runagents-mcp dev', { skip }, () => {
   let dir;
   let project;
@@ -22,15 +36,7 @@ describe('runagents-mcp dev', { skip }, () => {
   let base;
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ra-dev-e2e-'));
-    env.HOME = dir;  // its config file, if any, is the test's
-    const r = spawnSync(PRODUCT, ['init', 'demo'], { cwd: dir, env, encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    project = path.join(dir, 'demo');
-    dev = spawnTracked(PRODUCT, ['dev', '--port', '0', '--mock-port', '0', '--watch'], { cwd: project, env });
-    await waitUntil(() => /at http:\/\/127\.0\.0\.1:\d+/.test(dev.stderrText) || dev.exitCode !== null, 20000, 'dev to start');
-    base = dev.stderrText.match(/at (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
-    assert.ok(base, `dev printed its address: ${dev.stderrText}`);
+    ({ dir, project, dev, base } = await initAndDev('demo', ['--watch']));
   });
 
   after(async () => {
@@ -138,15 +144,7 @@ describe('runagents-mcp dev runs the project on disk, read-only', { skip }, () =
   let base;
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ra-dev-live-e2e-'));
-    env.HOME = dir;
-    const r = spawnSync(PRODUCT, ['init', 'live'], { cwd: dir, env, encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    project = path.join(dir, 'live');
-    dev = spawnTracked(PRODUCT, ['dev', '--port', '0', '--mock-port', '0'], { cwd: project, env });
-    await waitUntil(() => /at http:\/\/127\.0\.0\.1:\d+/.test(dev.stderrText) || dev.exitCode !== null, 20000, 'dev to start');
-    base = dev.stderrText.match(/at (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
-    assert.ok(base, `dev printed its address: ${dev.stderrText}`);
+    ({ dir, project, dev, base } = await initAndDev('live', []));
   });
 
   after(async () => {
