@@ -188,8 +188,8 @@ void kept_output_json(json& j, std::vector<std::string>& notes, const std::strin
 }
 
 // The execution as devbox_exec / execution_status return it: output capped in the result; when
-// cut, the whole captured output is written to a file in the devbox home and the note says how to
-// read it.
+// cut, the note says which file in the devbox home has the rest: the one the local platform
+// streamed it to (kept_output_json), or, on a remote face, the captured output written there now.
 json execution_json(DevboxService& devboxes, platform::DevboxExecution e) {
   json j = {{"devbox_id", e.devbox_id}, {"execution_id", e.execution_id}, {"status", e.status}};
   if (!e.shell_name.empty()) j["shell_name"] = e.shell_name;

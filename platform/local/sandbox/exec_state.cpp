@@ -26,13 +26,13 @@ void ExecState::set_running() {
 }
 
 void ExecState::append(OutputStream stream, std::string_view data) {
+  const bool is_out = stream == OutputStream::stdout_stream;
   {
     std::lock_guard lock(mu);
-    const bool is_out = stream == OutputStream::stdout_stream;
     (is_out ? out : err).append(data);
     if (auto& file = is_out ? files.out : files.err) file->write(data);
   }
-  (stream == OutputStream::stdout_stream ? out_lines_ : err_lines_).feed(data);
+  (is_out ? out_lines_ : err_lines_).feed(data);
 }
 
 void ExecState::complete(ExecResult r) {

@@ -219,9 +219,12 @@ FileContents read_home_file(const std::filesystem::path& home, std::string_view 
   return contents;
 }
 
-int open_home_file(const std::filesystem::path& home, std::string_view path,
-                   const WriteOptions& options) {
-  HomePath resolved = resolve_in_home(home, path);
+namespace {
+
+// open_home_file, also giving the sandbox path it resolved (for write_home_file's errors).
+int open_resolved(const std::filesystem::path& home, std::string_view path,
+                  const WriteOptions& options, HomePath& resolved) {
+  resolved = resolve_in_home(home, path);
   if (resolved.relative.empty())
     throw PlatformError(ErrorKind::invalid, kHome + " is a directory: give a file inside it");
   auto parts = components(resolved.relative);
@@ -249,14 +252,23 @@ int open_home_file(const std::filesystem::path& home, std::string_view path,
   return fd;
 }
 
+}  // namespace
+
+int open_home_file(const std::filesystem::path& home, std::string_view path,
+                   const WriteOptions& options) {
+  HomePath resolved;
+  return open_resolved(home, path, options, resolved);
+}
+
 void write_home_file(const std::filesystem::path& home, std::string_view path,
                      std::string_view data, const WriteOptions& options) {
-  Fd file(open_home_file(home, path, options));
+  HomePath resolved;
+  Fd file(open_resolved(home, path, options, resolved));
   std::size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(file.fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) open_failed("writing " + resolve_in_home(home, path).sandbox_path, errno);
+    if (n < 0) open_failed("writing " + resolved.sandbox_path, errno);
     done += static_cast<std::size_t>(n);
   }
 }
