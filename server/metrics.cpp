@@ -33,7 +33,7 @@ std::string_view method_label(std::string_view method) {
   return "other";
 }
 
-std::string number(double v) {
+std::string metric_number(double v) {
   std::ostringstream out;
   out.precision(9);
   out << v;
@@ -94,11 +94,11 @@ std::string Metrics::render() const {
       const std::string label = prometheus_label(tool);
       for (size_t i = 0; i < kBuckets.size(); ++i)
         out << "runagents_mcp_tool_call_seconds_bucket{tool=\"" << label << "\",le=\""
-            << number(kBuckets[i]) << "\"} " << h.le[i] << "\n";
+            << metric_number(kBuckets[i]) << "\"} " << h.le[i] << "\n";
       out << "runagents_mcp_tool_call_seconds_bucket{tool=\"" << label << "\",le=\"+Inf\"} "
           << h.count << "\n";
-      out << "runagents_mcp_tool_call_seconds_sum{tool=\"" << label << "\"} " << number(h.sum)
-          << "\n";
+      out << "runagents_mcp_tool_call_seconds_sum{tool=\"" << label << "\"} "
+          << metric_number(h.sum) << "\n";
       out << "runagents_mcp_tool_call_seconds_count{tool=\"" << label << "\"} " << h.count << "\n";
     }
     families = families_;
@@ -111,7 +111,7 @@ std::string Metrics::render() const {
     for (const auto& [labels, value] : f.samples()) {
       out << f.name;
       if (!labels.empty()) out << "{" << labels << "}";
-      out << " " << number(value) << "\n";
+      out << " " << metric_number(value) << "\n";
     }
   }
   return out.str();

@@ -13,7 +13,7 @@ RequestEnvelope legacy_envelope(const Session& session, json progress_token) {
 }
 
 // Whole numbers go out as integers ("progress": 50), which is what clients print.
-json number(double v) {
+json progress_number(double v) {
   return v == static_cast<double>(static_cast<long long>(v)) ? json(static_cast<long long>(v))
                                                              : json(v);
 }
@@ -63,8 +63,9 @@ void RequestContext::progress(double progress, std::optional<double> total,
   // Modern tasks carry no progress notifications; their status is polled.
   if (task_ && envelope_.era == Era::modern) return;
   if (envelope_.progress_token.is_null()) return;
-  json params = {{"progressToken", envelope_.progress_token}, {"progress", number(progress)}};
-  if (total) params["total"] = number(*total);
+  json params = {{"progressToken", envelope_.progress_token},
+                 {"progress", progress_number(progress)}};
+  if (total) params["total"] = progress_number(*total);
   if (!message.empty()) params["message"] = message;
   out_.send(make_notification("notifications/progress", std::move(params)));
 }

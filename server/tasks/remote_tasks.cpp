@@ -8,7 +8,6 @@ namespace {
 
 constexpr const char* kPrefix = "rt.";
 constexpr const char* kBind = "remote-task";
-constexpr const char* kNotFound = "Failed to retrieve task: Task not found";
 
 }  // namespace
 
@@ -45,12 +44,12 @@ json RemoteTasks::create(const std::string& tool, const json& handle) const {
 RemoteTasks::Opened RemoteTasks::open(const std::string& task_id) const {
   json payload;
   try {
-    if (!is_remote_id(task_id)) throw RpcError(error_code::invalid_params, kNotFound);
+    if (!is_remote_id(task_id)) throw RpcError(error_code::invalid_params, kTaskNotFound);
     payload = codec_.open(task_id.substr(std::string(kPrefix).size()), kBind);
   } catch (const RpcError&) {
     // Forged, altered, sealed by a server with another key, or past its ttl: the same answer as
     // for an id the store does not know, so an id reveals nothing.
-    throw RpcError(error_code::invalid_params, kNotFound);
+    throw RpcError(error_code::invalid_params, kTaskNotFound);
   }
   Opened o;
   o.record.id = task_id;
@@ -62,7 +61,7 @@ RemoteTasks::Opened RemoteTasks::open(const std::string& task_id) const {
   o.handle = payload.value("h", json());
   o.ops = lookup_(o.record.tool);
   if (!o.ops || !o.ops->poll) {
-    throw RpcError(error_code::invalid_params, kNotFound,
+    throw RpcError(error_code::invalid_params, kTaskNotFound,
                    {{"reason", "this server has no tool " + o.record.tool + " to ask"}});
   }
   return o;

@@ -18,7 +18,6 @@ bool is_task(const TaskRecord& record) {
   return record.era == "modern" || record.era == "legacy";
 }
 
-constexpr const char* kNotFound = "Failed to retrieve task: Task not found";
 constexpr const char* kExpired = "Failed to retrieve task: Task has expired";
 constexpr const char* kOwnerExited =
     "the server process running this task exited before the task finished";
@@ -440,7 +439,7 @@ void TaskManager::reconcile(TaskRecord& record) {
 TaskRecord TaskManager::load(const std::string& id, const std::string& principal) {
   auto record = store_->get(id);
   if (!record || !is_task(*record) || !record->visible_to(principal))
-    throw RpcError(error_code::invalid_params, kNotFound);
+    throw RpcError(error_code::invalid_params, kTaskNotFound);
   auto now = now_epoch_ms();
   if (record->expired(now)) {
     store_->purge_expired(now);
@@ -484,12 +483,12 @@ json TaskManager::cancel(Era era, const json& params, const std::string& princip
   if (!store_->finish(id, TaskStatus::cancelled, nullptr, nullptr, kCancelledByClient)) {
     auto now = store_->get(id);
     throw RpcError(error_code::invalid_params,
-                   now ? terminal_message(now->status) : std::string(kNotFound));
+                   now ? terminal_message(now->status) : std::string(kTaskNotFound));
   }
   if (auto task = find_running(id)) task->cancel->cancel(kCancelledByClient);
   notify(id);
   auto cancelled = store_->get(id);
-  if (!cancelled) throw RpcError(error_code::invalid_params, kNotFound);
+  if (!cancelled) throw RpcError(error_code::invalid_params, kTaskNotFound);
   return legacy_task(*cancelled);
 }
 

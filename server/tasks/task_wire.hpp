@@ -13,6 +13,9 @@ namespace runagents::mcp {
 
 // The _meta key that ties a legacy message to its task.
 inline constexpr const char* kRelatedTaskMeta = "io.modelcontextprotocol/related-task";
+// The error message for an unknown, foreign or expired-and-gone task id (both eras, local and
+// remote tasks alike), as the conformance suite expects it.
+inline constexpr const char* kTaskNotFound = "Failed to retrieve task: Task not found";
 
 // DetailedTask: taskId, status, statusMessage?, createdAt, lastUpdatedAt, ttlMs (null or
 // positive), pollIntervalMs, plus result (completed), error (failed) or inputRequests

@@ -122,29 +122,29 @@ TEST_CASE("devbox async executions, persistent shells, timeout and cancel leave 
   CHECK(fin.stdout_text == "done\n");
 
   // Kill an async one.
-  ar.command = "sleep 613";
+  ar.command = "sleep 1613";
   auto long_one = s->execute_async(ar);
   std::this_thread::sleep_for(200ms);
-  CHECK(host_processes_with("sleep 613") == 1);
+  CHECK(host_processes_with("sleep 1613") == 1);
   auto killed = s->kill_execution(d.id, long_one.execution_id);
   CHECK(killed.status == "completed");
   CHECK(killed.killed);
-  CHECK(host_processes_with("sleep 613") == 0);
+  CHECK(host_processes_with("sleep 1613") == 0);
 
   // Timeout.
   ExecRequest tr;
   tr.devbox_id = d.id;
-  tr.command = "sleep 614";
+  tr.command = "sleep 1614";
   tr.timeout = 1s;
   auto timed = s->execute(tr);
   CHECK(timed.timed_out);
   CHECK(timed.exit_status == 137);
-  CHECK(host_processes_with("sleep 614") == 0);
+  CHECK(host_processes_with("sleep 1614") == 0);
 
   // Cancel from another thread (an MCP cancel), with streamed output before it.
   ExecRequest cr;
   cr.devbox_id = d.id;
-  cr.command = "echo first; sleep 615";
+  cr.command = "echo first; sleep 1615";
   cr.cancel = std::make_shared<ExecCancel>();
   std::vector<std::string> lines;
   std::mutex mu;
@@ -161,7 +161,7 @@ TEST_CASE("devbox async executions, persistent shells, timeout and cancel leave 
   canceller.join();
   CHECK(std::chrono::steady_clock::now() - t0 < 5s);
   CHECK(cancelled.killed);
-  CHECK(host_processes_with("sleep 615") == 0);
+  CHECK(host_processes_with("sleep 1615") == 0);
   std::lock_guard lock(mu);
   REQUIRE(!lines.empty());
   CHECK(lines[0] == "first");
@@ -287,14 +287,14 @@ TEST_CASE("devboxes survive a server restart; lost executions are reported faile
     s->write_file(id, "kept.txt", "still here");
     ExecRequest r;
     r.devbox_id = id;
-    r.command = "sleep 616";
+    r.command = "sleep 1616";
     exec_id = s->execute_async(r).execution_id;
     std::this_thread::sleep_for(100ms);
     // Simulate a server that died while it ran: its owner token names no live process.
     local::Database db(dir.path / "platform.db");
     db.execute("UPDATE devbox_executions SET owner='1:0' WHERE id=?1", {exec_id});
   }
-  CHECK(host_processes_with("sleep 616") == 0);
+  CHECK(host_processes_with("sleep 1616") == 0);
   {
     local::Database db(dir.path / "platform.db");
     db.execute("UPDATE devbox_executions SET status='running' WHERE id=?1", {exec_id});

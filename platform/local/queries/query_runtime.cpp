@@ -15,20 +15,22 @@ namespace runagents::platform::local {
 namespace {
 
 using json = nlohmann::json;
-constexpr const char* kHome = "/home/user";
+constexpr const char* kDevboxHome = "/home/user";
 
 // Refuses an artifacts_dir the devbox file API could not read (outside the home).
 std::string home_relative(const std::string& dir, const char* field) {
   std::string d = dir;
-  if (d.rfind(kHome, 0) == 0) {
-    d = d.substr(std::string(kHome).size());
+  if (d.rfind(kDevboxHome, 0) == 0) {
+    d = d.substr(std::string(kDevboxHome).size());
     if (!d.empty() && d[0] != '/')
-      throw PlatformError(ErrorKind::invalid, std::string(field) + " must be inside " + kHome);
+      throw PlatformError(ErrorKind::invalid,
+                          std::string(field) + " must be inside " + kDevboxHome);
     while (!d.empty() && d[0] == '/') d.erase(0, 1);
   } else if (!d.empty() && d[0] == '/') {
     throw PlatformError(ErrorKind::invalid,
-                        std::string(field) + " '" + dir + "' is outside the devbox home " + kHome +
-                            "; use a relative path (e.g. 'artifacts') or one under " + kHome);
+                        std::string(field) + " '" + dir + "' is outside the devbox home " +
+                            kDevboxHome + "; use a relative path (e.g. 'artifacts') or one under " +
+                            kDevboxHome);
   }
   std::istringstream parts(d);
   for (std::string part; std::getline(parts, part, '/');)
@@ -278,7 +280,7 @@ class EmbeddedRunner : public QueryRunner {
       try {
         DevboxFile f = devboxes_->read_file(s.devbox_id, join_path(dir, name), 0, std::nullopt);
         total += f.data.size();
-        result.artifacts.push_back({name, std::string(kHome) + "/" + join_path(dir, name),
+        result.artifacts.push_back({name, std::string(kDevboxHome) + "/" + join_path(dir, name),
                                     mime_type_for(name), std::move(f.data)});
       } catch (const PlatformError& e) {
         skipped.push_back({{"name", name}, {"reason", e.what()}});

@@ -12,6 +12,8 @@
 #include <deque>
 #include <vector>
 
+#include "platform/common/unique_fd.hpp"
+
 namespace runagents::platform::local {
 
 namespace {
@@ -48,17 +50,6 @@ std::string sandbox_path(const std::string& relative) {
                                                 "' leads outside the devbox home " + kHome + " " +
                                                 how + ": use a path inside " + kHome);
 }
-
-// A descriptor that closes itself.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
 
 [[noreturn]] void open_failed(const std::string& what, int err) {
   if (err == ENOENT) throw PlatformError(ErrorKind::not_found, what + " does not exist");
@@ -187,12 +178,13 @@ FileContents read_home_file(const std::filesystem::path& home, std::string_view 
   if (resolved.relative.empty())
     throw PlatformError(ErrorKind::invalid, kHome + " is a directory: give a file inside it");
   auto parts = components(resolved.relative);
-  Fd dir(open_parent(home, parts, false, nullptr));
+  UniqueFd dir(open_parent(home, parts, false, nullptr));
   // O_NONBLOCK: a FIFO must not hang the server.
-  Fd file(::openat(dir.fd, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (file.fd < 0) open_failed("file " + resolved.sandbox_path, errno);
+  UniqueFd file(
+      ::openat(dir.get(), parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!file.ok()) open_failed("file " + resolved.sandbox_path, errno);
   struct stat st;
-  if (::fstat(file.fd, &st) != 0) open_failed("file " + resolved.sandbox_path, errno);
+  if (::fstat(file.get(), &st) != 0) open_failed("file " + resolved.sandbox_path, errno);
   if (S_ISDIR(st.st_mode))
     throw PlatformError(ErrorKind::invalid, resolved.sandbox_path + " is a directory");
   if (!S_ISREG(st.st_mode))
@@ -208,8 +200,8 @@ FileContents read_home_file(const std::filesystem::path& home, std::string_view 
   contents.data.resize(want);
   std::size_t got = 0;
   while (got < want) {
-    ssize_t n =
-        ::pread(file.fd, contents.data.data() + got, want - got, static_cast<off_t>(offset + got));
+    ssize_t n = ::pread(file.get(), contents.data.data() + got, want - got,
+                        static_cast<off_t>(offset + got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) open_failed("reading " + resolved.sandbox_path, errno);
     if (n == 0) break;  // the file shrank meanwhile
@@ -228,27 +220,26 @@ int open_resolved(const std::filesystem::path& home, std::string_view path,
   if (resolved.relative.empty())
     throw PlatformError(ErrorKind::invalid, kHome + " is a directory: give a file inside it");
   auto parts = components(resolved.relative);
-  Fd dir(open_parent(home, parts, options.create_parents, &options));
+  UniqueFd dir(open_parent(home, parts, options.create_parents, &options));
   int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
   if (options.append) flags |= O_APPEND;
-  Fd file(::openat(dir.fd, parts.back().c_str(), flags));
-  if (file.fd < 0 && errno == ENOENT) {
-    file.fd =
-        ::openat(dir.fd, parts.back().c_str(), flags | O_CREAT | O_EXCL, options.mode & 07777);
-    if (file.fd >= 0) {
-      if (int err = give_to_owner(dir.fd, parts.back(), &options); err != 0)
+  UniqueFd file(::openat(dir.get(), parts.back().c_str(), flags));
+  if (!file.ok() && errno == ENOENT) {
+    file.reset(
+        ::openat(dir.get(), parts.back().c_str(), flags | O_CREAT | O_EXCL, options.mode & 07777));
+    if (file.ok()) {
+      if (int err = give_to_owner(dir.get(), parts.back(), &options); err != 0)
         open_failed("file " + resolved.sandbox_path, err);
     }
   }
-  if (file.fd < 0) open_failed("file " + resolved.sandbox_path, errno);
+  if (!file.ok()) open_failed("file " + resolved.sandbox_path, errno);
   struct stat st;
-  if (::fstat(file.fd, &st) != 0) open_failed("file " + resolved.sandbox_path, errno);
+  if (::fstat(file.get(), &st) != 0) open_failed("file " + resolved.sandbox_path, errno);
   if (!S_ISREG(st.st_mode))
     throw PlatformError(ErrorKind::invalid, resolved.sandbox_path + " is not a regular file");
-  if (!options.append && ::ftruncate(file.fd, 0) != 0)
+  if (!options.append && ::ftruncate(file.get(), 0) != 0)
     open_failed("truncating " + resolved.sandbox_path, errno);
-  const int fd = file.fd;
-  file.fd = -1;
+  const int fd = file.release();
   return fd;
 }
 
@@ -263,10 +254,10 @@ int open_home_file(const std::filesystem::path& home, std::string_view path,
 void write_home_file(const std::filesystem::path& home, std::string_view path,
                      std::string_view data, const WriteOptions& options) {
   HomePath resolved;
-  Fd file(open_resolved(home, path, options, resolved));
+  UniqueFd file(open_resolved(home, path, options, resolved));
   std::size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::write(file.fd, data.data() + done, data.size() - done);
+    ssize_t n = ::write(file.get(), data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) open_failed("writing " + resolved.sandbox_path, errno);
     done += static_cast<std::size_t>(n);

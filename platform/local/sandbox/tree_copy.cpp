@@ -12,6 +12,7 @@
 #include <optional>
 #include <utility>
 
+#include "platform/common/unique_fd.hpp"
 #include "platform/error.hpp"
 
 namespace runagents::platform::local {
@@ -22,30 +23,6 @@ namespace fs = std::filesystem;
 
 // Where skipped entries are listed; beyond this many, one line says how many more there were.
 constexpr std::size_t kMaxListedSkips = 100;
-
-// A file descriptor closed with its owner.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, int error) {
   std::string hint;
@@ -80,7 +57,7 @@ class TreeCopier {
   // Copies the whole tree, or only `listed` (see copy_listed_files) when given.
   TreeCopy run(const fs::path& from, const fs::path& to,
                const std::vector<std::string>* listed = nullptr) {
-    Fd src(::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd src(::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!src.ok())
       throw PlatformError(
           ErrorKind::not_found,
@@ -95,7 +72,7 @@ class TreeCopier {
       fail("cannot create", to.string(), errno);
     }
     try {
-      Fd dst(::open(to.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd dst(::open(to.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!dst.ok()) fail("cannot open", to.string(), errno);
       root_ = dst.get();
       struct stat st;
@@ -166,13 +143,13 @@ class TreeCopier {
     for (const auto& part : parts)
       if (part == "." || part == ".." || part == ".git") return skip(path);
     if (parts.empty()) return;
-    Fd src_dir(::fcntl(src, F_DUPFD_CLOEXEC, 0));
-    Fd dst_dir(::fcntl(dst, F_DUPFD_CLOEXEC, 0));
+    UniqueFd src_dir(::fcntl(src, F_DUPFD_CLOEXEC, 0));
+    UniqueFd dst_dir(::fcntl(dst, F_DUPFD_CLOEXEC, 0));
     std::string rel;
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
       const char* name = parts[i].c_str();
       rel = join(rel, name);
-      Fd from(::openat(src_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd from(::openat(src_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!from.ok()) {
         if (errno == ENOENT) return;                                // gone: not in the copy
         if (errno == ELOOP || errno == ENOTDIR) return skip(path);  // through a link
@@ -180,7 +157,7 @@ class TreeCopier {
       }
       const bool made = ::mkdirat(dst_dir.get(), name, 0755) == 0;
       if (!made && errno != EEXIST) fail("cannot create directory", rel, errno);
-      Fd to(::openat(dst_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd to(::openat(dst_dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!to.ok()) fail("cannot open directory", rel, errno);
       if (made && as_root_ && owner_ && ::fchown(to.get(), owner_->first, owner_->second) != 0)
         fail("cannot set the owner of", rel, errno);
@@ -228,7 +205,7 @@ class TreeCopier {
   }
 
   void copy_subdir(int src, int dst, const char* name, const std::string& rel) {
-    Fd from(::openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd from(::openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!from.ok()) {
       if (errno == ELOOP || errno == ENOTDIR) return skip(rel);  // swapped for a link or file
       fail("cannot open directory", rel, errno);
@@ -236,7 +213,7 @@ class TreeCopier {
     struct stat st;
     if (::fstat(from.get(), &st) != 0) fail("cannot stat", rel, errno);
     if (::mkdirat(dst, name, 0700) != 0) fail("cannot create directory", rel, errno);
-    Fd to(::openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd to(::openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!to.ok()) fail("cannot open directory", rel, errno);
     copy_dir(from.get(), to.get(), rel);
     // Mode and times last: a read-only directory must still take its entries, and adding them
@@ -246,7 +223,7 @@ class TreeCopier {
 
   void copy_file(int src, int dst, const char* name, const std::string& rel) {
     // O_NONBLOCK: should a fifo have been swapped in since the stat, opening it must not hang.
-    Fd from(::openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    UniqueFd from(::openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     if (!from.ok()) {
       if (errno == ELOOP || errno == ENXIO) return skip(rel);  // swapped for a link or socket
       if (errno == ENOENT) return;
@@ -269,7 +246,7 @@ class TreeCopier {
       links_.emplace(key, rel);
     }
 
-    Fd to(::openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd to(::openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!to.ok()) fail("cannot create", rel, errno);
     result_.bytes += copy_bytes(from.get(), to.get(), rel);
     finish_attributes(to.get(), st, rel);
