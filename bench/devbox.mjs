@@ -10,6 +10,8 @@
 //     slirp4netns cannot run here)
 //   - snapshot of a ~50 MB home (a python venv plus 50 MB of generated package files): snapshot
 //     time and size, and a devbox created from it, beside `cp -a` of the same home on the host
+//   - run_query round trips: a deployed agent, and the embedded runtime (playground-llm) in an
+//     existing devbox and in a fresh one
 // Usage: RUNAGENTS_BUILD_DIR=build node bench/devbox.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -150,6 +152,28 @@ try {
   }
   snap.cpMs = median(copies);
 
+  // run_query round trips: a deployed agent (the query becomes a run), and the embedded runtime
+  // (the deterministic playground-llm) in the existing devbox and in a fresh one.
+  const queries = { agent: [], embedded: [], fresh: [] };
+  await call('deploy_agent', {
+    agent_name: 'bench-echo',
+    source_files: { 'agent.py': 'def handler(request, ctx):\n    return {"response": "echoed: " + request["message"]}\n' },
+  });
+  const query = async (kind, args) => {
+    const t = process.hrtime.bigint();
+    const r = await call('run_query', { prompt: 'ping', ...args });
+    if (r.result_type === 'error') throw new Error(`run_query (${kind}): ${JSON.stringify(r).slice(0, 300)}`);
+    queries[kind].push(ms(t));
+  };
+  await query('agent', { agent: { name: 'bench-echo' } }); // warm up
+  await query('embedded', { devbox_id: id });
+  for (const k of Object.keys(queries)) queries[k] = [];
+  for (let i = 0; i < 10; i++) {
+    await query('agent', { agent: { name: 'bench-echo' } });
+    await query('embedded', { devbox_id: id });
+    if (i < 5) await query('fresh', {});
+  }
+
   for (const d of [...ids, ...netIds]) await call('manage_devbox', { action: 'shutdown', devbox_id: d });
 
   const e = median(execs);
@@ -181,6 +205,9 @@ try {
   console.log(`| \`cp -a\` of the same home on the host (median of 3) | ${(snap.cpMs / 1000).toFixed(2)} s |`);
   console.log(`| ratio snapshot / cp -a | ${(snap.ms / snap.cpMs).toFixed(2)}x |`);
   console.log(`| create_devbox from that snapshot (until running; venv works, ${snap.restoredOk.split('\n')[1]} files in p50) | ${(snap.restoreMs / 1000).toFixed(2)} s |`);
+  console.log(`| run_query round trip, deployed agent (handler returns at once; median of ${queries.agent.length}) | ${median(queries.agent).toFixed(1)} ms |`);
+  console.log(`| run_query round trip, embedded runtime in an existing devbox (playground-llm; median of ${queries.embedded.length}) | ${median(queries.embedded).toFixed(1)} ms |`);
+  console.log(`| run_query round trip, embedded runtime in a fresh devbox (median of ${queries.fresh.length}) | ${median(queries.fresh).toFixed(1)} ms |`);
 } finally {
   await client.close();
   rmSync(dataDir, { recursive: true, force: true });

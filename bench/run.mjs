@@ -66,7 +66,7 @@ const modernHeaders = (method, name) => ({
 
 function usage(msg) {
   if (msg) console.error(`run.mjs: ${msg}`);
-  console.error('usage: node bench/run.mjs --ours "CMD --stdio" [--ours-http "CMD --port {port}"] [--out FILE]\n' +
+  console.error('usage: node bench/run.mjs --ours "CMD --stdio" [--ours-http "CMD --port {port}"] [--ours-tool NAME] [--out FILE]\n' +
     '       [--peer CMD] [--peer-http CMD] [--spawns N] [--calls N] [--warmup N] [--duration S] [--concurrency 1,8,32]\n' +
     '       [--client undici|http] [--product BIN] [--product-tool NAME] [--eras-only | --no-eras]\n' +
     '       [--era-concurrency 8] [--era-rounds N] [--wrk PATH|none] [--wrk-slice S] [--instructions N]');
@@ -78,10 +78,10 @@ function parseArgs(argv) {
     peer: `${process.execPath} ${path.join(benchDir, 'peer', 'server.mjs')}`,
     peerHttp: `${process.execPath} ${path.join(benchDir, 'peer', 'server.mjs')} --http --port {port}`,
     spawns: 10, calls: 2000, warmup: 200, duration: 3, concurrency: [1, 8, 32], client: 'undici',
-    productTool: 'list_tools', eras: true, peerRun: true, eraConcurrency: [8], eraRounds: 4, wrk: whichWrk(), wrkSlice: 2,
+    oursTool: TOOL, productTool: 'list_tools', eras: true, peerRun: true, eraConcurrency: [8], eraRounds: 4, wrk: whichWrk(), wrkSlice: 2,
     instructions: 0,
   };
-  const keys = { '--ours': 'ours', '--ours-http': 'oursHttp', '--peer': 'peer', '--peer-http': 'peerHttp', '--out': 'out',
+  const keys = { '--ours': 'ours', '--ours-http': 'oursHttp', '--ours-tool': 'oursTool', '--peer': 'peer', '--peer-http': 'peerHttp', '--out': 'out',
     '--spawns': 'spawns', '--calls': 'calls', '--warmup': 'warmup', '--duration': 'duration', '--concurrency': 'concurrency', '--client': 'client',
     '--product': 'product', '--product-tool': 'productTool', '--era-concurrency': 'eraConcurrency', '--era-rounds': 'eraRounds',
     '--wrk': 'wrk', '--wrk-slice': 'wrkSlice', '--instructions': 'instructions' };
@@ -275,12 +275,12 @@ async function measureStartup(argvs, spawns) { // argvs: { name: argv }; a faili
   return Object.fromEntries([...live.keys()].map((k) => [k, { median: median(times[k]), min: Math.min(...times[k]), max: Math.max(...times[k]) }]));
 }
 
-async function measureStdio(argv, calls, warmup) {
+async function measureStdio(argv, calls, warmup, tool = TOOL) {
   const c = new StdioClient(argv);
   try {
     await withTimeout(c.request('initialize', INIT_PARAMS), 10000, 'initialize');
     c.notify('notifications/initialized');
-    const call = () => c.request('tools/call', { name: TOOL, arguments: {} });
+    const call = () => c.request('tools/call', { name: tool, arguments: {} });
     const first = await withTimeout(call(), 10000, 'tools/call');
     if (!first || !Array.isArray(first.content)) throw new Error(`unexpected tools/call result: ${JSON.stringify(first)}`);
     for (let i = 0; i < warmup; i++) await call();
@@ -433,16 +433,18 @@ async function runLoad(sessions, seconds, lat) {
 
 // One retry on a fresh port: the free port is only free when chosen, and a loaded machine can
 // make a first attempt fail for reasons that are not the server's.
-async function measureHttp(template, levels, seconds, clientKind) {
+// `more`: { tool (default TOOL), wrk (wrk's path: after the Node driver, one wrk run per level on
+// one initialized session, 1 s warm-up then `seconds`) }.
+async function measureHttp(template, levels, seconds, clientKind, more = {}) {
   try {
-    return await measureHttpOnce(template, levels, seconds, clientKind);
+    return await measureHttpOnce(template, levels, seconds, clientKind, more);
   } catch (e) {
     process.stderr.write(`\n  first attempt failed (${e.message}); retrying once ... `);
-    return measureHttpOnce(template, levels, seconds, clientKind);
+    return measureHttpOnce(template, levels, seconds, clientKind, more);
   }
 }
 
-async function measureHttpOnce(template, levels, seconds, clientKind) {
+async function measureHttpOnce(template, levels, seconds, clientKind, { tool = TOOL, wrk = null } = {}) {
   const port = await freePort();
   const argv = splitCommand(template.replaceAll('{port}', String(port)));
   const child = startProcess(argv, ['ignore', 'ignore', 'pipe']);
@@ -451,7 +453,7 @@ async function measureHttpOnce(template, levels, seconds, clientKind) {
     await waitForPort(port, child, 10000);
     for (const c of levels) {
       const client = await makeClient(clientKind, port, c);
-      const sessions = Array.from({ length: c }, () => new HttpSession(client));
+      const sessions = Array.from({ length: c }, () => new HttpSession(client, tool));
       try {
         await Promise.all(sessions.map((s) => s.open()));
         await runLoad(sessions, Math.min(0.5, seconds), null); // warm-up
@@ -461,6 +463,24 @@ async function measureHttpOnce(template, levels, seconds, clientKind) {
         const elapsed = now() - t0;
         out.levels[c] = { rate: (lat.length / elapsed) * 1000, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), calls: lat.length, errors, lastError };
         await Promise.all(sessions.map((s) => s.close()));
+      } finally {
+        await client.close();
+      }
+    }
+    if (wrk) {
+      out.wrk = {};
+      const client = await makeClient(clientKind, port, 1);
+      const session = new HttpSession(client, tool);
+      try {
+        await session.open();
+        const body = { method: 'tools/call', params: { name: tool, arguments: {} } };
+        for (const c of levels) {
+          await runWrk(wrk, port, c, 1, body, session.headers); // warm-up
+          const w = await runWrk(wrk, port, c, seconds, body, session.headers);
+          if (w.errors > 0) throw new Error(`wrk c=${c}: ${w.errors} failed requests (HTTP status, socket or JSON-RPC errors)`);
+          out.wrk[c] = w;
+        }
+        await session.close();
       } finally {
         await client.close();
       }
@@ -797,6 +817,12 @@ function buildReport(opts, r) {
     row(`HTTP c=${c}: p50 / p99 latency (ms)`, lat(o), lat(p), lat(f));
     if ((o?.errors || 0) + (p?.errors || 0) > 0) row(`HTTP c=${c}: failed calls`, String(o?.errors ?? 'n/a'), String(p?.errors ?? 'n/a'));
   }
+  for (const c of opts.wrk ? opts.concurrency : []) {
+    const o = r.ours.http?.wrk?.[c], p = r.peer.http?.wrk?.[c], f = r.nulHttp?.wrk?.[c];
+    const lat = (x) => (x ? `${fmt(x.p50, 3)} / ${fmt(x.p99, 3)}` : 'n/a');
+    row(`HTTP c=${c}, wrk on one session: throughput (calls/s)`, fmtInt(o?.rate), fmtInt(p?.rate), fmtInt(f?.rate));
+    row(`HTTP c=${c}, wrk: p50 / p99 latency (ms)`, lat(o), lat(p), lat(f));
+  }
   row('memory after stdio load: VmHWM / VmRSS (MB)', `${mb(r.ours.stdio?.mem.hwm)} / ${mb(r.ours.stdio?.mem.rss)}`,
     `${mb(r.peer.stdio?.mem.hwm)} / ${mb(r.peer.stdio?.mem.rss)}`, r.nul?.stdio ? `${mb(r.nul.stdio.mem.hwm)} / ${mb(r.nul.stdio.mem.rss)}` : '');
   row('memory after HTTP load: VmHWM / VmRSS (MB)', r.ours.http ? `${mb(r.ours.http.mem.hwm)} / ${mb(r.ours.http.mem.rss)}` : 'n/a',
@@ -809,6 +835,9 @@ function buildReport(opts, r) {
   ratio('stdio p50 ours/null responder', r.ours.stdio?.p50 / r.nul?.stdio?.p50, '<= 2', (v) => v <= 2);
   for (const c of opts.concurrency) {
     ratio(`HTTP throughput ours/peer, c=${c}`, r.ours.http?.levels[c]?.rate / r.peer.http?.levels[c]?.rate, '>= 10', (v) => v >= 10);
+  }
+  for (const c of opts.wrk ? opts.concurrency : []) {
+    ratio(`HTTP throughput ours/peer, c=${c}, wrk`, r.ours.http?.wrk?.[c]?.rate / r.peer.http?.wrk?.[c]?.rate, '>= 10', (v) => v >= 10);
   }
   // Not targets: how close each is to what this driver can reach at all (the null responders).
   const info = (name, v) => ratios.push([name, Number.isFinite(v) ? fmt(v, 3) : 'n/a', '(context)', '']);
@@ -948,13 +977,15 @@ async function main() {
     }
     for (const who of ['ours', 'peer', 'nul']) {
       if (!cmds[who]) continue;
-      r[who].stdio = await step(`stdio ${who}`, () => measureStdio(cmds[who], opts.calls, opts.warmup));
+      r[who].stdio = await step(`stdio ${who}`, () => measureStdio(cmds[who], opts.calls, opts.warmup, who === 'ours' ? opts.oursTool : TOOL));
     }
-    if (opts.oursHttp) r.ours.http = await step('HTTP ours', () => measureHttp(opts.oursHttp, opts.concurrency, opts.duration, opts.client));
-    else console.error('HTTP ours: skipped (no --ours-http)');
-    r.peer.http = await step('HTTP peer', () => measureHttp(opts.peerHttp, opts.concurrency, opts.duration, opts.client));
+    const wrkRuns = opts.wrk ? ', then wrk' : '';
+    if (opts.oursHttp) {
+      r.ours.http = await step(`HTTP ours${wrkRuns}`, () => measureHttp(opts.oursHttp, opts.concurrency, opts.duration, opts.client, { tool: opts.oursTool, wrk: opts.wrk }));
+    } else console.error('HTTP ours: skipped (no --ours-http)');
+    r.peer.http = await step(`HTTP peer${wrkRuns}`, () => measureHttp(opts.peerHttp, opts.concurrency, opts.duration, opts.client, { wrk: opts.wrk }));
     if (nullHttpExe) {
-      r.nulHttp = await step('HTTP null responder', () => measureHttp(`${shellQuote(nullHttpExe)} --port {port}`, opts.concurrency, opts.duration, opts.client));
+      r.nulHttp = await step(`HTTP null responder${wrkRuns}`, () => measureHttp(`${shellQuote(nullHttpExe)} --port {port}`, opts.concurrency, opts.duration, opts.client, { wrk: opts.wrk }));
     }
 
     const { rows, ratios } = buildReport(opts, r);
@@ -970,11 +1001,18 @@ async function main() {
     console.log('');
     console.log(textTable(ratioHeader, ratios));
 
-    sections.push(['peer', `## Against the TypeScript SDK (${date.slice(0, 10)})
-
-Measured by \`bench/run.mjs\` in one run: our server and the official TypeScript SDK server
+    // With --ours-tool, "ours" is the product with one of its own tools: a section of its own.
+    const product = opts.oursTool !== TOOL;
+    const what = product
+      ? `runagents-mcp calling its own tool \`${opts.oursTool}\` (no arguments, on the embedded platform),
+and the official TypeScript SDK server (\`bench/peer/server.mjs\`, \`@modelcontextprotocol/sdk\`
+${sdkVersion}) calling \`${TOOL}\` (no arguments, fixed text)`
+      : `our server and the official TypeScript SDK server
 (\`bench/peer/server.mjs\`, \`@modelcontextprotocol/sdk\` ${sdkVersion}) exposing the same tool
-(\`${TOOL}\`, no arguments, fixed text), driven by the same Node.js client, all in the 2025-11-25 era.
+(\`${TOOL}\`, no arguments, fixed text)`;
+    sections.push([product ? 'product' : 'peer', `## ${product ? 'runagents-mcp against' : 'Against'} the TypeScript SDK (${date.slice(0, 10)})
+
+Measured by \`bench/run.mjs\` in one run: ${what}, driven by the same Node.js client, all in the 2025-11-25 era.
 
 - Date: ${date}
 - Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${(m.memTotal / 2 ** 30).toFixed(1)} GiB RAM
@@ -1010,7 +1048,11 @@ ${mdTable(ratioHeader, ratios)}
   The driver is a single Node.js process on the same ${m.nproc} CPUs, so at high rates it competes
   with the server for CPU and the measured rate is bounded by the driver. The HTTP null
   responder (\`bench/null_http_responder.c\`: one epoll thread, canned answers, no HTTP or JSON
-  parsing beyond framing) shows that bound: no server can score above it on this driver.
+  parsing beyond framing) shows that bound: no server can score above it on this driver.${opts.wrk ? `
+- wrk (\`bench/wrk_mcp.lua\`, ${wrkVersion(opts.wrk)}, one thread, C connections): after the Node
+  driver, on one initialized session of the same server process, a unique id per request, 1 s
+  warm-up then ${opts.duration} s at each C; HTTP, socket and JSON-RPC errors fail the run. wrk is a
+  C client, so its rates are far less bounded by the driver.` : ''}
 - Memory: VmHWM (peak) and VmRSS from \`/proc/PID/status\` of the server process after its load.
 
 ### Rerun

@@ -263,6 +263,17 @@ bool McpServer::answers_without_messages(const Message& request, Era era) const 
   return !tool || tool->quiet;
 }
 
+bool McpServer::answers_at_once(const Message& request, Era era) const {
+  if (request.method == "ping" || request.method == "tools/list" ||
+      request.method == "prompts/list")
+    return true;
+  if (request.method != "tools/call" || !answers_without_messages(request, era)) return false;
+  if (request.params.contains("task")) return false;  // a task request may wait on its store
+  const ToolDefinition* tool = called_tool(request);
+  return tool && tool->quiet && tool->annotations.read_only && !tool->annotations.open_world &&
+         !tool->long_running && !tool->prepare;
+}
+
 const ToolDefinition* McpServer::called_tool(const Message& request) const {
   if (request.method != "tools/call" || !request.params.is_object()) return nullptr;
   auto name = request.params.find("name");

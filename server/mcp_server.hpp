@@ -94,6 +94,11 @@ class McpServer {
   // False when answering `request` cannot send anything before the response (no progress, logs
   // or requests to the client), so a transport may run it inline and answer with plain JSON.
   bool answers_without_messages(const Message& request, Era era = Era::legacy) const;
+  // True for a request a stdio transport may answer on its reading thread, with no hand-off to a
+  // worker: ping, tools/list, prompts/list, and a tools/call of a quiet tool that is read-only,
+  // closed-world (answered from local state, never over a network) and not long-running. Nothing
+  // else is read from stdin meanwhile, so it must be quick and must never wait on the client.
+  bool answers_at_once(const Message& request, Era era = Era::legacy) const;
   // The tool a tools/call names, when it names one we have; else null.
   const ToolDefinition* called_tool(const Message& request) const;
   // A 2026-07-28 result as sent: resultType (complete unless set) and the server's _meta.

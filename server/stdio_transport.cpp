@@ -69,6 +69,13 @@ int run_stdio(McpServer& server, const StdioOptions& options) {
       writer->send(make_result(parsed.message->id, std::move(busy)));
       return;
     }
+    if (server.answers_at_once(*parsed.message, era)) {
+      // A quick local read: answered here, without waking a worker (issue 15's stdio hand-off).
+      if (auto reply =
+              server.handle_request(*parsed.message, *session, *writer, era, std::move(call_slot)))
+        writer->send(*reply);
+      return;
+    }
     pool.submit(
         [&server, session, writer, era, call_slot, msg = std::move(*parsed.message)]() mutable {
           // The slot goes with the call, and with the task it may start.

@@ -77,6 +77,7 @@ void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform&
       "get_agent for one agent's full spec.",
       platform);
   list.annotations.read_only = true;
+  list.quiet = true;  // its handler sends the client nothing
   list.annotations.idempotent = true;
   list.handler = [agents](const json& args, mcp::RequestContext&) {
     json items = json::array();
@@ -98,6 +99,7 @@ void register_agent_tools(mcp::ToolRegistry& registry, const platform::Platform&
           configured_ns + ").",
       platform);
   get.annotations.read_only = true;
+  get.quiet = true;  // its handler sends the client nothing
   get.annotations.idempotent = true;
   get.handler = [agents](const json& args, mcp::RequestContext&) {
     json out = agent_detail_json(agents->get(args.value("namespace", ""), args.at("name")));

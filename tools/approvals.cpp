@@ -77,6 +77,7 @@ void register_approval_tools(mcp::ToolRegistry& registry, const platform::Platfo
       "for every request. Decide one with decide_approval.",
       platform);
   list.annotations.read_only = true;
+  list.quiet = true;  // its handler sends the client nothing
   list.annotations.idempotent = true;
   list.handler = [approvals](const json& args, mcp::RequestContext&) {
     platform::ApprovalFilter filter;

@@ -16,6 +16,7 @@ void register_external_tool_tools(mcp::ToolRegistry& registry, const platform::P
       "to pick required_tools.",
       platform);
   list.annotations.read_only = true;
+  list.quiet = true;  // its handler sends the client nothing
   list.annotations.idempotent = true;
   list.handler = [tools](const json& args, mcp::RequestContext&) {
     json items = json::array();

@@ -17,6 +17,7 @@ void register_run_tools(mcp::ToolRegistry& registry, const platform::Platform& p
       "get_run_events with a run's id to see what it did.",
       platform);
   list.annotations.read_only = true;
+  list.quiet = true;  // its handler sends the client nothing
   list.annotations.idempotent = true;
   list.handler = [runs](const json& args, mcp::RequestContext&) {
     platform::RunFilter filter;
@@ -40,6 +41,7 @@ void register_run_tools(mcp::ToolRegistry& registry, const platform::Platform& p
       "the run's current status.",
       platform);
   events.annotations.read_only = true;
+  events.quiet = true;  // its handler sends the client nothing
   events.annotations.idempotent = true;
   events.handler = [runs](const json& args, mcp::RequestContext&) {
     const std::string run_id = args.at("run_id");

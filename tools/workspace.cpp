@@ -16,6 +16,7 @@ void register_workspace_tools(mcp::ToolRegistry& registry, const platform::Platf
       "list_approvals give the rest.",
       platform);
   exp.annotations.read_only = true;
+  exp.quiet = true;  // its handler sends the client nothing
   exp.annotations.idempotent = true;
   exp.handler = [context](const json&, mcp::RequestContext&) {
     const auto c = context->export_context();

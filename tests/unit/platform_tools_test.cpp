@@ -85,6 +85,9 @@ TEST_SUITE("platform") {
       const bool reads = t->name.rfind("list_", 0) == 0 || t->name.rfind("get_", 0) == 0 ||
                          t->name == "export_context";
       CHECK(t->annotations.read_only == reads);
+      // The reads send the client nothing before their answer: stdio answers them on its reading
+      // thread, HTTP on the connection's (server/mcp_server.hpp answers_at_once).
+      CHECK(t->quiet == reads);
     }
     CHECK(f.registry.find("decide_approval")->annotations.destructive);
     CHECK_FALSE(f.registry.find("decide_approval")->annotations.idempotent);

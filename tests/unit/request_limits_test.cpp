@@ -14,9 +14,11 @@
 #include "server/stdio_transport.hpp"
 #include "server/tasks/in_memory_task_store.hpp"
 #include "server/tasks/task_manager.hpp"
+#include "stdio_pipes.hpp"
 
 using namespace runagents::mcp;
 using namespace std::chrono_literals;
+using runagents::mcp::testing::StdioPipes;
 
 TEST_CASE("RateLimiter: a second's worth at once, then one per 1/rate; each client its own") {
   RateLimiter limiter(2.0);
@@ -149,46 +151,6 @@ TEST_CASE("stdio --max-concurrent-calls: a call beyond it is an isError result n
 }
 
 namespace {
-
-// run_stdio on pipes, driven line by line.
-struct StdioPipes {
-  int in[2] = {-1, -1};
-  int out[2] = {-1, -1};
-  std::string pending;
-  StdioPipes() {
-    REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-  }
-  ~StdioPipes() {
-    for (int fd : {in[0], in[1], out[0], out[1]})
-      if (fd >= 0) ::close(fd);
-  }
-  void send(const json& message) {
-    const std::string l = message.dump() + "\n";
-    REQUIRE(::write(in[1], l.data(), l.size()) == static_cast<ssize_t>(l.size()));
-  }
-  // The message answering `id`, skipping others; null when none came within ten seconds.
-  json answer(const json& id) {
-    for (int i = 0; i < 200; ++i) {
-      size_t nl;
-      while ((nl = pending.find('\n')) != std::string::npos) {
-        json m = json::parse(pending.substr(0, nl));
-        pending.erase(0, nl + 1);
-        if (m.value("id", json()) == id) return m;
-      }
-      pollfd p{out[0], POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char buf[4096];
-      ssize_t n = ::read(out[0], buf, sizeof buf);
-      if (n > 0) pending.append(buf, static_cast<size_t>(n));
-    }
-    return nullptr;
-  }
-  void end_input() {
-    ::close(in[1]);
-    in[1] = -1;
-  }
-};
 
 json call(int id, bool as_task) {
   json params = {{"name", "hold"}, {"arguments", json::object()}};
