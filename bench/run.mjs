@@ -69,7 +69,8 @@ function usage(msg) {
   console.error('usage: node bench/run.mjs --ours "CMD --stdio" [--ours-http "CMD --port {port}"] [--ours-tool NAME] [--out FILE]\n' +
     '       [--peer CMD] [--peer-http CMD] [--spawns N] [--calls N] [--warmup N] [--duration S] [--concurrency 1,8,32]\n' +
     '       [--client undici|http] [--product BIN] [--product-tool NAME] [--eras-only | --no-eras]\n' +
-    '       [--era-concurrency 8] [--era-rounds N] [--wrk PATH|none] [--wrk-slice S] [--instructions N]');
+    '       [--era-concurrency 8] [--era-rounds N] [--wrk PATH|none] [--wrk-slice S] [--instructions N]\n' +
+    '       [--devbox BUILD_DIR] (also runs bench/devbox.mjs on BUILD_DIR/runagents-mcp, in the same run)');
   process.exit(2);
 }
 
@@ -84,7 +85,7 @@ function parseArgs(argv) {
   const keys = { '--ours': 'ours', '--ours-http': 'oursHttp', '--ours-tool': 'oursTool', '--peer': 'peer', '--peer-http': 'peerHttp', '--out': 'out',
     '--spawns': 'spawns', '--calls': 'calls', '--warmup': 'warmup', '--duration': 'duration', '--concurrency': 'concurrency', '--client': 'client',
     '--product': 'product', '--product-tool': 'productTool', '--era-concurrency': 'eraConcurrency', '--era-rounds': 'eraRounds',
-    '--wrk': 'wrk', '--wrk-slice': 'wrkSlice', '--instructions': 'instructions' };
+    '--wrk': 'wrk', '--wrk-slice': 'wrkSlice', '--instructions': 'instructions', '--devbox': 'devbox' };
   for (let i = 0; i < argv.length; i++) {
     const k = keys[argv[i]];
     if (argv[i] === '-h' || argv[i] === '--help') usage();
@@ -1063,6 +1064,28 @@ ${rerun}
 `]);
     failed ||= [r.ours.startup, r.peer.startup, r.ours.stdio, r.peer.stdio, r.peer.http, opts.oursHttp ? r.ours.http : 1]
       .some((v) => v === undefined);
+  }
+
+  if (opts.devbox) {
+    const devboxStarted = now();
+    const table = await step('devboxes and run_query (bench/devbox.mjs)', () => new Promise((resolve, reject) => {
+      execFile(process.execPath, [path.join(benchDir, 'devbox.mjs'), '--runs', '20'], {
+        env: { ...process.env, RUNAGENTS_BUILD_DIR: path.resolve(opts.devbox) }, timeout: 30 * 60 * 1000, maxBuffer: 1 << 20,
+      }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message} ${stderr.slice(-500)}`)) : resolve(stdout)));
+    }));
+    if (table) {
+      console.log(`\n${table}`);
+      const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      sections.push(['product-devbox', `### runagents-mcp: devboxes and run_query (${date.slice(0, 10)}, same run)
+
+Measured by \`bench/devbox.mjs\` (started by \`bench/run.mjs --devbox ${opts.devbox}\`, after the
+sections above, in the same run): the official MCP TypeScript SDK client drives
+\`${path.join(opts.devbox, 'runagents-mcp')}\` over stdio with a fresh data dir and local sandboxes.
+${((now() - devboxStarted) / 1000).toFixed(1)} s; load average (1 min) at its end ${os.loadavg()[0].toFixed(2)}.
+
+${table.trim()}
+`]);
+    } else failed = true;
   }
 
   if (opts.eras) {
