@@ -179,14 +179,7 @@ TEST_CASE("--max-concurrent-calls: a call that became a task keeps its slot unti
   options.out_fd = io.out[1];
   options.max_concurrent_calls = 1;
   auto served = std::async(std::launch::async, [&] { return run_stdio(server, options); });
-  io.send({{"jsonrpc", "2.0"},
-           {"id", 0},
-           {"method", "initialize"},
-           {"params",
-            {{"protocolVersion", "2025-11-25"},
-             {"capabilities", json::object()},
-             {"clientInfo", {{"name", "c"}, {"version", "1"}}}}}});
-  REQUIRE(io.answer(0).contains("result"));
+  REQUIRE(io.initialize().contains("result"));
 
   // The task is created at once; its work goes on, holding the only slot.
   io.send(call(1, true));

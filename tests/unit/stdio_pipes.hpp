@@ -45,6 +45,17 @@ struct StdioPipes {
     }
     return nullptr;
   }
+  // Sends a 2025-11-25 initialize as id 0 and returns its answer.
+  json initialize() {
+    send({{"jsonrpc", "2.0"},
+          {"id", 0},
+          {"method", "initialize"},
+          {"params",
+           {{"protocolVersion", "2025-11-25"},
+            {"capabilities", json::object()},
+            {"clientInfo", {{"name", "c"}, {"version", "1"}}}}}});
+    return answer(0);
+  }
   void end_input() {
     ::close(in[1]);
     in[1] = -1;

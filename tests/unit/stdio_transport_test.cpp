@@ -61,14 +61,7 @@ TEST_CASE("stdio: a quick local read is answered on the reading thread, other ca
     reader = std::this_thread::get_id();
     return run_stdio(server, options);
   });
-  io.send({{"jsonrpc", "2.0"},
-           {"id", 0},
-           {"method", "initialize"},
-           {"params",
-            {{"protocolVersion", "2025-11-25"},
-             {"capabilities", json::object()},
-             {"clientInfo", {{"name", "c"}, {"version", "1"}}}}}});
-  REQUIRE(io.answer(0).contains("result"));
+  REQUIRE(io.initialize().contains("result"));
   int id = 1;
   for (const char* name : {"local_read", "remote_read", "local_write", "chatty_read"}) {
     io.send(tool_call(id, name));
