@@ -16,6 +16,7 @@
 #include "app/init_command.hpp"
 #include "app/oauth_authorizer.hpp"
 #include "app/platform_metrics.hpp"
+#include "app/secret_command.hpp"
 #include "app/serve_command.hpp"
 #include "platform/common/shutdown_signal.hpp"
 #include "platform/config/faces.hpp"
@@ -342,6 +343,8 @@ int run(int argc, char** argv) {
   add_deploy_command(app, deploy_cmd);
   DevCommand dev_cmd;
   add_dev_command(app, dev_cmd);
+  SecretCommand secret_cmd;
+  add_secret_command(app, secret_cmd);
   auto platform_cmd = add_platform_command(app);  // `platform serve`
   app.require_subcommand(0, 1);
 
@@ -360,6 +363,7 @@ int run(int argc, char** argv) {
   if (*init_cmd.command) return run_init(init_cmd.name, std::filesystem::current_path());
   if (*deploy_cmd.command) return run_deploy(deploy_cmd, opts.config);
   if (*dev_cmd.command) return run_dev(dev_cmd, opts.config);
+  if (*secret_cmd.command) return run_secret(secret_cmd, opts.config);
   opts.http_options.limits = opts.limits;
   opts.http_options.session_idle_timeout = std::chrono::seconds(opts.idle_timeout_seconds);
 

@@ -13,6 +13,7 @@
 #include "platform/local/local_platform.hpp"
 #include "platform/serve/runagents_routes.hpp"
 #include "platform/serve/runloop_routes.hpp"
+#include "platform/serve/secret_routes.hpp"
 
 namespace runagents::cli {
 
@@ -86,6 +87,7 @@ int PlatformCommand::run(const ConfigFlags& global_flags) {
   RestServer server(serve_options_);
   register_runagents_routes(server, platform);
   register_runloop_routes(server, platform.devboxes);
+  register_secret_routes(server, std::make_shared<local::SecretStore>(data_dir));
   int port = 0;
   try {
     port = server.bind();

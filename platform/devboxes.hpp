@@ -146,6 +146,11 @@ struct DevboxCreateRequest {
   std::string blueprint_id;    // refused locally: blueprints are container builds
   std::string blueprint_name;  // ditto
   std::map<std::string, std::string> environment_variables;
+  // Runloop's secrets: environment variable -> secret name. The devbox gets each secret's value
+  // in that variable; locally every output of the devbox shows the value as "[REDACTED]"
+  // (platform/local/devboxes/redacting_devboxes.hpp). Locally not_found for a secret that does
+  // not exist; invalid for a variable also set in environment_variables.
+  std::map<std::string, std::string> secrets;
   std::map<std::string, std::string> file_mounts;  // path (relative to home or under it) -> text
   std::map<std::string, std::string> metadata;
   DevboxLaunchParameters launch_parameters;

@@ -28,7 +28,7 @@ server/cancellation.hpp server/base64.hpp server/schema_validator.hpp server/pag
 server/logging.hpp server/tasks/remote_task.hpp server/tasks/task_store.hpp "
 LOCAL_PUBLIC=" platform/local/local_platform.hpp platform/local/devboxes/devbox_service.hpp \
 platform/local/store/sqlite_task_store.hpp platform/local/services/policy_writer.hpp \
-platform/local/queries/query_runtime.hpp "
+platform/local/queries/query_runtime.hpp platform/local/secrets/secret_store.hpp "
 EXCEPTIONS="
 platform/local/store/sqlite_task_store.hpp server/tasks/task_store.hpp
 tools/query_artifacts.cpp platform/http/http_client.hpp

@@ -418,7 +418,8 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "Create a devbox: an isolated Linux sandbox with its own home directory (/home/user) for "
       "running code away from the user's machine. Returns the devbox once it is running (id, "
       "status, ...); pass its id to devbox_exec and manage_devbox. Optional: snapshot_id to start "
-      "from a snapshot's files, environment_variables, file_mounts (path -> text content, "
+      "from a snapshot's files, environment_variables, secrets (variable -> name of a secret the "
+      "user stored; values show as [REDACTED]), file_mounts (path -> text content, "
       "relative to /home/user), launch_commands (run in order before it is ready; one failing "
       "fails the devbox), network (local sandboxes have no network unless true), resources, "
       "keep_alive_seconds (idle time before it is shut down, or suspended with on_idle=suspend; "
@@ -440,6 +441,7 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     r.blueprint_id = args.value("blueprint_id", "");
     r.blueprint_name = args.value("blueprint_name", "");
     r.environment_variables = string_map(args, "environment_variables");
+    r.secrets = string_map(args, "secrets");
     r.file_mounts = string_map(args, "file_mounts");
     r.metadata = string_map(args, "metadata");
     if (args.contains("launch_commands"))

@@ -32,4 +32,22 @@ std::string redact_in(std::string text, std::string_view secret);
 // redact_all(text, secrets, SecretMask::redacted). (The JSON form is in platform/queries.hpp.)
 std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
 
+// Where a piece of a longer text was cut, so that a secret split by the cut is not shown in part.
+struct TextCuts {
+  bool start = false;  // the piece begins inside the text (a page read at an offset > 0)
+  bool end = false;    // the piece ends inside the text (a page that stops before the end)
+  // The piece is output still being written: a trailing part that may become a secret when more
+  // arrives is left out (not masked), so each later, longer piece begins with this one.
+  bool growing = false;
+  // The piece holds lines "[... N bytes omitted ...]" where output was cut (a capped stream's
+  // head and tail): each is a cut too.
+  bool omitted_markers = false;
+};
+
+// redact_secrets, then at each cut: a leading part of 3 bytes or more that ends a secret, and a
+// trailing part of 3 bytes or more that begins one, become "[REDACTED]" too (with `growing`, a
+// trailing part of any length that begins a secret is dropped instead).
+std::string redact_secrets_cut(std::string text, const std::vector<std::string>& secrets,
+                               TextCuts cuts);
+
 }  // namespace runagents::common

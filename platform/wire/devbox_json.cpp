@@ -184,6 +184,7 @@ json create_request_to_wire(const DevboxCreateRequest& r) {
   if (!r.blueprint_id.empty()) b["blueprint_id"] = r.blueprint_id;
   if (!r.blueprint_name.empty()) b["blueprint_name"] = r.blueprint_name;
   if (!r.environment_variables.empty()) b["environment_variables"] = r.environment_variables;
+  if (!r.secrets.empty()) b["secrets"] = r.secrets;
   if (!r.file_mounts.empty()) b["file_mounts"] = r.file_mounts;
   if (!r.metadata.empty()) b["metadata"] = r.metadata;
   json lp = launch_to_wire(r.launch_parameters, r.network_set);
@@ -204,6 +205,7 @@ DevboxCreateRequest create_request_from_wire(const json& b) {
   r.blueprint_id = str(b, "blueprint_id");
   r.blueprint_name = str(b, "blueprint_name");
   r.environment_variables = string_map(b, "environment_variables");
+  r.secrets = string_map(b, "secrets");
   r.file_mounts = string_map(b, "file_mounts");
   r.metadata = string_map(b, "metadata");
   if (b.contains("launch_parameters") && !b["launch_parameters"].is_null()) {

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "platform/common/clip.hpp"
+#include "platform/common/redact.hpp"
 #include "platform/common/shell_quote.hpp"
 #include "platform/local/devboxes/local_devbox_service.hpp"
 #include "platform/local/sandbox/tree_copy.hpp"
@@ -74,7 +75,8 @@ Devbox LocalDevboxService::create_and_await_running(const DevboxCreateRequest& r
     try {
       provision(nd, req, [](const std::string&) {});
     } catch (const std::exception& e) {
-      spdlog::info("devbox {} failed to start: {}", nd.devbox.id, e.what());
+      spdlog::info("devbox {} failed to start: {}", nd.devbox.id,
+                   common::redact_secrets(e.what(), secrets_->values(nd.devbox.id)));
     }
   });
   return wait_for_status(nd.devbox.id, {"running", "failure", "shutdown"}, wait);
@@ -89,6 +91,13 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
         "launch_commands or devbox_exec, then snapshot it and create later devboxes from "
         "snapshot_id (or set RUNLOOP_API_KEY to use Runloop's blueprints)");
   for (const auto& [k, _] : req.environment_variables) check_env_name(k);
+  for (const auto& [k, _] : req.secrets)
+    if (req.environment_variables.count(k))
+      throw PlatformError(ErrorKind::invalid, "secrets: " + k +
+                                                  " is also in environment_variables; set each "
+                                                  "variable in one of them");
+  // Resolved before the devbox is recorded: a secret that does not exist changes nothing.
+  std::map<std::string, std::string> secret_env = secrets_->resolve(req.secrets);
   if (req.source) check_source(*req.source);
   const auto& lp = req.launch_parameters;
   if (lp.on_idle != "shutdown" && lp.on_idle != "suspend")
@@ -97,6 +106,8 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
     throw PlatformError(ErrorKind::invalid, "keep_alive_time_seconds must be between 1 and 172800");
   NewDevbox nd;
   nd.limits = limits_for(lp.resources);
+  nd.environment = req.environment_variables;
+  for (auto& [k, v] : secret_env) nd.environment[k] = std::move(v);
   if (!req.snapshot_id.empty()) {
     DevboxSnapshot from = snapshot_status(req.snapshot_id);
     if (from.status == "deleted")
@@ -126,6 +137,7 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
   d.launch_parameters = lp;
   d.state_transitions.push_back({"provisioning", d.create_time_ms, ""});
   nd.cancel = std::make_shared<ExecCancel>();
+  secrets_->record(d.id, req.secrets);
   rows_.insert(d, req.environment_variables);
   std::lock_guard lock(provisioning_mu_);
   provisioning_[d.id] = {nd.cancel, false};
@@ -161,7 +173,7 @@ void LocalDevboxService::provision(const NewDevbox& nd, const DevboxCreateReques
           req.source->host_dir + " into " + source_dir);
       copy_listed_files(req.source->host_dir, home / req.source->name, nd.source_files->paths);
     }
-    const LaunchSpec launch{nd.limits, req.environment_variables, lp.network};
+    const LaunchSpec launch{nd.limits, nd.environment, lp.network};
     auto rt = runtimes_.runtime(d.id, &launch);
     std::lock_guard lock(rt->mu);
     for (const auto& [path, contents] : req.file_mounts) {

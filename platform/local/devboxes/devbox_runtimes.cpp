@@ -46,8 +46,9 @@ ResourceLimits limits_for(const DevboxResources& r) {
   return l;
 }
 
-DevboxRuntimes::DevboxRuntimes(const LocalDevboxOptions& options, DevboxRows& rows)
-    : options_(options), rows_(rows), instance_(next_instance()) {}
+DevboxRuntimes::DevboxRuntimes(const LocalDevboxOptions& options, DevboxRows& rows,
+                               DevboxSecrets& secrets)
+    : options_(options), rows_(rows), secrets_(secrets), instance_(next_instance()) {}
 
 std::filesystem::path DevboxRuntimes::home_of(const std::string& id) const {
   return options_.data_dir / "devboxes" / id / "home";
@@ -76,6 +77,7 @@ std::shared_ptr<Runtime> DevboxRuntimes::runtime(const std::string& id, const La
                                                    "; it is final, create a new devbox");
     spec.limits = limits_for(stored.launch_parameters.resources);
     spec.env = std::move(stored.environment);
+    for (auto& [name, value] : secrets_.environment(id)) spec.env[name] = std::move(value);
     spec.network = stored.launch_parameters.network;
   }
   auto rt = std::make_shared<Runtime>();

@@ -20,6 +20,7 @@
 
 #include "platform/devboxes.hpp"
 #include "platform/local/devboxes/devbox_rows.hpp"
+#include "platform/local/devboxes/devbox_secrets.hpp"
 #include "platform/local/devboxes/devbox_service.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
 
@@ -66,14 +67,15 @@ struct LaunchSpec {
 
 class DevboxRuntimes {
  public:
-  DevboxRuntimes(const LocalDevboxOptions& options, DevboxRows& rows);
+  DevboxRuntimes(const LocalDevboxOptions& options, DevboxRows& rows, DevboxSecrets& secrets);
 
   // <data_dir>/devboxes/<id>/home.
   std::filesystem::path home_of(const std::string& id) const;
 
   // The devbox's runtime, its sandbox made on first use: from `launch` at create, later from the
-  // stored launch parameters and environment. Throws PlatformError: not_found for an unknown
-  // devbox, conflict for one that is final, and as Sandbox's constructor.
+  // stored launch parameters and environment, and its secrets' current values. Throws
+  // PlatformError: not_found for an unknown devbox, conflict for one that is final or whose
+  // secret was deleted, and as Sandbox's constructor.
   std::shared_ptr<Runtime> runtime(const std::string& id, const LaunchSpec* launch = nullptr);
   // The devbox's runtime if this process has one, else nullptr; opens nothing.
   std::shared_ptr<Runtime> existing(const std::string& id);
@@ -107,6 +109,7 @@ class DevboxRuntimes {
 
   const LocalDevboxOptions options_;
   DevboxRows& rows_;
+  DevboxSecrets& secrets_;
   const int instance_;  // several services may live in one process (tests)
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Runtime>> runtimes_;

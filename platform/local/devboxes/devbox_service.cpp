@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "platform/local/devboxes/local_devbox_service.hpp"
+#include "platform/local/devboxes/redacting_devboxes.hpp"
 #include "platform/local/store/data_dir.hpp"
 #include "platform/local/store/identifiers.hpp"
 
@@ -14,7 +15,8 @@ using json = nlohmann::json;
 LocalDevboxService::LocalDevboxService(const LocalDevboxOptions& options)
     : options_(options),
       rows_(open_rows(options_)),
-      runtimes_(options_, rows_),
+      secrets_(std::make_shared<DevboxSecrets>(options_.data_dir)),
+      runtimes_(options_, rows_, *secrets_),
       executions_(options_.max_executions) {
   rows_.fail_lost_executions();
   reaper_ = std::make_unique<DevboxReaper>(
@@ -190,7 +192,9 @@ std::shared_ptr<DevboxService> open_local_devboxes(const LocalDevboxOptions& opt
   if (options.data_dir.empty())
     throw PlatformError(ErrorKind::unavailable,
                         "no data dir for devboxes; pass --data-dir or set RUNAGENTS_DATA_DIR");
-  return std::make_shared<LocalDevboxService>(options);
+  auto service = std::make_shared<LocalDevboxService>(options);
+  auto secrets = service->secrets();
+  return std::make_shared<RedactingDevboxes>(std::move(service), std::move(secrets));
 }
 
 }  // namespace runagents::platform::local

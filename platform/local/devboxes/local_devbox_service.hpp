@@ -28,6 +28,7 @@
 #include "platform/local/devboxes/devbox_reaper.hpp"
 #include "platform/local/devboxes/devbox_rows.hpp"
 #include "platform/local/devboxes/devbox_runtimes.hpp"
+#include "platform/local/devboxes/devbox_secrets.hpp"
 #include "platform/local/devboxes/devbox_service.hpp"
 #include "platform/local/devboxes/helper_threads.hpp"
 #include "platform/local/devboxes/source_files.hpp"
@@ -87,6 +88,9 @@ class LocalDevboxService final : public DevboxService {
   void delete_snapshot(const std::string& snapshot_id) override;
   std::optional<DevboxActivity> activity() override;
 
+  // The secrets of its devboxes (RedactingDevboxes hides their values).
+  std::shared_ptr<DevboxSecrets> secrets() const { return secrets_; }
+
  private:
   // A devbox recorded (status provisioning) and what provisioning it needs.
   struct NewDevbox {
@@ -94,6 +98,7 @@ class LocalDevboxService final : public DevboxService {
     ResourceLimits limits;
     std::string from_snapshot;                        // "" = an empty home
     std::shared_ptr<const SourceFiles> source_files;  // what to copy of request.source
+    std::map<std::string, std::string> environment;   // environment_variables and secrets
     // Registered in provisioning_ from the moment the devbox is recorded until provision() ends:
     // shutdown() kills the launch command through it (it must not wait for it).
     std::shared_ptr<ExecCancel> cancel;
@@ -143,6 +148,7 @@ class LocalDevboxService final : public DevboxService {
 
   LocalDevboxOptions options_;
   DevboxRows rows_;
+  std::shared_ptr<DevboxSecrets> secrets_;
   DevboxRuntimes runtimes_;
   HelperThreads helpers_;
   // Commands running across every devbox: a slot is held from start() until the execution is
