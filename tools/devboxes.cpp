@@ -11,6 +11,7 @@
 #include "platform/wire/devbox_json.hpp"
 #include "server/base64.hpp"
 #include "server/tasks/remote_task.hpp"
+#include "tools/devbox_transfer.hpp"
 #include "tools/domains.hpp"
 #include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
@@ -561,13 +562,16 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "project against its baseline, new files included, binary files listed; long diffs come "
       "in pages: call again with the next_offset as offset) and changed_files (devbox_id: each "
       "changed path with status added, modified, deleted or renamed); apply the diff to the "
-      "user's project with your own file tools. Paths are relative to /home/user or absolute "
+      "user's project with your own file tools. upload (devbox_id, host_path: a file or directory "
+      "of the user's machine inside the client's roots; path in the devbox, default "
+      "/home/user/<its name>) and download (devbox_id, path, host_path: a new path there) move "
+      "files and whole trees, symlinks as links. Paths are relative to /home/user or absolute "
       "under it.",
       platform);
   manage.annotations.read_only = false;
   manage.annotations.destructive = true;
   manage.annotations.idempotent = false;
-  manage.handler = [devboxes](const json& args, mcp::RequestContext& ctx) {
+  manage.handler = [devboxes, host_paths](const json& args, mcp::RequestContext& ctx) {
     const std::string action = args.at("action").get<std::string>();
     auto need = [&](const char* key) {
       if (!args.contains(key) || (args[key].is_string() && args[key].get<std::string>().empty()))
@@ -750,6 +754,24 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
         summary =
             "no changes in " + changes["source_dir"].get<std::string>() + " since the baseline";
       out["changed_files"] = std::move(changes);
+    } else if (action == "upload" || action == "download") {
+      const auto id = need("devbox_id");
+      const auto host_path = need("host_path");
+      json moved =
+          action == "upload"
+              ? upload_to_devbox(*devboxes, id, host_path, args.value("path", ""), host_paths, ctx)
+              : download_from_devbox(*devboxes, id, need("path"), host_path, host_paths, ctx);
+      summary = std::string(action == "upload" ? "uploaded " : "downloaded ") +
+                moved["kind"].get<std::string>() + " " +
+                (action == "upload" ? moved["host_path"] : moved["path"]).get<std::string>() +
+                " to " +
+                (action == "upload" ? moved["path"] : moved["host_path"]).get<std::string>() +
+                ": " + std::to_string(moved["files"].get<std::size_t>()) + " files, " +
+                std::to_string(moved["bytes"].get<std::uint64_t>()) + " bytes";
+      if (moved.contains("skipped"))
+        summary += "; skipped " + std::to_string(moved["skipped"].size()) +
+                   " entries that are neither files, directories nor links";
+      out["transfer"] = std::move(moved);
     } else if (action == "list_snapshots") {
       platform::SnapshotListRequest r;
       r.devbox_id = args.value("devbox_id", "");
