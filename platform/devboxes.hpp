@@ -134,6 +134,23 @@ struct DevboxSource {
   std::string install_command;  // bash; "" = none
 };
 
+// A git repository cloned into the devbox while it provisions (Runloop's CodeMountParameters:
+// code_mounts, or mounts of type code_mount): into /home/user/<repo_name>, at git_ref, then
+// install_command runs there. Locally the clone is made inside the sandbox, so a URL on the
+// network needs launch_parameters.network (invalid otherwise, saying so); a clone or install
+// that fails fails the devbox (conflict, with git's or the command's output). The token never
+// appears in a command line, a log or an error.
+struct DevboxCodeMount {
+  std::string repo_owner;       // letters, digits, . _ -
+  std::string repo_name;        // ditto, not . or ..
+  std::string token;            // for a private repository ("" = none)
+  std::string git_ref;          // branch or tag; "" = the default branch
+  std::string install_command;  // bash, run in the clone; "" = none
+  // Local extension: where to clone from instead of https://github.com/<owner>/<name>.git
+  // (http, https, git, or file:// of a path inside the devbox, which needs no network).
+  std::string git_url;
+};
+
 // The line of the home's .runagents/source (see DevboxSource): where the project is.
 inline constexpr const char* kDevboxSourceFile = ".runagents/source";
 // The ref of the baseline commit in that project.
@@ -151,7 +168,9 @@ struct DevboxCreateRequest {
   // (platform/local/devboxes/redacting_devboxes.hpp). Locally not_found for a secret that does
   // not exist; invalid for a variable also set in environment_variables.
   std::map<std::string, std::string> secrets;
-  std::map<std::string, std::string> file_mounts;  // path (relative to home or under it) -> text
+  // path (relative to home or under it) -> text; mounts of type file_mount land here too.
+  std::map<std::string, std::string> file_mounts;
+  std::vector<DevboxCodeMount> code_mounts;
   std::map<std::string, std::string> metadata;
   DevboxLaunchParameters launch_parameters;
   bool network_set = false;  // whether launch_parameters.network was asked for explicitly

@@ -420,7 +420,10 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "running code away from the user's machine. Returns the devbox once it is running (id, "
       "status, ...); pass its id to devbox_exec and manage_devbox. Optional: snapshot_id to start "
       "from a snapshot's files, environment_variables, secrets (variable -> name of a secret the "
-      "user stored; values show as [REDACTED]), file_mounts (path -> text content, "
+      "user stored; values show as [REDACTED]), code_mounts (git repositories cloned into "
+      "/home/user/<repo_name>, as Runloop's: repo_owner, repo_name, git_ref, token, "
+      "install_command; locally they need network=true unless git_url is file:// inside the "
+      "devbox), mounts (Runloop's code_mount and file_mount), file_mounts (path -> text content, "
       "relative to /home/user), launch_commands (run in order before it is ready; one failing "
       "fails the devbox), network (local sandboxes have no network unless true), resources, "
       "keep_alive_seconds (idle time before it is shut down, or suspended with on_idle=suspend; "
@@ -444,6 +447,7 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     r.environment_variables = string_map(args, "environment_variables");
     r.secrets = string_map(args, "secrets");
     r.file_mounts = string_map(args, "file_mounts");
+    platform::mounts_from_wire(args, r);
     r.metadata = string_map(args, "metadata");
     if (args.contains("launch_commands"))
       r.launch_parameters.launch_commands = args["launch_commands"].get<std::vector<std::string>>();

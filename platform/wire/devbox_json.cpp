@@ -177,6 +177,71 @@ Devbox devbox_from_wire(const json& v) {
   return d;
 }
 
+namespace {
+
+json code_mount_to_wire(const DevboxCodeMount& m) {
+  json v = {{"repo_owner", m.repo_owner}, {"repo_name", m.repo_name}};
+  if (!m.token.empty()) v["token"] = m.token;
+  if (!m.git_ref.empty()) v["git_ref"] = m.git_ref;
+  if (!m.install_command.empty()) v["install_command"] = m.install_command;
+  if (!m.git_url.empty()) v["git_url"] = m.git_url;
+  return v;
+}
+
+DevboxCodeMount code_mount_from_wire(const json& v, const std::string& where) {
+  if (!v.is_object())
+    throw PlatformError(ErrorKind::invalid,
+                        where +
+                            " must be an object {repo_owner, repo_name, token?, git_ref?, "
+                            "install_command?}");
+  for (const char* key :
+       {"repo_owner", "repo_name", "token", "git_ref", "install_command", "git_url"})
+    if (v.contains(key) && !v[key].is_string() && !v[key].is_null())
+      throw PlatformError(ErrorKind::invalid, where + "." + key + " must be a string");
+  DevboxCodeMount m;
+  m.repo_owner = str(v, "repo_owner");
+  m.repo_name = str(v, "repo_name");
+  m.token = str(v, "token");
+  m.git_ref = str(v, "git_ref");
+  m.install_command = str(v, "install_command");
+  m.git_url = str(v, "git_url");
+  if (m.repo_owner.empty() || m.repo_name.empty())
+    throw PlatformError(ErrorKind::invalid, where + " needs repo_owner and repo_name");
+  return m;
+}
+
+}  // namespace
+
+void mounts_from_wire(const json& b, DevboxCreateRequest& r) {
+  if (auto it = b.find("code_mounts"); it != b.end() && !it->is_null()) {
+    if (!it->is_array()) throw PlatformError(ErrorKind::invalid, "code_mounts must be an array");
+    for (std::size_t i = 0; i < it->size(); ++i)
+      r.code_mounts.push_back(
+          code_mount_from_wire((*it)[i], "code_mounts[" + std::to_string(i) + "]"));
+  }
+  auto it = b.find("mounts");
+  if (it == b.end() || it->is_null()) return;
+  if (!it->is_array()) throw PlatformError(ErrorKind::invalid, "mounts must be an array");
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const json& m = (*it)[i];
+    const std::string where = "mounts[" + std::to_string(i) + "]";
+    const std::string type = m.is_object() ? str(m, "type") : "";
+    if (type == "code_mount") {
+      r.code_mounts.push_back(code_mount_from_wire(m, where));
+    } else if (type == "file_mount") {
+      if (!m.contains("target") || !m["target"].is_string() || !m.contains("content") ||
+          !m["content"].is_string())
+        throw PlatformError(ErrorKind::invalid,
+                            where + " (file_mount) needs target and content, both strings");
+      r.file_mounts[m["target"].get<std::string>()] = m["content"].get<std::string>();
+    } else {
+      throw PlatformError(ErrorKind::invalid,
+                          where + ".type \"" + type +
+                              "\" is not a mount this server makes (code_mount, file_mount)");
+    }
+  }
+}
+
 json create_request_to_wire(const DevboxCreateRequest& r) {
   json b = json::object();
   if (!r.name.empty()) b["name"] = r.name;
@@ -186,6 +251,10 @@ json create_request_to_wire(const DevboxCreateRequest& r) {
   if (!r.environment_variables.empty()) b["environment_variables"] = r.environment_variables;
   if (!r.secrets.empty()) b["secrets"] = r.secrets;
   if (!r.file_mounts.empty()) b["file_mounts"] = r.file_mounts;
+  if (!r.code_mounts.empty()) {
+    b["code_mounts"] = json::array();
+    for (const auto& m : r.code_mounts) b["code_mounts"].push_back(code_mount_to_wire(m));
+  }
   if (!r.metadata.empty()) b["metadata"] = r.metadata;
   json lp = launch_to_wire(r.launch_parameters, r.network_set);
   lp.erase("after_idle");
@@ -207,6 +276,7 @@ DevboxCreateRequest create_request_from_wire(const json& b) {
   r.environment_variables = string_map(b, "environment_variables");
   r.secrets = string_map(b, "secrets");
   r.file_mounts = string_map(b, "file_mounts");
+  mounts_from_wire(b, r);
   r.metadata = string_map(b, "metadata");
   if (b.contains("launch_parameters") && !b["launch_parameters"].is_null()) {
     if (!b["launch_parameters"].is_object())

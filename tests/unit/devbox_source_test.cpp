@@ -280,3 +280,70 @@ TEST_CASE(
   CHECK(kind_of([&] { create_devbox(*s, missing); }) == ErrorKind::invalid);
   CHECK(s->list({}).devboxes.size() == 1);
 }
+
+TEST_CASE("code mounts clone a repository at a ref and run its install command; refusals say why" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  // A repository inside a devbox, kept by a snapshot: a file:// code mount clones it without
+  // network.
+  auto seed = create_devbox(*s);
+  auto made = run_in(*s, seed.id,
+                     "set -e; g='git -c user.name=t -c user.email=t@t -c init.defaultBranch=main';"
+                     " mkdir -p srv/shop && cd srv/shop && $g init -q && echo one > f.txt &&"
+                     " $g add f.txt && $g commit -qm one && $g tag v1 && echo two > f.txt &&"
+                     " $g commit -qam two");
+  REQUIRE(made.exit_status == 0);
+  const auto snap = s->snapshot(seed.id, {});
+
+  DevboxCreateRequest r;
+  r.snapshot_id = snap.id;
+  DevboxCodeMount m;
+  m.repo_owner = "acme";
+  m.repo_name = "shop";
+  m.git_url = "file:///home/user/srv/shop";
+  m.git_ref = "v1";
+  m.token = "tok-never-shown-123";
+  m.install_command = "echo installed > .installed";
+  r.code_mounts = {m};
+  auto d = create_devbox(*s, r);
+  CHECK(run_in(*s, d.id, "cat shop/f.txt shop/.installed; ls .runagents | grep -c token || true")
+            .stdout_text == "one\ninstalled\n0\n");
+  for (const auto& line : s->logs(d.id, {})) {
+    CHECK(line.message.find("tok-never") == std::string::npos);
+    CHECK(line.cmd.find("tok-never") == std::string::npos);
+  }
+
+  // A clone that fails fails the devbox, naming the mount.
+  DevboxCreateRequest missing = r;
+  missing.code_mounts[0].git_url = "file:///home/user/srv/nothing";
+  std::string why;
+  try {
+    create_devbox(*s, missing);
+  } catch (const PlatformError& e) {
+    CHECK(e.kind() == ErrorKind::conflict);
+    why = e.what();
+  }
+  CHECK(why.find("code mount acme/shop") != std::string::npos);
+  CHECK(why.find("tok-never") == std::string::npos);
+
+  // Refused before anything is made: a network URL without network, a bad name, a clash.
+  const auto before = s->list({}).devboxes.size();
+  DevboxCreateRequest offline;
+  offline.code_mounts = {{"acme", "shop", "", "", "", ""}};
+  try {
+    create_devbox(*s, offline);
+    FAIL("created");
+  } catch (const PlatformError& e) {
+    CHECK(e.kind() == ErrorKind::invalid);
+    CHECK(std::string(e.what()).find("network: true") != std::string::npos);
+  }
+  DevboxCreateRequest bad = r;
+  bad.code_mounts[0].repo_name = "..";
+  CHECK(kind_of([&] { create_devbox(*s, bad); }) == ErrorKind::invalid);
+  DevboxCreateRequest twice = r;
+  twice.code_mounts.push_back(m);
+  CHECK(kind_of([&] { create_devbox(*s, twice); }) == ErrorKind::invalid);
+  CHECK(s->list({}).devboxes.size() == before);
+}

@@ -10,11 +10,13 @@
 
 #include "platform/common/redact.hpp"
 #include "platform/error.hpp"
+#include "platform/wire/devbox_json.hpp"
 #include "platform_test_support.hpp"
 
 using namespace runagents::platform;
 using runagents::common::redact_secrets_cut;
 using runagents::common::TextCuts;
+using json = nlohmann::json;
 
 namespace {
 
@@ -141,4 +143,35 @@ TEST_CASE("redact_secrets_cut hides secrets split by a cut" * doctest::test_suit
   // A line that looks like a marker but is the command's own output is not a cut.
   CHECK(redact_secrets_cut("x [... 5 bytes omitted ...] secret tail", s, capped) ==
         "x [... 5 bytes omitted ...] secret tail");
+}
+
+TEST_CASE("create bodies: Runloop's code_mounts and mounts, and secrets, read and written back" *
+          doctest::test_suite("secrets")) {
+  const json body = json::parse(R"({
+    "secrets": {"DB_PASSWORD": "db_password"},
+    "code_mounts": [{"repo_owner": "acme", "repo_name": "shop", "token": "t0k", "git_ref": "v1"}],
+    "mounts": [{"type": "file_mount", "target": "/home/user/a.txt", "content": "A"},
+               {"type": "code_mount", "repo_owner": "acme", "repo_name": "lib",
+                "install_command": "make"}]})");
+  const DevboxCreateRequest r = create_request_from_wire(body);
+  CHECK(r.secrets.at("DB_PASSWORD") == "db_password");
+  REQUIRE(r.code_mounts.size() == 2);
+  CHECK(r.code_mounts[0].token == "t0k");
+  CHECK(r.code_mounts[0].git_ref == "v1");
+  CHECK(r.code_mounts[1].repo_name == "lib");
+  CHECK(r.code_mounts[1].install_command == "make");
+  CHECK(r.file_mounts.at("/home/user/a.txt") == "A");
+  const json back = create_request_to_wire(r);
+  CHECK(back["secrets"] == body["secrets"]);
+  CHECK(back["code_mounts"].size() == 2);
+  CHECK(back["code_mounts"][0]["token"] == "t0k");
+
+  for (const char* bad : {R"({"mounts": [{"type": "agent_mount"}]})",
+                          R"({"mounts": [{"type": "file_mount", "target": "x"}]})",
+                          R"({"code_mounts": [{"repo_owner": "acme"}]})",
+                          R"({"code_mounts": {"repo_owner": "acme"}})"}) {
+    INFO(bad);
+    CHECK(secret_error([&] { create_request_from_wire(json::parse(bad)); }).first ==
+          ErrorKind::invalid);
+  }
 }

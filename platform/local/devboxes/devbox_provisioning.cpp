@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "platform/common/clip.hpp"
+#include "platform/common/random_hex.hpp"
 #include "platform/common/redact.hpp"
 #include "platform/common/shell_quote.hpp"
 #include "platform/local/devboxes/local_devbox_service.hpp"
@@ -35,6 +36,66 @@ void check_source(const DevboxSource& source) {
     throw PlatformError(ErrorKind::invalid, "source_path " + source.host_dir +
                                                 " is not a directory on the server's "
                                                 "machine");
+}
+
+// Where a code mount is cloned from: git_url, else GitHub's https URL of the repository.
+std::string clone_url(const DevboxCodeMount& m) {
+  return m.git_url.empty() ? "https://github.com/" + m.repo_owner + "/" + m.repo_name + ".git"
+                           : m.git_url;
+}
+
+// Throws invalid for a code mount the local sandboxes cannot make, with what to do.
+void check_code_mounts(const DevboxCreateRequest& req) {
+  static const std::regex part("[A-Za-z0-9._-]{1,100}");
+  std::vector<std::string> names;
+  if (req.source) names.push_back(req.source->name);
+  for (const auto& m : req.code_mounts) {
+    const std::string what = "code mount " + m.repo_owner + "/" + m.repo_name;
+    if (!std::regex_match(m.repo_owner, part) || !std::regex_match(m.repo_name, part) ||
+        m.repo_name == "." || m.repo_name == ".." || m.repo_name == ".runagents")
+      throw PlatformError(ErrorKind::invalid,
+                          what +
+                              ": repo_owner and repo_name are letters, digits, . _ - (the "
+                              "clone goes to /home/user/<repo_name>)");
+    if (contains(names, m.repo_name))
+      throw PlatformError(ErrorKind::invalid, what + ": /home/user/" + m.repo_name +
+                                                  " is already the place of another mount or "
+                                                  "of source_path");
+    names.push_back(m.repo_name);
+    if (!m.git_ref.empty() &&
+        (m.git_ref.front() == '-' || m.git_ref.find_first_of(" \t\n~^:?*[\\") != std::string::npos))
+      throw PlatformError(ErrorKind::invalid,
+                          what + ": git_ref \"" + m.git_ref + "\" is not a branch or tag name");
+    const std::string url = clone_url(m);
+    const bool local = url.rfind("file:///home/user/", 0) == 0;
+    if (!local && url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0 &&
+        url.rfind("git://", 0) != 0)
+      throw PlatformError(ErrorKind::invalid,
+                          what +
+                              ": git_url must be https://, http://, git:// or file:// of a "
+                              "path under /home/user in the devbox");
+    if (!local && !req.launch_parameters.network)
+      throw PlatformError(ErrorKind::invalid,
+                          what + " is cloned from " + url +
+                              " inside the devbox, which needs network: true (local devboxes "
+                              "have no network unless asked); or copy a project of this "
+                              "machine with source_path");
+  }
+}
+
+// Bash that clones `m` into `dir`; with a token, read from `token_file` (removed whatever
+// happens), so it is never on a command line.
+std::string clone_script(const DevboxCodeMount& m, const std::string& dir,
+                         const std::string& token_file) {
+  std::string git = "git -c advice.detachedHead=false";
+  if (!token_file.empty())
+    git += " -c \"http.extraHeader=Authorization: Basic $(printf 'x-access-token:%s' \"$(cat " +
+           shell_quote(token_file) + ")\" | base64 -w0)\"";
+  std::string clone = git + " clone -q" +
+                      (m.git_ref.empty() ? "" : " --branch " + shell_quote(m.git_ref)) + " -- " +
+                      shell_quote(clone_url(m)) + " " + shell_quote(dir);
+  if (token_file.empty()) return clone;
+  return "( " + clone + " ); rc=$?; rm -f " + shell_quote(token_file) + "; exit $rc";
 }
 
 // Bash that commits the copied project in `dir` as the baseline (DevboxSource).
@@ -99,6 +160,7 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
   // Resolved before the devbox is recorded: a secret that does not exist changes nothing.
   std::map<std::string, std::string> secret_env = secrets_->resolve(req.secrets);
   if (req.source) check_source(*req.source);
+  check_code_mounts(req);
   const auto& lp = req.launch_parameters;
   if (lp.on_idle != "shutdown" && lp.on_idle != "suspend")
     throw PlatformError(ErrorKind::invalid, "on_idle must be shutdown or suspend");
@@ -218,6 +280,17 @@ void LocalDevboxService::provision(const NewDevbox& nd, const DevboxCreateReques
       if (!req.source->install_command.empty())
         setup("install command",
               "cd " + shell_quote(source_dir) + " && " + req.source->install_command);
+    }
+    for (const auto& m : req.code_mounts) {
+      const std::string dir = "/home/user/" + m.repo_name;
+      std::string token_file;
+      if (!m.token.empty()) {
+        token_file = ".runagents/code-mount-" + common::random_hex(6) + ".token";
+        rt->sandbox->write_file(token_file, m.token);
+      }
+      setup("code mount " + m.repo_owner + "/" + m.repo_name, clone_script(m, dir, token_file));
+      if (!m.install_command.empty())
+        setup("install command", "cd " + shell_quote(dir) + " && " + m.install_command);
     }
     for (const auto& cmd : lp.launch_commands) setup("launch command", cmd);
   } catch (const PlatformError& e) {
