@@ -12,22 +12,23 @@ namespace {
 constexpr std::int64_t kDefaultDownloadSeconds = 3600;  // Runloop's default
 constexpr size_t kDownloadChunk = 64 * 1024;
 
-std::optional<std::int64_t> parse_int(const std::string& text) {
+std::optional<std::int64_t> parse_object_int(const std::string& text) {
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
   return v;
 }
 
-std::int64_t int_param(const httplib::Request& req, const char* name, std::int64_t fallback) {
+std::int64_t object_int_param(const httplib::Request& req, const char* name,
+                              std::int64_t fallback) {
   if (!req.has_param(name)) return fallback;
-  auto v = parse_int(req.get_param_value(name));
+  auto v = parse_object_int(req.get_param_value(name));
   if (!v) throw PlatformError(ErrorKind::invalid, std::string(name) + " must be an integer");
   return *v;
 }
 
 // How the client reached this server: the base of the URLs handed back to it.
-std::string base_url(const httplib::Request& req, const RestServer& server) {
+std::string object_base_url(const httplib::Request& req, const RestServer& server) {
   std::string host = req.get_header_value("Host");
   if (host.empty()) host = "127.0.0.1:" + std::to_string(server.port());
   return "http://" + host;
@@ -48,8 +49,8 @@ void with_object_errors(httplib::Response& res, Body body) {
   }
 }
 
-void upload(ObjectService& objects, const httplib::Request& req, httplib::Response& res,
-            const httplib::ContentReader& content_reader) {
+void upload_object_content(ObjectService& objects, const httplib::Request& req,
+                           httplib::Response& res, const httplib::ContentReader& content_reader) {
   const std::string id = req.matches[1];
   std::optional<PlatformError> failure;
   std::unique_ptr<ObjectUpload> upload;
@@ -57,7 +58,7 @@ void upload(ObjectService& objects, const httplib::Request& req, httplib::Respon
     upload = objects.begin_upload(id, req.get_param_value("token"));
     const std::string length = req.get_header_value("Content-Length");
     if (!length.empty()) {
-      auto n = parse_int(length);
+      auto n = parse_object_int(length);
       if (n && *n > objects.max_object_bytes()) {
         throw PlatformError(ErrorKind::invalid,
                             "the content (" + length + " bytes) is larger than the " +
@@ -99,7 +100,7 @@ void upload(ObjectService& objects, const httplib::Request& req, httplib::Respon
 void download_content(ObjectService& objects, const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   ObjectDownloadGrant grant;
-  auto expires = parse_int(req.get_param_value("expires_ms"));
+  auto expires = parse_object_int(req.get_param_value("expires_ms"));
   grant.signature = req.get_param_value("signature");
   if (!expires || grant.signature.empty()) {
     throw PlatformError(ErrorKind::forbidden,
@@ -142,14 +143,15 @@ void register_object_routes(RestServer& server, std::shared_ptr<ObjectService> o
               [objects, &server](const httplib::Request& req, httplib::Response& res) {
                 ObjectCreated created = objects->create(object_create_from_wire(body_json(req)));
                 json view = object_to_wire(created.object);
-                view["upload_url"] = base_url(req, server) + "/v1/objects/" + created.object.id +
-                                     "/upload?token=" + created.upload_token;
+                view["upload_url"] = object_base_url(req, server) + "/v1/objects/" +
+                                     created.object.id + "/upload?token=" + created.upload_token;
                 reply_json(res, 200, view);
               });
 
   server.get("/v1/objects", [objects](const httplib::Request& req, httplib::Response& res) {
     ObjectListRequest r;
-    r.limit = static_cast<int>(std::clamp<std::int64_t>(int_param(req, "limit", 20), -1, 100000));
+    r.limit =
+        static_cast<int>(std::clamp<std::int64_t>(object_int_param(req, "limit", 20), -1, 100000));
     r.starting_after = req.get_param_value("starting_after");
     r.content_type = req.get_param_value("content_type");
     r.name = req.get_param_value("name");
@@ -181,16 +183,16 @@ void register_object_routes(RestServer& server, std::shared_ptr<ObjectService> o
       id + "/download", [objects, &server](const httplib::Request& req, httplib::Response& res) {
         const std::string oid = req.matches[1];
         ObjectDownloadGrant g = objects->grant_download(
-            oid, int_param(req, "duration_seconds", kDefaultDownloadSeconds));
+            oid, object_int_param(req, "duration_seconds", kDefaultDownloadSeconds));
         reply_json(res, 200,
-                   {{"download_url", base_url(req, server) + "/v1/objects/" + oid +
+                   {{"download_url", object_base_url(req, server) + "/v1/objects/" + oid +
                                          "/content?expires_ms=" + std::to_string(g.expires_ms) +
                                          "&signature=" + g.signature}});
       });
 
   server.put_stream(id + "/upload", [objects](const httplib::Request& req, httplib::Response& res,
                                               const httplib::ContentReader& content_reader) {
-    with_object_errors(res, [&] { upload(*objects, req, res, content_reader); });
+    with_object_errors(res, [&] { upload_object_content(*objects, req, res, content_reader); });
   });
 
   server.get(id + "/content", [objects](const httplib::Request& req, httplib::Response& res) {

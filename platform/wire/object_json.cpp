@@ -4,7 +4,7 @@ namespace runagents::platform {
 
 namespace {
 
-[[noreturn]] void bad_field(const std::string& field, const std::string& want) {
+[[noreturn]] void bad_object_field(const std::string& field, const std::string& want) {
   throw PlatformError(ErrorKind::invalid, field + " must be " + want);
 }
 
@@ -50,24 +50,25 @@ ObjectCreateRequest object_create_from_wire(const json& body) {
                         "the body must be a JSON object {name, content_type, metadata?, ttl_ms?}");
   ObjectCreateRequest r;
   auto name = body.find("name");
-  if (name == body.end() || !name->is_string()) bad_field("name", "a string (required)");
+  if (name == body.end() || !name->is_string()) bad_object_field("name", "a string (required)");
   r.name = name->get<std::string>();
   auto type = body.find("content_type");
   if (type == body.end() || !type->is_string())
-    bad_field("content_type", "a string (required): unspecified, text, binary, gzip, tar or tgz");
+    bad_object_field("content_type",
+                     "a string (required): unspecified, text, binary, gzip, tar or tgz");
   r.content_type = type->get<std::string>();
   if (auto m = body.find("metadata"); m != body.end() && !m->is_null()) {
-    if (!m->is_object()) bad_field("metadata", "an object of strings");
+    if (!m->is_object()) bad_object_field("metadata", "an object of strings");
     for (auto& [k, v] : m->items()) {
-      if (!v.is_string()) bad_field("metadata." + k, "a string");
+      if (!v.is_string()) bad_object_field("metadata." + k, "a string");
       r.metadata[k] = v.get<std::string>();
     }
   }
   if (auto t = body.find("ttl_ms"); t != body.end() && !t->is_null()) {
     if (!t->is_number_integer() && !t->is_number_unsigned())
-      bad_field("ttl_ms", "an integer number of milliseconds");
+      bad_object_field("ttl_ms", "an integer number of milliseconds");
     if (t->is_number_unsigned() && t->get<std::uint64_t>() > (1ull << 62))
-      bad_field("ttl_ms", "at most 2^62");
+      bad_object_field("ttl_ms", "at most 2^62");
     r.ttl_ms = t->get<std::int64_t>();
   }
   return r;

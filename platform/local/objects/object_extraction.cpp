@@ -21,9 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr size_t kChunk = 64 * 1024;
+constexpr size_t kExtractChunk = 64 * 1024;
 
-[[noreturn]] void disk_error(const std::string& what, const std::string& path, int err) {
+[[noreturn]] void extraction_disk_error(const std::string& what, const std::string& path, int err) {
   throw PlatformError(ErrorKind::unavailable,
                       "cannot " + what + " " + path + ": " + std::strerror(err));
 }
@@ -37,7 +37,7 @@ constexpr size_t kChunk = 64 * 1024;
 struct ReadSource {
   ObjectReader* reader;
   std::int64_t offset = 0;
-  std::vector<char> buf = std::vector<char>(kChunk);
+  std::vector<char> buf = std::vector<char>(kExtractChunk);
 };
 
 la_ssize_t read_source(struct archive* a, void* data, const void** out) {
@@ -79,22 +79,22 @@ std::vector<std::string> entry_components(const char* raw) {
 
 // Opens the directory that holds the last component, walking from `root` without following any
 // symlink; creates missing directories (0755) when `create`.
-UniqueFd open_parent(int root, const std::vector<std::string>& comps, const std::string& entry,
-                     bool create) {
+UniqueFd open_entry_parent(int root, const std::vector<std::string>& comps,
+                           const std::string& entry, bool create) {
   UniqueFd cur(::dup(root));
-  if (!cur.ok()) disk_error("open", "the extraction directory", errno);
+  if (!cur.ok()) extraction_disk_error("open", "the extraction directory", errno);
   for (size_t i = 0; i + 1 < comps.size(); ++i) {
     int fd = ::openat(cur.get(), comps[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && create) {
       if (::mkdirat(cur.get(), comps[i].c_str(), 0755) != 0 && errno != EEXIST)
-        disk_error("create the directory of", entry, errno);
+        extraction_disk_error("create the directory of", entry, errno);
       fd = ::openat(cur.get(), comps[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0) {
       if (errno == ELOOP || errno == ENOTDIR)
         refuse_entry(entry, "goes through a symlink or a file ('" + comps[i] + "')");
       if (errno == ENOENT) refuse_entry(entry, "names a directory the archive does not have");
-      disk_error("open the directory of", entry, errno);
+      extraction_disk_error("open the directory of", entry, errno);
     }
     cur.reset(fd);
   }
@@ -107,7 +107,7 @@ void clear_name(int dir, const std::string& name, const std::string& entry) {
   struct stat st {};
   if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
   if (S_ISDIR(st.st_mode)) refuse_entry(entry, "would replace a directory");
-  if (::unlinkat(dir, name.c_str(), 0) != 0) disk_error("replace", entry, errno);
+  if (::unlinkat(dir, name.c_str(), 0) != 0) extraction_disk_error("replace", entry, errno);
 }
 
 // Copies the current entry's data (or the whole content, for format raw) into `fd`.
@@ -131,20 +131,21 @@ void copy_data(struct archive* a, int fd, const std::string& entry, ExtractResul
                                                   " bytes; nothing was extracted");
     }
     // Sparse entries leave holes between blocks.
-    if (offset != written && ::lseek(fd, offset, SEEK_SET) < 0) disk_error("seek in", entry, errno);
+    if (offset != written && ::lseek(fd, offset, SEEK_SET) < 0)
+      extraction_disk_error("seek in", entry, errno);
     const char* p = static_cast<const char*>(block);
     size_t left = size;
     while (left > 0) {
       const ssize_t n = ::write(fd, p, left);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) disk_error("write", entry, n < 0 ? errno : EIO);
+      if (n <= 0) extraction_disk_error("write", entry, n < 0 ? errno : EIO);
       p += n;
       left -= static_cast<size_t>(n);
     }
     written = offset + static_cast<std::int64_t>(size);
     r.bytes += size;
   }
-  if (::ftruncate(fd, written) != 0) disk_error("size", entry, errno);
+  if (::ftruncate(fd, written) != 0) extraction_disk_error("size", entry, errno);
 }
 
 void extract_entry(struct archive* a, struct archive_entry* e, int root, ExtractResult& r,
@@ -160,22 +161,22 @@ void extract_entry(struct archive* a, struct archive_entry* e, int root, Extract
     const std::string link_entry = link;
     const std::vector<std::string> lcomps = entry_components(link);
     if (lcomps.empty()) refuse_entry(entry, "is a hard link to the archive's root");
-    UniqueFd lparent = open_parent(root, lcomps, link_entry, false);
+    UniqueFd lparent = open_entry_parent(root, lcomps, link_entry, false);
     struct stat st {};
     if (::fstatat(lparent.get(), lcomps.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISREG(st.st_mode))
       refuse_entry(entry, "is a hard link to '" + link_entry + "', not a file extracted before it");
-    UniqueFd parent = open_parent(root, comps, entry, true);
+    UniqueFd parent = open_entry_parent(root, comps, entry, true);
     clear_name(parent.get(), name, entry);
     if (::linkat(lparent.get(), lcomps.back().c_str(), parent.get(), name.c_str(), 0) != 0)
-      disk_error("link", entry, errno);
+      extraction_disk_error("link", entry, errno);
     r.hardlinks++;
     return;
   }
 
   switch (archive_entry_filetype(e)) {
     case AE_IFDIR: {
-      UniqueFd parent = open_parent(root, comps, entry, true);
+      UniqueFd parent = open_entry_parent(root, comps, entry, true);
       if (::mkdirat(parent.get(), name.c_str(), perm | 0700) != 0) {
         struct stat st {};
         if (errno != EEXIST ||
@@ -190,21 +191,21 @@ void extract_entry(struct archive* a, struct archive_entry* e, int root, Extract
     case AE_IFLNK: {
       const char* target = archive_entry_symlink(e);
       if (!target || !*target) refuse_entry(entry, "is a symlink without a target");
-      UniqueFd parent = open_parent(root, comps, entry, true);
+      UniqueFd parent = open_entry_parent(root, comps, entry, true);
       clear_name(parent.get(), name, entry);
       if (::symlinkat(target, parent.get(), name.c_str()) != 0)
-        disk_error("create the symlink", entry, errno);
+        extraction_disk_error("create the symlink", entry, errno);
       r.symlinks++;
       return;
     }
     case AE_IFREG: {
-      UniqueFd parent = open_parent(root, comps, entry, true);
+      UniqueFd parent = open_entry_parent(root, comps, entry, true);
       clear_name(parent.get(), name, entry);
       UniqueFd fd(::openat(parent.get(), name.c_str(),
                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (!fd.ok()) disk_error("create", entry, errno);
+      if (!fd.ok()) extraction_disk_error("create", entry, errno);
       copy_data(a, fd.get(), entry, r, limits);
-      if (::fchmod(fd.get(), perm) != 0) disk_error("set the mode of", entry, errno);
+      if (::fchmod(fd.get(), perm) != 0) extraction_disk_error("set the mode of", entry, errno);
       if (archive_entry_mtime_is_set(e)) {
         const timespec t{archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
         const timespec times[2] = {t, t};
@@ -223,7 +224,7 @@ void extract_entry(struct archive* a, struct archive_entry* e, int root, Extract
 std::optional<struct stat> lstat_path(const fs::path& target) {
   struct stat st {};
   if (::lstat(target.c_str(), &st) == 0) return st;
-  if (errno != ENOENT) disk_error("look at", target.string(), errno);
+  if (errno != ENOENT) extraction_disk_error("look at", target.string(), errno);
   return std::nullopt;
 }
 
@@ -256,7 +257,7 @@ void prepare_parent(const fs::path& target) {
     throw PlatformError(ErrorKind::invalid, "'" + target.string() + "' does not name a file");
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
-  if (ec) disk_error("create the directory", target.parent_path().string(), ec.value());
+  if (ec) extraction_disk_error("create the directory", target.parent_path().string(), ec.value());
 }
 
 // Writes the file `target` from `fill`, through a staging file renamed into place.
@@ -265,10 +266,11 @@ void write_file_atomically(const fs::path& target, Fill fill) {
   check_target(target, false);
   const fs::path staging = staging_path(target);
   UniqueFd fd(::open(staging.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!fd.ok()) disk_error("create", staging.string(), errno);
+  if (!fd.ok()) extraction_disk_error("create", staging.string(), errno);
   try {
     fill(fd.get());
-    if (::rename(staging.c_str(), target.c_str()) != 0) disk_error("write", target.string(), errno);
+    if (::rename(staging.c_str(), target.c_str()) != 0)
+      extraction_disk_error("write", target.string(), errno);
   } catch (...) {
     ::unlink(staging.c_str());
     throw;
@@ -276,7 +278,7 @@ void write_file_atomically(const fs::path& target, Fill fill) {
 }
 
 void copy_plain(ObjectReader& content, int fd, ExtractResult& r, const ExtractLimits& limits) {
-  std::vector<char> buf(kChunk);
+  std::vector<char> buf(kExtractChunk);
   std::int64_t offset = 0;
   for (;;) {
     const size_t n = content.read_at(offset, buf.data(), buf.size());
@@ -288,7 +290,7 @@ void copy_plain(ObjectReader& content, int fd, ExtractResult& r, const ExtractLi
     for (size_t done = 0; done < n;) {
       const ssize_t w = ::write(fd, buf.data() + done, n - done);
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) disk_error("write", "the object's file", w < 0 ? errno : EIO);
+      if (w <= 0) extraction_disk_error("write", "the object's file", w < 0 ? errno : EIO);
       done += static_cast<size_t>(w);
     }
     offset += static_cast<std::int64_t>(n);
@@ -335,10 +337,10 @@ ExtractResult write_object_content(const fs::path& target, ObjectReader& content
 
   check_target(target, true);
   const fs::path staging = staging_path(target);
-  if (::mkdir(staging.c_str(), 0755) != 0) disk_error("create", staging.string(), errno);
+  if (::mkdir(staging.c_str(), 0755) != 0) extraction_disk_error("create", staging.string(), errno);
   try {
     UniqueFd root(::open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!root.ok()) disk_error("open", staging.string(), errno);
+    if (!root.ok()) extraction_disk_error("open", staging.string(), errno);
     size_t entries = 0;
     while (rc != ARCHIVE_EOF) {
       if (++entries > limits.max_entries) {
@@ -360,7 +362,7 @@ ExtractResult write_object_content(const fs::path& target, ObjectReader& content
         throw PlatformError(ErrorKind::conflict,
                             target.string() + " is no longer a new or empty directory");
       }
-      disk_error("move the extracted files to", target.string(), errno);
+      extraction_disk_error("move the extracted files to", target.string(), errno);
     }
   } catch (...) {
     std::error_code ec;

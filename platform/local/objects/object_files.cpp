@@ -16,18 +16,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void disk_error(const std::string& what, const fs::path& path, int err) {
+[[noreturn]] void object_file_error(const std::string& what, const fs::path& path, int err) {
   throw PlatformError(ErrorKind::unavailable, "cannot " + what + " " + path.string() + ": " +
                                                   std::strerror(err) +
                                                   " (check the data dir's disk and permissions)");
 }
 
-void make_private_dir(const fs::path& dir) {
+void make_object_dir(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir))
-    disk_error("create the directory", dir, ec ? ec.value() : ENOTDIR);
-  if (::chmod(dir.c_str(), 0700) != 0) disk_error("make private", dir, errno);
+    object_file_error("create the directory", dir, ec ? ec.value() : ENOTDIR);
+  if (::chmod(dir.c_str(), 0700) != 0) object_file_error("make private", dir, errno);
 }
 
 }  // namespace
@@ -42,7 +42,7 @@ bool is_object_id(std::string_view id) {
 UploadFile::UploadFile(fs::path temp, fs::path final_path, std::int64_t cap)
     : temp_(std::move(temp)), final_(std::move(final_path)), cap_(cap) {
   fd_.reset(::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd_.ok()) disk_error("create the upload file", temp_, errno);
+  if (!fd_.ok()) object_file_error("create the upload file", temp_, errno);
 }
 
 UploadFile::~UploadFile() {
@@ -61,15 +61,16 @@ void UploadFile::write(std::string_view bytes) {
   while (!bytes.empty()) {
     const ssize_t n = ::write(fd_.get(), bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) disk_error("write the upload file", temp_, n < 0 ? errno : EIO);
+    if (n <= 0) object_file_error("write the upload file", temp_, n < 0 ? errno : EIO);
     bytes.remove_prefix(static_cast<size_t>(n));
     size_ += n;
   }
 }
 
 void UploadFile::place() {
-  if (::fsync(fd_.get()) != 0) disk_error("flush the upload file", temp_, errno);
-  if (::rename(temp_.c_str(), final_.c_str()) != 0) disk_error("move the upload to", final_, errno);
+  if (::fsync(fd_.get()) != 0) object_file_error("flush the upload file", temp_, errno);
+  if (::rename(temp_.c_str(), final_.c_str()) != 0)
+    object_file_error("move the upload to", final_, errno);
   placed_ = true;
 }
 
@@ -81,10 +82,10 @@ ContentFile::ContentFile(const fs::path& path) : path_(path) {
                           "the content file " + path.string() +
                               " is missing (removed by hand?); upload the object again");
     }
-    disk_error("open", path, errno);
+    object_file_error("open", path, errno);
   }
   struct stat st {};
-  if (::fstat(fd_.get(), &st) != 0) disk_error("stat", path, errno);
+  if (::fstat(fd_.get(), &st) != 0) object_file_error("stat", path, errno);
   size_ = st.st_size;
 }
 
@@ -94,15 +95,15 @@ std::size_t ContentFile::read_at(std::int64_t offset, char* out, std::size_t len
   for (;;) {
     const ssize_t n = ::pread(fd_.get(), out, len, offset);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) disk_error("read", path_, errno);
+    if (n < 0) object_file_error("read", path_, errno);
     return static_cast<std::size_t>(n);
   }
 }
 
 ObjectFiles::ObjectFiles(const fs::path& data_dir)
     : dir_(data_dir / "objects"), uploads_(dir_ / ".uploads") {
-  make_private_dir(dir_);
-  make_private_dir(uploads_);
+  make_object_dir(dir_);
+  make_object_dir(uploads_);
   // An upload file outlives its writer only when the process ended mid-upload; a day is far
   // longer than any upload takes.
   const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(24);
@@ -132,7 +133,7 @@ std::unique_ptr<ContentFile> ObjectFiles::open(const std::string& id) const {
 
 void ObjectFiles::remove(const std::string& id) const {
   if (::unlink(content_path(id).c_str()) != 0 && errno != ENOENT)
-    disk_error("remove", content_path(id), errno);
+    object_file_error("remove", content_path(id), errno);
 }
 
 }  // namespace runagents::platform::local
