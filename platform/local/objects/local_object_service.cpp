@@ -1,6 +1,7 @@
 #include "platform/local/objects/local_object_service.hpp"
 
 #include <openssl/hmac.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -217,9 +218,10 @@ class LocalObjectService : public ObjectService {
     for (const std::string& id : rows_->expired(now_millis())) {
       try {
         remove(id);
-      } catch (const PlatformError&) {
-        // Another process deleted it first, or its file cannot be removed now: the next sweep
-        // tries again.
+      } catch (const PlatformError& e) {
+        // The row is DELETED by now (or the database was busy: the next sweep tries); a file that
+        // could not be removed stays until the object is deleted again.
+        spdlog::warn("storage object {} passed its ttl but could not be removed: {}", id, e.what());
       }
     }
   }
