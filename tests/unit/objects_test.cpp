@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -521,6 +522,38 @@ TEST_SUITE("object extraction") {
     CHECK(kind_of([&] { write_object_content(dir.path / "bomb", bomb, "tgz", small); }) ==
           ErrorKind::invalid);
     CHECK(listing(dir.path) == std::vector<std::string>{"busy", "busy/keep", "empty", "empty/a"});
+  }
+
+  TEST_CASE("corrupted archives end in an answer, never a crash or a write outside") {
+    TempDir dir;
+    const fs::path outside = dir.path / "outside";
+    fs::create_directories(outside);
+    const std::vector<Entry> entries = {tar_dir("d/"), tar_file("d/a.txt", std::string(3000, 'a')),
+                                        tar_symlink("d/l", "../../outside"),
+                                        tar_file("b.bin", std::string(700, 'b'))};
+    const std::string tar = make_tar(entries), tgz = make_tar(entries, true);
+    const char* types[] = {"tar", "tgz", "gzip"};
+    std::mt19937 rng(12);  // fixed: a failure reproduces
+    int extracted = 0, refused = 0;
+    for (int i = 0; i < 600; ++i) {
+      std::string bad = i % 3 ? tgz : tar;
+      const int flips = 1 + static_cast<int>(rng() % 8);
+      for (int f = 0; f < flips; ++f) bad[rng() % bad.size()] = static_cast<char>(rng());
+      if (i % 5 == 0) bad.resize(rng() % bad.size());
+      StringReader content(bad);
+      const fs::path target = dir.path / ("t" + std::to_string(i));
+      try {
+        write_object_content(target, content, types[i % 3]);
+        extracted++;
+      } catch (const PlatformError& e) {
+        CHECK((e.kind() == ErrorKind::invalid || e.kind() == ErrorKind::conflict));
+        CHECK_FALSE(fs::exists(target));
+        refused++;
+      }
+      REQUIRE(fs::is_empty(outside));
+    }
+    CHECK(refused > 0);
+    CHECK(extracted + refused == 600);
   }
 
   TEST_CASE("extract_object_into reads a completed object from the store") {

@@ -33,6 +33,12 @@ constexpr size_t kExtractChunk = 64 * 1024;
                       "archive entry '" + entry + "' " + why + "; nothing was extracted");
 }
 
+// libarchive's last error; it has none for some damage (a NULL string).
+std::string archive_message(struct archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "damaged or truncated data";
+}
+
 // libarchive pulls the content through this, a chunk at a time.
 struct ReadSource {
   ObjectReader* reader;
@@ -121,9 +127,8 @@ void copy_data(struct archive* a, int fd, const std::string& entry, ExtractResul
     const int rc = archive_read_data_block(a, &block, &size, &offset);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
-      throw PlatformError(ErrorKind::invalid, "cannot read archive entry '" + entry +
-                                                  "': " + archive_error_string(a) +
-                                                  "; nothing was extracted");
+      throw PlatformError(ErrorKind::invalid, "cannot read archive entry '" + entry + "': " +
+                                                  archive_message(a) + "; nothing was extracted");
     }
     if (r.bytes + size > limits.max_bytes) {
       throw PlatformError(ErrorKind::invalid, "the content expands to more than " +
@@ -319,13 +324,13 @@ ExtractResult write_object_content(const fs::path& target, ObjectReader& content
   ReadSource source{&content};
   if (archive_read_open(a.get(), &source, nullptr, read_source, nullptr) != ARCHIVE_OK) {
     throw PlatformError(ErrorKind::invalid, "the object is not a readable " + content_type +
-                                                " archive: " + archive_error_string(a.get()));
+                                                " archive: " + archive_message(a.get()));
   }
   struct archive_entry* e = nullptr;
   int rc = archive_read_next_header(a.get(), &e);
   if (rc < ARCHIVE_WARN) {
     throw PlatformError(ErrorKind::invalid, "the object is not a readable " + content_type +
-                                                " archive: " + archive_error_string(a.get()));
+                                                " archive: " + archive_message(a.get()));
   }
   if (rc != ARCHIVE_EOF && archive_format(a.get()) == ARCHIVE_FORMAT_RAW) {
     // gzip of something that is not a tar: the decompressed bytes are the file.
@@ -352,7 +357,7 @@ ExtractResult write_object_content(const fs::path& target, ObjectReader& content
       rc = archive_read_next_header(a.get(), &e);
       if (rc < ARCHIVE_WARN) {
         throw PlatformError(ErrorKind::invalid, std::string("the archive is damaged: ") +
-                                                    archive_error_string(a.get()) +
+                                                    archive_message(a.get()) +
                                                     "; nothing was extracted");
       }
     }
