@@ -220,8 +220,8 @@ for (const protocol of PROTOCOLS) {
       assert.equal(raw.status, 400);
       const anonymous = await call(`${serve.base}/v1/objects`);
       assert.equal(anonymous.status, 401);
-      const anonymousCreate = await call(`${serve.base}/v1/objects/${missing}/complete`, { method: 'POST' });
-      assert.equal(anonymousCreate.status, 401);
+      const anonymousComplete = await call(`${serve.base}/v1/objects/${missing}/complete`, { method: 'POST' });
+      assert.equal(anonymousComplete.status, 401);
     });
 
     test("the SDK's StorageObject helpers: uploadFromText, downloadAsText, uploadFromBuffer, uploadFromDir", STEP, async () => {
