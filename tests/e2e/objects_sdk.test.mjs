@@ -7,6 +7,7 @@
 // bad input, and two servers sharing one data dir. No sandbox is needed.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http2 from 'node:http2';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -299,6 +300,39 @@ describe('storage objects: the size cap and two servers on one data dir', { skip
     assert.equal(kept.size_bytes, 1000);
     // The server still answers on a fresh request.
     assert.equal((await client.objects.retrieve(o.id)).state, 'READ_ONLY');
+  });
+
+  test('the upload and download URLs over HTTP/2 (prior knowledge), 413 included', STEP, async () => {
+    /** One HTTP/2 request: {status, body}. */
+    const h2 = (url, method, body) =>
+      new Promise((resolve, reject) => {
+        const u = new URL(url);
+        const session = http2.connect(u.origin);
+        session.on('error', reject);
+        const req = session.request({ ':method': method, ':path': u.pathname + u.search });
+        const chunks = [];
+        let status = 0;
+        req.on('response', (h) => (status = h[':status']));
+        req.on('data', (c) => chunks.push(c));
+        req.on('end', () => {
+          session.close();
+          resolve({ status, body: Buffer.concat(chunks) });
+        });
+        req.on('error', reject);
+        req.setTimeout(15000, () => reject(new Error('HTTP/2 request timed out')));
+        req.end(body);
+      });
+    const client = new sdk.default({ bearerToken: 'unused', baseURL: a.base, maxRetries: 0 });
+    const o = await client.objects.create({ name: 'h2.bin', content_type: 'binary' });
+    const bytes = randomBytes(900);
+    const put = await h2(o.upload_url, 'PUT', bytes);
+    assert.equal(put.status, 200, put.body.toString());
+    assert.equal((await h2(o.upload_url, 'PUT', Buffer.alloc(1001))).status, 413);
+    await client.objects.complete(o.id);
+    const { download_url } = await client.objects.download(o.id, { duration_seconds: 60 });
+    const got = await h2(download_url, 'GET');
+    assert.equal(got.status, 200);
+    assert.ok(got.body.equals(bytes));
   });
 
   test('created and uploaded on one server, completed and downloaded on another', STEP, async () => {
