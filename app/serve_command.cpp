@@ -11,6 +11,8 @@
 #include "platform/config/config.hpp"
 #include "platform/local/devboxes/devbox_service.hpp"
 #include "platform/local/local_platform.hpp"
+#include "platform/local/objects/local_object_service.hpp"
+#include "platform/serve/object_routes.hpp"
 #include "platform/serve/runagents_routes.hpp"
 #include "platform/serve/runloop_routes.hpp"
 #include "platform/serve/secret_routes.hpp"
@@ -49,6 +51,10 @@ std::unique_ptr<PlatformCommand> add_platform_command(CLI::App& app) {
   s->add_option("--max-devbox-executions", cmd->max_devbox_executions_,
                 "Most devbox commands running at once; beyond, executing one answers 429 "
                 "(default: no limit)");
+  s->add_option("--max-object-bytes", cmd->max_object_bytes_,
+                "Largest storage object (/v1/objects) in bytes; a bigger upload answers 413 "
+                "(default and most: 67108864, the request body limit)")
+      ->check(CLI::Range(std::int64_t{1}, static_cast<std::int64_t>(o.max_body_bytes)));
   s->add_option("--threads", o.threads,
                 "Request threads; each agent invocation holds one while it runs (default 32)")
       ->check(CLI::Range(size_t{2}, size_t{1024}));
@@ -61,6 +67,7 @@ bool PlatformCommand::selected() const {
 
 int PlatformCommand::run(const ConfigFlags& global_flags) {
   Platform platform;
+  std::shared_ptr<ObjectService> objects;
   std::string data_dir;
   try {
     ConfigFlags flags = global_flags;
@@ -79,6 +86,10 @@ int PlatformCommand::run(const ConfigFlags& global_flags) {
     devbox_options.data_dir = config.data_dir;
     devbox_options.max_executions = max_devbox_executions_;
     platform.devboxes = local::open_local_devboxes(devbox_options);
+    local::LocalObjectOptions object_options;  // the Runloop /v1/objects paths
+    object_options.data_dir = config.data_dir;
+    object_options.max_object_bytes = max_object_bytes_;
+    objects = local::open_local_objects(object_options);
   } catch (const PlatformError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
@@ -88,6 +99,7 @@ int PlatformCommand::run(const ConfigFlags& global_flags) {
   register_runagents_routes(server, platform);
   register_runloop_routes(server, platform.devboxes);
   register_secret_routes(server, std::make_shared<local::SecretStore>(data_dir));
+  register_object_routes(server, objects);
   int port = 0;
   try {
     port = server.bind();

@@ -34,7 +34,8 @@ class PlatformCommand {
   std::string data_dir_;
   std::string ns_;
   std::string config_file_;
-  std::size_t max_devbox_executions_ = 0;  // --max-devbox-executions (0: none)
+  std::size_t max_devbox_executions_ = 0;       // --max-devbox-executions (0: none)
+  std::int64_t max_object_bytes_ = 64ll << 20;  // --max-object-bytes (the body limit)
 };
 
 std::unique_ptr<PlatformCommand> add_platform_command(CLI::App& app);

@@ -21,14 +21,15 @@ set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
 
 PLATFORM_CONTRACTS=" platform/platform.hpp platform/devboxes.hpp platform/queries.hpp \
-platform/error.hpp platform/names.hpp platform/cancel.hpp "
+platform/error.hpp platform/names.hpp platform/cancel.hpp platform/objects.hpp "
 SERVER_FOR_TOOLS=" server/tool_registry.hpp server/resource_registry.hpp \
 server/prompt_registry.hpp server/json_rpc.hpp server/request_context.hpp \
 server/cancellation.hpp server/base64.hpp server/schema_validator.hpp server/pagination.hpp \
 server/logging.hpp server/tasks/remote_task.hpp server/tasks/task_store.hpp "
 LOCAL_PUBLIC=" platform/local/local_platform.hpp platform/local/devboxes/devbox_service.hpp \
 platform/local/store/sqlite_task_store.hpp platform/local/services/policy_writer.hpp \
-platform/local/queries/query_runtime.hpp platform/local/secrets/secret_store.hpp "
+platform/local/queries/query_runtime.hpp platform/local/secrets/secret_store.hpp \
+platform/local/objects/local_object_service.hpp "
 EXCEPTIONS="
 platform/local/store/sqlite_task_store.hpp server/tasks/task_store.hpp
 tools/query_artifacts.cpp platform/http/http_client.hpp

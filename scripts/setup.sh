@@ -2,7 +2,7 @@
 # Installs everything runagents-mcp needs to build, run and test, on Debian 12. Idempotent: what
 # is already there is left alone, so a second run takes about a second.
 #   - Debian packages: compilers and CMake (clang and its libFuzzer runtime for tests/fuzz/), the C++ libraries (cpp-httplib, nlohmann/json, spdlog,
-#     doctest, valijson, SQLite, OpenSSL, Boost headers, CLI11, nghttp2), bubblewrap, slirp4netns and
+#     doctest, valijson, SQLite, OpenSSL, Boost headers, CLI11, nghttp2, libarchive), bubblewrap, slirp4netns and
 #     iproute2 (a devbox's own network with network: true), python3, Node.js; help2man and dpkg-dev
 #     (the man page and the .deb of `cmake --install` / `cpack`).
 #   - npm packages for the tests (tests/) and the benchmark (bench/), from their lockfiles.
@@ -12,7 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(
   g++ cmake make pkg-config clang-format clang libclang-rt-14-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev doctest-dev libvalijson-dev
-  libsqlite3-dev libssl-dev libboost-dev libcli11-dev libnghttp2-dev
+  libsqlite3-dev libssl-dev libboost-dev libcli11-dev libnghttp2-dev libarchive-dev
   bubblewrap slirp4netns iproute2 python3 nodejs npm curl ca-certificates
   help2man dpkg-dev
 )

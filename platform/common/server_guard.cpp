@@ -24,7 +24,11 @@ void install_guard(httplib::Server& server, ServerGuard guard) {
           g.refuse(res, 403);
           return httplib::Server::HandlerResponse::Handled;
         }
-        if (!g.auth_token.empty() && (g.open_path.empty() || req.path != g.open_path)) {
+        auto open = [&] {
+          return (!g.open_path.empty() && req.path == g.open_path) ||
+                 (g.is_open_path && g.is_open_path(req.path));
+        };
+        if (!g.auth_token.empty() && !open()) {
           const std::string key =
               g.accept_api_key_header ? req.get_header_value("X-RunAgents-API-Key") : "";
           const bool ok =

@@ -33,8 +33,11 @@ struct ServerGuard {
   // serve, so the RunAgents SDK can use it with RUNAGENTS_API_KEY).
   bool accept_api_key_header = false;
   std::string open_path;  // a path served without the token ("/healthz"); "" = none
-  std::string name;       // names the server in the log line of a refusal; "" = none
-  std::string realm;      // the realm of the WWW-Authenticate challenge
+  // Also served without the token: paths for which this says true (they carry a credential of
+  // their own, as the storage objects' upload and download URLs do). Unset = none.
+  std::function<bool(const std::string& path)> is_open_path;
+  std::string name;   // names the server in the log line of a refusal; "" = none
+  std::string realm;  // the realm of the WWW-Authenticate challenge
   // Writes the body of a refusal: 403 (Host or Origin not allowed) or 401 (no valid token).
   std::function<void(httplib::Response& res, int status)> refuse;
 };

@@ -66,6 +66,11 @@ RestServer::RestServer(ServeOptions options)
   guard.auth_token = options_.auth_token;
   guard.accept_api_key_header = true;
   guard.open_path = "/healthz";
+  guard.is_open_path = [routes = open_routes_](const std::string& path) {
+    for (const auto& r : *routes)
+      if (std::regex_match(path, r)) return true;
+    return false;
+  };
   guard.name = "platform serve";
   guard.realm = "runagents-mcp platform";
   guard.refuse = [](httplib::Response& res, int status) {
@@ -145,6 +150,20 @@ void RestServer::patch(const std::string& pattern, Handler handler) {
 }
 void RestServer::del(const std::string& pattern, Handler handler) {
   http_.Delete(pattern, guarded(std::move(handler)));
+}
+
+void RestServer::put_stream(const std::string& pattern, StreamHandler handler) {
+  http_.Put(pattern,
+            [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader& content_reader) {
+              guarded([&](const httplib::Request& r, httplib::Response& s) {
+                handler(r, s, content_reader);
+              })(req, res);
+            });
+}
+
+void RestServer::open_route(const std::string& pattern) {
+  open_routes_->emplace_back(pattern);
 }
 
 int RestServer::bind() {

@@ -1,7 +1,7 @@
 // The HTTP server behind `runagents-mcp platform serve`: a cpp-httplib server with the same
 // protections as the MCP HTTP transport, onto which each domain registers its REST routes
-// (register_runagents_routes for the RunAgents 1.2.1 paths; the Runloop /v1/devboxes paths are
-// registered the same way by the devbox work).
+// (register_runagents_routes for the RunAgents 1.2.1 paths; the Runloop /v1/devboxes and
+// /v1/objects paths are registered the same way: runloop_routes.hpp, object_routes.hpp).
 //
 // Security: binds 127.0.0.1 unless told otherwise; Host and Origin must be localhost names or
 // allowed explicitly (403); with an auth token, every request must carry
@@ -26,6 +26,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,7 @@ struct ServeOptions {
   // What a request to no route is told the server answers.
   std::string routes_hint =
       "platform serve answers the RunAgents 1.2.1 paths (/api/agents, /api/tools, /runs, "
-      "/governance/requests, ...) and the Runloop /v1/devboxes paths";
+      "/governance/requests, ...) and the Runloop /v1/devboxes and /v1/objects paths";
 };
 
 // The HTTP status for a PlatformError kind: not_found 404, invalid 400, conflict 409,
@@ -77,6 +78,19 @@ class RestServer {
   void put(const std::string& pattern, Handler handler);
   void patch(const std::string& pattern, Handler handler);
   void del(const std::string& pattern, Handler handler);
+
+  // A PUT whose body the handler reads as it arrives, through `content_reader` (cpp-httplib's
+  // ContentReader), instead of whole in req.body: uploads that must not be held in memory. The
+  // body limit still applies to a declared Content-Length (413 before any byte is read). Over
+  // HTTP/2 the connection has received the body, within the same limit, before the handler runs.
+  using StreamHandler = std::function<void(const httplib::Request&, httplib::Response&,
+                                           const httplib::ContentReader& content_reader)>;
+  void put_stream(const std::string& pattern, StreamHandler handler);
+
+  // Requests whose whole path matches `pattern` (a regex) are served without the server's token:
+  // routes that check a credential of their own (the storage objects' upload and download URLs).
+  // Host and Origin are checked as for every route. Call before serve().
+  void open_route(const std::string& pattern);
 
   // Binds the listening socket and returns the port. Throws PlatformError(unavailable) naming
   // the address when it cannot (in use, not permitted).
@@ -110,6 +124,9 @@ class RestServer {
   static Handler guarded(Handler handler);
 
   ServeOptions options_;
+  // Read by the guard on every request; written only before serve().
+  std::shared_ptr<std::vector<std::regex>> open_routes_ =
+      std::make_shared<std::vector<std::regex>>();
   DualProtocolServer http_;
   int port_ = 0;
   std::atomic<bool> serving_{false};

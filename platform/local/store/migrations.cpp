@@ -219,6 +219,25 @@ ALTER TABLE devboxes ADD COLUMN final_usage TEXT NOT NULL DEFAULT '{}';
       R"SQL(
 ALTER TABLE devbox_executions ADD COLUMN output_files TEXT NOT NULL DEFAULT '{}';
 )SQL",
+      // 7: storage objects (platform/local/objects/object_rows.cpp), Runloop's /v1/objects. The
+      // content is the file <data_dir>/objects/<id>; size_bytes is NULL until content was
+      // written; upload_token is the secret of the upload URL, download_key the HMAC key of its
+      // download URLs; metadata is a JSON object of strings.
+      R"SQL(
+CREATE TABLE objects (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  state TEXT NOT NULL,
+  create_time_ms INTEGER NOT NULL,
+  size_bytes INTEGER,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  delete_after_time_ms INTEGER,
+  upload_token TEXT NOT NULL,
+  download_key TEXT NOT NULL
+);
+CREATE INDEX objects_by_expiry ON objects (delete_after_time_ms);
+)SQL",
   };
   return migrations;
 }
