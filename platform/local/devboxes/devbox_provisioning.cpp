@@ -14,15 +14,6 @@ namespace runagents::platform::local {
 
 namespace {
 
-void check_env_name(const std::string& name) {
-  static const std::regex re("[A-Za-z_][A-Za-z0-9_]*");
-  if (!std::regex_match(name, re))
-    throw PlatformError(ErrorKind::invalid,
-                        "environment_variables: \"" + name +
-                            "\" is not a valid variable name (letters, digits and _, not "
-                            "starting with a digit)");
-}
-
 void check_source(const DevboxSource& source) {
   static const std::regex re("[A-Za-z0-9._-]+");
   if (!std::regex_match(source.name, re) || source.name == "." || source.name == ".." ||
@@ -151,7 +142,8 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
         "create the devbox without blueprint_id/blueprint_name, install what you need with "
         "launch_commands or devbox_exec, then snapshot it and create later devboxes from "
         "snapshot_id (or set RUNLOOP_API_KEY to use Runloop's blueprints)");
-  for (const auto& [k, _] : req.environment_variables) check_env_name(k);
+  for (const auto& [k, _] : req.environment_variables)
+    check_variable_name("environment_variables", k);
   for (const auto& [k, _] : req.secrets)
     if (req.environment_variables.count(k))
       throw PlatformError(ErrorKind::invalid, "secrets: " + k +

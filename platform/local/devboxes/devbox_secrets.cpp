@@ -11,20 +11,16 @@
 
 namespace runagents::platform::local {
 
-namespace {
-
 namespace fs = std::filesystem;
 
-void check_variable(const std::string& name) {
+void check_variable_name(const char* field, const std::string& name) {
   static const std::regex re("[A-Za-z_][A-Za-z0-9_]*");
   if (!std::regex_match(name, re))
     throw PlatformError(ErrorKind::invalid,
-                        "secrets: \"" + name +
+                        std::string(field) + ": \"" + name +
                             "\" is not a valid environment variable name (letters, digits and _, "
                             "not starting with a digit)");
 }
-
-}  // namespace
 
 DevboxSecrets::DevboxSecrets(const fs::path& data_dir)
     : store_(data_dir), dir_(data_dir / "devbox_secrets") {}
@@ -32,7 +28,7 @@ DevboxSecrets::DevboxSecrets(const fs::path& data_dir)
 std::map<std::string, std::string> DevboxSecrets::resolve(
     const std::map<std::string, std::string>& env_to_name) {
   for (const auto& [env, name] : env_to_name) {
-    check_variable(env);
+    check_variable_name("secrets", env);
     check_secret_name(name);
   }
   return store_.resolve(env_to_name);

@@ -17,6 +17,10 @@
 
 namespace runagents::platform::local {
 
+// Throws PlatformError(invalid) naming `field` unless `name` is an environment variable name
+// (environment_variables and secrets of a create request).
+void check_variable_name(const char* field, const std::string& name);
+
 class DevboxSecrets {
  public:
   explicit DevboxSecrets(const std::filesystem::path& data_dir);
