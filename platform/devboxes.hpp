@@ -105,7 +105,7 @@ struct Devbox {
   std::int64_t create_time_ms = 0;
   std::int64_t end_time_ms = 0;  // 0 while not shut down
   std::string snapshot_id;       // the snapshot it was created from, if any
-  std::string blueprint_id;      // remote only
+  std::string blueprint_id;      // the blueprint it was created from, if any
   std::string failure_reason;    // execution_failed, out_of_memory... when status is failure
   std::string shutdown_reason;   // api_shutdown | idle | ... when status is shutdown
   std::map<std::string, std::string> metadata;
@@ -160,8 +160,11 @@ struct DevboxCreateRequest {
   std::string name;
   std::optional<DevboxSource> source;
   std::string snapshot_id;
-  std::string blueprint_id;    // refused locally: blueprints are container builds
-  std::string blueprint_name;  // ditto
+  // Start from a blueprint's home (build_complete; by name: its latest successful build), with
+  // its ENV values under environment_variables. Use one of snapshot_id, blueprint_id and
+  // blueprint_name.
+  std::string blueprint_id;
+  std::string blueprint_name;
   std::map<std::string, std::string> environment_variables;
   // Runloop's secrets: environment variable -> secret name. The devbox gets each secret's value
   // in that variable; locally every output of the devbox shows the value as "[REDACTED]"
@@ -336,6 +339,72 @@ struct SnapshotPage {
   bool has_more = false;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Blueprints (Runloop's /v1/blueprints): a devbox home built once, then the start of many devboxes
+// (DevboxCreateRequest::blueprint_id / blueprint_name).
+//
+// Locally a build is a fresh networked devbox (from base_blueprint_id/_name when given) that gets
+// the file_mounts and code_mounts, runs the dockerfile's instructions, then
+// system_setup_commands; its home is then kept as the blueprint's and the devbox is shut down.
+// What persists is what a local devbox can change: its home (/home/user) and the ENV values (a
+// devbox from the blueprint gets them as environment variables). The dockerfile is a subset:
+// FROM kLocalBaseImage (any other FROM is refused: it needs a container build), then RUN, ENV,
+// ARG (build_args override defaults), WORKDIR (where later RUN and COPY run; default /home/user)
+// and COPY (from build_context, a tar or tgz storage object, into the home).
+
+// The image a local dockerfile's FROM must name: the local sandbox's own root (the host's /usr
+// and /etc, read-only, with a fresh /home/user).
+inline constexpr const char* kLocalBaseImage = "runagents/devbox";
+
+struct BlueprintParameters {  // Runloop's BlueprintBuildParameters
+  std::string name;           // required
+  std::string dockerfile;     // "" = none
+  std::vector<std::string> system_setup_commands;
+  std::map<std::string, std::string> file_mounts;  // as DevboxCreateRequest's
+  std::vector<DevboxCodeMount> code_mounts;
+  // Launch parameters of the build devbox (resources, keep_alive...; it always has a network).
+  std::optional<DevboxLaunchParameters> launch_parameters;
+  std::string base_blueprint_id;    // start from this blueprint's home (one of the two)
+  std::string base_blueprint_name;  // ditto: its latest successful build
+  std::map<std::string, std::string> build_args;  // ARG values
+  std::string build_context_object_id;            // build_context {object_id, type: "object"}
+  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> secrets;  // environment variable -> secret name, as devboxes
+};
+
+struct Blueprint {  // Runloop's BlueprintView
+  std::string id;   // "bpt_..."
+  std::string name;
+  std::int64_t create_time_ms = 0;
+  BlueprintParameters parameters;  // as asked (code mount tokens left out)
+  std::string state = "created";   // created | deleted
+  // provisioning | building | build_complete | failed (Runloop may also say queued,
+  // awaiting_upload)
+  std::string status;
+  std::string failure_reason;  // build_failed (locally: the log says why) when status is failed
+  std::optional<std::int64_t> build_finish_time_ms;
+  std::string base_blueprint_id;
+  std::map<std::string, std::string> metadata;
+};
+
+struct BlueprintLog {  // Runloop's BlueprintBuildLog
+  std::int64_t timestamp_ms = 0;
+  std::string level;  // info | error
+  std::string message;
+};
+
+struct BlueprintListRequest {
+  int limit = 20;  // clamped to 1..5000
+  std::string starting_after;
+  std::string name;    // "" = any; else exactly this name
+  std::string status;  // "" = any
+};
+
+struct BlueprintPage {
+  std::vector<Blueprint> blueprints;  // newest first; deleted ones left out
+  bool has_more = false;
+};
+
 using DevboxProgress = std::function<void(const std::string& message)>;
 
 // What a devbox service has running now, for a server's metrics (--metrics).
@@ -355,8 +424,9 @@ class DevboxService {
   virtual ~DevboxService() = default;
 
   // Creates a devbox and returns it once it is running. `progress` (optional) hears each step.
-  // Throws invalid for a blueprint locally (with why), bad resources, env names or mount paths;
-  // not_found for an unknown snapshot_id. When provisioning fails after the devbox was recorded
+  // Throws invalid for bad resources, env names or mount paths, or more than one of snapshot_id,
+  // blueprint_id and blueprint_name; not_found for an unknown snapshot or blueprint; conflict for
+  // a blueprint that has not built (yet). When provisioning fails after the devbox was recorded
   // (a launch command failed), the devbox is left in status failure and conflict is thrown
   // naming it and the command's output.
   virtual Devbox create(const DevboxCreateRequest& request, const DevboxProgress& progress) = 0;
@@ -464,6 +534,22 @@ class DevboxService {
   // created from it.
   virtual void delete_snapshot(const std::string& snapshot_id) = 0;
 
+  // Blueprints. create_blueprint records the blueprint and starts its build, returning at once
+  // (status provisioning; poll get_blueprint until build_complete or failed, and read
+  // blueprint_logs). Throws invalid (naming the field) for a missing name, a dockerfile the
+  // local builder refuses (with the line and why), bad mounts; not_found for an unknown base
+  // blueprint, secret or build_context object.
+  virtual Blueprint create_blueprint(const BlueprintParameters& params) = 0;
+  // Throws not_found "blueprint <id> not found; ...".
+  virtual Blueprint get_blueprint(const std::string& id) = 0;
+  virtual BlueprintPage list_blueprints(const BlueprintListRequest& request) = 0;
+  // The build's log, oldest first: each step, the output of each command, how it ended.
+  virtual std::vector<BlueprintLog> blueprint_logs(const std::string& id) = 0;
+  // Deletes the blueprint: its home goes, its record stays with state deleted; devboxes created
+  // from it keep their files. Throws not_found; conflict (changing nothing) while it builds or a
+  // devbox is being created from it.
+  virtual Blueprint delete_blueprint(const std::string& id) = 0;
+
   // What runs now, counted without a remote call; nullopt where that cannot be done (Runloop:
   // it would cost a list call per scrape). Locally: devboxes in status running in the data dir
   // (every process on it) and the commands this service runs. Throws as get() does when the
@@ -553,6 +639,19 @@ class DevboxServiceWrapper : public DevboxService {
   }
   void delete_snapshot(const std::string& snapshot_id) override {
     target().delete_snapshot(snapshot_id);
+  }
+  Blueprint create_blueprint(const BlueprintParameters& params) override {
+    return target().create_blueprint(params);
+  }
+  Blueprint get_blueprint(const std::string& id) override { return target().get_blueprint(id); }
+  BlueprintPage list_blueprints(const BlueprintListRequest& request) override {
+    return target().list_blueprints(request);
+  }
+  std::vector<BlueprintLog> blueprint_logs(const std::string& id) override {
+    return target().blueprint_logs(id);
+  }
+  Blueprint delete_blueprint(const std::string& id) override {
+    return target().delete_blueprint(id);
   }
   std::optional<DevboxActivity> activity() override { return target().activity(); }
 

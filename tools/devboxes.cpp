@@ -11,8 +11,10 @@
 #include "platform/wire/devbox_json.hpp"
 #include "server/base64.hpp"
 #include "server/tasks/remote_task.hpp"
+#include "tools/devbox_blueprints.hpp"
 #include "tools/devbox_transfer.hpp"
 #include "tools/domains.hpp"
+#include "tools/list_results.hpp"
 #include "tools/request_cancel.hpp"
 #include "tools/result_limits.hpp"
 #include "tools/source_changes.hpp"
@@ -48,6 +50,7 @@ json devbox_json(const platform::Devbox& d) {
             {"network", d.launch_parameters.network}};
   if (d.end_time_ms) j["end_time_ms"] = d.end_time_ms;
   if (!d.snapshot_id.empty()) j["snapshot_id"] = d.snapshot_id;
+  if (!d.blueprint_id.empty()) j["blueprint_id"] = d.blueprint_id;
   if (!d.failure_reason.empty()) j["failure_reason"] = d.failure_reason;
   if (!d.shutdown_reason.empty()) j["shutdown_reason"] = d.shutdown_reason;
   if (!d.tunnels.empty()) {
@@ -108,23 +111,6 @@ json snapshot_json(const platform::DevboxSnapshot& s) {
   if (!s.error_message.empty()) j["error_message"] = s.error_message;
   if (!s.skipped.empty()) j["skipped"] = s.skipped;
   return j;
-}
-
-std::map<std::string, std::string> string_map(const json& args, const char* key) {
-  std::map<std::string, std::string> out;
-  if (args.contains(key))
-    for (const auto& [k, v] : args[key].items()) out[k] = v.get<std::string>();
-  return out;
-}
-
-// Puts one page of a list into `out`: `items` under `key` (cut to fit a result), has_more, and
-// next_starting_after (the last item's id) when there is more.
-void put_page(json& out, const char* key, json items, bool has_more) {
-  const std::size_t dropped = fit_items(items);
-  has_more = has_more || dropped > 0;
-  if (!items.empty() && has_more) out["next_starting_after"] = items.back()["id"];
-  out[key] = std::move(items);
-  out["has_more"] = has_more;
 }
 
 // Cuts `text` to head + marker + tail on UTF-8 boundaries; returns whether it cut.
@@ -430,8 +416,9 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "default 3600). source_path copies a project of the user's machine (a directory, or a "
       "file:// git repository, inside the client's roots) into /home/user/<its name> as git "
       "would commit it (ignored files left out) and commits it as a baseline; install_command "
-      "then runs there; later manage_devbox action=diff shows what changed. Local sandboxes "
-      "have no blueprints (container builds): use snapshots. "
+      "then runs there; later manage_devbox action=diff shows what changed. blueprint_name (or "
+      "blueprint_id) starts from a blueprint built with manage_devbox action=create_blueprint: "
+      "what its setup installed in /home/user is there at once. "
       "Shut devboxes down with manage_devbox action=shutdown when done.",
       platform);
   create.annotations.read_only = false;
@@ -444,11 +431,11 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
     r.snapshot_id = args.value("snapshot_id", "");
     r.blueprint_id = args.value("blueprint_id", "");
     r.blueprint_name = args.value("blueprint_name", "");
-    r.environment_variables = string_map(args, "environment_variables");
-    r.secrets = string_map(args, "secrets");
-    r.file_mounts = string_map(args, "file_mounts");
+    r.environment_variables = string_map_arg(args, "environment_variables");
+    r.secrets = string_map_arg(args, "secrets");
+    r.file_mounts = string_map_arg(args, "file_mounts");
     platform::mounts_from_wire(args, r);
-    r.metadata = string_map(args, "metadata");
+    r.metadata = string_map_arg(args, "metadata");
     if (args.contains("launch_commands"))
       r.launch_parameters.launch_commands = args["launch_commands"].get<std::vector<std::string>>();
     if (args.contains("network")) {
@@ -569,7 +556,13 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "user's project with your own file tools. upload (devbox_id, host_path: a file or directory "
       "of the user's machine inside the client's roots; path in the devbox, default "
       "/home/user/<its name>) and download (devbox_id, path, host_path: a new path there) move "
-      "files and whole trees, symlinks as links. Paths are relative to /home/user or absolute "
+      "files and whole trees, symlinks as links. Blueprints, a home set up once and started "
+      "from many times (create_devbox blueprint_name=...): create_blueprint (blueprint_name; "
+      "system_setup_commands and/or a dockerfile starting FROM runagents/devbox locally, with "
+      "RUN, ENV, ARG, WORKDIR, COPY; file_mounts, build_args, secrets, base_blueprint_name; the "
+      "build runs with network; wait_seconds up to 50 waits for it), get_blueprint "
+      "(blueprint_id; wait_seconds), list_blueprints, blueprint_logs (blueprint_id: the build's "
+      "output), delete_blueprint (blueprint_id). Paths are relative to /home/user or absolute "
       "under it.",
       platform);
   manage.annotations.read_only = false;
@@ -776,6 +769,8 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
         summary += "; skipped " + std::to_string(moved["skipped"].size()) +
                    " entries that are neither files, directories nor links";
       out["transfer"] = std::move(moved);
+    } else if (is_blueprint_action(action)) {
+      summary = blueprint_action(*devboxes, action, args, out, ctx);
     } else if (action == "list_snapshots") {
       platform::SnapshotListRequest r;
       r.devbox_id = args.value("devbox_id", "");

@@ -4,6 +4,8 @@
 // every list tool, so a model reads them all the same way.
 #pragma once
 
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "server/json_rpc.hpp"
@@ -21,5 +23,14 @@ struct LeftOut {
 
 // {key: items (cut by fit_items), count: the items kept, [truncated: true, note]}.
 mcp::json list_result(std::string_view key, mcp::json items, const LeftOut& left_out);
+
+// One page of a cursor list (devboxes, snapshots, blueprints) into `out`: `items` under `key`
+// (cut to fit a result), has_more, and next_starting_after (the last item's id) when there is
+// more.
+void put_page(mcp::json& out, const char* key, mcp::json items, bool has_more);
+
+// The {string: string} argument `key` of a tool's `args` ({} when absent; the input schema has
+// checked its shape).
+std::map<std::string, std::string> string_map_arg(const mcp::json& args, const char* key);
 
 }  // namespace runagents::tools

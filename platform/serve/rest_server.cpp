@@ -52,6 +52,15 @@ json body_json(const httplib::Request& req) {
   return parsed;
 }
 
+int query_int(const httplib::Request& req, const char* name, int fallback) {
+  if (!req.has_param(name)) return fallback;
+  try {
+    return std::stoi(req.get_param_value(name));
+  } catch (const std::exception&) {
+    throw PlatformError(ErrorKind::invalid, std::string(name) + " must be an integer");
+  }
+}
+
 RestServer::RestServer(ServeOptions options)
     : options_(std::move(options)), http_(std::max<size_t>(options_.threads, 2)) {
   const size_t threads = std::max<size_t>(options_.threads, 2);

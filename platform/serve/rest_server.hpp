@@ -62,6 +62,9 @@ void reply_error(httplib::Response& res, const PlatformError& e);
 // The request body as JSON: null for an empty body. Throws PlatformError(invalid) when it is not
 // JSON.
 json body_json(const httplib::Request& req);
+// The query parameter `name` as an integer, `fallback` when absent. Throws
+// PlatformError(invalid) naming it when it is not one.
+int query_int(const httplib::Request& req, const char* name, int fallback);
 
 class RestServer {
  public:

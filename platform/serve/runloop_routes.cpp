@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "platform/serve/blueprint_routes.hpp"
 #include "platform/wire/devbox_json.hpp"
 
 namespace runagents::platform::serve {
@@ -30,15 +31,6 @@ std::chrono::milliseconds hold_of(const json& body, int max_seconds) {
   if (body.is_object() && body.contains("timeout_seconds") && body["timeout_seconds"].is_number())
     s = std::clamp(body["timeout_seconds"].get<int>(), 0, max_seconds);
   return std::chrono::seconds(s);
-}
-
-int query_int(const Req& req, const char* name, int fallback) {
-  if (!req.has_param(name)) return fallback;
-  try {
-    return std::stoi(req.get_param_value(name));
-  } catch (const std::exception&) {
-    throw PlatformError(ErrorKind::invalid, std::string(name) + " must be an integer");
-  }
 }
 
 std::string field(const json& body, const char* name) {
@@ -402,12 +394,7 @@ void register_runloop_routes(RestServer& server, std::shared_ptr<DevboxService> 
     });
   }
 
-  server.post("/v1/blueprints.*", [](const Req&, Res&) {
-    throw PlatformError(ErrorKind::invalid,
-                        "blueprints are container image builds, which local sandboxes do not "
-                        "have; create a devbox, set it up, snapshot it and create devboxes from "
-                        "the snapshot_id");
-  });
+  register_blueprint_routes(server, d);
 }
 
 }  // namespace runagents::platform::serve

@@ -43,7 +43,7 @@
 //                                                       while in_progress or being copied from
 //   POST /v1/devboxes/{id}/enable_tunnel {auth_mode?} -> TunnelView; create_tunnel {port} ->
 //        {devbox_id, port, url}; remove_tunnel {port?} (without it: every port) -> {}
-//   POST /v1/blueprints*                                400: local sandboxes have no blueprints
+//   and the /v1/blueprints paths (blueprint_routes.hpp) over the same service.
 //
 // Errors are answered as every route of RestServer: {"error": message} with the kind's status.
 #pragma once

@@ -27,6 +27,12 @@ std::int64_t integer(const json& j, const char* field, std::int64_t fallback = 0
   return it != j.end() && it->is_number() ? it->get<std::int64_t>() : fallback;
 }
 
+}  // namespace
+
+std::map<std::string, std::string> wire_string_map(const json& j, const char* field) {
+  return string_map(j, field);
+}
+
 json launch_to_wire(const DevboxLaunchParameters& p, bool with_network) {
   json lp = {
       {"keep_alive_time_seconds", p.keep_alive_time_seconds},
@@ -76,8 +82,6 @@ DevboxLaunchParameters launch_from_wire(const json& lp, bool* network_set) {
   }
   return p;
 }
-
-}  // namespace
 
 bool devbox_status_is_terminal(std::string_view status) {
   return status == "shutdown" || status == "failure";
@@ -177,8 +181,6 @@ Devbox devbox_from_wire(const json& v) {
   return d;
 }
 
-namespace {
-
 json code_mount_to_wire(const DevboxCodeMount& m) {
   json v = {{"repo_owner", m.repo_owner}, {"repo_name", m.repo_name}};
   if (!m.token.empty()) v["token"] = m.token;
@@ -209,8 +211,6 @@ DevboxCodeMount code_mount_from_wire(const json& v, const std::string& where) {
     throw PlatformError(ErrorKind::invalid, where + " needs repo_owner and repo_name");
   return m;
 }
-
-}  // namespace
 
 void mounts_from_wire(const json& b, DevboxCreateRequest& r) {
   if (auto it = b.find("code_mounts"); it != b.end() && !it->is_null()) {

@@ -32,6 +32,17 @@ DevboxCreateRequest create_request_from_wire(const json& body);
 // code_mounts and file_mounts. Throws PlatformError(invalid) naming the entry that is wrong.
 void mounts_from_wire(const json& body, DevboxCreateRequest& request);
 
+// The parts the blueprint shapes share (blueprint_json.hpp). launch_parameters: with_network
+// writes the local `network` field; network_set (optional) tells whether it was given.
+json launch_to_wire(const DevboxLaunchParameters& parameters, bool with_network);
+DevboxLaunchParameters launch_from_wire(const json& view, bool* network_set);
+// CodeMountParameters; `where` names the entry in the error for one that is wrong.
+json code_mount_to_wire(const DevboxCodeMount& mount);
+DevboxCodeMount code_mount_from_wire(const json& view, const std::string& where);
+// `field` of `j` as {string: string} ({} when absent or null). Throws PlatformError(invalid)
+// naming the field otherwise.
+std::map<std::string, std::string> wire_string_map(const json& j, const char* field);
+
 json execution_to_wire(const DevboxExecution& execution);
 DevboxExecution execution_from_wire(const json& view);
 

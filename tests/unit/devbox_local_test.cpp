@@ -82,8 +82,8 @@ TEST_CASE("devbox refuses blueprints and bad arguments; a failing launch command
     create_devbox(*s, bp);
     FAIL("blueprint accepted");
   } catch (const PlatformError& e) {
-    CHECK(e.kind() == ErrorKind::invalid);
-    CHECK(std::string(e.what()).find("snapshot") != std::string::npos);
+    CHECK(e.kind() == ErrorKind::not_found);
+    CHECK(std::string(e.what()).find("list_blueprints") != std::string::npos);
   }
   DevboxCreateRequest bad_env;
   bad_env.environment_variables = {{"1BAD", "x"}};

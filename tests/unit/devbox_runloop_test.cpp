@@ -273,9 +273,47 @@ TEST_CASE("Runloop client drives local devboxes through platform serve" *
   bp.blueprint_id = "bpt_1";
   try {
     rl->create(bp, {});
-    FAIL("blueprint accepted");
+    FAIL("an unknown blueprint accepted");
   } catch (const PlatformError& err) {
-    CHECK(err.http_status() == 400);
+    CHECK(err.http_status() == 404);
+  }
+  {
+    // Blueprints through the client: built on the local face, a devbox from it, logs, delete.
+    BlueprintParameters params;
+    params.name = "rl-blueprint";
+    params.dockerfile = "FROM runagents/devbox\nENV GREETING=hi\nRUN echo built > built.txt\n";
+    Blueprint made = rl->create_blueprint(params);
+    CHECK(made.status == "provisioning");
+    CHECK(made.parameters.dockerfile == params.dockerfile);
+    Blueprint built = rl->get_blueprint(made.id);
+    for (int i = 0; i < 600 && built.status != "build_complete" && built.status != "failed"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      built = rl->get_blueprint(made.id);
+    }
+    REQUIRE(built.status == "build_complete");
+    BlueprintListRequest lr;
+    lr.name = "rl-blueprint";
+    CHECK(rl->list_blueprints(lr).blueprints.size() == 1);
+    bool logged = false;
+    for (const auto& l : rl->blueprint_logs(made.id))
+      logged = logged || l.message.find("build complete") != std::string::npos;
+    CHECK(logged);
+    DevboxCreateRequest from;
+    from.blueprint_name = "rl-blueprint";
+    Devbox d = rl->create(from, {});
+    CHECK(d.blueprint_id == made.id);
+    ExecRequest er;
+    er.devbox_id = d.id;
+    er.command = "cat built.txt; echo $GREETING";
+    CHECK(rl->execute(er).stdout_text == "built\nhi\n");
+    rl->shutdown(d.id);
+    CHECK(rl->delete_blueprint(made.id).state == "deleted");
+    try {
+      rl->create(from, {});
+      FAIL("a deleted blueprint's name accepted");
+    } catch (const PlatformError& err) {
+      CHECK(err.http_status() == 404);
+    }
   }
   // A host project is local only: refused before any request, the list unchanged.
   const auto before = rl->list({}).devboxes.size();

@@ -35,7 +35,8 @@ std::string clone_url(const DevboxCodeMount& m) {
                            : m.git_url;
 }
 
-// Throws invalid for a code mount the local sandboxes cannot make, with what to do.
+}  // namespace
+
 void check_code_mounts(const DevboxCreateRequest& req) {
   static const std::regex part("[A-Za-z0-9._-]{1,100}");
   std::vector<std::string> names;
@@ -73,6 +74,8 @@ void check_code_mounts(const DevboxCreateRequest& req) {
                               "machine with source_path");
   }
 }
+
+namespace {
 
 // Bash that clones `m` into `dir`; with a token, read from `token_file` (removed whatever
 // happens), so it is never on a command line.
@@ -135,13 +138,12 @@ Devbox LocalDevboxService::create_and_await_running(const DevboxCreateRequest& r
 }
 
 LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreateRequest& req) {
-  if (!req.blueprint_id.empty() || !req.blueprint_name.empty())
-    throw PlatformError(
-        ErrorKind::invalid,
-        "blueprints are container image builds, which the local sandboxes do not have: "
-        "create the devbox without blueprint_id/blueprint_name, install what you need with "
-        "launch_commands or devbox_exec, then snapshot it and create later devboxes from "
-        "snapshot_id (or set RUNLOOP_API_KEY to use Runloop's blueprints)");
+  if (int(!req.snapshot_id.empty()) + int(!req.blueprint_id.empty()) +
+          int(!req.blueprint_name.empty()) >
+      1)
+    throw PlatformError(ErrorKind::invalid,
+                        "give one of snapshot_id, blueprint_id and blueprint_name: a devbox "
+                        "starts from one home");
   for (const auto& [k, _] : req.environment_variables)
     check_variable_name("environment_variables", k);
   for (const auto& [k, _] : req.secrets)
@@ -160,7 +162,15 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
     throw PlatformError(ErrorKind::invalid, "keep_alive_time_seconds must be between 1 and 172800");
   NewDevbox nd;
   nd.limits = limits_for(lp.resources);
-  nd.environment = req.environment_variables;
+  // A blueprint's ENV values, under the request's own variables and secrets.
+  std::map<std::string, std::string> environment;
+  if (!req.blueprint_id.empty() || !req.blueprint_name.empty()) {
+    nd.from_blueprint = built_blueprint(req.blueprint_id, req.blueprint_name).id;
+    for (auto& [k, v] : blueprints_.environment(nd.from_blueprint))
+      if (!req.secrets.count(k)) environment[k] = std::move(v);
+  }
+  for (const auto& [k, v] : req.environment_variables) environment[k] = v;
+  nd.environment = environment;
   for (auto& [k, v] : secret_env) nd.environment[k] = std::move(v);
   if (!req.snapshot_id.empty()) {
     DevboxSnapshot from = snapshot_status(req.snapshot_id);
@@ -187,12 +197,13 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
   d.status = "provisioning";
   d.create_time_ms = now_ms();
   d.snapshot_id = req.snapshot_id;
+  d.blueprint_id = nd.from_blueprint;
   d.metadata = req.metadata;
   d.launch_parameters = lp;
   d.state_transitions.push_back({"provisioning", d.create_time_ms, ""});
   nd.cancel = std::make_shared<ExecCancel>();
   secrets_->record(d.id, req.secrets);
-  rows_.insert(d, req.environment_variables);
+  rows_.insert(d, environment);
   std::lock_guard lock(provisioning_mu_);
   provisioning_[d.id] = {nd.cancel, false};
   return nd;
@@ -217,6 +228,9 @@ void LocalDevboxService::provision(const NewDevbox& nd, const DevboxCreateReques
     if (!nd.from_snapshot.empty()) {
       say("copying snapshot " + nd.from_snapshot + " into the home");
       copy_snapshot(nd.from_snapshot, home);
+    } else if (!nd.from_blueprint.empty()) {
+      say("copying blueprint " + nd.from_blueprint + " into the home");
+      copy_blueprint(nd.from_blueprint, home);
     } else {
       fs::create_directories(home);
     }

@@ -18,14 +18,6 @@ namespace {
 
 using json = nlohmann::json;
 
-bool owner_alive(const std::string& token) {
-  auto colon = token.find(':');
-  if (colon == std::string::npos) return false;
-  pid_t pid = static_cast<pid_t>(std::atoll(token.substr(0, colon).c_str()));
-  if (pid <= 0) return false;
-  return process_token(pid) == token;
-}
-
 json to_json_map(const std::map<std::string, std::string>& m) {
   return json(m);
 }
@@ -45,7 +37,7 @@ DevboxLaunchParameters launch_from_json(const json& launch_parameters) {
 
 const char* kDevboxColumns =
     "id, name, status, create_time_ms, end_time_ms, snapshot_id, failure_reason, "
-    "shutdown_reason, metadata, launch_parameters, state_transitions";
+    "shutdown_reason, metadata, launch_parameters, state_transitions, blueprint_id";
 
 Devbox devbox_from_row(const Row& r) {
   Devbox d;
@@ -56,6 +48,7 @@ Devbox devbox_from_row(const Row& r) {
   Devbox parsed = devbox_from_wire(wire);
   d.launch_parameters = parsed.launch_parameters;
   d.state_transitions = parsed.state_transitions;
+  d.blueprint_id = r.text(11);
   return d;
 }
 
@@ -95,26 +88,6 @@ DevboxSnapshot snapshot_from_row(const Row& r) {
   return s;
 }
 
-// One page of `sql` (a SELECT with its filters, `params` bound) newest first: the rows after
-// `after` (the last item of the previous page) when given, at most `limit` of them read with
-// `from_row` into `items`. Returns whether there are more (one row more is asked for).
-template <typename T>
-bool read_page(Database& db, std::string sql, std::vector<SqlValue> params, const T* after,
-               int limit, T (*from_row)(const Row&), std::vector<T>& items) {
-  if (after) {
-    params.emplace_back(after->create_time_ms);
-    params.emplace_back(after->id);
-    const auto a = std::to_string(params.size() - 1), b = std::to_string(params.size());
-    sql +=
-        " AND (create_time_ms < ?" + a + " OR (create_time_ms = ?" + a + " AND id < ?" + b + "))";
-  }
-  sql += " ORDER BY create_time_ms DESC, id DESC LIMIT " + std::to_string(limit + 1);
-  for (const auto& r : db.query(sql, params)) items.push_back(from_row(r));
-  if (items.size() <= static_cast<size_t>(limit)) return false;
-  items.pop_back();
-  return true;
-}
-
 }  // namespace
 
 std::int64_t now_ms() {
@@ -149,6 +122,14 @@ std::string process_token(pid_t pid) {
   return std::to_string(pid) + ":" + start;
 }
 
+bool process_alive(const std::string& token) {
+  auto colon = token.find(':');
+  if (colon == std::string::npos) return false;
+  pid_t pid = static_cast<pid_t>(std::atoll(token.substr(0, colon).c_str()));
+  if (pid <= 0) return false;
+  return process_token(pid) == token;
+}
+
 std::string not_found_devbox(const std::string& id) {
   return "devbox " + id + " not found; manage_devbox with action list shows the devboxes";
 }
@@ -160,11 +141,11 @@ void DevboxRows::insert(const Devbox& d, const std::map<std::string, std::string
   const json wire = devbox_to_wire(d);
   db_->execute(
       "INSERT INTO devboxes (id, name, status, create_time_ms, snapshot_id, metadata, "
-      "launch_parameters, environment, state_transitions, last_active_ms) VALUES "
-      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?4)",
+      "launch_parameters, environment, state_transitions, last_active_ms, blueprint_id) VALUES "
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?4, ?10)",
       {d.id, d.name, d.status, d.create_time_ms, d.snapshot_id, wire["metadata"].dump(),
        wire["launch_parameters"].dump(), to_json_map(environment).dump(),
-       wire["state_transitions"].dump()});
+       wire["state_transitions"].dump(), d.blueprint_id});
   log(d.id, log_line(d.create_time_ms, "lifecycle", "info", "status " + d.status));
 }
 
@@ -320,7 +301,7 @@ void DevboxRows::fail_lost_executions() {
   for (const auto& r :
        db_->query("SELECT id, owner, devbox_id, command, shell_name FROM devbox_executions "
                   "WHERE status != 'completed'")) {
-    if (owner_alive(r.text(1))) continue;
+    if (process_alive(r.text(1))) continue;
     const std::string note =
         "the server running this execution stopped before it finished; its processes were "
         "killed with it";

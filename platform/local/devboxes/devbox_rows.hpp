@@ -36,6 +36,8 @@ DevboxLog log_line(std::int64_t timestamp_ms, std::string source, std::string le
 // "pid:starttime" of a process: identifies the server that runs an execution, so a later server
 // can tell a live owner from a dead one (pids are reused, start times are not).
 std::string process_token(pid_t pid);
+// Whether the process a process_token() names still runs.
+bool process_alive(const std::string& token);
 
 // The "devbox ... not found" message, with where to list the devboxes.
 std::string not_found_devbox(const std::string& id);
@@ -106,6 +108,10 @@ class DevboxRows {
   // The devboxes being created (status provisioning) from the snapshot.
   std::vector<std::string> provisioning_from(const std::string& snapshot_id);
   SnapshotPage list_snapshots(const SnapshotListRequest& req);
+
+  // The database these rows are in (blueprint_rows.hpp shares it).
+  const std::shared_ptr<Database>& database() const { return db_; }
+  const std::string& owner() const { return owner_; }
 
  private:
   std::shared_ptr<Database> db_;

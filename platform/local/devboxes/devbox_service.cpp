@@ -17,8 +17,10 @@ LocalDevboxService::LocalDevboxService(const LocalDevboxOptions& options)
       rows_(open_rows(options_)),
       secrets_(std::make_shared<DevboxSecrets>(options_.data_dir)),
       runtimes_(options_, rows_, *secrets_),
-      executions_(options_.max_executions) {
+      executions_(options_.max_executions),
+      blueprints_(rows_.database(), rows_.owner()) {
   rows_.fail_lost_executions();
+  blueprints_.fail_orphaned_builds();
   reaper_ = std::make_unique<DevboxReaper>(
       options_.reaper_interval, rows_, runtimes_,
       [this](const std::string& id, const DevboxLaunchParameters& lp) {
@@ -131,6 +133,7 @@ DevboxRows LocalDevboxService::open_rows(const LocalDevboxOptions& options) {
   std::error_code ec;
   fs::create_directories(options.data_dir / "devboxes", ec);
   fs::create_directories(options.data_dir / "devbox_snapshots", ec);
+  if (!ec) fs::create_directories(options.data_dir / "blueprints", ec);
   if (ec)
     throw PlatformError(ErrorKind::unavailable,
                         "cannot create the devbox directories under " + options.data_dir.string() +

@@ -7,6 +7,7 @@
 //   devbox_usage.cpp         usage: elapsed and active time, cgroup figures, disk
 //   devbox_snapshots.cpp     snapshots: take, list, delete, copy into a new home
 //   devbox_tunnels.cpp       tunnels: the view, port forwards, removal
+//   devbox_blueprints.cpp    blueprints: create, the build, list, logs, delete, copy into a home
 // It is built from devbox_rows.* (SQLite), devbox_runtimes.* (live sandboxes of this process),
 // devbox_reaper.* (the idle policy) and helper_threads.* (finishers and copies).
 #pragma once
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "platform/common/concurrency_limit.hpp"
+#include "platform/local/devboxes/blueprint_rows.hpp"
 #include "platform/local/devboxes/devbox_reaper.hpp"
 #include "platform/local/devboxes/devbox_rows.hpp"
 #include "platform/local/devboxes/devbox_runtimes.hpp"
@@ -33,6 +35,7 @@
 #include "platform/local/devboxes/helper_threads.hpp"
 #include "platform/local/devboxes/source_files.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
+#include "platform/objects.hpp"
 
 namespace runagents::platform::local {
 
@@ -46,6 +49,10 @@ inline bool contains(const std::vector<std::string>& v, const std::string& s) {
 // Bytes a tree takes on disk (allocated blocks, as du counts them: each hard-linked file once,
 // links not followed). Entries that vanish during the walk are skipped.
 std::uint64_t disk_usage(const fs::path& root);
+
+// Throws invalid for a code mount the local sandboxes cannot make (names, git_ref, URL, a
+// network URL without network), with what to do.
+void check_code_mounts(const DevboxCreateRequest& req);
 
 class LocalDevboxService final : public DevboxService {
  public:
@@ -87,6 +94,11 @@ class LocalDevboxService final : public DevboxService {
   SnapshotPage list_snapshots(const SnapshotListRequest& req) override;
   void delete_snapshot(const std::string& snapshot_id) override;
   std::optional<DevboxActivity> activity() override;
+  Blueprint create_blueprint(const BlueprintParameters& params) override;
+  Blueprint get_blueprint(const std::string& id) override;
+  BlueprintPage list_blueprints(const BlueprintListRequest& req) override;
+  std::vector<BlueprintLog> blueprint_logs(const std::string& id) override;
+  Blueprint delete_blueprint(const std::string& id) override;
 
   // The secrets of its devboxes (RedactingDevboxes hides their values).
   std::shared_ptr<DevboxSecrets> secrets() const { return secrets_; }
@@ -97,6 +109,7 @@ class LocalDevboxService final : public DevboxService {
     Devbox devbox;
     ResourceLimits limits;
     std::string from_snapshot;                        // "" = an empty home
+    std::string from_blueprint;                       // ditto
     std::shared_ptr<const SourceFiles> source_files;  // what to copy of request.source
     std::map<std::string, std::string> environment;   // environment_variables and secrets
     // Registered in provisioning_ from the moment the devbox is recorded until provision() ends:
@@ -123,6 +136,17 @@ class LocalDevboxService final : public DevboxService {
   fs::path home_of(const std::string& id) const;
   fs::path snapshot_dir(const std::string& id) const;
   fs::path snapshot_home(const std::string& id) const;
+
+  // The blueprint a create request names (blueprint_id or blueprint_name), built. Throws
+  // not_found (unknown, deleted), conflict (not built).
+  Blueprint built_blueprint(const std::string& id, const std::string& name);
+  fs::path blueprint_dir(const std::string& id) const;
+  // Copies the blueprint's home to `home`. Throws not_found when it was deleted meanwhile.
+  void copy_blueprint(const std::string& blueprint_id, const fs::path& home);
+  // Builds a recorded blueprint (on a helper thread); its status and log say how it ended.
+  void build_blueprint(const Blueprint& bp, const BlueprintParameters& params);
+  // The data dir's storage objects (build contexts), opened on first use.
+  ObjectService& objects();
 
   // Copies the snapshot's home to `home`; delete_snapshot waits for the copy (refuses meanwhile).
   // Throws not_found when the snapshot was deleted since the devbox was recorded.
@@ -162,9 +186,12 @@ class LocalDevboxService final : public DevboxService {
   };
   std::mutex provisioning_mu_;
   std::map<std::string, Provisioning> provisioning_;
-  std::mutex snapshot_mu_;                // orders delete_snapshot against copies out of one
-  std::map<std::string, int> copying_;    // snapshot id -> copies out of it running here
-  std::unique_ptr<DevboxReaper> reaper_;  // last: stopped first
+  std::mutex snapshot_mu_;              // orders delete_snapshot against copies out of one
+  std::map<std::string, int> copying_;  // snapshot id -> copies out of it running here
+  BlueprintRows blueprints_;
+  std::mutex objects_mu_;
+  std::shared_ptr<ObjectService> objects_;  // see objects()
+  std::unique_ptr<DevboxReaper> reaper_;    // last: stopped first
 };
 
 }  // namespace runagents::platform::local

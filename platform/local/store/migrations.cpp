@@ -238,6 +238,38 @@ CREATE TABLE objects (
 );
 CREATE INDEX objects_by_expiry ON objects (delete_after_time_ms);
 )SQL",
+      // 8: blueprints (platform/local/devboxes/blueprint_rows.cpp), Runloop's /v1/blueprints.
+      // The built home is <data_dir>/blueprints/<id>/home; parameters is the create body as
+      // stored (code mount tokens kept for the build, never answered); environment holds the
+      // ENV values devboxes from it get; builder is the process_token of the server building
+      // it (a build whose builder died is failed by the next server). blueprint_logs is the
+      // build's log. devboxes.blueprint_id: the blueprint a devbox was created from.
+      R"SQL(
+CREATE TABLE blueprints (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'created',
+  create_time_ms INTEGER NOT NULL,
+  build_finish_time_ms INTEGER,
+  failure_reason TEXT NOT NULL DEFAULT '',
+  base_blueprint_id TEXT NOT NULL DEFAULT '',
+  parameters TEXT NOT NULL DEFAULT '{}',
+  metadata TEXT NOT NULL DEFAULT '{}',
+  environment TEXT NOT NULL DEFAULT '{}',
+  builder TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX blueprints_by_name ON blueprints (name, create_time_ms);
+CREATE TABLE blueprint_logs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  blueprint_id TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX blueprint_logs_by_blueprint ON blueprint_logs (blueprint_id, seq);
+ALTER TABLE devboxes ADD COLUMN blueprint_id TEXT NOT NULL DEFAULT '';
+)SQL",
   };
   return migrations;
 }

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "platform/local/store/database.hpp"
 
@@ -60,5 +61,25 @@ class RowReader {
 nlohmann::json json_column(const Row& row, std::size_t column);
 // The JSON text of `column`, or `fallback` when it does not parse.
 nlohmann::json json_column_or(const Row& row, std::size_t column, nlohmann::json fallback);
+
+// One page of `sql` (a SELECT with its filters, `params` bound) newest first: the rows after
+// `after` (the last item of the previous page) when given, at most `limit` of them read with
+// `from_row` into `items`. Returns whether there are more (one row more is asked for).
+template <typename T>
+bool read_page(Database& db, std::string sql, std::vector<SqlValue> params, const T* after,
+               int limit, T (*from_row)(const Row&), std::vector<T>& items) {
+  if (after) {
+    params.emplace_back(after->create_time_ms);
+    params.emplace_back(after->id);
+    const auto a = std::to_string(params.size() - 1), b = std::to_string(params.size());
+    sql +=
+        " AND (create_time_ms < ?" + a + " OR (create_time_ms = ?" + a + " AND id < ?" + b + "))";
+  }
+  sql += " ORDER BY create_time_ms DESC, id DESC LIMIT " + std::to_string(limit + 1);
+  for (const auto& r : db.query(sql, params)) items.push_back(from_row(r));
+  if (items.size() <= static_cast<size_t>(limit)) return false;
+  items.pop_back();
+  return true;
+}
 
 }  // namespace runagents::platform::local

@@ -9,6 +9,7 @@
 
 #include "platform/common/shell_quote.hpp"
 #include "platform/common/utf8.hpp"
+#include "platform/wire/blueprint_json.hpp"
 #include "platform/wire/devbox_json.hpp"
 
 namespace runagents::platform::remote {
@@ -414,6 +415,34 @@ class RunloopDevboxes final : public DevboxService {
     return snapshot_page_from_wire(
         list_page("/v1/devboxes/disk_snapshots", req.limit,
                   {{"devbox_id", req.devbox_id}, {"starting_after", req.starting_after}}));
+  }
+
+  Blueprint create_blueprint(const BlueprintParameters& params) override {
+    return blueprint_from_wire(http_.send_json(
+        HttpRequest::post("/v1/blueprints", blueprint_parameters_to_wire(params, true))));
+  }
+
+  Blueprint get_blueprint(const std::string& id) override {
+    return blueprint_from_wire(http_.send_json(HttpRequest::get("/v1/blueprints/" + seg(id))));
+  }
+
+  BlueprintPage list_blueprints(const BlueprintListRequest& req) override {
+    return blueprint_page_from_wire(list_page(
+        "/v1/blueprints", req.limit,
+        {{"starting_after", req.starting_after}, {"name", req.name}, {"status", req.status}}));
+  }
+
+  std::vector<BlueprintLog> blueprint_logs(const std::string& id) override {
+    return blueprint_logs_from_wire(
+        http_.send_json(HttpRequest::get("/v1/blueprints/" + seg(id) + "/logs")));
+  }
+
+  // Runloop answers the delete with an empty object: the blueprint is read again.
+  Blueprint delete_blueprint(const std::string& id) override {
+    http_.send(HttpRequest::post("/v1/blueprints/" + seg(id) + "/delete", json::object()));
+    Blueprint bp = get_blueprint(id);
+    if (bp.state.empty()) bp.state = "deleted";
+    return bp;
   }
 
  private:

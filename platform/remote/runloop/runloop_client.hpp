@@ -19,6 +19,9 @@
 //             .../write_file_contents {file_path, contents} (UTF-8), .../upload_file (multipart
 //             path + file, for other bytes)
 //   lifecycle POST .../suspend, .../resume, .../keep_alive, .../shutdown
+//   blueprints POST /v1/blueprints (create_blueprint), GET /v1/blueprints/{id},
+//             GET /v1/blueprints?limit&starting_after&name&status, GET /v1/blueprints/{id}/logs,
+//             POST /v1/blueprints/{id}/delete
 //   snapshots POST .../snapshot_disk | snapshot_disk_async {name, metadata, commit_message};
 //             GET /v1/devboxes/disk_snapshots?devbox_id&limit&starting_after;
 //             GET /v1/devboxes/disk_snapshots/{id}/status
