@@ -11,6 +11,7 @@
 #include "platform/local/devboxes/local_devbox_service.hpp"
 #include "platform/local/objects/local_object_service.hpp"
 #include "platform/local/objects/object_extraction.hpp"
+#include "platform/local/sandbox/sandbox_environment.hpp"
 #include "platform/local/sandbox/tree_copy.hpp"
 #include "platform/local/store/identifiers.hpp"
 
@@ -204,9 +205,17 @@ void LocalDevboxService::build_blueprint(const Blueprint& bp, const BlueprintPar
     devbox_id = d.id;
 
     std::map<std::string, std::string> env = blueprints_.environment(bp.base_blueprint_id);
+    // What ENV values expand against: the sandbox's own environment, then the build's.
+    const std::map<std::string, std::string> image_env = sandbox_base_environment();
     std::map<std::string, std::string> args;  // ARG values: the build's, not the devboxes'
     std::string workdir = kHome;
     fs::path context;
+    auto variables = [&] {
+      std::map<std::string, std::string> vars = image_env;
+      for (const auto& [k, v] : args) vars[k] = v;
+      for (const auto& [k, v] : env) vars[k] = v;
+      return vars;
+    };
     auto run = [&](const std::string& what, const std::string& command) {
       if (closing_) throw PlatformError(ErrorKind::unavailable, "the server stopped");
       log("info", what);
@@ -232,8 +241,7 @@ void LocalDevboxService::build_blueprint(const Blueprint& bp, const BlueprintPar
       return "step " + std::to_string(++n) + "/" + std::to_string(total) + ": " + text;
     };
     for (const auto& s : steps) {
-      std::map<std::string, std::string> vars = args;
-      for (const auto& [k, v] : env) vars[k] = v;
+      const std::map<std::string, std::string> vars = variables();
       if (s.instruction == "RUN") {
         run(step_name("RUN " + s.text), s.text);
       } else if (s.instruction == "ENV") {

@@ -16,6 +16,7 @@
 #include "platform/local/sandbox/exec_state.hpp"
 #include "platform/local/sandbox/orphan_reaper.hpp"
 #include "platform/local/sandbox/sandbox_core.hpp"
+#include "platform/local/sandbox/sandbox_environment.hpp"
 #include "platform/local/sandbox/sandbox_network.hpp"
 #include "platform/local/sandbox/shell_core.hpp"
 
@@ -475,13 +476,7 @@ SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const st
   s.argv.insert(s.argv.end(), drop.begin(), drop.end());
   s.argv.insert(s.argv.end(), argv.begin(), argv.end());
 
-  std::map<std::string, std::string> vars = {
-      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-      {"HOME", std::string(kSandboxHome)},
-      {"LANG", "C.UTF-8"},
-      {"TERM", "dumb"},
-      {"SHELL", "/bin/bash"},
-  };
+  std::map<std::string, std::string> vars = sandbox_base_environment();
   for (const auto& [k, v] : spec.env) vars[k] = v;
   for (const auto& [k, v] : env) vars[k] = v;
   for (const auto& [k, v] : vars) s.env.push_back(k + "=" + v);
