@@ -25,6 +25,7 @@
 #include "platform/local/store/sqlite_task_store.hpp"
 #include "platform/open/devbox_factory.hpp"
 #include "platform/open/lazy_platform.hpp"
+#include "platform/open/object_factory.hpp"
 #include "platform/open/open_platform.hpp"
 #include "platform/queries/agent_query.hpp"
 #include "platform/queries/agent_runs.hpp"
@@ -83,12 +84,14 @@ std::unique_ptr<mcp::McpServer> build_server(const Options& opts, const platform
   auto bundle = platform::lazy_platform([config] { return platform::open_platform(config); },
                                         config.ns, platform::faces_for(config));
   bundle.devboxes = std::move(devboxes);
+  bundle.objects = platform::lazy_object_service(config);
   // Queries: a deployed agent, a RuntimeUse runtime, or the embedded runtime in a devbox.
   platform::QueryTargets targets;
   targets.agent = platform::make_agent_query_runner(bundle.agents, bundle.approvals, config.ns);
   targets.runtimeuse = platform::remote::make_runtimeuse_runner();
   platform::local::EmbeddedQueryOptions embedded;
   embedded.gateway = {config.llm_base_url, config.llm_api_key};
+  embedded.objects = bundle.objects;
   targets.embedded = platform::local::make_embedded_query_runner(bundle.devboxes, embedded);
   targets.default_runtime_url = config.runtimeuse_ws_url;
   bundle.queries = platform::make_query_router(std::move(targets));

@@ -151,6 +151,17 @@ struct DevboxCodeMount {
   std::string git_url;
 };
 
+// A storage object written into the devbox while it provisions (Runloop's ObjectMount, a mounts
+// entry of type object_mount). Locally: at object_path (relative to /home/user or absolute under
+// it, as files are) the object becomes a file, or, for a tar/tgz (and a gzip holding a tar), a
+// directory it is extracted into (platform/local/objects/object_extraction.hpp); before any
+// command runs, owned by the devbox's user. not_found for an unknown object, conflict for one
+// that is not READ_ONLY, forbidden for a path outside the home.
+struct DevboxObjectMount {
+  std::string object_id;
+  std::string object_path;
+};
+
 // The line of the home's .runagents/source (see DevboxSource): where the project is.
 inline constexpr const char* kDevboxSourceFile = ".runagents/source";
 // The ref of the baseline commit in that project.
@@ -174,6 +185,7 @@ struct DevboxCreateRequest {
   // path (relative to home or under it) -> text; mounts of type file_mount land here too.
   std::map<std::string, std::string> file_mounts;
   std::vector<DevboxCodeMount> code_mounts;
+  std::vector<DevboxObjectMount> object_mounts;  // mounts of type object_mount
   std::map<std::string, std::string> metadata;
   DevboxLaunchParameters launch_parameters;
   bool network_set = false;  // whether launch_parameters.network was asked for explicitly

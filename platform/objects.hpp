@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -173,5 +174,51 @@ class ObjectService {
     return u->commit();
   }
 };
+
+// Forwards every call to target(), as DevboxServiceWrapper does (lazy opening: open/lazy.hpp).
+class ObjectServiceWrapper : public ObjectService {
+ public:
+  using Interface = ObjectService;
+  explicit ObjectServiceWrapper(std::shared_ptr<ObjectService> t) : target_(std::move(t)) {}
+
+  ObjectCreated create(const ObjectCreateRequest& req) override { return target().create(req); }
+  ObjectView get(const std::string& id) override { return target().get(id); }
+  ObjectListPage list(const ObjectListRequest& req) override { return target().list(req); }
+  std::unique_ptr<ObjectUpload> begin_upload(const std::string& id,
+                                             const std::string& upload_token) override {
+    return target().begin_upload(id, upload_token);
+  }
+  ObjectView complete(const std::string& id) override { return target().complete(id); }
+  ObjectView remove(const std::string& id) override { return target().remove(id); }
+  ObjectDownloadGrant grant_download(const std::string& id,
+                                     std::int64_t duration_seconds) override {
+    return target().grant_download(id, duration_seconds);
+  }
+  std::unique_ptr<ObjectReader> open_download(const std::string& id,
+                                              const ObjectDownloadGrant& grant) override {
+    return target().open_download(id, grant);
+  }
+  std::unique_ptr<ObjectReader> open(const std::string& id) override { return target().open(id); }
+  std::int64_t max_object_bytes() const override {
+    return const_cast<ObjectServiceWrapper*>(this)->target().max_object_bytes();
+  }
+
+ protected:
+  ObjectServiceWrapper() = default;
+  virtual ObjectService& target() { return *target_; }
+
+ private:
+  std::shared_ptr<ObjectService> target_;
+};
+
+// A file or directory of this machine made a READ_ONLY object named `name`: a file as it is
+// (content type tar, tgz or gzip by its extension, else text when it is valid UTF-8, else
+// binary), a directory as a tgz of its tree (paths relative to it; symlinks stored as links,
+// never followed; sockets, fifos and devices left out). The caller has checked that the path may
+// be read. Nothing is left behind on failure (the object is deleted). Throws PlatformError:
+// invalid for a path that is neither (or past the store's size cap, 413), unavailable when it
+// cannot be read, and as the service does.
+ObjectView upload_host_path(ObjectService& objects, const std::filesystem::path& path,
+                            const std::string& name);
 
 }  // namespace runagents::platform

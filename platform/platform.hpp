@@ -32,6 +32,7 @@
 
 #include "platform/devboxes.hpp"
 #include "platform/error.hpp"
+#include "platform/objects.hpp"
 
 namespace runagents::platform {
 
@@ -604,6 +605,7 @@ struct Platform {
   std::shared_ptr<ContextService> context;
   std::shared_ptr<DevboxService> devboxes;  // platform/devboxes.hpp
   std::shared_ptr<QueryRunner> queries;     // platform/queries.hpp (run_query)
+  std::shared_ptr<ObjectService> objects;   // platform/objects.hpp (storage objects); may be null
   // run_query tasks that are handles on the agent's run (platform/queries.hpp); may be null.
   std::shared_ptr<AgentRunQueries> agent_runs;
   std::map<std::string, Face> faces;  // domain -> face: agents, tools, runs, approvals, ...

@@ -26,6 +26,7 @@ namespace {
 using platform::DevboxService;
 using json = mcp::json;
 using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
 
 // Characters of each output stream kept in a result: the head and the tail.
 constexpr std::size_t kStreamHead = 4000;
@@ -556,7 +557,10 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
       "user's project with your own file tools. upload (devbox_id, host_path: a file or directory "
       "of the user's machine inside the client's roots; path in the devbox, default "
       "/home/user/<its name>) and download (devbox_id, path, host_path: a new path there) move "
-      "files and whole trees, symlinks as links. Blueprints, a home set up once and started "
+      "files and whole trees, symlinks as links; upload with object_name instead of devbox_id "
+      "stores host_path as a storage object (a directory as a tgz) and returns its id, for "
+      "create_devbox mounts [{type: object_mount, object_id, object_path}] and run_query "
+      "object://ID. Blueprints, a home set up once and started "
       "from many times (create_devbox blueprint_name=...): create_blueprint (blueprint_name; "
       "system_setup_commands and/or a dockerfile starting FROM runagents/devbox locally, with "
       "RUN, ENV, ARG, WORKDIR, COPY; file_mounts, build_args, secrets, base_blueprint_name; the "
@@ -568,7 +572,8 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
   manage.annotations.read_only = false;
   manage.annotations.destructive = true;
   manage.annotations.idempotent = false;
-  manage.handler = [devboxes, host_paths](const json& args, mcp::RequestContext& ctx) {
+  manage.handler = [devboxes, host_paths, objects = platform.objects](const json& args,
+                                                                      mcp::RequestContext& ctx) {
     const std::string action = args.at("action").get<std::string>();
     auto need = [&](const char* key) {
       if (!args.contains(key) || (args[key].is_string() && args[key].get<std::string>().empty()))
@@ -751,6 +756,22 @@ void register_devbox_tools(mcp::ToolRegistry& registry, const platform::Platform
         summary =
             "no changes in " + changes["source_dir"].get<std::string>() + " since the baseline";
       out["changed_files"] = std::move(changes);
+    } else if (action == "upload" && args.contains("object_name")) {
+      if (!objects)
+        throw platform::PlatformError(platform::ErrorKind::unavailable,
+                                      "this server has no storage objects");
+      const fs::path from = allowed_host_path(host_paths, ctx, need("host_path"));
+      const auto o = platform::upload_host_path(*objects, from, need("object_name"));
+      out["object"] = {{"id", o.id},
+                       {"name", o.name},
+                       {"content_type", o.content_type},
+                       {"state", o.state},
+                       {"size_bytes", o.size_bytes.value_or(0)}};
+      summary =
+          "uploaded " + from.string() + " as object " + o.id + " (" + o.content_type + ", " +
+          std::to_string(o.size_bytes.value_or(0)) +
+          " bytes); mount it with create_devbox mounts=[{type: object_mount, object_id: " + o.id +
+          ", object_path: ...}] or pass object://" + o.id + " in run_query pre_agent_downloadables";
     } else if (action == "upload" || action == "download") {
       const auto id = need("devbox_id");
       const auto host_path = need("host_path");

@@ -234,10 +234,20 @@ void mounts_from_wire(const json& b, DevboxCreateRequest& r) {
         throw PlatformError(ErrorKind::invalid,
                             where + " (file_mount) needs target and content, both strings");
       r.file_mounts[m["target"].get<std::string>()] = m["content"].get<std::string>();
+    } else if (type == "object_mount") {
+      if (!m.contains("object_id") || !m["object_id"].is_string() || !m.contains("object_path") ||
+          !m["object_path"].is_string() || m["object_id"].get<std::string>().empty() ||
+          m["object_path"].get<std::string>().empty())
+        throw PlatformError(
+            ErrorKind::invalid,
+            where + " (object_mount) needs object_id and object_path, both strings");
+      r.object_mounts.push_back(
+          {m["object_id"].get<std::string>(), m["object_path"].get<std::string>()});
     } else {
       throw PlatformError(ErrorKind::invalid,
                           where + ".type \"" + type +
-                              "\" is not a mount this server makes (code_mount, file_mount)");
+                              "\" is not a mount this server makes (code_mount, file_mount, "
+                              "object_mount)");
     }
   }
 }
@@ -255,6 +265,9 @@ json create_request_to_wire(const DevboxCreateRequest& r) {
     b["code_mounts"] = json::array();
     for (const auto& m : r.code_mounts) b["code_mounts"].push_back(code_mount_to_wire(m));
   }
+  for (const auto& m : r.object_mounts)
+    b["mounts"].push_back(
+        {{"type", "object_mount"}, {"object_id", m.object_id}, {"object_path", m.object_path}});
   if (!r.metadata.empty()) b["metadata"] = r.metadata;
   json lp = launch_to_wire(r.launch_parameters, r.network_set);
   lp.erase("after_idle");

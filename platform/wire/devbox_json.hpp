@@ -28,8 +28,9 @@ Devbox devbox_from_wire(const json& view);
 json create_request_to_wire(const DevboxCreateRequest& request);
 // Throws PlatformError(invalid) naming the field for a value of the wrong type.
 DevboxCreateRequest create_request_from_wire(const json& body);
-// `body`'s code_mounts and mounts (Runloop's shapes: code_mount, file_mount) added to `request`'s
-// code_mounts and file_mounts. Throws PlatformError(invalid) naming the entry that is wrong.
+// `body`'s code_mounts and mounts (Runloop's shapes: code_mount, file_mount, object_mount) added
+// to `request`'s code_mounts, file_mounts and object_mounts. Throws PlatformError(invalid) naming
+// the entry that is wrong.
 void mounts_from_wire(const json& body, DevboxCreateRequest& request);
 
 // The parts the blueprint shapes share (blueprint_json.hpp). launch_parameters: with_network

@@ -1,4 +1,6 @@
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <regex>
 
@@ -7,6 +9,8 @@
 #include "platform/common/redact.hpp"
 #include "platform/common/shell_quote.hpp"
 #include "platform/local/devboxes/local_devbox_service.hpp"
+#include "platform/local/objects/object_extraction.hpp"
+#include "platform/local/sandbox/home_files.hpp"
 #include "platform/local/sandbox/tree_copy.hpp"
 #include "platform/local/store/identifiers.hpp"
 
@@ -185,6 +189,14 @@ LocalDevboxService::NewDevbox LocalDevboxService::begin_create(const DevboxCreat
                                                    "action list_snapshots) and retry");
     nd.from_snapshot = from.id;
   }
+  for (const auto& m : req.object_mounts) {
+    ObjectView o = objects().get(m.object_id);  // not_found
+    if (o.state != kObjectStateReadOnly)
+      throw PlatformError(ErrorKind::conflict, "object_mount: object " + o.id + " is " + o.state +
+                                                   ", not READ_ONLY; complete its upload first");
+    if (m.object_path.empty())
+      throw PlatformError(ErrorKind::invalid, "object_mount: object_path is required");
+  }
   auto support = check_sandbox_support(options_.bwrap_path);
   if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
   // Listed before the devbox is recorded: a directory git cannot list changes nothing.
@@ -240,6 +252,11 @@ void LocalDevboxService::provision(const NewDevbox& nd, const DevboxCreateReques
       say("copying " + std::to_string(nd.source_files->paths.size()) + " files of " +
           req.source->host_dir + " into " + source_dir);
       copy_listed_files(req.source->host_dir, home / req.source->name, nd.source_files->paths);
+    }
+    // Before the sandbox opens: nothing runs in the home, so the resolved path stays as it is.
+    for (const auto& m : req.object_mounts) {
+      say("writing object " + m.object_id + " at " + m.object_path);
+      mount_object(home, m);
     }
     const LaunchSpec launch{nd.limits, nd.environment, lp.network};
     auto rt = runtimes_.runtime(d.id, &launch);
@@ -317,6 +334,23 @@ void LocalDevboxService::provision(const NewDevbox& nd, const DevboxCreateReques
   if (shutting_down(d.id) || get(d.id).status != "provisioning")
     throw shut_down_while_provisioned(d.id);
   rows_.transition(d.id, "running");
+}
+
+void LocalDevboxService::mount_object(const fs::path& home, const DevboxObjectMount& m) {
+  HomePath where = resolve_in_home(home, m.object_path);  // forbidden outside the home
+  if (where.relative.empty())
+    throw PlatformError(ErrorKind::invalid, "object_mount: object_path " + m.object_path +
+                                                " is the home itself; name a path inside it");
+  extract_object_into(where.host_path, objects(), m.object_id);
+  // Extracted by the server: given to the home's owner (the sandbox's user), links not followed.
+  struct stat st {};
+  if (::geteuid() != 0 || ::stat(home.c_str(), &st) != 0) return;
+  std::error_code ec;
+  ::lchown(where.host_path.c_str(), st.st_uid, st.st_gid);
+  if (!fs::is_directory(fs::symlink_status(where.host_path))) return;
+  for (auto it = fs::recursive_directory_iterator(where.host_path, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    ::lchown(it->path().c_str(), st.st_uid, st.st_gid);
 }
 
 bool LocalDevboxService::shutting_down(const std::string& id) {

@@ -145,7 +145,9 @@ class LocalDevboxService final : public DevboxService {
   void copy_blueprint(const std::string& blueprint_id, const fs::path& home);
   // Builds a recorded blueprint (on a helper thread); its status and log say how it ended.
   void build_blueprint(const Blueprint& bp, const BlueprintParameters& params);
-  // The data dir's storage objects (build contexts), opened on first use.
+  // Writes the object of an object mount into `home` (before its sandbox opens).
+  void mount_object(const fs::path& home, const DevboxObjectMount& mount);
+  // The data dir's storage objects (build contexts, object mounts), opened on first use.
   ObjectService& objects();
 
   // Copies the snapshot's home to `home`; delete_snapshot waits for the copy (refuses meanwhile).

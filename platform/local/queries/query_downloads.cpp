@@ -52,6 +52,33 @@ Download fetch_file(const std::string& url, std::size_t max_bytes) {
 
 }  // namespace
 
+Download fetch_object(ObjectService& objects, const std::string& url, std::size_t max_bytes) {
+  const std::string id = url.substr(std::string("object://").size());
+  if (id.empty() || id.find_first_of("/?#") != std::string::npos)
+    throw PlatformError(ErrorKind::invalid,
+                        "object URL " + url + " must be object://<object id> (obj_...)");
+  const ObjectView view = objects.get(id);  // not_found
+  auto reader = objects.open(id);           // conflict unless READ_ONLY
+  if (reader->size() < 0 || static_cast<std::uint64_t>(reader->size()) > max_bytes)
+    throw PlatformError(ErrorKind::unavailable, "download of " + url + " is larger than " +
+                                                    std::to_string(max_bytes >> 20) + " MiB");
+  Download d{file_name_of("/" + view.name, url), {}};
+  if (view.content_type == "tgz" && !ends_with(d.filename, ".tgz") &&
+      !ends_with(d.filename, ".tar.gz"))
+    d.filename += ".tgz";
+  if (view.content_type == "tar" && !ends_with(d.filename, ".tar")) d.filename += ".tar";
+  d.data.resize(static_cast<std::size_t>(reader->size()));
+  std::size_t at = 0;
+  while (at < d.data.size()) {
+    const std::size_t n =
+        reader->read_at(static_cast<std::int64_t>(at), d.data.data() + at, d.data.size() - at);
+    if (n == 0) break;
+    at += n;
+  }
+  d.data.resize(at);
+  return d;
+}
+
 std::string unpack_command(const std::string& filename) {
   const std::string q = shell_quote(filename);
   if (ends_with(filename, ".zip")) return "python3 -m zipfile -e " + q + " . && rm -f -- " + q;

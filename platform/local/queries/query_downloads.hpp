@@ -9,6 +9,7 @@
 #include <string>
 
 #include "platform/common/shell_quote.hpp"
+#include "platform/objects.hpp"
 
 namespace runagents::platform::local {
 
@@ -22,6 +23,12 @@ struct Download {
 // HTTP 404"), or when it is larger than `max_bytes`; cancelled when `cancelled` turns true.
 Download fetch_download(const std::string& url, std::size_t max_bytes,
                         std::chrono::milliseconds timeout, const std::function<bool()>& cancelled);
+
+// The content of object://ID (a READ_ONLY storage object of `objects`), named after the object
+// (its name's last component, with .tgz or .tar added to an archive that lacks it, so it is
+// unpacked). Throws PlatformError: invalid for a URL without an id or an object name that is
+// unusable; not_found / conflict as ObjectService::open; unavailable past `max_bytes`.
+Download fetch_object(ObjectService& objects, const std::string& url, std::size_t max_bytes);
 
 // How to unpack `filename` in a shell inside the sandbox (cwd = its directory), or "" when it is
 // not an archive: .zip via python3's zipfile, tar archives (.tar, .tar.gz, .tgz, .tar.bz2,

@@ -166,9 +166,17 @@ class EmbeddedRunner : public QueryRunner {
       s.status("downloading " + d.download_url);
       Download file;
       try {
-        file = fetch_download(d.download_url, options_.max_download_bytes,
-                              std::chrono::duration_cast<std::chrono::milliseconds>(s.remaining()),
-                              [&] { return s.stopped(); });
+        if (d.download_url.rfind("object://", 0) == 0) {
+          if (!options_.objects)
+            throw PlatformError(ErrorKind::invalid,
+                                "object:// downloadables need the local object store");
+          file = fetch_object(*options_.objects, d.download_url, options_.max_download_bytes);
+        } else {
+          file =
+              fetch_download(d.download_url, options_.max_download_bytes,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(s.remaining()),
+                             [&] { return s.stopped(); });
+        }
       } catch (const PlatformError& e) {
         if (auto r = stopped(s)) return *r;
         return error(e.what());

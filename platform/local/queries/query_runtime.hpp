@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "platform/local/agents/model_gateway.hpp"
+#include "platform/objects.hpp"
 #include "platform/queries.hpp"
 
 namespace runagents::platform::local {
@@ -29,6 +30,8 @@ struct EmbeddedQueryOptions {
   std::size_t max_artifacts_total = 64 << 20;
   std::size_t max_artifacts = 50;
   std::size_t tool_output_chars = 16000;  // of each shell result the model sees
+  // Where object://ID downloadables are read from; null: they are refused.
+  std::shared_ptr<ObjectService> objects;
 };
 
 // Throws PlatformError before anything starts: invalid for an empty prompt or an artifacts_dir
