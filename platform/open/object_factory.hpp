@@ -1,8 +1,7 @@
 // Which ObjectService the tools use (manage_devbox upload with object_name, run_query's
-// object:// downloadables): the local store under the configured data dir, the one local
-// devboxes mount from. With the Runloop devbox face (RUNLOOP_API_KEY) every call is refused,
-// saying to upload with Runloop's SDK: this server has no Runloop objects client yet, and a
-// local object could not be mounted into a Runloop devbox. Opened on first use.
+// object:// downloadables): the one the devboxes mount from. The local store under the
+// configured data dir, or with the Runloop devbox face (RUNLOOP_API_KEY) Runloop's objects
+// (remote/runloop/runloop_objects.hpp). Opened on first use.
 #pragma once
 
 #include <memory>

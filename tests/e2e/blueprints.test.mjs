@@ -12,10 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-
-import { PRODUCT, agentSandboxSkip, isolatedProduct, killAll, startPlatformServe, toolOk, toolRefused } from './lib.mjs';
+import { agentSandboxSkip, connectIsolatedProduct, isolatedProduct, killAll, startPlatformServe, toolOk, toolRefused } from './lib.mjs';
 
 let sdk;
 try {
@@ -111,12 +108,11 @@ describe("blueprints with Runloop's SDK on platform serve", { skip: sandboxSkip 
 describe('blueprints through the MCP tools', { skip: sandboxSkip }, () => {
   let iso;
   let client;
+  let call;
 
   before(async () => {
     iso = isolatedProduct('ra-blueprints-mcp-');
-    const transport = new StdioClientTransport({ command: PRODUCT, args: iso.args, env: iso.env, cwd: iso.dir, stderr: 'ignore' });
-    client = new Client({ name: 'blueprints-e2e', version: '1.0.0' });
-    await client.connect(transport);
+    ({ client, call } = await connectIsolatedProduct(iso, 'blueprints-e2e'));
   });
   after(async () => {
     await client?.close().catch(() => {});
@@ -124,7 +120,6 @@ describe('blueprints through the MCP tools', { skip: sandboxSkip }, () => {
     iso?.cleanup();
   });
 
-  const call = (name, args) => client.callTool({ name, arguments: args }, undefined, { timeout: 120000 });
 
   test('create_blueprint, then create_devbox blueprint_name finds what it installed', STEP, async () => {
     const made = toolOk(await call('manage_devbox', {

@@ -811,3 +811,16 @@ export function toolRefused(r, pattern) {
   assert.equal(r.isError, true, JSON.stringify(r.structuredContent ?? r.content));
   assert.match(r.content[0].text, pattern);
 }
+
+/**
+ * The official SDK client on runagents-mcp over stdio, on the isolated data dir `iso` (its dir is
+ * the server's working directory, so relative host paths are inside the allowed ones).
+ * `call(name, args)` calls a tool with a 120 s timeout.
+ */
+export async function connectIsolatedProduct(iso, name) {
+  const transport = new StdioClientTransport({ command: PRODUCT, args: iso.args, env: iso.env, cwd: iso.dir, stderr: 'ignore' });
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(transport);
+  const call = (tool, args) => client.callTool({ name: tool, arguments: args }, undefined, { timeout: 120000 });
+  return { client, call };
+}

@@ -9,10 +9,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-
-import { PRODUCT, agentSandboxSkip, isolatedProduct, killAll, toolOk, toolRefused } from './lib.mjs';
+import { agentSandboxSkip, connectIsolatedProduct, isolatedProduct, killAll, toolOk, toolRefused } from './lib.mjs';
 
 const skip = agentSandboxSkip();
 const STEP = { timeout: 120000 };
@@ -20,6 +17,7 @@ const STEP = { timeout: 120000 };
 describe('storage objects through the MCP tools', { skip }, () => {
   let iso;
   let client;
+  let call;
   let dirObject;
   let fileObject;
 
@@ -31,9 +29,7 @@ describe('storage objects through the MCP tools', { skip }, () => {
     writeFileSync(path.join(project, 'data.txt'), 'data line\n');
     symlinkSync('/etc/passwd', path.join(project, 'outside-link'));
     writeFileSync(path.join(iso.dir, 'notes.md'), '# notes\n');
-    const transport = new StdioClientTransport({ command: PRODUCT, args: iso.args, env: iso.env, cwd: iso.dir, stderr: 'ignore' });
-    client = new Client({ name: 'objects-mcp-e2e', version: '1.0.0' });
-    await client.connect(transport);
+    ({ client, call } = await connectIsolatedProduct(iso, 'objects-mcp-e2e'));
   });
   after(async () => {
     await client?.close().catch(() => {});
@@ -41,7 +37,6 @@ describe('storage objects through the MCP tools', { skip }, () => {
     iso?.cleanup();
   });
 
-  const call = (name, args) => client.callTool({ name, arguments: args }, undefined, { timeout: 120000 });
 
   test('upload with object_name: a directory as a tgz, a file as text', STEP, async () => {
     const dir = toolOk(await call('manage_devbox', { action: 'upload', host_path: 'project', object_name: 'project' }));

@@ -25,7 +25,7 @@ debs=("$tmp"/deb/runagents-mcp_*.deb)
 [[ -f "${debs[0]}" ]] || fail "cpack made no runagents-mcp_*.deb"
 deb="${debs[0]}"
 depends="$(dpkg-deb -f "$deb" Depends)"
-for dep in bubblewrap python3 libsqlite3-0 libnghttp2-14 libc6; do
+for dep in bubblewrap python3 libsqlite3-0 libnghttp2-14 libarchive13 libc6; do
   grep -q "\b$dep\b" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
 contents="$(dpkg-deb -c "$deb")"

@@ -9,8 +9,11 @@
 #include <thread>
 
 #include "platform/local/devboxes/devbox_service.hpp"
+#include "platform/local/objects/local_object_service.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
 #include "platform/remote/runloop/runloop_client.hpp"
+#include "platform/remote/runloop/runloop_objects.hpp"
+#include "platform/serve/object_routes.hpp"
 #include "platform/serve/runloop_routes.hpp"
 #include "platform_test_support.hpp"
 
@@ -34,6 +37,9 @@ struct ServedDevboxes {
     so.threads = 8;
     server = std::make_unique<serve::RestServer>(so);
     serve::register_runloop_routes(*server, local::open_local_devboxes(o));
+    local::LocalObjectOptions objects;
+    objects.data_dir = dir.path;
+    serve::register_object_routes(*server, local::open_local_objects(objects));
     port = server->bind();
     thread = std::thread([this] { server->serve(); });
   }
@@ -570,6 +576,43 @@ struct FailingRunloop {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
 };
+
+TEST_CASE("Runloop objects client: upload a tree, read it back, mount it in a devbox") {
+  if (!local::check_sandbox_support().usable) return;
+  ServedDevboxes served;
+  auto objects = remote::open_runloop_objects(client_options(served.url()));
+  auto devboxes = remote::open_runloop_devboxes(client_options(served.url()));
+  TempDir host;
+  std::filesystem::create_directories(host.path / "tree" / "sub");
+  std::ofstream(host.path / "tree" / "sub" / "a.txt") << "alpha\n";
+  std::ofstream(host.path / "note.txt") << "plain note\n";
+
+  ObjectView tree = upload_host_path(*objects, host.path / "tree", "tree");
+  CHECK(tree.id.rfind("obj_", 0) == 0);
+  CHECK(tree.state == kObjectStateReadOnly);
+  CHECK(tree.content_type == "tgz");
+  ObjectView note = upload_host_path(*objects, host.path / "note.txt", "note.txt");
+  CHECK(note.content_type == "text");
+  auto reader = objects->open(note.id);
+  std::string back(static_cast<std::size_t>(reader->size()), '\0');
+  CHECK(reader->read_at(0, back.data(), back.size()) == back.size());
+  CHECK(back == "plain note\n");
+  ObjectListRequest lr;
+  lr.name = "tree";
+  auto page = objects->list(lr);
+  REQUIRE(page.objects.size() == 1);
+  CHECK(page.objects[0].id == tree.id);
+
+  DevboxCreateRequest r;
+  r.object_mounts = {{tree.id, "t"}, {note.id, "/home/user/n.txt"}};
+  Devbox d = devboxes->create(r, {});
+  ExecRequest er;
+  er.devbox_id = d.id;
+  er.command = "cat t/sub/a.txt n.txt";
+  CHECK(devboxes->execute(er).stdout_text == "alpha\nplain note\n");
+  devboxes->shutdown(d.id);
+  CHECK(objects->remove(note.id).state == kObjectStateDeleted);
+}
 
 }  // namespace
 

@@ -457,24 +457,7 @@ class RunloopDevboxes final : public DevboxService {
     return http_.send_json(r);
   }
 
-  HttpClientOptions client_options() const {
-    if (options_.api_key.empty())
-      throw PlatformError(ErrorKind::unauthorized,
-                          "no Runloop API key; set RUNLOOP_API_KEY (or unset it to use local "
-                          "sandboxes)");
-    HttpClientOptions o;
-    o.base_url = options_.base_url;
-    o.service = "Runloop";
-    o.base_url_setting = "RUNLOOP_BASE_URL";
-    o.default_headers = {{"Authorization", "Bearer " + options_.api_key},
-                         {"X-Stainless-Async", "false"}};
-    o.secrets = {options_.api_key};
-    o.auth_hint = "check RUNLOOP_API_KEY";
-    o.timeout = options_.timeout;
-    o.connect_timeout = options_.connect_timeout;
-    o.retry = options_.retry;
-    return o;
-  }
+  HttpClientOptions client_options() const { return runloop_http_options(options_); }
 
   static std::string exec_path(const std::string& devbox_id, const std::string& eid) {
     return "/v1/devboxes/" + seg(devbox_id) + "/executions/" + seg(eid);
@@ -555,6 +538,25 @@ RunloopOptions RunloopOptions::from_env(const EnvLookup& env) {
   RunloopOptions o;
   if (auto k = env("RUNLOOP_API_KEY")) o.api_key = *k;
   if (auto u = env("RUNLOOP_BASE_URL"); u && !u->empty()) o.base_url = *u;
+  return o;
+}
+
+HttpClientOptions runloop_http_options(const RunloopOptions& options) {
+  if (options.api_key.empty())
+    throw PlatformError(ErrorKind::unauthorized,
+                        "no Runloop API key; set RUNLOOP_API_KEY (or unset it to use local "
+                        "sandboxes)");
+  HttpClientOptions o;
+  o.base_url = options.base_url;
+  o.service = "Runloop";
+  o.base_url_setting = "RUNLOOP_BASE_URL";
+  o.default_headers = {{"Authorization", "Bearer " + options.api_key},
+                       {"X-Stainless-Async", "false"}};
+  o.secrets = {options.api_key};
+  o.auth_hint = "check RUNLOOP_API_KEY";
+  o.timeout = options.timeout;
+  o.connect_timeout = options.connect_timeout;
+  o.retry = options.retry;
   return o;
 }
 

@@ -67,6 +67,10 @@ struct RunloopOptions {
   static RunloopOptions from_env(const EnvLookup& env = process_env);
 };
 
+// The HTTP client options of every Runloop call (base URL, bearer key masked in errors, retries).
+// Throws PlatformError(unauthorized) when the key is empty.
+HttpClientOptions runloop_http_options(const RunloopOptions& options);
+
 // Throws PlatformError(invalid) for a bad base URL, unauthorized when the key is empty.
 std::shared_ptr<DevboxService> open_runloop_devboxes(const RunloopOptions& options);
 
