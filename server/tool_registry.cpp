@@ -30,14 +30,31 @@ ToolResult ToolResult::structured(json value, std::string summary) {
   return r;
 }
 
-json ToolResult::to_json() const {
+namespace {
+
+// Clients that predate structured output read the text block (spec: SHOULD include it).
+void add_text_block(json& content, const json& structured) {
+  content.push_back({{"type", "text"}, {"text", serialize(structured)}});
+}
+
+}  // namespace
+
+json ToolResult::to_json() const& {
   json out = {{"content", content}};
   if (structured_content) {
     out["structuredContent"] = *structured_content;
-    // Clients that predate structured output read the text block (spec: SHOULD include it).
-    if (content.empty()) {
-      out["content"].push_back({{"type", "text"}, {"text", serialize(*structured_content)}});
-    }
+    if (content.empty()) add_text_block(out["content"], *structured_content);
+  }
+  if (is_error) out["isError"] = true;
+  return out;
+}
+
+json ToolResult::to_json() && {
+  json out = json::object();
+  json& blocks = out["content"] = std::move(content);
+  if (structured_content) {
+    if (blocks.empty()) add_text_block(blocks, *structured_content);
+    out["structuredContent"] = std::move(*structured_content);
   }
   if (is_error) out["isError"] = true;
   return out;
@@ -189,9 +206,24 @@ std::vector<std::string> ToolRegistry::validate_arguments(const std::string& nam
 }
 
 std::vector<std::string> ToolRegistry::validate_output(const std::string& name,
-                                                       const json& structured) const {
+                                                       const json& structured,
+                                                       std::string_view text) const {
+  // Larger outputs are validated every time rather than kept in memory.
+  constexpr size_t kRememberedBytes = 64 * 1024;
   const auto& entry = *tools_.at(name);
-  return entry.output ? entry.output->validate(structured) : std::vector<std::string>{};
+  if (!entry.output) return {};
+  // The text is what goes on the wire: the same text is the same value, valid as before.
+  const bool remember = !text.empty() && text.size() <= kRememberedBytes;
+  if (remember) {
+    std::lock_guard lock(entry.output_mu);
+    if (entry.last_valid_output == text) return {};
+  }
+  auto problems = entry.output->validate(structured);
+  if (remember && problems.empty()) {
+    std::lock_guard lock(entry.output_mu);
+    entry.last_valid_output.assign(text);
+  }
+  return problems;
 }
 
 ToolResult call_tool(const ToolRegistry& registry, const std::string& name, const json& arguments,
@@ -223,7 +255,10 @@ ToolResult call_tool(const ToolRegistry& registry, const std::string& name, cons
     return ToolResult::error(e.what());
   }
   if (result.structured_content && !result.is_error) {
-    auto bad = registry.validate_output(name, *result.structured_content);
+    // A result without a text block gets the serialized structured content as one; made here,
+    // once, it is also what validate_output compares with the last output that passed.
+    std::string text = result.content.empty() ? serialize(*result.structured_content) : "";
+    auto bad = registry.validate_output(name, *result.structured_content, text);
     if (!bad.empty()) {
       spdlog::error("tool {} produced output that does not match its outputSchema: {}", name,
                     bad.front());
@@ -231,6 +266,7 @@ ToolResult call_tool(const ToolRegistry& registry, const std::string& name, cons
                                " produced a result that does not match its outputSchema (" +
                                bad.front() + "). Please report this.");
     }
+    if (!text.empty()) result.content.push_back({{"type", "text"}, {"text", std::move(text)}});
   }
   return result;
 }

@@ -10,8 +10,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/json_rpc.hpp"
@@ -40,7 +42,8 @@ struct ToolResult {
   // structured_content plus a text block: `summary` when given, else the JSON itself.
   static ToolResult structured(json value, std::string summary = {});
 
-  json to_json() const;
+  json to_json() const&;
+  json to_json() &&;  // moves content and structured_content instead of copying them
   // The inverse of to_json() for a CallToolResult read back from a store; a value that is not an
   // object gives an error result saying so.
   static ToolResult from_json(const json& value);
@@ -122,13 +125,19 @@ class ToolRegistry {
 
   // Empty when `arguments` satisfy the input schema; else one line per problem.
   std::vector<std::string> validate_arguments(const std::string& name, const json& arguments) const;
-  std::vector<std::string> validate_output(const std::string& name, const json& structured) const;
+  // `text`, when not empty, must be serialize(structured): an output whose text is the same as the
+  // last one of this tool that passed is not checked again (a read tool answers the same many
+  // times over, and validation costs more than the comparison).
+  std::vector<std::string> validate_output(const std::string& name, const json& structured,
+                                           std::string_view text = {}) const;
 
  private:
   struct Entry {
     ToolDefinition tool;
     std::unique_ptr<SchemaValidator> input;
     std::unique_ptr<SchemaValidator> output;
+    mutable std::mutex output_mu;
+    mutable std::string last_valid_output;  // guarded by output_mu; serialized
   };
   std::map<std::string, std::unique_ptr<Entry>> tools_;
   std::vector<std::string> order_;

@@ -1,6 +1,7 @@
+#include "server/tool_registry.hpp"
+
 #include <doctest/doctest.h>
 
-#include "server/tool_registry.hpp"
 #include "tests/unit/recording_outbound.hpp"
 
 using namespace runagents::mcp;
@@ -22,9 +23,8 @@ ToolDefinition make_tool(const std::string& name, const std::string& toolset, bo
   t.handler = [](const json& args, RequestContext&) {
     return ToolResult::structured({{"echo", args}});
   };
-  t.output_schema = {{"type", "object"},
-                     {"properties", {{"echo", {{"type", "object"}}}}},
-                     {"required", {"echo"}}};
+  t.output_schema = {
+      {"type", "object"}, {"properties", {{"echo", {{"type", "object"}}}}}, {"required", {"echo"}}};
   return t;
 }
 
@@ -89,6 +89,38 @@ TEST_SUITE("registry") {
     CHECK_FALSE(res.structured_content);
   }
 
+  TEST_CASE("a remembered valid output does not let a different, invalid one through") {
+    ToolRegistry r;
+    ToolDefinition t = make_tool("fickle", "things", true);
+    // The same valid answer twice (the second from the validator's memory), then a bad one, a
+    // bad one of the same length, the good one again, and a good one with a summary.
+    t.handler = [](const json& args, RequestContext&) {
+      const std::string kind = args.value("name", "");
+      if (kind == "bad") return ToolResult::structured({{"echo", 1}});
+      if (kind == "same-length") return ToolResult::structured({{"echx", json::object()}});
+      if (kind == "summary") return ToolResult::structured({{"echo", json::object()}}, "ok");
+      return ToolResult::structured({{"echo", json::object()}});
+    };
+    r.add(std::move(t));
+    Session s("t");
+    NullOut out;
+    RequestContext ctx(s, out, 1, nullptr, nullptr);
+    for (const char* kind : {"good", "good", "bad", "same-length", "good", "summary"}) {
+      CAPTURE(kind);
+      ToolResult res = call_tool(r, "fickle", {{"name", kind}}, ctx);
+      const bool bad = std::string(kind) == "bad" || std::string(kind) == "same-length";
+      CHECK(res.is_error == bad);
+      if (bad) continue;
+      // The text block is the structured content serialized (or the summary the tool gave).
+      REQUIRE(res.content.size() == 1);
+      CHECK(res.content[0]["text"] ==
+            (std::string(kind) == "summary" ? "ok" : serialize(*res.structured_content)));
+      CHECK(std::move(res).to_json()["content"].size() == 1);
+    }
+    CHECK(r.validate_output("fickle", {{"echo", 1}}, serialize(json{{"echo", 1}})).size() == 1);
+    CHECK(r.validate_output("fickle", {{"echo", json::object()}}).empty());
+  }
+
   TEST_CASE("handler exceptions become isError results with the message") {
     ToolRegistry r;
     ToolDefinition t = make_tool("thrower", "things", true);
@@ -101,7 +133,8 @@ TEST_SUITE("registry") {
     RequestContext ctx(s, out, 1, nullptr, nullptr);
     ToolResult res = call_tool(r, "thrower", json::object(), ctx);
     CHECK(res.is_error);
-    CHECK(res.content[0]["text"] == "agent default/foo not found; list_agents lists deployed agents");
+    CHECK(res.content[0]["text"] ==
+          "agent default/foo not found; list_agents lists deployed agents");
   }
 
   TEST_CASE("selection by toolset, tool, exclusion and read-only") {
