@@ -22,7 +22,7 @@ PlatformError refused(int line, const std::string& why) {
   return PlatformError(ErrorKind::invalid, "dockerfile line " + std::to_string(line) + ": " + why);
 }
 
-std::string trim(const std::string& s) {
+std::string trim_blanks(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return {};
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
@@ -39,7 +39,7 @@ std::vector<Instruction> instructions(const std::string& text) {
   while (pos <= text.size()) {
     std::size_t nl = text.find('\n', pos);
     if (nl == std::string::npos) nl = text.size();
-    std::string line = trim(text.substr(pos, nl - pos));
+    std::string line = trim_blanks(text.substr(pos, nl - pos));
     pos = nl + 1;
     ++number;
     if (line.empty() || line.front() == '#') {
@@ -47,7 +47,7 @@ std::vector<Instruction> instructions(const std::string& text) {
       continue;
     }
     const bool more = line.back() == '\\';
-    if (more) line = trim(line.substr(0, line.size() - 1));
+    if (more) line = trim_blanks(line.substr(0, line.size() - 1));
     if (!continuing) {
       cur = Instruction{};
       cur.line = number;
@@ -55,7 +55,7 @@ std::vector<Instruction> instructions(const std::string& text) {
       cur.keyword = line.substr(0, sp);
       std::transform(cur.keyword.begin(), cur.keyword.end(), cur.keyword.begin(),
                      [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-      cur.rest = sp == std::string::npos ? "" : trim(line.substr(sp));
+      cur.rest = sp == std::string::npos ? "" : trim_blanks(line.substr(sp));
     } else {
       cur.rest += (cur.rest.empty() ? "" : " ") + line;
     }
@@ -186,7 +186,7 @@ std::vector<BuildStep> parse_dockerfile(const std::string& dockerfile) {
       if (w.empty()) throw refused(in.line, k + " needs a name");
       if (k == "ENV" && w.size() >= 2 && w[0].find('=') == std::string::npos) {
         // The legacy form: ENV NAME the rest of the line.
-        std::string value = trim(in.rest.substr(in.rest.find_first_of(" \t")));
+        std::string value = trim_blanks(in.rest.substr(in.rest.find_first_of(" \t")));
         w = {w[0] + "=" + value};
       }
       for (const auto& word : w) {

@@ -13,10 +13,6 @@ namespace {
 
 constexpr std::int64_t kMaxBytes = 256ll << 20;
 
-std::string seg(const std::string& s) {
-  return encode_path_segment(s);
-}
-
 // A presigned URL split into the plain client's base (scheme://host[:port]) and its target.
 std::pair<std::string, std::string> split_url(const std::string& url) {
   const auto scheme_end = url.find("://");
@@ -77,7 +73,8 @@ class RunloopObjects final : public ObjectService,
   }
 
   ObjectView get(const std::string& id) override {
-    return object_from_wire(http_.send_json(HttpRequest::get("/v1/objects/" + seg(id))));
+    return object_from_wire(
+        http_.send_json(HttpRequest::get("/v1/objects/" + encode_path_segment(id))));
   }
 
   ObjectListPage list(const ObjectListRequest& req) override {
@@ -130,19 +127,20 @@ class RunloopObjects final : public ObjectService,
   }
 
   ObjectView complete(const std::string& id) override {
-    return object_from_wire(
-        http_.send_json(HttpRequest::post("/v1/objects/" + seg(id) + "/complete", json::object())));
+    return object_from_wire(http_.send_json(
+        HttpRequest::post("/v1/objects/" + encode_path_segment(id) + "/complete", json::object())));
   }
 
   ObjectView remove(const std::string& id) override {
-    return object_from_wire(
-        http_.send_json(HttpRequest::post("/v1/objects/" + seg(id) + "/delete", json::object())));
+    return object_from_wire(http_.send_json(
+        HttpRequest::post("/v1/objects/" + encode_path_segment(id) + "/delete", json::object())));
   }
 
   ObjectDownloadGrant grant_download(const std::string& id,
                                      std::int64_t duration_seconds) override {
-    json v = http_.send_json(HttpRequest::get("/v1/objects/" + seg(id) + "/download")
-                                 .with_query("duration_seconds", std::to_string(duration_seconds)));
+    json v =
+        http_.send_json(HttpRequest::get("/v1/objects/" + encode_path_segment(id) + "/download")
+                            .with_query("duration_seconds", std::to_string(duration_seconds)));
     ObjectDownloadGrant g;
     g.signature = v.value("download_url", "");
     g.expires_ms = 0;
