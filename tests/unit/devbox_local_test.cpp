@@ -167,6 +167,29 @@ TEST_CASE("devbox async executions, persistent shells, timeout and cancel leave 
   CHECK(lines[0] == "first");
 }
 
+TEST_CASE("an async execution read while it ends is never completed without its exit status" *
+          doctest::test_suite("devbox")) {
+  if (!devbox_usable()) return;
+  TempDir dir;
+  auto s = open_devboxes(dir);
+  auto d = create_devbox(*s);
+  ExecRequest r;
+  r.devbox_id = d.id;
+  r.command = "echo out; exit 3";
+  for (int round = 0; round < 20; ++round) {
+    const auto started = s->execute_async(r);
+    DevboxExecution seen;
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    do {  // as fast as a client can poll: the end falls between reads of every kind
+      seen = s->execution(d.id, started.execution_id);
+    } while (seen.status != "completed" && std::chrono::steady_clock::now() < until);
+    INFO("round " << round);
+    REQUIRE(seen.status == "completed");
+    CHECK(seen.exit_status == 3);
+    CHECK(seen.stdout_text == "out\n");
+  }
+}
+
 TEST_CASE("devbox output cap keeps the head and the tail" * doctest::test_suite("devbox")) {
   if (!devbox_usable()) return;
   TempDir dir;

@@ -39,9 +39,12 @@ DevboxExecution LocalDevboxService::execution(const std::string& devbox_id,
                                               const std::string& exec_id) {
   std::shared_ptr<LiveExecution> live = runtimes_.live(exec_id);
   if (live && live->devbox_id == devbox_id) {
-    if (live->exec->status() == ExecStatus::completed) return record(exec_id, *live);
+    // The status is read once: a command that ends between two reads would otherwise be
+    // reported completed with the row's exit status not yet written.
+    const ExecStatus status = live->exec->status();
+    if (status == ExecStatus::completed) return record(exec_id, *live);
     auto e = rows_.execution(devbox_id, exec_id);
-    e.status = to_string(live->exec->status());
+    e.status = to_string(status);
     // Output so far, for live streaming (platform serve's stream_*_updates); Runloop's view
     // shows output only once completed, and execution_to_wire follows it.
     auto out = live->exec->output();
