@@ -184,7 +184,7 @@ SandboxCgroups::SandboxCgroups(const std::string& sandbox_id, const ResourceLimi
   }
 
   for (const auto* dir : {&pids_dir_, &memory_dir_, &freezer_dir_, &cpuacct_dir_})
-    if (!dir->empty()) procs_files_.push_back(*dir + "/cgroup.procs");
+    if (!dir->empty()) join_files_.push_back(*dir + "/tasks");
 }
 
 SandboxCgroups::~SandboxCgroups() {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -142,7 +143,7 @@ struct ChildPlan {
   const char* program;
   std::vector<char*> argv;
   std::vector<char*> envp;
-  std::vector<const char*> cgroup_procs;
+  std::vector<const char*> cgroup_tasks;
   const std::vector<std::pair<int, rlimit>>* rlimits;
   int fds[5];  // become 0 (stdin), 1, 2, kInfoFd and, when nfds is 5, kDataFd
   int nfds;
@@ -161,14 +162,16 @@ struct ChildPlan {
 [[noreturn]] void child_main(const ChildPlan& plan) {
   int report_fd = plan.report_fd;
 
-  // The server may block or ignore signals; execve would hand both on to the sandbox.
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // The server may block or ignore signals; execve would hand both on to the sandbox. Every
+  // signal is blocked on entry (start() blocked them), so no handler of the server runs here:
+  // the handlers go back to default first, then the mask is cleared.
   struct sigaction dfl;
   std::memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
 
   // Own session and process group: kill(-pid) reaches bwrap and nothing of the server.
   if (::setsid() < 0) child_fail(report_fd, kStageSetsid);
@@ -197,18 +200,12 @@ struct ChildPlan {
   if (report_fd > plan.nfds) ::syscall(SYS_close_range, plan.nfds, report_fd - 1, 0);
   ::syscall(SYS_close_range, report_fd + 1, ~0U, 0);
 
-  // Join the sandbox's cgroups: limits and freezing then cover bwrap and all it starts.
-  char pid_text[24];
-  int len = 0;
-  {
-    char rev[24];
-    int rlen = 0;
-    for (long v = ::getpid(); v > 0; v /= 10) rev[rlen++] = static_cast<char>('0' + v % 10);
-    while (rlen > 0) pid_text[len++] = rev[--rlen];
-  }
-  for (const char* procs : plan.cgroup_procs) {
-    int fd = ::open(procs, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ::write(fd, pid_text, len) != len) child_fail(report_fd, kStageCgroup);
+  // Join the sandbox's cgroups: limits and freezing then cover bwrap and all it starts. "0" in a
+  // `tasks` file moves the calling thread, which is this whole process (one thread after fork),
+  // without the global lock a cgroup.procs write waits on (cgroup.hpp, join_files).
+  for (const char* tasks : plan.cgroup_tasks) {
+    int fd = ::open(tasks, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, "0", 1) != 1) child_fail(report_fd, kStageCgroup);
     ::close(fd);
   }
 
@@ -365,7 +362,7 @@ bool Supervisor::spawn(std::string& error) {
   plan.argv.push_back(nullptr);
   for (auto& e : spec_.env) plan.envp.push_back(e.data());
   plan.envp.push_back(nullptr);
-  for (auto& c : spec_.cgroup_procs) plan.cgroup_procs.push_back(c.c_str());
+  for (auto& c : spec_.cgroup_tasks) plan.cgroup_tasks.push_back(c.c_str());
   plan.rlimits = &spec_.rlimits;
   plan.fds[0] = in[0];
   plan.fds[1] = out[1];
@@ -378,13 +375,22 @@ bool Supervisor::spawn(std::string& error) {
   plan.userns_fd = spec_.join_userns_fd;
   plan.netns_fd = spec_.join_netns_fd;
 
-  pid_t pid = ::fork();
+  // vfork: the child borrows this process's memory until it execs bwrap, so none of the server's
+  // page tables are copied (a fork of a 17 MB server took ~2.6 ms here, a vfork-style start
+  // ~1.0 ms, and fork grows with the server's size). This thread waits meanwhile. Joining a user
+  // namespace needs a child with memory of its own (setns refuses a shared one): that case forks.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pid_t pid = plan.userns_fd >= 0 ? ::fork() : ::vfork();
+  if (pid == 0) child_main(plan);
+  const int fork_error = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (pid < 0) {
-    error = std::string("cannot fork to start the sandbox: ") + std::strerror(errno);
+    error = std::string("cannot fork to start the sandbox: ") + std::strerror(fork_error);
     close_all();
     return false;
   }
-  if (pid == 0) child_main(plan);
   note_new_child();
 
   close_fd(out[1]);

@@ -52,7 +52,7 @@ struct SpawnSpec {
   std::vector<std::string> argv;          // argv[0] included
   std::vector<std::string> env;           // "NAME=value"
   bool pipe_stdin = false;                // else stdin is /dev/null
-  std::vector<std::string> cgroup_procs;  // cgroup.procs files to join before exec
+  std::vector<std::string> cgroup_tasks;  // cgroup `tasks` files to join (writing "0") before exec
   std::vector<std::pair<int, rlimit>> rlimits;
   // Called with the container's processes right after they were sent SIGKILL (to let frozen
   // ones die); may be empty.

@@ -482,7 +482,7 @@ SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const st
   for (const auto& [k, v] : vars) s.env.push_back(k + "=" + v);
 
   s.pipe_stdin = pipe_stdin;
-  s.cgroup_procs = cgroups->procs_files();
+  s.cgroup_tasks = cgroups->join_files();
   const auto& l = spec.limits;
   // A sandbox can only lower a limit: one above the server's own hard limit (a server started
   // under `ulimit -n 256`, say) is clamped to it, where setrlimit would fail with EPERM and no
