@@ -3,10 +3,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <stdexcept>
 
+#include "platform/common/random_hex.hpp"
 #include "server/base64.hpp"
 
 namespace runagents::mcp {
@@ -49,7 +49,7 @@ RpcError invalid(const std::string& why) {
 
 std::string RequestStateCodec::random_key() {
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for a key");
+  if (!common::random_bytes(bytes, sizeof bytes)) throw std::runtime_error("no randomness for a key");
   return std::string(reinterpret_cast<char*>(bytes), sizeof bytes);
 }
 

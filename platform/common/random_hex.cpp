@@ -1,6 +1,8 @@
 #include "platform/common/random_hex.hpp"
 
-#include <openssl/rand.h>
+#include <sys/random.h>
+
+#include <cerrno>
 
 #include <random>
 #include <stdexcept>
@@ -11,7 +13,7 @@ namespace runagents::common {
 namespace {
 
 bool os_random(std::vector<unsigned char>& out) {
-  return RAND_bytes(out.data(), static_cast<int>(out.size())) == 1;
+  return random_bytes(out.data(), out.size());
 }
 
 std::string to_hex(const std::vector<unsigned char>& raw) {
@@ -26,6 +28,22 @@ std::string to_hex(const std::vector<unsigned char>& raw) {
 }
 
 }  // namespace
+
+bool random_bytes(void* out, std::size_t n) {
+  auto* p = static_cast<unsigned char*>(out);
+  while (n > 0) {
+    // Blocks only until the kernel's pool is first seeded at boot; never returns short for
+    // requests of 256 bytes or less, and longer ones are looped.
+    ssize_t got = ::getrandom(p, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += got;
+    n -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
 
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);

@@ -1,11 +1,12 @@
 #include "platform/config/state_key.hpp"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdlib>
+
+#include "platform/common/random_hex.hpp"
 
 namespace runagents::platform {
 
@@ -37,7 +38,7 @@ std::string load_state_key(const fs::path& data_dir) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return {};
+  if (!common::random_bytes(bytes, sizeof bytes)) return {};
   // O_EXCL: when two replicas start at once, one creates the key and the other reads it.
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd >= 0) {

@@ -1,6 +1,5 @@
 #include "platform/http/retry_policy.hpp"
 
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +7,7 @@
 #include <ctime>
 #include <random>
 
+#include "platform/common/random_hex.hpp"
 #include "platform/http/text.hpp"
 
 namespace runagents::platform {
@@ -23,7 +23,7 @@ double random01() {
 
 std::string random_uuid() {
   unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) {
+  if (!common::random_bytes(b, sizeof b)) {
     for (auto& c : b) c = static_cast<unsigned char>(random01() * 256);
   }
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);

@@ -1,11 +1,11 @@
 #include "platform/local/store/identifiers.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <cstdio>
 
+#include "platform/common/random_hex.hpp"
 #include "platform/error.hpp"
 
 namespace runagents::platform::local {
@@ -15,7 +15,7 @@ namespace {
 template <std::size_t N>
 std::array<unsigned char, N> random_bytes() {
   std::array<unsigned char, N> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(N)) != 1)
+  if (!common::random_bytes(bytes.data(), N))
     throw PlatformError(ErrorKind::internal, "the OS random source failed");
   return bytes;
 }
