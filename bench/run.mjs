@@ -66,7 +66,7 @@ const modernHeaders = (method, name) => ({
 
 function usage(msg) {
   if (msg) console.error(`run.mjs: ${msg}`);
-  console.error('usage: node bench/run.mjs --ours "CMD --stdio" [--ours-http "CMD --port {port}"] [--ours-tool NAME] [--out FILE]\n' +
+  console.error('usage: node bench/run.mjs --ours "CMD --stdio" [--ours-http "CMD --port {port}"] [--ours-tool NAME] [--ours-read-tool NAME] [--out FILE]\n' +
     '       [--peer CMD] [--peer-http CMD] [--spawns N] [--calls N] [--warmup N] [--duration S] [--concurrency 1,8,32]\n' +
     '       [--client undici|http] [--product BIN] [--product-tool NAME] [--eras-only | --no-eras]\n' +
     '       [--era-concurrency 8] [--era-rounds N] [--wrk PATH|none] [--wrk-slice S] [--instructions N]\n' +
@@ -82,7 +82,7 @@ function parseArgs(argv) {
     oursTool: TOOL, productTool: 'list_tools', eras: true, peerRun: true, eraConcurrency: [8], eraRounds: 4, wrk: whichWrk(), wrkSlice: 2,
     instructions: 0,
   };
-  const keys = { '--ours': 'ours', '--ours-http': 'oursHttp', '--ours-tool': 'oursTool', '--peer': 'peer', '--peer-http': 'peerHttp', '--out': 'out',
+  const keys = { '--ours': 'ours', '--ours-http': 'oursHttp', '--ours-tool': 'oursTool', '--ours-read-tool': 'oursReadTool', '--peer': 'peer', '--peer-http': 'peerHttp', '--out': 'out',
     '--spawns': 'spawns', '--calls': 'calls', '--warmup': 'warmup', '--duration': 'duration', '--concurrency': 'concurrency', '--client': 'client',
     '--product': 'product', '--product-tool': 'productTool', '--era-concurrency': 'eraConcurrency', '--era-rounds': 'eraRounds',
     '--wrk': 'wrk', '--wrk-slice': 'wrkSlice', '--instructions': 'instructions', '--devbox': 'devbox' };
@@ -811,6 +811,10 @@ function buildReport(opts, r) {
   row(`stdio tools/call p50, ${opts.calls} sequential calls (µs)`, fmt(r.ours.stdio?.p50 * 1000, 1), fmt(r.peer.stdio?.p50 * 1000, 1), fmt(r.nul?.stdio?.p50 * 1000, 1));
   row('stdio tools/call p99 (µs)', fmt(r.ours.stdio?.p99 * 1000, 1), fmt(r.peer.stdio?.p99 * 1000, 1), fmt(r.nul?.stdio?.p99 * 1000, 1));
   row('stdio tools/call rate (calls/s)', fmtInt(r.ours.stdio?.rate), fmtInt(r.peer.stdio?.rate), fmtInt(r.nul?.stdio?.rate));
+  if (r.ours.stdioRead) {
+    row(`stdio tools/call p50 / p99, ours with \`${opts.oursReadTool}\` (µs)`,
+      `${fmt(r.ours.stdioRead.p50 * 1000, 1)} / ${fmt(r.ours.stdioRead.p99 * 1000, 1)}`, '', '');
+  }
   for (const c of opts.concurrency) {
     const o = r.ours.http?.levels[c], p = r.peer.http?.levels[c], f = r.nulHttp?.levels[c];
     const lat = (x) => (x ? `${fmt(x.p50, 3)} / ${fmt(x.p99, 3)}` : 'n/a');
@@ -834,6 +838,9 @@ function buildReport(opts, r) {
   const ratio = (name, v, target, met) => ratios.push([name, Number.isFinite(v) ? fmt(v, 3) : 'n/a', target, Number.isFinite(v) ? (met(v) ? 'met' : 'not met') : 'n/a']);
   ratio('start-up ours/peer', r.ours.startup?.median / r.peer.startup?.median, '<= 0.05 (1/20)', (v) => v <= 0.05);
   ratio('stdio p50 ours/null responder', r.ours.stdio?.p50 / r.nul?.stdio?.p50, '<= 2', (v) => v <= 2);
+  if (r.ours.stdioRead) {
+    ratio(`stdio p50 ours (\`${opts.oursReadTool}\`)/null responder`, r.ours.stdioRead.p50 / r.nul?.stdio?.p50, '<= 2', (v) => v <= 2);
+  }
   for (const c of opts.concurrency) {
     ratio(`HTTP throughput ours/peer, c=${c}`, r.ours.http?.levels[c]?.rate / r.peer.http?.levels[c]?.rate, '>= 10', (v) => v >= 10);
   }
@@ -980,6 +987,11 @@ async function main() {
       if (!cmds[who]) continue;
       r[who].stdio = await step(`stdio ${who}`, () => measureStdio(cmds[who], opts.calls, opts.warmup, who === 'ours' ? opts.oursTool : TOOL));
     }
+    // A second tool of ours (--ours-read-tool), the smallest read a client makes, against the same
+    // floor: the first tool's figure includes the size of its answer.
+    if (opts.oursReadTool) {
+      r.ours.stdioRead = await step(`stdio ours, ${opts.oursReadTool}`, () => measureStdio(cmds.ours, opts.calls, opts.warmup, opts.oursReadTool));
+    }
     const wrkRuns = opts.wrk ? ', then wrk' : '';
     if (opts.oursHttp) {
       r.ours.http = await step(`HTTP ours${wrkRuns}`, () => measureHttp(opts.oursHttp, opts.concurrency, opts.duration, opts.client, { tool: opts.oursTool, wrk: opts.wrk }));
@@ -1041,7 +1053,8 @@ ${mdTable(ratioHeader, ratios)}
   ${opts.calls} sequential \`tools/call\` requests, each sent after the previous answer arrived. The
   null responder (\`bench/null_responder.c\`, built with \`cc -O2\`) answers every line with a
   canned result and no JSON parsing: its p50 is the floor of this driver. Its start-up is the
-  cost of spawning a process from the driver.
+  cost of spawning a process from the driver.${opts.oursReadTool ? ` Ours is measured twice that way, with
+  \`${opts.oursTool}\` and then, in a fresh process, with \`${opts.oursReadTool}\`.` : ''}
 - HTTP: Streamable HTTP on 127.0.0.1 \`/mcp\`; at each concurrency C, C workers, **one session
   per worker** (initialize + notifications/initialized, untimed), each with one \`tools/call\` in
   flight at a time over keep-alive connections (${clientDesc}), 0.5 s warm-up

@@ -30,6 +30,8 @@ for dep in bubblewrap python3 libsqlite3-0 libnghttp2-14 libarchive13 libc6; do
 done
 contents="$(dpkg-deb -c "$deb")"
 grep -q " \./usr/bin/runagents-mcp$" <<<"$contents" || fail "the .deb has no /usr/bin/runagents-mcp"
+grep -q " \./usr/libexec/runagents-mcp/drop-privileges$" <<<"$contents" ||
+  fail "the .deb has no /usr/libexec/runagents-mcp/drop-privileges (the sandbox's privilege drop)"
 grep -q " \./usr/share/man/man1/runagents-mcp\.1" <<<"$contents" || fail "the .deb has no man page"
 # Stripped: the package is a fraction of the build's binary with its debug info.
 size=$(stat -c %s "$deb")

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 
 #include "platform/local/sandbox/command_support.hpp"
@@ -210,10 +211,39 @@ void add_resolv_conf(std::vector<std::string>& args) {
   // unless they are loopback addresses of the host.
 }
 
+// The drop-privileges helper built and installed with the server
+// (platform/local/sandbox/drop_privileges_main.c): <dir of the binary>/libexec/runagents-mcp/ in
+// the build tree, <dir>/../libexec/runagents-mcp/ once installed. Empty when it is not there;
+// setpriv then does the same work, about 2 ms slower per command.
+const std::string& drop_privileges_helper() {
+  static const std::string path = [] {
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return std::string();
+    for (const auto& dir : {exe.parent_path(), exe.parent_path().parent_path()}) {
+      const auto candidate = dir / "libexec" / "runagents-mcp" / "drop-privileges";
+      if (is_executable(candidate.string())) return candidate.string();
+    }
+    return std::string();
+  }();
+  return path;
+}
+
+// Where a container finds the helper: its own path when it lies under /usr (which every container
+// binds), else the path container_args binds it to.
+constexpr const char* kHelperInSandbox = "/.runagents/drop-privileges";
+std::string helper_in_container() {
+  const std::string& helper = drop_privileges_helper();
+  if (helper.empty() || helper.rfind("/usr/", 0) == 0) return helper;
+  return kHelperInSandbox;
+}
+
 // What runs the command as `uid`/`gid` with no capabilities and no way to gain any (setuid
-// binaries are inert: no_new_privs, and bwrap mounts everything nosuid). Empty when not root.
-std::vector<std::string> privilege_drop(uid_t uid, gid_t gid) {
+// binaries are inert: no_new_privs, and bwrap mounts everything nosuid): the helper at `helper`
+// (its path as the container sees it), or setpriv without it. Empty when not root.
+std::vector<std::string> privilege_drop(uid_t uid, gid_t gid, const std::string& helper) {
   if (!server_is_root()) return {};
+  if (!helper.empty()) return {helper, std::to_string(uid), std::to_string(gid)};
   return {kSetpriv,
           "--reuid=" + std::to_string(uid),
           "--regid=" + std::to_string(gid),
@@ -233,10 +263,11 @@ SandboxSupport probe(const std::string& bwrap) {
                       "RUNAGENTS_BWRAP to its path";
     return support;
   }
-  if (server_is_root() && !is_executable(kSetpriv)) {
+  if (server_is_root() && drop_privileges_helper().empty() && !is_executable(kSetpriv)) {
     support.message = std::string(kSetpriv) +
-                      " not found: install the util-linux package (a server running as root "
-                      "needs it to run sandboxes as an unprivileged user)";
+                      " not found, nor runagents-mcp's own libexec/runagents-mcp/drop-privileges: "
+                      "install the util-linux package, or runagents-mcp with its helper (a "
+                      "server running as root needs one to run sandboxes as an unprivileged user)";
     return support;
   }
   std::string version;
@@ -244,7 +275,9 @@ SandboxSupport probe(const std::string& bwrap) {
   std::vector<std::string> argv = isolation_args(bwrap, Isolation::own);
   for (const char* a : {"--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--"})
     argv.emplace_back(a);
-  for (auto& a : privilege_drop(kNobody, kNobody)) argv.push_back(std::move(a));
+  // The whole host is bound here, so the helper is at its own path.
+  for (auto& a : privilege_drop(kNobody, kNobody, drop_privileges_helper()))
+    argv.push_back(std::move(a));
   argv.emplace_back("/bin/true");
   std::string output;
   int rc = run_host(argv, output);
@@ -278,6 +311,8 @@ std::vector<std::string> container_args(const SandboxSpec& spec, const std::stri
   add({"--perms", "0755", "--dir", "/home", "--bind", spec.home_dir.string(),
        std::string(kSandboxHome)});
   for (const auto& bind : spec.ro_binds) add({"--ro-bind", bind.host_path, bind.sandbox_path});
+  if (server_is_root() && helper_in_container() == kHelperInSandbox)
+    add({"--ro-bind", drop_privileges_helper(), kHelperInSandbox});
   if (network.resolv_conf_fd() >= 0) add_resolv_conf(args);
   add({"--remount-ro", "/"});
   return args;
@@ -472,7 +507,7 @@ SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const st
   s.program = bwrap;
   s.argv = container_args;
   s.argv.insert(s.argv.end(), {"--chdir", cwd, "--"});
-  auto drop = privilege_drop(*spec.uid, *spec.gid);
+  auto drop = privilege_drop(*spec.uid, *spec.gid, helper_in_container());
   s.argv.insert(s.argv.end(), drop.begin(), drop.end());
   s.argv.insert(s.argv.end(), argv.begin(), argv.end());
 
