@@ -47,7 +47,8 @@ struct ServeOptions {
   // What a request to no route is told the server answers.
   std::string routes_hint =
       "platform serve answers the RunAgents 1.2.1 paths (/api/agents, /api/tools, /runs, "
-      "/governance/requests, ...) and the Runloop /v1/devboxes and /v1/objects paths";
+      "/governance/requests, ...) and the Runloop /v1/devboxes, /v1/blueprints, /v1/objects and "
+      "/v1/secrets paths";
 };
 
 // The HTTP status for a PlatformError kind: not_found 404, invalid 400, conflict 409,

@@ -115,10 +115,16 @@ std::map<std::string, std::string> BlueprintRows::environment(const std::string&
 
 void BlueprintRows::log(const std::string& id, const std::string& level,
                         const std::string& message) {
-  auto count = db_->query("SELECT COUNT(*) FROM blueprint_logs WHERE blueprint_id=?1", {id});
-  const std::int64_t n = count.empty() ? 0 : count[0].integer(0);
+  std::lock_guard lock(log_mu_);
+  auto it = log_lines_.find(id);
+  if (it == log_lines_.end()) {
+    auto count = db_->query("SELECT COUNT(*) FROM blueprint_logs WHERE blueprint_id=?1", {id});
+    it = log_lines_.emplace(id, count.empty() ? 0 : count[0].integer(0)).first;
+  }
+  const std::int64_t n = it->second;
   if (n > kBlueprintLogLines) return;
   const bool last = n == kBlueprintLogLines;
+  ++it->second;
   db_->execute(
       "INSERT INTO blueprint_logs (blueprint_id, timestamp_ms, level, message) VALUES (?1, ?2, "
       "?3, ?4)",

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,10 @@ class BlueprintRows {
  private:
   std::shared_ptr<Database> db_;
   const std::string owner_;
+  // Lines logged per blueprint, counted once from the table and then kept here, so that a build
+  // printing thousands of lines does not count its log again for each one.
+  std::mutex log_mu_;
+  std::map<std::string, std::int64_t> log_lines_;
 };
 
 }  // namespace runagents::platform::local

@@ -210,8 +210,11 @@ void LocalDevboxService::build_blueprint(const Blueprint& bp, const BlueprintPar
     std::map<std::string, std::string> args;  // ARG values: the build's, not the devboxes'
     std::string workdir = kHome;
     fs::path context;
-    auto variables = [&] {
-      std::map<std::string, std::string> vars = image_env;
+    // The build's variables, ARG values under ENV ones; with the sandbox's environment beneath
+    // them for expanding, without it for a command's prelude (the sandbox sets its own).
+    auto variables = [&](bool with_image = true) {
+      std::map<std::string, std::string> vars;
+      if (with_image) vars = image_env;
       for (const auto& [k, v] : args) vars[k] = v;
       for (const auto& [k, v] : env) vars[k] = v;
       return vars;
@@ -219,11 +222,9 @@ void LocalDevboxService::build_blueprint(const Blueprint& bp, const BlueprintPar
     auto run = [&](const std::string& what, const std::string& command) {
       if (closing_) throw PlatformError(ErrorKind::unavailable, "the server stopped");
       log("info", what);
-      std::map<std::string, std::string> vars = args;
-      for (const auto& [k, v] : env) vars[k] = v;
       ExecRequest er;
       er.devbox_id = devbox_id;
-      er.command = prelude(vars, workdir) + command;
+      er.command = prelude(variables(false), workdir) + command;
       er.timeout = kBuildStepTimeout;
       er.on_output = [&](std::string_view stream, std::string_view line) {
         log(stream == "stderr" ? "warn" : "info", std::string(line));
