@@ -828,6 +828,14 @@ function buildReport(opts, r) {
     row(`HTTP c=${c}, wrk on one session: throughput (calls/s)`, fmtInt(o?.rate), fmtInt(p?.rate), fmtInt(f?.rate));
     row(`HTTP c=${c}, wrk: p50 / p99 latency (ms)`, lat(o), lat(p), lat(f));
   }
+  if (r.ours.httpRead) {
+    const read = `\`${opts.oursReadTool}\``;
+    for (const c of opts.concurrency) {
+      const w = r.ours.httpRead.wrk?.[c];
+      row(`HTTP c=${c}, ours with ${read}: throughput, Node driver / wrk (calls/s)`,
+        `${fmtInt(r.ours.httpRead.levels[c]?.rate)} / ${w ? fmtInt(w.rate) : 'n/a'}`, '', '');
+    }
+  }
   row('memory after stdio load: VmHWM / VmRSS (MB)', `${mb(r.ours.stdio?.mem.hwm)} / ${mb(r.ours.stdio?.mem.rss)}`,
     `${mb(r.peer.stdio?.mem.hwm)} / ${mb(r.peer.stdio?.mem.rss)}`, r.nul?.stdio ? `${mb(r.nul.stdio.mem.hwm)} / ${mb(r.nul.stdio.mem.rss)}` : '');
   row('memory after HTTP load: VmHWM / VmRSS (MB)', r.ours.http ? `${mb(r.ours.http.mem.hwm)} / ${mb(r.ours.http.mem.rss)}` : 'n/a',
@@ -846,6 +854,15 @@ function buildReport(opts, r) {
   }
   for (const c of opts.wrk ? opts.concurrency : []) {
     ratio(`HTTP throughput ours/peer, c=${c}, wrk`, r.ours.http?.wrk?.[c]?.rate / r.peer.http?.wrk?.[c]?.rate, '>= 10', (v) => v >= 10);
+  }
+  if (r.ours.httpRead) {
+    const read = `\`${opts.oursReadTool}\``;
+    for (const c of opts.concurrency) {
+      ratio(`HTTP throughput ours (${read})/peer, c=${c}`, r.ours.httpRead.levels[c]?.rate / r.peer.http?.levels[c]?.rate, '>= 10', (v) => v >= 10);
+    }
+    for (const c of opts.wrk ? opts.concurrency : []) {
+      ratio(`HTTP throughput ours (${read})/peer, c=${c}, wrk`, r.ours.httpRead.wrk?.[c]?.rate / r.peer.http?.wrk?.[c]?.rate, '>= 10', (v) => v >= 10);
+    }
   }
   // Not targets: how close each is to what this driver can reach at all (the null responders).
   const info = (name, v) => ratios.push([name, Number.isFinite(v) ? fmt(v, 3) : 'n/a', '(context)', '']);
@@ -995,6 +1012,9 @@ async function main() {
     const wrkRuns = opts.wrk ? ', then wrk' : '';
     if (opts.oursHttp) {
       r.ours.http = await step(`HTTP ours${wrkRuns}`, () => measureHttp(opts.oursHttp, opts.concurrency, opts.duration, opts.client, { tool: opts.oursTool, wrk: opts.wrk }));
+      if (opts.oursReadTool) {
+        r.ours.httpRead = await step(`HTTP ours, ${opts.oursReadTool}${wrkRuns}`, () => measureHttp(opts.oursHttp, opts.concurrency, opts.duration, opts.client, { tool: opts.oursReadTool, wrk: opts.wrk }));
+      }
     } else console.error('HTTP ours: skipped (no --ours-http)');
     r.peer.http = await step(`HTTP peer${wrkRuns}`, () => measureHttp(opts.peerHttp, opts.concurrency, opts.duration, opts.client, { wrk: opts.wrk }));
     if (nullHttpExe) {
@@ -1053,8 +1073,8 @@ ${mdTable(ratioHeader, ratios)}
   ${opts.calls} sequential \`tools/call\` requests, each sent after the previous answer arrived. The
   null responder (\`bench/null_responder.c\`, built with \`cc -O2\`) answers every line with a
   canned result and no JSON parsing: its p50 is the floor of this driver. Its start-up is the
-  cost of spawning a process from the driver.${opts.oursReadTool ? ` Ours is measured twice that way, with
-  \`${opts.oursTool}\` and then, in a fresh process, with \`${opts.oursReadTool}\`.` : ''}
+  cost of spawning a process from the driver.${opts.oursReadTool ? ` Ours is measured twice, here and on HTTP
+  below: with \`${opts.oursTool}\`, then in a fresh process with \`${opts.oursReadTool}\`.` : ''}
 - HTTP: Streamable HTTP on 127.0.0.1 \`/mcp\`; at each concurrency C, C workers, **one session
   per worker** (initialize + notifications/initialized, untimed), each with one \`tools/call\` in
   flight at a time over keep-alive connections (${clientDesc}), 0.5 s warm-up

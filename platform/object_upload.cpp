@@ -1,7 +1,5 @@
 // upload_host_path (platform/objects.hpp): a file or a directory of this machine as a storage
 // object; a directory is written as a tgz with libarchive, streamed into the upload.
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "platform/archive_library.hpp"
 #include "platform/common/utf8.hpp"
 #include "platform/objects.hpp"
 
@@ -68,8 +67,10 @@ void copy_fd(int fd, const fs::path& p, ObjectUpload& up) {
 
 // Writes the tree at `dir` as a tgz into `up`.
 void write_tgz(const fs::path& dir, ObjectUpload& up) {
-  std::unique_ptr<archive, int (*)(archive*)> out(archive_write_new(), archive_write_free);
-  std::unique_ptr<archive, int (*)(archive*)> disk(archive_read_disk_new(), archive_read_free);
+  std::unique_ptr<archive, int (*)(archive*)> out(libarchive().archive_write_new(),
+                                                  libarchive().archive_write_free);
+  std::unique_ptr<archive, int (*)(archive*)> disk(libarchive().archive_read_disk_new(),
+                                                   libarchive().archive_read_free);
   if (!out || !disk) throw PlatformError(ErrorKind::internal, "libarchive could not start");
   std::exception_ptr failure;  // what the write callback threw, rethrown here
   struct Sink {
@@ -86,44 +87,45 @@ void write_tgz(const fs::path& dir, ObjectUpload& up) {
     }
     return static_cast<la_ssize_t>(len);
   };
-  archive_write_add_filter_gzip(out.get());
-  archive_write_set_format_pax_restricted(out.get());
-  archive_write_set_bytes_in_last_block(out.get(), 1);
+  libarchive().archive_write_add_filter_gzip(out.get());
+  libarchive().archive_write_set_format_pax_restricted(out.get());
+  libarchive().archive_write_set_bytes_in_last_block(out.get(), 1);
   auto check = [&](int r, archive* a) {
     if (failure) std::rethrow_exception(failure);
     if (r < ARCHIVE_WARN)
-      throw PlatformError(
-          ErrorKind::unavailable,
-          "packing " + dir.string() + " failed: " +
-              (archive_error_string(a) ? archive_error_string(a) : "libarchive error"));
+      throw PlatformError(ErrorKind::unavailable, "packing " + dir.string() + " failed: " +
+                                                      (libarchive().archive_error_string(a)
+                                                           ? libarchive().archive_error_string(a)
+                                                           : "libarchive error"));
   };
-  check(archive_write_open(out.get(), &sink, nullptr, on_write, nullptr), out.get());
-  archive_read_disk_set_symlink_physical(disk.get());  // links as links, never followed
-  archive_read_disk_set_standard_lookup(disk.get());
-  check(archive_read_disk_open(disk.get(), dir.c_str()), disk.get());
+  check(libarchive().archive_write_open(out.get(), &sink, nullptr, on_write, nullptr), out.get());
+  libarchive().archive_read_disk_set_symlink_physical(
+      disk.get());  // links as links, never followed
+  libarchive().archive_read_disk_set_standard_lookup(disk.get());
+  check(libarchive().archive_read_disk_open(disk.get(), dir.c_str()), disk.get());
   const std::string prefix = dir.string() + "/";
   for (;;) {
-    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
-                                                                   archive_entry_free);
-    const int r = archive_read_next_header2(disk.get(), entry.get());
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(libarchive().archive_entry_new(),
+                                                                   libarchive().archive_entry_free);
+    const int r = libarchive().archive_read_next_header2(disk.get(), entry.get());
     if (r == ARCHIVE_EOF) break;
     check(r, disk.get());
-    archive_read_disk_descend(disk.get());
-    const std::string source = archive_entry_sourcepath(entry.get());
+    libarchive().archive_read_disk_descend(disk.get());
+    const std::string source = libarchive().archive_entry_sourcepath(entry.get());
     if (source.rfind(prefix, 0) != 0) continue;  // the directory itself
-    const auto type = archive_entry_filetype(entry.get());
+    const auto type = libarchive().archive_entry_filetype(entry.get());
     if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) continue;
-    archive_entry_set_pathname(entry.get(), source.substr(prefix.size()).c_str());
-    archive_entry_set_uid(entry.get(), 0);
-    archive_entry_set_gid(entry.get(), 0);
-    archive_entry_set_uname(entry.get(), "");
-    archive_entry_set_gname(entry.get(), "");
+    libarchive().archive_entry_set_pathname(entry.get(), source.substr(prefix.size()).c_str());
+    libarchive().archive_entry_set_uid(entry.get(), 0);
+    libarchive().archive_entry_set_gid(entry.get(), 0);
+    libarchive().archive_entry_set_uname(entry.get(), "");
+    libarchive().archive_entry_set_gname(entry.get(), "");
     Fd in;
     if (type == AE_IFREG) {
       in.fd = ::open(source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       if (in.fd < 0) throw unreadable(source, errno);
     }
-    check(archive_write_header(out.get(), entry.get()), out.get());
+    check(libarchive().archive_write_header(out.get(), entry.get()), out.get());
     if (type != AE_IFREG) continue;
     char buf[65536];
     for (;;) {
@@ -131,11 +133,11 @@ void write_tgz(const fs::path& dir, ObjectUpload& up) {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw unreadable(source, errno);
       if (n == 0) break;
-      if (archive_write_data(out.get(), buf, static_cast<size_t>(n)) < 0)
+      if (libarchive().archive_write_data(out.get(), buf, static_cast<size_t>(n)) < 0)
         check(ARCHIVE_FATAL, out.get());
     }
   }
-  check(archive_write_close(out.get()), out.get());
+  check(libarchive().archive_write_close(out.get()), out.get());
 }
 
 }  // namespace

@@ -821,6 +821,7 @@ export async function connectIsolatedProduct(iso, name) {
   const transport = new StdioClientTransport({ command: PRODUCT, args: iso.args, env: iso.env, cwd: iso.dir, stderr: 'ignore' });
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
+  trackPid(transport.pid);
   const call = (tool, args) => client.callTool({ name: tool, arguments: args }, undefined, { timeout: 120000 });
-  return { client, call };
+  return { client, call, pid: transport.pid };
 }

@@ -5,7 +5,7 @@
 // pre_agent_downloadables take object://ID; refusals: a path outside the home, an unknown
 // object, a host path outside the allowed directories.
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -18,6 +18,7 @@ describe('storage objects through the MCP tools', { skip }, () => {
   let iso;
   let client;
   let call;
+  let pid;
   let dirObject;
   let fileObject;
 
@@ -29,7 +30,7 @@ describe('storage objects through the MCP tools', { skip }, () => {
     writeFileSync(path.join(project, 'data.txt'), 'data line\n');
     symlinkSync('/etc/passwd', path.join(project, 'outside-link'));
     writeFileSync(path.join(iso.dir, 'notes.md'), '# notes\n');
-    ({ client, call } = await connectIsolatedProduct(iso, 'objects-mcp-e2e'));
+    ({ client, call, pid } = await connectIsolatedProduct(iso, 'objects-mcp-e2e'));
   });
   after(async () => {
     await client?.close().catch(() => {});
@@ -39,12 +40,17 @@ describe('storage objects through the MCP tools', { skip }, () => {
 
 
   test('upload with object_name: a directory as a tgz, a file as text', STEP, async () => {
+    // libarchive (and the nine libraries under it) is loaded by the first archive, not at start.
+    const libarchiveMapped = () => readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libarchive.so');
+    toolOk(await call('list_tools', {}));
+    assert.equal(libarchiveMapped(), false, 'libarchive is not loaded before an archive is made');
     const dir = toolOk(await call('manage_devbox', { action: 'upload', host_path: 'project', object_name: 'project' }));
     dirObject = dir.object;
     assert.match(dirObject.id, /^obj_/);
     assert.equal(dirObject.content_type, 'tgz');
     assert.equal(dirObject.state, 'READ_ONLY');
     assert.ok(dirObject.size_bytes > 0);
+    assert.equal(libarchiveMapped(), true, 'the directory upload loaded libarchive');
     const file = toolOk(await call('manage_devbox', { action: 'upload', host_path: 'notes.md', object_name: 'notes.md' }));
     fileObject = file.object;
     assert.equal(fileObject.content_type, 'text');

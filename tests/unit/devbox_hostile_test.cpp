@@ -162,8 +162,7 @@ int slirp_children() {
   int n = 0;
   for_each_host_process([&](pid_t pid, const std::string& cmd) {
     if (cmd.rfind("slirp4netns", 0) != 0 && cmd.find("/slirp4netns ") == std::string::npos) return;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string stat = read_proc_text("/proc/" + std::to_string(pid) + "/stat");
     auto close = stat.rfind(')');
     if (close == std::string::npos) return;
     std::istringstream rest(stat.substr(close + 2));

@@ -63,6 +63,17 @@ inline ErrorKind kind_of(const std::function<void()>& f) {
   return ErrorKind::internal;
 }
 
+// The text of a /proc file, empty when the process is gone: libstdc++'s filebuf throws when read()
+// fails, as it does (ESRCH) for a process that is exiting.
+inline std::string read_proc_text(const std::string& path) {
+  try {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  } catch (const std::ios_base::failure&) {
+    return {};
+  }
+}
+
 // Calls `f(pid, cmdline)` for each host process but this one (cmdline with NULs as spaces).
 template <typename F>
 void for_each_host_process(F f) {
@@ -72,8 +83,7 @@ void for_each_host_process(F f) {
     if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
     const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
     if (pid == ::getpid()) continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cmd = read_proc_text(std::string("/proc/") + e->d_name + "/cmdline");
     for (auto& c : cmd)
       if (c == '\0') c = ' ';
     f(pid, cmd);
@@ -98,8 +108,7 @@ inline int devbox_host_processes(const std::string& devbox_id, const std::string
   int n = 0;
   const std::string group = "/runagents/" + devbox_id + ".p";
   for_each_host_process([&](pid_t pid, const std::string& cmd) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-    std::string groups((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string groups = read_proc_text("/proc/" + std::to_string(pid) + "/cgroup");
     if (groups.find(group) != std::string::npos ||
         (!marker.empty() && cmd.find(marker) != std::string::npos))
       ++n;

@@ -56,16 +56,21 @@ std::vector<Proc> process_table() {
   while (auto* entry = ::readdir(dir)) {
     std::string name = entry->d_name;
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat_in("/proc/" + name + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(stat_in)), std::istreambuf_iterator<char>());
+    std::string stat;
+    Proc p;
+    try {  // libstdc++ throws when read() fails (ESRCH: the process is exiting)
+      std::ifstream stat_in("/proc/" + name + "/stat");
+      stat.assign(std::istreambuf_iterator<char>(stat_in), std::istreambuf_iterator<char>());
+      std::ifstream cmd_in("/proc/" + name + "/cmdline");
+      p.cmdline.assign(std::istreambuf_iterator<char>(cmd_in), std::istreambuf_iterator<char>());
+    } catch (const std::ios_base::failure&) {
+      continue;
+    }
     auto paren = stat.rfind(')');
     if (paren == std::string::npos || paren + 4 > stat.size()) continue;
-    Proc p;
     p.pid = std::stoi(name);
     p.state = stat[paren + 2];
     p.ppid = std::atoi(stat.c_str() + paren + 4);
-    std::ifstream cmd_in("/proc/" + name + "/cmdline");
-    p.cmdline.assign((std::istreambuf_iterator<char>(cmd_in)), std::istreambuf_iterator<char>());
     table.push_back(p);
   }
   ::closedir(dir);

@@ -74,8 +74,13 @@ int processes_with(const std::string& marker) {
     std::string name = entry->d_name;
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     if (std::stoi(name) == ::getpid()) continue;
-    std::ifstream in("/proc/" + name + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cmdline;
+    try {  // libstdc++ throws when read() fails (ESRCH: the process is exiting)
+      std::ifstream in("/proc/" + name + "/cmdline");
+      cmdline.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::ios_base::failure&) {
+      continue;
+    }
     if (cmdline.find(marker) != std::string::npos) ++count;
   }
   ::closedir(dir);

@@ -109,8 +109,14 @@ DevboxLog log_line(std::int64_t timestamp_ms, std::string source, std::string le
 }
 
 std::string process_token(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string stat;
+  try {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    stat.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    // libstdc++ throws when read() fails, as it does (ESRCH) for a process that is exiting.
+    stat.clear();
+  }
   auto close = stat.rfind(')');
   std::string start;
   if (close != std::string::npos) {

@@ -1,7 +1,5 @@
 #include "platform/local/objects/object_extraction.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "platform/archive_library.hpp"
 #include "platform/common/random_hex.hpp"
 #include "platform/common/unique_fd.hpp"
 
@@ -35,7 +34,7 @@ constexpr size_t kExtractChunk = 64 * 1024;
 
 // libarchive's last error; it has none for some damage (a NULL string).
 std::string archive_message(struct archive* a) {
-  const char* m = archive_error_string(a);
+  const char* m = libarchive().archive_error_string(a);
   return m ? m : "damaged or truncated data";
 }
 
@@ -54,13 +53,13 @@ la_ssize_t read_source(struct archive* a, void* data, const void** out) {
     *out = s->buf.data();
     return static_cast<la_ssize_t>(n);
   } catch (const std::exception& e) {
-    archive_set_error(a, EIO, "%s", e.what());
+    libarchive().archive_set_error(a, EIO, "%s", e.what());
     return -1;
   }
 }
 
 struct ArchiveCloser {
-  void operator()(struct archive* a) const { archive_read_free(a); }
+  void operator()(struct archive* a) const { libarchive().archive_read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<struct archive, ArchiveCloser>;
 
@@ -124,7 +123,7 @@ void copy_data(struct archive* a, int fd, const std::string& entry, ExtractResul
   la_int64_t offset = 0;
   std::int64_t written = 0;
   for (;;) {
-    const int rc = archive_read_data_block(a, &block, &size, &offset);
+    const int rc = libarchive().archive_read_data_block(a, &block, &size, &offset);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
       throw PlatformError(ErrorKind::invalid, "cannot read archive entry '" + entry + "': " +
@@ -155,14 +154,14 @@ void copy_data(struct archive* a, int fd, const std::string& entry, ExtractResul
 
 void extract_entry(struct archive* a, struct archive_entry* e, int root, ExtractResult& r,
                    const ExtractLimits& limits) {
-  const char* raw = archive_entry_pathname(e);
+  const char* raw = libarchive().archive_entry_pathname(e);
   const std::string entry = raw ? raw : "";
   const std::vector<std::string> comps = entry_components(raw);
   if (comps.empty()) return;  // "./": the target directory itself
   const std::string& name = comps.back();
-  const mode_t perm = archive_entry_perm(e) & 0777;
+  const mode_t perm = libarchive().archive_entry_perm(e) & 0777;
 
-  if (const char* link = archive_entry_hardlink(e)) {
+  if (const char* link = libarchive().archive_entry_hardlink(e)) {
     const std::string link_entry = link;
     const std::vector<std::string> lcomps = entry_components(link);
     if (lcomps.empty()) refuse_entry(entry, "is a hard link to the archive's root");
@@ -179,7 +178,7 @@ void extract_entry(struct archive* a, struct archive_entry* e, int root, Extract
     return;
   }
 
-  switch (archive_entry_filetype(e)) {
+  switch (libarchive().archive_entry_filetype(e)) {
     case AE_IFDIR: {
       UniqueFd parent = open_entry_parent(root, comps, entry, true);
       if (::mkdirat(parent.get(), name.c_str(), perm | 0700) != 0) {
@@ -194,7 +193,7 @@ void extract_entry(struct archive* a, struct archive_entry* e, int root, Extract
       return;
     }
     case AE_IFLNK: {
-      const char* target = archive_entry_symlink(e);
+      const char* target = libarchive().archive_entry_symlink(e);
       if (!target || !*target) refuse_entry(entry, "is a symlink without a target");
       UniqueFd parent = open_entry_parent(root, comps, entry, true);
       clear_name(parent.get(), name, entry);
@@ -211,8 +210,9 @@ void extract_entry(struct archive* a, struct archive_entry* e, int root, Extract
       if (!fd.ok()) extraction_disk_error("create", entry, errno);
       copy_data(a, fd.get(), entry, r, limits);
       if (::fchmod(fd.get(), perm) != 0) extraction_disk_error("set the mode of", entry, errno);
-      if (archive_entry_mtime_is_set(e)) {
-        const timespec t{archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
+      if (libarchive().archive_entry_mtime_is_set(e)) {
+        const timespec t{libarchive().archive_entry_mtime(e),
+                         libarchive().archive_entry_mtime_nsec(e)};
         const timespec times[2] = {t, t};
         ::futimens(fd.get(), times);  // best effort: a wrong time is no reason to fail
       }
@@ -315,24 +315,25 @@ ExtractResult write_object_content(const fs::path& target, ObjectReader& content
     return r;
   }
 
-  ArchivePtr a(archive_read_new());
+  ArchivePtr a(libarchive().archive_read_new());
   if (!a) throw PlatformError(ErrorKind::internal, "libarchive could not start a reader");
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_empty(a.get());
-  if (content_type == "gzip") archive_read_support_format_raw(a.get());
+  libarchive().archive_read_support_filter_all(a.get());
+  libarchive().archive_read_support_format_tar(a.get());
+  libarchive().archive_read_support_format_empty(a.get());
+  if (content_type == "gzip") libarchive().archive_read_support_format_raw(a.get());
   ReadSource source{&content};
-  if (archive_read_open(a.get(), &source, nullptr, read_source, nullptr) != ARCHIVE_OK) {
+  if (libarchive().archive_read_open(a.get(), &source, nullptr, read_source, nullptr) !=
+      ARCHIVE_OK) {
     throw PlatformError(ErrorKind::invalid, "the object is not a readable " + content_type +
                                                 " archive: " + archive_message(a.get()));
   }
   struct archive_entry* e = nullptr;
-  int rc = archive_read_next_header(a.get(), &e);
+  int rc = libarchive().archive_read_next_header(a.get(), &e);
   if (rc < ARCHIVE_WARN) {
     throw PlatformError(ErrorKind::invalid, "the object is not a readable " + content_type +
                                                 " archive: " + archive_message(a.get()));
   }
-  if (rc != ARCHIVE_EOF && archive_format(a.get()) == ARCHIVE_FORMAT_RAW) {
+  if (rc != ARCHIVE_EOF && libarchive().archive_format(a.get()) == ARCHIVE_FORMAT_RAW) {
     // gzip of something that is not a tar: the decompressed bytes are the file.
     write_file_atomically(target,
                           [&](int fd) { copy_data(a.get(), fd, "(gzip content)", r, limits); });
@@ -354,7 +355,7 @@ ExtractResult write_object_content(const fs::path& target, ObjectReader& content
                                                     " entries; nothing was extracted");
       }
       extract_entry(a.get(), e, root.get(), r, limits);
-      rc = archive_read_next_header(a.get(), &e);
+      rc = libarchive().archive_read_next_header(a.get(), &e);
       if (rc < ARCHIVE_WARN) {
         throw PlatformError(ErrorKind::invalid, std::string("the archive is damaged: ") +
                                                     archive_message(a.get()) +
