@@ -12,11 +12,11 @@ namespace runagents::platform {
 
 namespace {
 
-constexpr const char* kLibrary = "libarchive.so.13";
+constexpr const char* kLibarchiveSoname = "libarchive.so.13";
 
 // Fills `api` from a freshly opened libarchive; an empty string, or what went wrong.
-std::string load(ArchiveApi& api) {
-  void* handle = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+std::string load_libarchive(ArchiveApi& api) {
+  void* handle = ::dlopen(kLibarchiveSoname, RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* why = ::dlerror();
     return why != nullptr ? why : "dlopen failed";
@@ -30,7 +30,7 @@ std::string load(ArchiveApi& api) {
   if (missing.empty()) return {};  // kept open for the life of the process
   ::dlclose(handle);
   api = ArchiveApi{};
-  return std::string(kLibrary) + " lacks " + missing;
+  return std::string(kLibarchiveSoname) + " lacks " + missing;
 }
 
 }  // namespace
@@ -42,7 +42,7 @@ const ArchiveApi& libarchive() {
   if (loaded.load(std::memory_order_acquire)) return api;
   std::lock_guard lock(mu);
   if (!loaded.load(std::memory_order_relaxed)) {
-    if (std::string why = load(api); !why.empty())
+    if (std::string why = load_libarchive(api); !why.empty())
       throw PlatformError(ErrorKind::unavailable,
                           "reading and writing archives needs libarchive, which could not be "
                           "loaded (" +
