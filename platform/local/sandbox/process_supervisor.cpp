@@ -59,11 +59,6 @@ std::optional<ProcInfo> read_stat(pid_t pid) {
   return info;
 }
 
-bool gone_or_zombie(pid_t pid, std::uint64_t start_time) {
-  auto info = read_stat(pid);
-  return !info || info->start_time != start_time || info->state == 'Z' || info->state == 'X';
-}
-
 // A container's init that its Supervisor reaps (orphan_reaper.hpp).
 struct ClaimedInit {
   pid_t pid = 0;   // claimed when > 0
@@ -217,6 +212,11 @@ struct ChildPlan {
 }
 
 }  // namespace
+
+bool gone_or_zombie(pid_t pid, std::uint64_t start_time) {
+  auto info = read_stat(pid);
+  return !info || info->start_time != start_time || info->state == 'Z' || info->state == 'X';
+}
 
 std::vector<ProcInfo> read_process_table() {
   std::vector<ProcInfo> table;

@@ -42,6 +42,9 @@ struct ProcInfo {
 };
 
 std::vector<ProcInfo> read_process_table();
+// Whether the process `pid` that started at `start_time` has exited (gone, a zombie, or its pid
+// reused).
+bool gone_or_zombie(pid_t pid, std::uint64_t start_time);
 // The processes below `root` in `table`, not `root` itself.
 std::vector<ProcInfo> descendants(const std::vector<ProcInfo>& table, pid_t root);
 

@@ -10,6 +10,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "platform/common/random_hex.hpp"
 #include "platform/error.hpp"
@@ -201,6 +204,7 @@ class ShellHandler : public SupervisorHandler {
     done_[0] = done_[1] = false;
     rc_ = -1;
     kill_stage_ = 0;
+    killed_.clear();
     cancelled_ = timed_out_ = false;
     {
       std::lock_guard lock(cmd->state->mu);
@@ -263,6 +267,7 @@ class ShellHandler : public SupervisorHandler {
       if (cmd.before.count({p.pid, p.start_time}) != 0) continue;
       ::kill(p.pid, SIGKILL);
       killed.push_back(p.pid);
+      killed_.emplace_back(p.pid, p.start_time);
     }
     if (auto core = core_.lock()) core->sandbox->cgroups->release(killed);
   }
@@ -270,6 +275,14 @@ class ShellHandler : public SupervisorHandler {
   void finish(const ShellCommand& cmd_ref) {
     auto core = core_.lock();
     if (!core) return;
+    // The shell prints its marker once its own jobs are gone; what the kill reached outside them
+    // (a setsid'd or nohup'd process, now the init's child) may still be dying. A killed command
+    // ends when all of that has, within a second (a frozen process cannot die before its thaw).
+    const auto until = Clock::now() + 1s;
+    while (!killed_.empty() && Clock::now() < until) {
+      std::erase_if(killed_, [](const auto& p) { return gone_or_zombie(p.first, p.second); });
+      if (!killed_.empty()) std::this_thread::sleep_for(2ms);
+    }
     std::shared_ptr<ShellCommand> cmd = active_;
     ExecResult result;
     result.exit_code = rc_;
@@ -312,6 +325,7 @@ class ShellHandler : public SupervisorHandler {
   bool done_[2] = {false, false};
   int rc_ = -1;
   int kill_stage_ = 0;  // 0 none, 1 killing its processes, 2 killing the shell
+  std::vector<std::pair<pid_t, std::uint64_t>> killed_;  // (pid, start time) the kill reached
   Clock::time_point kill_deadline_{};
   Clock::time_point started_{};
   Clock::duration suspended_at_start_{};
