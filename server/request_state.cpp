@@ -49,7 +49,8 @@ RpcError invalid(const std::string& why) {
 
 std::string RequestStateCodec::random_key() {
   unsigned char bytes[32];
-  if (!common::random_bytes(bytes, sizeof bytes)) throw std::runtime_error("no randomness for a key");
+  if (!common::random_bytes(bytes, sizeof bytes))
+    throw std::runtime_error("no randomness for a key");
   return std::string(reinterpret_cast<char*>(bytes), sizeof bytes);
 }
 

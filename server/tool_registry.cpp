@@ -11,9 +11,19 @@
 
 namespace runagents::mcp {
 
+namespace {
+
+// One text content block. A structured result carries one too, its serialize()d content or a
+// summary: clients that predate structured output read it (spec: SHOULD include it).
+json text_block(std::string text) {
+  return {{"type", "text"}, {"text", std::move(text)}};
+}
+
+}  // namespace
+
 ToolResult ToolResult::text(std::string text) {
   ToolResult r;
-  r.content.push_back({{"type", "text"}, {"text", std::move(text)}});
+  r.content.push_back(text_block(std::move(text)));
   return r;
 }
 
@@ -25,25 +35,16 @@ ToolResult ToolResult::error(std::string message) {
 
 ToolResult ToolResult::structured(json value, std::string summary) {
   ToolResult r;
-  if (!summary.empty()) r.content.push_back({{"type", "text"}, {"text", std::move(summary)}});
+  if (!summary.empty()) r.content.push_back(text_block(std::move(summary)));
   r.structured_content = std::move(value);
   return r;
 }
-
-namespace {
-
-// Clients that predate structured output read the text block (spec: SHOULD include it).
-void add_text_block(json& content, const json& structured) {
-  content.push_back({{"type", "text"}, {"text", serialize(structured)}});
-}
-
-}  // namespace
 
 json ToolResult::to_json() const& {
   json out = {{"content", content}};
   if (structured_content) {
     out["structuredContent"] = *structured_content;
-    if (content.empty()) add_text_block(out["content"], *structured_content);
+    if (content.empty()) out["content"].push_back(text_block(serialize(*structured_content)));
   }
   if (is_error) out["isError"] = true;
   return out;
@@ -53,7 +54,7 @@ json ToolResult::to_json() && {
   json out = json::object();
   json& blocks = out["content"] = std::move(content);
   if (structured_content) {
-    if (blocks.empty()) add_text_block(blocks, *structured_content);
+    if (blocks.empty()) blocks.push_back(text_block(serialize(*structured_content)));
     out["structuredContent"] = std::move(*structured_content);
   }
   if (is_error) out["isError"] = true;
@@ -266,7 +267,7 @@ ToolResult call_tool(const ToolRegistry& registry, const std::string& name, cons
                                " produced a result that does not match its outputSchema (" +
                                bad.front() + "). Please report this.");
     }
-    if (!text.empty()) result.content.push_back({{"type", "text"}, {"text", std::move(text)}});
+    if (!text.empty()) result.content.push_back(text_block(std::move(text)));
   }
   return result;
 }

@@ -3,7 +3,6 @@
 #include <sys/random.h>
 
 #include <cerrno>
-
 #include <random>
 #include <stdexcept>
 #include <vector>

@@ -19,6 +19,13 @@ std::string BaseUrl::to_string() const {
   return origin() + path_prefix;
 }
 
+std::pair<std::string, std::string> split_origin(const std::string& url) {
+  auto scheme = url.find("://");
+  auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (slash == std::string::npos) return {url, "/"};
+  return {url.substr(0, slash), url.substr(slash)};
+}
+
 BaseUrl parse_base_url(const std::string& url, std::string_view setting) {
   auto fail = [&](const std::string& why) -> PlatformError {
     return PlatformError(ErrorKind::invalid, std::string(setting) + " '" + url + "' " + why +

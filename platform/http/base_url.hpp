@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace runagents::platform {
 
@@ -24,6 +25,11 @@ struct BaseUrl {
 // the expected form when the URL is not http(s)://host[:port][/path] (query and fragment are
 // refused; a trailing '/' is dropped).
 BaseUrl parse_base_url(const std::string& url, std::string_view setting = "base URL");
+
+// An absolute URL ("https://host/path?query") split into its origin (scheme://authority, what a
+// plain HttpClient takes as base URL) and the rest, the request target ("/" when there is none).
+// The target is kept as it is: a presigned URL's query carries its signature.
+std::pair<std::string, std::string> split_origin(const std::string& url);
 
 // Percent-encodes one path segment (everything but unreserved characters), or one query
 // component (both common::percent_encode).

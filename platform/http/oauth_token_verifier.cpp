@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "platform/error.hpp"
+#include "platform/http/base_url.hpp"
 #include "platform/http/http_client.hpp"
 
 namespace runagents::platform {
@@ -13,17 +14,9 @@ namespace {
 
 using json = nlohmann::json;
 
-// Splits an absolute URL into its origin (scheme://authority) and its path ("/" when none).
-std::pair<std::string, std::string> split_url(const std::string& url) {
-  auto scheme = url.find("://");
-  auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (slash == std::string::npos) return {url, "/"};
-  return {url.substr(0, slash), url.substr(slash)};
-}
-
 // GETs `url` and parses its JSON body; throws PlatformError (unavailable) saying what failed.
 json get_json(const std::string& url, std::chrono::milliseconds timeout, const char* what) {
-  auto [origin, path] = split_url(url);
+  auto [origin, path] = split_origin(url);
   HttpClient client(HttpClientOptions::plain(origin, "OAuth issuer", timeout, timeout));
   HttpRequest req;
   req.path = path;
@@ -100,7 +93,7 @@ std::string OAuthTokenVerifier::jwks_uri() {
   if (!jwks_uri_.empty()) return jwks_uri_;
   std::string issuer = opts_.issuer;
   while (issuer.size() > 1 && issuer.back() == '/') issuer.pop_back();
-  auto [origin, path] = split_url(issuer);
+  auto [origin, path] = split_origin(issuer);
   if (path == "/") path.clear();
   // RFC 8414 §3 inserts the well-known segment before the issuer's path; OIDC appends it.
   const std::string candidates[] = {origin + "/.well-known/oauth-authorization-server" + path,

@@ -1,6 +1,5 @@
 #include "platform/http/retry_policy.hpp"
 
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>

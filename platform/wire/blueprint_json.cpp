@@ -8,11 +8,6 @@ namespace runagents::platform {
 
 namespace {
 
-std::string text_field(const json& j, const char* field) {
-  auto it = j.find(field);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // A string field of a create body: absent or null is "", anything but a string is refused.
 std::string body_text(const json& b, const char* field) {
   auto it = b.find(field);
@@ -77,12 +72,12 @@ BlueprintParameters blueprint_parameters_from_wire(const json& b) {
   p.base_blueprint_name = body_text(b, "base_blueprint_name");
   p.build_args = wire_string_map(b, "build_args");
   if (auto it = b.find("build_context"); it != b.end() && !it->is_null()) {
-    if (!it->is_object() || text_field(*it, "object_id").empty() ||
-        (it->contains("type") && text_field(*it, "type") != "object"))
+    if (!it->is_object() || wire_text(*it, "object_id").empty() ||
+        (it->contains("type") && wire_text(*it, "type") != "object"))
       throw PlatformError(ErrorKind::invalid,
                           "build_context must be {object_id, type: \"object\"} naming a storage "
                           "object (a tar or tgz archive)");
-    p.build_context_object_id = text_field(*it, "object_id");
+    p.build_context_object_id = wire_text(*it, "object_id");
   }
   p.metadata = wire_string_map(b, "metadata");
   p.secrets = wire_string_map(b, "secrets");
@@ -109,23 +104,23 @@ json blueprint_to_wire(const Blueprint& bp) {
 Blueprint blueprint_from_wire(const json& v) {
   Blueprint bp;
   if (!v.is_object()) return bp;
-  bp.id = text_field(v, "id");
-  bp.name = text_field(v, "name");
+  bp.id = wire_text(v, "id");
+  bp.name = wire_text(v, "name");
   if (auto it = v.find("create_time_ms"); it != v.end() && it->is_number())
     bp.create_time_ms = it->get<std::int64_t>();
   if (auto it = v.find("parameters"); it != v.end() && it->is_object()) {
     try {
       bp.parameters = blueprint_parameters_from_wire(*it);
     } catch (const PlatformError&) {
-      bp.parameters.name = text_field(*it, "name");  // a view is read tolerantly
+      bp.parameters.name = wire_text(*it, "name");  // a view is read tolerantly
     }
   }
-  bp.state = text_field(v, "state");
-  bp.status = text_field(v, "status");
-  bp.failure_reason = text_field(v, "failure_reason");
+  bp.state = wire_text(v, "state");
+  bp.status = wire_text(v, "status");
+  bp.failure_reason = wire_text(v, "failure_reason");
   if (auto it = v.find("build_finish_time_ms"); it != v.end() && it->is_number())
     bp.build_finish_time_ms = it->get<std::int64_t>();
-  bp.base_blueprint_id = text_field(v, "base_blueprint_id");
+  bp.base_blueprint_id = wire_text(v, "base_blueprint_id");
   if (auto it = v.find("metadata"); it != v.end() && it->is_object())
     for (const auto& [k, m] : it->items())
       if (m.is_string()) bp.metadata[k] = m.get<std::string>();
@@ -163,8 +158,8 @@ std::vector<BlueprintLog> blueprint_logs_from_wire(const json& v) {
   for (const auto& l : v["logs"]) {
     if (!l.is_object()) continue;
     BlueprintLog line;
-    line.level = text_field(l, "level");
-    line.message = text_field(l, "message");
+    line.level = wire_text(l, "level");
+    line.message = wire_text(l, "message");
     if (auto it = l.find("timestamp_ms"); it != l.end() && it->is_number())
       line.timestamp_ms = it->get<std::int64_t>();
     out.push_back(std::move(line));

@@ -17,17 +17,17 @@ std::map<std::string, std::string> string_map(const json& j, const char* field) 
   return out;
 }
 
-std::string str(const json& j, const char* field) {
-  auto it = j.find(field);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::int64_t integer(const json& j, const char* field, std::int64_t fallback = 0) {
   auto it = j.find(field);
   return it != j.end() && it->is_number() ? it->get<std::int64_t>() : fallback;
 }
 
 }  // namespace
+
+std::string wire_text(const json& j, const char* field) {
+  auto it = j.find(field);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 
 std::map<std::string, std::string> wire_string_map(const json& j, const char* field) {
   return string_map(j, field);
@@ -60,13 +60,13 @@ DevboxLaunchParameters launch_from_wire(const json& lp, bool* network_set) {
   if (auto ai = lp.find("after_idle"); ai != lp.end() && ai->is_object()) {
     if (ai->contains("idle_time_seconds"))
       p.keep_alive_time_seconds = integer(*ai, "idle_time_seconds", p.keep_alive_time_seconds);
-    if (auto o = str(*ai, "on_idle"); !o.empty()) p.on_idle = o;
+    if (auto o = wire_text(*ai, "on_idle"); !o.empty()) p.on_idle = o;
   }
   if (auto lc = lp.find("launch_commands"); lc != lp.end() && lc->is_array())
     for (const auto& c : *lc)
       if (c.is_string()) p.launch_commands.push_back(c.get<std::string>());
   auto& r = p.resources;
-  r.resource_size_request = str(lp, "resource_size_request");
+  r.resource_size_request = wire_text(lp, "resource_size_request");
   r.custom_cpu_cores = static_cast<int>(integer(lp, "custom_cpu_cores"));
   r.custom_gb_memory = static_cast<int>(integer(lp, "custom_gb_memory"));
   r.custom_disk_size = static_cast<int>(integer(lp, "custom_disk_size"));
@@ -128,9 +128,9 @@ json tunnel_view_to_wire(const DevboxTunnelView& t) {
 DevboxTunnelView tunnel_view_from_wire(const json& v) {
   DevboxTunnelView t;
   if (!v.is_object()) return t;
-  t.tunnel_key = str(v, "tunnel_key");
-  if (auto mode = str(v, "auth_mode"); !mode.empty()) t.auth_mode = mode;
-  t.auth_token = str(v, "auth_token");
+  t.tunnel_key = wire_text(v, "tunnel_key");
+  if (auto mode = wire_text(v, "auth_mode"); !mode.empty()) t.auth_mode = mode;
+  t.auth_token = wire_text(v, "auth_token");
   t.create_time_ms = integer(v, "create_time_ms");
   if (auto it = v.find("http_keep_alive"); it != v.end() && it->is_boolean())
     t.http_keep_alive = it->get<bool>();
@@ -146,24 +146,24 @@ json tunnel_to_wire(const DevboxTunnel& t) {
 DevboxTunnel tunnel_from_wire(const json& v) {
   DevboxTunnel t;
   if (!v.is_object()) return t;
-  t.devbox_id = str(v, "devbox_id");
+  t.devbox_id = wire_text(v, "devbox_id");
   t.port = static_cast<int>(integer(v, "port"));
-  t.url = str(v, "url");
+  t.url = wire_text(v, "url");
   return t;
 }
 
 Devbox devbox_from_wire(const json& v) {
   Devbox d;
   if (!v.is_object()) return d;
-  d.id = str(v, "id");
-  d.name = str(v, "name");
-  d.status = str(v, "status");
+  d.id = wire_text(v, "id");
+  d.name = wire_text(v, "name");
+  d.status = wire_text(v, "status");
   d.create_time_ms = integer(v, "create_time_ms");
   d.end_time_ms = integer(v, "end_time_ms");
-  d.snapshot_id = str(v, "snapshot_id");
-  d.blueprint_id = str(v, "blueprint_id");
-  d.failure_reason = str(v, "failure_reason");
-  d.shutdown_reason = str(v, "shutdown_reason");
+  d.snapshot_id = wire_text(v, "snapshot_id");
+  d.blueprint_id = wire_text(v, "blueprint_id");
+  d.failure_reason = wire_text(v, "failure_reason");
+  d.shutdown_reason = wire_text(v, "shutdown_reason");
   if (v.contains("metadata") && v["metadata"].is_object())
     for (const auto& [k, val] : v["metadata"].items())
       if (val.is_string()) d.metadata[k] = val.get<std::string>();
@@ -172,8 +172,8 @@ Devbox devbox_from_wire(const json& v) {
   if (auto st = v.find("state_transitions"); st != v.end() && st->is_array())
     for (const auto& t : *st)
       if (t.is_object())
-        d.state_transitions.push_back(
-            {str(t, "status"), integer(t, "transition_time_ms"), str(t, "failure_reason")});
+        d.state_transitions.push_back({wire_text(t, "status"), integer(t, "transition_time_ms"),
+                                       wire_text(t, "failure_reason")});
   if (auto t = v.find("tunnel"); t != v.end() && t->is_object())
     d.tunnel = tunnel_view_from_wire(*t);
   if (auto ts = v.find("tunnels"); ts != v.end() && ts->is_array())
@@ -201,12 +201,12 @@ DevboxCodeMount code_mount_from_wire(const json& v, const std::string& where) {
     if (v.contains(key) && !v[key].is_string() && !v[key].is_null())
       throw PlatformError(ErrorKind::invalid, where + "." + key + " must be a string");
   DevboxCodeMount m;
-  m.repo_owner = str(v, "repo_owner");
-  m.repo_name = str(v, "repo_name");
-  m.token = str(v, "token");
-  m.git_ref = str(v, "git_ref");
-  m.install_command = str(v, "install_command");
-  m.git_url = str(v, "git_url");
+  m.repo_owner = wire_text(v, "repo_owner");
+  m.repo_name = wire_text(v, "repo_name");
+  m.token = wire_text(v, "token");
+  m.git_ref = wire_text(v, "git_ref");
+  m.install_command = wire_text(v, "install_command");
+  m.git_url = wire_text(v, "git_url");
   if (m.repo_owner.empty() || m.repo_name.empty())
     throw PlatformError(ErrorKind::invalid, where + " needs repo_owner and repo_name");
   return m;
@@ -225,7 +225,7 @@ void mounts_from_wire(const json& b, DevboxCreateRequest& r) {
   for (std::size_t i = 0; i < it->size(); ++i) {
     const json& m = (*it)[i];
     const std::string where = "mounts[" + std::to_string(i) + "]";
-    const std::string type = m.is_object() ? str(m, "type") : "";
+    const std::string type = m.is_object() ? wire_text(m, "type") : "";
     if (type == "code_mount") {
       r.code_mounts.push_back(code_mount_from_wire(m, where));
     } else if (type == "file_mount") {
@@ -282,10 +282,10 @@ DevboxCreateRequest create_request_from_wire(const json& b) {
   DevboxCreateRequest r;
   if (b.is_null()) return r;
   if (!b.is_object()) throw PlatformError(ErrorKind::invalid, "the body must be a JSON object");
-  r.name = str(b, "name");
-  r.snapshot_id = str(b, "snapshot_id");
-  r.blueprint_id = str(b, "blueprint_id");
-  r.blueprint_name = str(b, "blueprint_name");
+  r.name = wire_text(b, "name");
+  r.snapshot_id = wire_text(b, "snapshot_id");
+  r.blueprint_id = wire_text(b, "blueprint_id");
+  r.blueprint_name = wire_text(b, "blueprint_name");
   r.environment_variables = string_map(b, "environment_variables");
   r.secrets = string_map(b, "secrets");
   r.file_mounts = string_map(b, "file_mounts");
@@ -315,14 +315,14 @@ DevboxLog log_from_wire(const json& v) {
   DevboxLog l;
   if (!v.is_object()) return l;
   l.timestamp_ms = integer(v, "timestamp_ms");
-  l.source = str(v, "source");
-  l.level = str(v, "level");
-  l.message = str(v, "message");
-  l.cmd = str(v, "cmd");
-  l.cmd_id = str(v, "cmd_id");
+  l.source = wire_text(v, "source");
+  l.level = wire_text(v, "level");
+  l.message = wire_text(v, "message");
+  l.cmd = wire_text(v, "cmd");
+  l.cmd_id = wire_text(v, "cmd_id");
   if (auto it = v.find("exit_code"); it != v.end() && it->is_number_integer())
     l.exit_code = it->get<int>();
-  l.shell_name = str(v, "shell_name");
+  l.shell_name = wire_text(v, "shell_name");
   return l;
 }
 
@@ -361,8 +361,8 @@ json usage_to_wire(const DevboxUsage& u) {
 DevboxUsage usage_from_wire(const json& v) {
   DevboxUsage u;
   if (!v.is_object()) return u;
-  u.id = str(v, "id");
-  u.status = str(v, "status");
+  u.id = wire_text(v, "id");
+  u.status = wire_text(v, "status");
   u.start_time_ms = integer(v, "start_time_ms");
   u.end_time_ms = integer(v, "end_time_ms");
   auto number = [&](const char* f) {
@@ -408,21 +408,21 @@ json execution_to_wire(const DevboxExecution& e) {
 DevboxExecution execution_from_wire(const json& v) {
   DevboxExecution e;
   if (!v.is_object()) return e;
-  e.devbox_id = str(v, "devbox_id");
-  e.execution_id = str(v, "execution_id");
-  e.status = str(v, "status");
+  e.devbox_id = wire_text(v, "devbox_id");
+  e.execution_id = wire_text(v, "execution_id");
+  e.status = wire_text(v, "status");
   if (e.status.empty() && v.contains("exit_status")) e.status = "completed";  // execute_sync view
   if (auto x = v.find("exit_status"); x != v.end() && x->is_number()) e.exit_status = x->get<int>();
-  e.stdout_text = str(v, "stdout");
-  e.stderr_text = str(v, "stderr");
+  e.stdout_text = wire_text(v, "stdout");
+  e.stderr_text = wire_text(v, "stderr");
   e.stdout_truncated = v.value("stdout_truncated", false);
   e.stderr_truncated = v.value("stderr_truncated", false);
-  e.shell_name = str(v, "shell_name");
-  e.command = str(v, "command");
+  e.shell_name = wire_text(v, "shell_name");
+  e.command = wire_text(v, "command");
   e.duration_ms = integer(v, "duration_ms");
   e.timed_out = v.value("timed_out", false);
   e.killed = v.value("killed", false);
-  e.note = str(v, "note");
+  e.note = wire_text(v, "note");
   return e;
 }
 
@@ -442,14 +442,14 @@ json snapshot_to_wire(const DevboxSnapshot& s) {
 DevboxSnapshot snapshot_from_wire(const json& v) {
   DevboxSnapshot s;
   if (!v.is_object()) return s;
-  s.id = str(v, "id");
-  s.name = str(v, "name");
+  s.id = wire_text(v, "id");
+  s.name = wire_text(v, "name");
   s.create_time_ms = integer(v, "create_time_ms");
   if (v.contains("metadata") && v["metadata"].is_object())
     for (const auto& [k, val] : v["metadata"].items())
       if (val.is_string()) s.metadata[k] = val.get<std::string>();
-  s.source_devbox_id = str(v, "source_devbox_id");
-  s.commit_message = str(v, "commit_message");
+  s.source_devbox_id = wire_text(v, "source_devbox_id");
+  s.commit_message = wire_text(v, "commit_message");
   s.size_bytes = integer(v, "size_bytes");
   if (v.contains("skipped") && v["skipped"].is_array())
     for (const auto& p : v["skipped"])

@@ -43,6 +43,8 @@ DevboxCodeMount code_mount_from_wire(const json& view, const std::string& where)
 // `field` of `j` as {string: string} ({} when absent or null). Throws PlatformError(invalid)
 // naming the field otherwise.
 std::map<std::string, std::string> wire_string_map(const json& j, const char* field);
+// `field` of `j` when it is a string, else "" (a view is read tolerantly).
+std::string wire_text(const json& j, const char* field);
 
 json execution_to_wire(const DevboxExecution& execution);
 DevboxExecution execution_from_wire(const json& view);

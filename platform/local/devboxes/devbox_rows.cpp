@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "platform/error.hpp"
 #include "platform/local/sandbox/home_files.hpp"
+#include "platform/local/sandbox/process_supervisor.hpp"
 #include "platform/local/store/row_reader.hpp"
 #include "platform/wire/devbox_json.hpp"
 
@@ -109,23 +108,9 @@ DevboxLog log_line(std::int64_t timestamp_ms, std::string source, std::string le
 }
 
 std::string process_token(pid_t pid) {
-  std::string stat;
-  try {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    stat.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } catch (const std::ios_base::failure&) {
-    // libstdc++ throws when read() fails, as it does (ESRCH) for a process that is exiting.
-    stat.clear();
-  }
-  auto close = stat.rfind(')');
-  std::string start;
-  if (close != std::string::npos) {
-    std::istringstream rest(stat.substr(close + 2));
-    std::string field;
-    for (int i = 3; i <= 22 && rest >> field; ++i)
-      if (i == 22) start = field;
-  }
-  return std::to_string(pid) + ":" + start;
+  // read_stat reads with plain syscalls: an exiting process (ESRCH) is simply gone.
+  const auto stat = detail::read_stat(pid);
+  return std::to_string(pid) + ":" + (stat ? std::to_string(stat->start_time) : std::string());
 }
 
 bool process_alive(const std::string& token) {

@@ -30,35 +30,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::optional<ProcInfo> read_stat(pid_t pid) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  char buf[1024];
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return std::nullopt;
-  buf[n] = '\0';
-  // "pid (comm) S ppid ..." where comm may contain spaces and parentheses.
-  char* close_paren = std::strrchr(buf, ')');
-  if (close_paren == nullptr || close_paren[1] == '\0') return std::nullopt;
-  ProcInfo info;
-  info.pid = pid;
-  char* p = close_paren + 2;
-  info.state = *p;
-  // Fields after the state, numbered from 1: ppid is 1, starttime is 19.
-  int field = 0;
-  while (*p != '\0' && field < 19) {
-    while (*p != '\0' && *p != ' ') ++p;
-    while (*p == ' ') ++p;
-    ++field;
-    if (field == 1) info.ppid = static_cast<pid_t>(std::strtol(p, nullptr, 10));
-    if (field == 19) info.start_time = std::strtoull(p, nullptr, 10);
-  }
-  return info;
-}
-
 // A container's init that its Supervisor reaps (orphan_reaper.hpp).
 struct ClaimedInit {
   pid_t pid = 0;   // claimed when > 0
@@ -212,6 +183,35 @@ struct ChildPlan {
 }
 
 }  // namespace
+
+std::optional<ProcInfo> read_stat(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[1024];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  buf[n] = '\0';
+  // "pid (comm) S ppid ..." where comm may contain spaces and parentheses.
+  char* close_paren = std::strrchr(buf, ')');
+  if (close_paren == nullptr || close_paren[1] == '\0') return std::nullopt;
+  ProcInfo info;
+  info.pid = pid;
+  char* p = close_paren + 2;
+  info.state = *p;
+  // Fields after the state, numbered from 1: ppid is 1, starttime is 19.
+  int field = 0;
+  while (*p != '\0' && field < 19) {
+    while (*p != '\0' && *p != ' ') ++p;
+    while (*p == ' ') ++p;
+    ++field;
+    if (field == 1) info.ppid = static_cast<pid_t>(std::strtol(p, nullptr, 10));
+    if (field == 19) info.start_time = std::strtoull(p, nullptr, 10);
+  }
+  return info;
+}
 
 bool gone_or_zombie(pid_t pid, std::uint64_t start_time) {
   auto info = read_stat(pid);

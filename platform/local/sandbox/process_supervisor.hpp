@@ -41,6 +41,8 @@ struct ProcInfo {
   std::uint64_t start_time = 0;  // clock ticks after boot; tells a pid's reuse apart
 };
 
+// /proc/<pid>/stat, read with plain syscalls (never throws); nullopt when the process is gone.
+std::optional<ProcInfo> read_stat(pid_t pid);
 std::vector<ProcInfo> read_process_table();
 // Whether the process `pid` that started at `start_time` has exited (gone, a zombie, or its pid
 // reused).

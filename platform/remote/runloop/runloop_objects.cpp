@@ -13,22 +13,13 @@ namespace {
 
 constexpr std::int64_t kMaxBytes = 256ll << 20;
 
-// A presigned URL split into the plain client's base (scheme://host[:port]) and its target.
-std::pair<std::string, std::string> split_url(const std::string& url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos)
-    throw PlatformError(ErrorKind::invalid, "Runloop answered a URL that is not absolute: " + url);
-  const auto path = url.find('/', scheme_end + 3);
-  if (path == std::string::npos) return {url, "/"};
-  return {url.substr(0, path), url.substr(path)};
-}
-
 // One request to a presigned URL (no API key), its 2xx answer or an error naming `what`.
 HttpResponse presigned(const RunloopOptions& o, const std::string& url, HttpRequest req,
                        const std::string& what) {
-  auto [base, target] = split_url(url);
-  // The target keeps its query string as it is: it carries the signature.
-  req.path = target;
+  if (url.find("://") == std::string::npos)
+    throw PlatformError(ErrorKind::invalid, "Runloop answered a URL that is not absolute: " + url);
+  auto [base, target] = split_origin(url);
+  req.path = target;  // with its query as it is: it carries the signature
   HttpAttempt a = attempt_plain(
       HttpClientOptions::plain(base, "Runloop storage", o.connect_timeout, o.long_timeout), req);
   if (!a.response) throw PlatformError(ErrorKind::unavailable, what + " failed: " + a.failure);
