@@ -19,6 +19,7 @@
 #include "platform/local/devboxes/devbox_service.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
 #include "platform_test_support.hpp"
+#include "proc_text.hpp"
 
 namespace runagents::platform::testing {
 
@@ -61,17 +62,6 @@ inline ErrorKind kind_of(const std::function<void()>& f) {
   }
   FAIL("no PlatformError thrown");
   return ErrorKind::internal;
-}
-
-// The text of a /proc file, empty when the process is gone: libstdc++'s filebuf throws when read()
-// fails, as it does (ESRCH) for a process that is exiting.
-inline std::string read_proc_text(const std::string& path) {
-  try {
-    std::ifstream in(path);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  } catch (const std::ios_base::failure&) {
-    return {};
-  }
 }
 
 // Calls `f(pid, cmdline)` for each host process but this one (cmdline with NULs as spaces).

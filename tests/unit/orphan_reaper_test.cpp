@@ -19,6 +19,7 @@
 
 #include "platform/local/sandbox/sandbox.hpp"
 #include "platform_test_support.hpp"
+#include "proc_text.hpp"
 
 extern char** environ;
 
@@ -56,18 +57,12 @@ std::vector<Proc> process_table() {
   while (auto* entry = ::readdir(dir)) {
     std::string name = entry->d_name;
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string stat;
-    Proc p;
-    try {  // libstdc++ throws when read() fails (ESRCH: the process is exiting)
-      std::ifstream stat_in("/proc/" + name + "/stat");
-      stat.assign(std::istreambuf_iterator<char>(stat_in), std::istreambuf_iterator<char>());
-      std::ifstream cmd_in("/proc/" + name + "/cmdline");
-      p.cmdline.assign(std::istreambuf_iterator<char>(cmd_in), std::istreambuf_iterator<char>());
-    } catch (const std::ios_base::failure&) {
-      continue;
-    }
+    const std::string stat =
+        runagents::platform::testing::read_proc_text("/proc/" + name + "/stat");
     auto paren = stat.rfind(')');
     if (paren == std::string::npos || paren + 4 > stat.size()) continue;
+    Proc p;
+    p.cmdline = runagents::platform::testing::read_proc_text("/proc/" + name + "/cmdline");
     p.pid = std::stoi(name);
     p.state = stat[paren + 2];
     p.ppid = std::atoi(stat.c_str() + paren + 4);

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "platform/local/sandbox/output_capture.hpp"
+#include "proc_text.hpp"
 
 using namespace runagents::platform;
 using namespace runagents::platform::local;
@@ -74,13 +75,7 @@ int processes_with(const std::string& marker) {
     std::string name = entry->d_name;
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     if (std::stoi(name) == ::getpid()) continue;
-    std::string cmdline;
-    try {  // libstdc++ throws when read() fails (ESRCH: the process is exiting)
-      std::ifstream in("/proc/" + name + "/cmdline");
-      cmdline.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    } catch (const std::ios_base::failure&) {
-      continue;
-    }
+    const std::string cmdline = testing::read_proc_text("/proc/" + name + "/cmdline");
     if (cmdline.find(marker) != std::string::npos) ++count;
   }
   ::closedir(dir);
