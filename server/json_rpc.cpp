@@ -222,7 +222,14 @@ const json* Message::meta() const {
 }
 
 json make_result(const json& id, json result) {
-  return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
+  // Member by member: every answer goes through here, and an initializer list builds a
+  // two-element array per member first.
+  json out = json::object();
+  auto& members = out.get_ref<json::object_t&>();
+  members.emplace("jsonrpc", "2.0");
+  members.emplace("id", id);
+  members.emplace("result", std::move(result));
+  return out;
 }
 
 json make_error(const json& id, int code, std::string message, json data) {

@@ -9,7 +9,10 @@ namespace runagents::tools {
 mcp::json list_result(std::string_view key, mcp::json items, const LeftOut& left_out) {
   const std::size_t total = items.size();
   const std::size_t dropped = fit_items(items);
-  mcp::json out = {{std::string(key), items}, {"count", items.size()}};
+  const std::size_t count = items.size();
+  mcp::json out = mcp::json::object();
+  out[std::string(key)] = std::move(items);  // moved: an initializer list would copy each item
+  out["count"] = count;
   if (dropped) {
     out["truncated"] = true;
     out["note"] = std::to_string(dropped) +

@@ -8,7 +8,7 @@ std::size_t fit_items(mcp::json& items, std::size_t budget) {
   if (!items.is_array() || items.empty()) return 0;
   std::size_t used = 2, keep = 0;
   for (const auto& item : items) {
-    used += item.dump().size() + 1;
+    used += mcp::serialize(item).size() + 1;  // the item as it goes out
     if (used > budget && keep > 0) break;
     ++keep;
   }
