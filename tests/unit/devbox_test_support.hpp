@@ -10,11 +10,14 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "platform/local/devboxes/devbox_service.hpp"
 #include "platform/local/sandbox/sandbox.hpp"
@@ -91,13 +94,44 @@ inline int host_processes_with(const std::string& marker) {
   return n;
 }
 
+// The parent of host process `pid`, or 0.
+inline pid_t host_parent(pid_t pid) {
+  const std::string stat = read_proc_text("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 4 >= stat.size()) return 0;
+  return static_cast<pid_t>(std::atoi(stat.c_str() + close + 4));  // ") S ppid"
+}
+
+// The processes of containers kept ready for a sandbox's next command (platform/local/sandbox/
+// sandbox.cpp, "Ready containers"): each helper still waiting for its command, its parent (the
+// container's init) and grandparent (bwrap). They are no command's, so the counts below leave
+// them out; once a command is in a container, its helper has become the command.
+inline std::set<pid_t> ready_container_processes() {
+  std::set<pid_t> out;
+  for_each_host_process([&](pid_t pid, const std::string& cmd) {
+    const auto space = cmd.find(' ');
+    if (space == std::string::npos ||
+        !std::string_view(cmd).substr(0, space).ends_with("drop-privileges") ||
+        cmd.compare(space + 1, 18, "--command-on-stdin") != 0)
+      return;
+    out.insert(pid);
+    const pid_t init = host_parent(pid);
+    if (init > 0) out.insert(init);
+    if (const pid_t bwrap = init > 0 ? host_parent(init) : 0; bwrap > 0) out.insert(bwrap);
+  });
+  return out;
+}
+
 // Every host process that belongs to devbox `devbox_id`, as seen from outside: those in one of its
 // sandbox's cgroups (runagents/<devbox id>.p<pid>.<n>) and, so that the count holds without
-// cgroups too, those whose command line (bwrap's argv carries the script) contains `marker`.
+// cgroups too, those whose command line (the shell's, or bwrap's when it was started for the
+// command) contains `marker`.
 inline int devbox_host_processes(const std::string& devbox_id, const std::string& marker) {
   int n = 0;
   const std::string group = "/runagents/" + devbox_id + ".p";
+  const std::set<pid_t> ready = ready_container_processes();
   for_each_host_process([&](pid_t pid, const std::string& cmd) {
+    if (ready.count(pid)) return;
     const std::string groups = read_proc_text("/proc/" + std::to_string(pid) + "/cgroup");
     if (groups.find(group) != std::string::npos ||
         (!marker.empty() && cmd.find(marker) != std::string::npos))

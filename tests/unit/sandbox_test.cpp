@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "devbox_test_support.hpp"
 #include "platform/local/sandbox/output_capture.hpp"
 #include "proc_text.hpp"
 
@@ -675,9 +676,11 @@ TEST_CASE("the host is invisible and read-only" * doctest::test_suite("sandbox")
         "Uid:\t" + id + "\t" + id + "\t" + id + "\t" + id + "\n");
   if (::geteuid() == 0) {
     // A root server drops them with its own static helper, bound read-only into the container
-    // (setpriv only when the helper is missing).
+    // (setpriv only when the helper is missing); after the first command, in the container made
+    // ready for the next one, where the helper reads its command on stdin.
     CHECK(sandbox.run("tr '\\0' ' ' < /proc/1/cmdline")
-              .out.data.find("/.runagents/drop-privileges " + id + " ") != std::string::npos);
+              .out.data.find("/.runagents/drop-privileges --command-on-stdin " + id + " ") !=
+          std::string::npos);
     CHECK(sandbox.run("echo x > /.runagents/drop-privileges").exit_code != 0);
   }
 
@@ -730,6 +733,63 @@ TEST_CASE("a memory hog is killed and reported" * doctest::test_suite("sandbox")
   } else {
     CHECK(r.err.data.find("MemoryError") != std::string::npos);
   }
+}
+
+TEST_CASE("commands after the first start in a container made ready for them, each its own" *
+          doctest::test_suite("sandbox")) {
+  if (!bwrap_usable()) return;
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: only a root server makes ready containers (they need its helper)");
+    return;
+  }
+  TempHome home;
+  SandboxSpec spec = make_spec(home);
+  spec.env = {{"SPEC_VAR", "from-spec"}};
+  const std::string home_path = home.path.string();
+  std::filesystem::create_directories(home.path / "proj");
+  {
+    Sandbox sandbox(spec);
+    CHECK(sandbox.run("true").exit_code == 0);  // its container was made for it
+    // The container waiting for the next command: a helper on stdin below an init and a bwrap
+    // whose arguments name this sandbox's home (it may still be on its way up: waited for).
+    const auto ready_bwrap = [&] {
+      int n = 0;
+      for (auto until = Clock::now() + 3s; n != 2 && Clock::now() < until;
+           std::this_thread::sleep_for(10ms)) {
+        n = 0;
+        for (pid_t pid : testing::ready_container_processes())
+          if (testing::read_proc_text("/proc/" + std::to_string(pid) + "/cmdline")
+                  .find(home_path) != std::string::npos)
+            ++n;
+      }
+      return n;
+    };
+    CHECK(ready_bwrap() == 2);
+
+    // Each command gets the container's state afresh: /tmp, the pid namespace, the environment.
+    ExecOptions options;
+    options.env = {{"OPT_VAR", "from-options"}};
+    options.working_dir = "proj";
+    auto r = sandbox.run("echo x > /tmp/mine; echo $$ $SPEC_VAR $OPT_VAR; pwd", options);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.data == "2 from-spec from-options\n/home/user/proj\n");  // pid 2: after init
+    r = sandbox.run("cat /tmp/mine; echo \"[$OPT_VAR]\"; pwd; cat");
+    CHECK(r.out.data == "[]\n/home/user\n");  // no /tmp/mine; cat reads /dev/null
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.data.find("No such file") != std::string::npos);
+
+    // Limits, timeouts and exit statuses hold in a ready container as in any other.
+    options = {};
+    options.timeout = 300ms;
+    r = sandbox.run("sleep 30; echo never", options);
+    CHECK(r.timed_out);
+    CHECK(r.out.data.empty());
+    CHECK(sandbox.run("exit 3").exit_code == 3);
+    CHECK(sandbox.run("ulimit -c").out.data == "0\n");
+    CHECK(ready_bwrap() == 2);
+  }
+  // Destroying the sandbox ends the container that waited: no bwrap of this home is left.
+  CHECK(processes_with(home_path) == 0);
 }
 
 TEST_CASE("a timeout leaves no process behind" * doctest::test_suite("sandbox")) {

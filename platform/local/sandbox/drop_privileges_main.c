@@ -1,6 +1,14 @@
 // runagents-mcp's drop-privileges helper: the first program a root server's sandbox runs.
 //
 //   drop-privileges UID GID PROGRAM [ARG...]
+//   drop-privileges --command-on-stdin UID GID
+//
+// The second form is a container made ready before its command is known (sandbox.cpp, "ready
+// containers"): it reads the command from stdin first, as a decimal byte count and a newline,
+// then exactly that many bytes: the working directory, "null" or "pipe" (what stdin is for the
+// command), the environment ("NAME=value" each), an empty string, then the argv, every string
+// NUL-terminated. It reads no byte past them, so what follows on stdin is the command's. Then
+// it does what the first form does, in the working directory, with that environment only.
 //
 // Inside the container bwrap made, as uid 0 with only CAP_SETUID, CAP_SETGID, CAP_SETPCAP and
 // CAP_DAC_READ_SEARCH, it empties the capability bounding set and the ambient set, clears the
@@ -14,6 +22,7 @@
 // stderr. C, with libc only: it must link statically.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -40,14 +49,7 @@ static unsigned int parse_id(const char* text, const char* what) {
   return (unsigned int)value;
 }
 
-int main(int argc, char** argv) {
-  if (argc < 4) {
-    fprintf(stderr, "usage: %s UID GID PROGRAM [ARG...]\n", argv[0]);
-    return 127;
-  }
-  const uid_t uid = parse_id(argv[1], "UID");
-  const gid_t gid = parse_id(argv[2], "GID");
-
+static void drop_privileges(uid_t uid, gid_t gid) {
   // Every capability out of the bounding set while CAP_SETPCAP is still held; PR_CAPBSET_READ
   // fails past the kernel's last capability.
   for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap)
@@ -76,7 +78,114 @@ int main(int argc, char** argv) {
     errno = EPERM;
     fail("checking the ids");
   }
+}
 
+// Reads exactly `size` bytes from fd 0 into `buf`.
+static void read_exactly(char* buf, size_t size) {
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = read(0, buf + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EPIPE;
+      fail("reading the command");
+    }
+    got += (size_t)n;
+  }
+}
+
+// The next NUL-terminated string of `text` at `*at`, or NULL at the end.
+static char* next_string(char* text, size_t size, size_t* at) {
+  if (*at >= size) return NULL;
+  char* s = text + *at;
+  size_t len = strnlen(s, size - *at);
+  if (len == size - *at) {
+    errno = EINVAL;
+    fail("reading the command (a string without its NUL)");
+  }
+  *at += len + 1;
+  return s;
+}
+
+// The strings from `*at` up to an empty one (when `until_empty`) or the end, NULL-terminated.
+static char** string_list(char* text, size_t size, size_t* at, int until_empty) {
+  size_t count = 0, cap = 16;
+  char** list = malloc(cap * sizeof *list);
+  char* s;
+  while (list && (s = next_string(text, size, at)) != NULL) {
+    if (until_empty && *s == '\0') break;
+    if (count + 1 >= cap) {
+      cap *= 2;
+      char** grown = realloc(list, cap * sizeof *list);
+      if (!grown) free(list);
+      list = grown;
+      if (!list) break;
+    }
+    list[count++] = s;
+  }
+  if (!list) fail("reading the command");
+  list[count] = NULL;
+  return list;
+}
+
+// The ready container's wait: the command, from stdin (see the top of this file).
+static void run_command_from_stdin(uid_t uid, gid_t gid) {
+  char header[24];
+  size_t n = 0;
+  for (;;) {
+    if (n == sizeof header) {
+      errno = EINVAL;
+      fail("reading the command");
+    }
+    read_exactly(header + n, 1);
+    if (header[n] == '\n') break;
+    ++n;
+  }
+  header[n] = '\0';
+  const unsigned int size = parse_id(header, "reading the command size");
+  if (size == 0 || size > (64u << 20)) {
+    errno = EINVAL;
+    fail("reading the command size");
+  }
+  char* text = malloc(size);
+  if (!text) fail("reading the command");
+  read_exactly(text, size);
+
+  size_t at = 0;
+  char* cwd = next_string(text, size, &at);
+  char* stdin_mode = next_string(text, size, &at);
+  char** env = string_list(text, size, &at, 1);
+  char** args = string_list(text, size, &at, 0);
+  if (!cwd || !stdin_mode || !args[0]) {
+    errno = EINVAL;
+    fail("reading the command");
+  }
+  if (strcmp(stdin_mode, "null") == 0) {
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd < 0 || dup2(null_fd, 0) != 0) fail("opening /dev/null for stdin");
+    if (null_fd != 0) close(null_fd);
+  } else if (strcmp(stdin_mode, "pipe") != 0) {
+    errno = EINVAL;
+    fail("reading the command");
+  }
+  if (chdir(cwd) != 0) fail(cwd);
+  drop_privileges(uid, gid);
+  environ = env;  // execvp searches the command's own PATH
+  execvp(args[0], args);
+  fail(args[0]);
+}
+
+int main(int argc, char** argv) {
+  if (argc == 4 && strcmp(argv[1], "--command-on-stdin") == 0) {
+    run_command_from_stdin(parse_id(argv[2], "UID"), parse_id(argv[3], "GID"));
+    return 127;
+  }
+  if (argc < 4) {
+    fprintf(stderr, "usage: %s UID GID PROGRAM [ARG...]\n       %s --command-on-stdin UID GID\n",
+            argv[0], argv[0]);
+    return 127;
+  }
+  drop_privileges(parse_id(argv[1], "UID"), parse_id(argv[2], "GID"));
   execvp(argv[3], argv + 3);
   fail(argv[3]);
   return 127;

@@ -238,6 +238,14 @@ std::string helper_in_container() {
   return kHelperInSandbox;
 }
 
+// Whether commands start in ready containers (below): only with the helper, which reads them.
+bool makes_ready_containers() {
+  return server_is_root() && !helper_in_container().empty();
+}
+
+// A ready container's processes: bwrap, its init and the waiting helper.
+constexpr std::uint64_t kReadyContainerProcesses = 3;
+
 // What runs the command as `uid`/`gid` with no capabilities and no way to gain any (setuid
 // binaries are inert: no_new_privs, and bwrap mounts everything nosuid): the helper at `helper`
 // (its path as the container sees it), or setpriv without it. Empty when not root.
@@ -472,6 +480,114 @@ class OneShotHandler : public detail::SupervisorHandler {
 
 }  // namespace
 
+// Ready containers. A one-shot command used to wait for its container: bwrap's namespaces and
+// mounts, about two thirds of a `true` (docs/BENCHMARKS.md). Now each command that starts also
+// starts the container of the next one, with the same arguments, limits, cgroups and namespaces,
+// whose first program is the privilege-drop helper waiting on stdin for its command
+// (drop_privileges_main.c, --command-on-stdin). The next command is written to that stdin, and
+// the helper changes to its working directory, drops every privilege as before and executes it
+// with its own environment. Every command still runs in a container of its own (its own /tmp,
+// its own pid namespace), made for it alone; only the moment it was made moved. Servers that are
+// not root run their commands without the helper and make no ready container.
+namespace detail {
+
+// The handler of a ready container: nothing until a command is in it, then that command's
+// handler (OneShotHandler), to which it forwards every event.
+class ReadyHandler : public SupervisorHandler {
+ public:
+  // From now on the container's events go to `target`; false when the container already ended.
+  bool adopt(std::shared_ptr<SupervisorHandler> target) {
+    std::lock_guard lock(mu_);
+    if (exited_) return false;
+    target_ = std::move(target);
+    return true;
+  }
+  void on_output(Supervisor& sup, OutputStream stream, std::string_view data) override {
+    if (auto t = target()) t->on_output(sup, stream, data);
+  }
+  Clock::time_point on_tick(Supervisor& sup) override {
+    auto t = target();
+    return t ? t->on_tick(sup) : Clock::time_point::max();
+  }
+  int wake_fd() override {
+    auto t = target();
+    return t ? t->wake_fd() : -1;
+  }
+  void on_info(Supervisor& sup, std::string_view info) override {
+    if (auto t = target()) t->on_info(sup, info);
+  }
+  void on_exit(Supervisor& sup, const ExitInfo& info) override {
+    std::shared_ptr<SupervisorHandler> t;
+    {
+      std::lock_guard lock(mu_);
+      exited_ = true;
+      t = target_;
+    }
+    if (t) t->on_exit(sup, info);
+  }
+
+ private:
+  std::shared_ptr<SupervisorHandler> target() {
+    std::lock_guard lock(mu_);
+    return target_;
+  }
+  std::mutex mu_;
+  std::shared_ptr<SupervisorHandler> target_;
+  bool exited_ = false;
+};
+
+namespace {
+
+// What the helper of a ready container reads on stdin (drop_privileges_main.c).
+std::string command_message(const std::vector<std::string>& argv, const std::string& cwd,
+                            const std::vector<std::string>& env, bool stdin_pipe) {
+  std::string body;
+  auto put = [&body](std::string_view text) {
+    body.append(text);
+    body.push_back('\0');
+  };
+  put(cwd);
+  put(stdin_pipe ? "pipe" : "null");
+  for (const auto& e : env) put(e);
+  put("");
+  for (const auto& a : argv) put(a);
+  return std::to_string(body.size()) + "\n" + body;
+}
+
+// The ready container with `handler`'s command about to be written to it, or null when there is
+// none alive. Under lifecycle_mu.
+std::shared_ptr<Supervisor> take_ready(SandboxCore& core,
+                                       const std::shared_ptr<SupervisorHandler>& handler) {
+  auto sup = std::move(core.ready);
+  auto forward = std::move(core.ready_handler);
+  if (!sup) return nullptr;
+  if (sup->exited() || sup->kill_requested() || !forward->adopt(handler)) {
+    sup->kill();  // none is left waiting
+    return nullptr;
+  }
+  ++core.ready_used;
+  return sup;
+}
+
+// Starts the container of the next command. Under lifecycle_mu, after check_can_start. A
+// container that cannot start costs the next command its head start only: that command starts
+// its own container and reports why it could not.
+void make_ready(SandboxCore& core) {
+  auto spec = core.ready_spec();
+  if (!spec) return;
+  auto handler = std::make_shared<ReadyHandler>();
+  try {
+    auto sup = Supervisor::start(std::move(*spec), handler);
+    core.add(sup);
+    core.ready = std::move(sup);
+    core.ready_handler = std::move(handler);
+  } catch (const PlatformError&) {
+  }
+}
+
+}  // namespace
+}  // namespace detail
+
 SandboxSupport check_sandbox_support(const std::string& bwrap_path) {
   // The probe below is a bwrap too, whose init bwrap abandons (orphan_reaper.hpp).
   detail::adopt_orphans();
@@ -503,18 +619,28 @@ void SandboxCore::check_can_start() const {
 SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const std::string& cwd,
                                   const std::map<std::string, std::string>& env,
                                   bool pipe_stdin) const {
+  auto command = privilege_drop(*spec.uid, *spec.gid, helper_in_container());
+  command.insert(command.end(), argv.begin(), argv.end());
+  return container_spec(command, cwd, command_environment(env), pipe_stdin);
+}
+
+std::optional<SpawnSpec> SandboxCore::ready_spec() const {
+  if (!makes_ready_containers()) return std::nullopt;
+  const std::string helper = helper_in_container();
+  return container_spec(
+      {helper, "--command-on-stdin", std::to_string(*spec.uid), std::to_string(*spec.gid)},
+      std::string(kSandboxHome), command_environment({}), true);
+}
+
+SpawnSpec SandboxCore::container_spec(const std::vector<std::string>& command,
+                                      const std::string& cwd, std::vector<std::string> env,
+                                      bool pipe_stdin) const {
   SpawnSpec s;
   s.program = bwrap;
   s.argv = container_args;
   s.argv.insert(s.argv.end(), {"--chdir", cwd, "--"});
-  auto drop = privilege_drop(*spec.uid, *spec.gid, helper_in_container());
-  s.argv.insert(s.argv.end(), drop.begin(), drop.end());
-  s.argv.insert(s.argv.end(), argv.begin(), argv.end());
-
-  std::map<std::string, std::string> vars = sandbox_base_environment();
-  for (const auto& [k, v] : spec.env) vars[k] = v;
-  for (const auto& [k, v] : env) vars[k] = v;
-  for (const auto& [k, v] : vars) s.env.push_back(k + "=" + v);
+  s.argv.insert(s.argv.end(), command.begin(), command.end());
+  s.env = std::move(env);
 
   s.pipe_stdin = pipe_stdin;
   s.cgroup_tasks = cgroups->join_files();
@@ -546,6 +672,17 @@ SpawnSpec SandboxCore::spawn_spec(const std::vector<std::string>& argv, const st
   return s;
 }
 
+std::vector<std::string> SandboxCore::command_environment(
+    const std::map<std::string, std::string>& env) const {
+  std::map<std::string, std::string> vars = sandbox_base_environment();
+  for (const auto& [k, v] : spec.env) vars[k] = v;
+  for (const auto& [k, v] : env) vars[k] = v;
+  std::vector<std::string> out;
+  out.reserve(vars.size());
+  for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
+  return out;
+}
+
 void SandboxCore::add(const std::shared_ptr<Supervisor>& sup) {
   std::lock_guard lock(mu);
   std::erase_if(supervisors, [](const auto& w) {
@@ -571,7 +708,12 @@ Sandbox::Sandbox(SandboxSpec spec) : core_(std::make_shared<detail::SandboxCore>
   if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
   core_->bwrap = support.bwrap_path;
   if (server_is_root()) adopt_home(spec.home_dir, *spec.uid, *spec.gid);
-  core_->cgroups = std::make_shared<detail::SandboxCgroups>(spec.id, spec.limits, spec.use_cgroups);
+  // The container kept ready for the next command is none of the commands': the process limit
+  // grows by its processes, so that the commands keep all of max_processes.
+  ResourceLimits cgroup_limits = spec.limits;
+  if (makes_ready_containers()) cgroup_limits.max_processes += kReadyContainerProcesses;
+  core_->cgroups =
+      std::make_shared<detail::SandboxCgroups>(spec.id, cgroup_limits, spec.use_cgroups);
   detail::NetworkPlan plan;
   plan.holder_argv = holder_args(core_->bwrap, spec.network);
   plan.user_namespace = !server_is_root();
@@ -628,14 +770,23 @@ std::shared_ptr<Execution> Sandbox::start(const Command& command, ExecOptions op
 
   std::lock_guard lifecycle(core_->lifecycle_mu);
   core_->check_can_start();
-  detail::SpawnSpec spawn = core_->spawn_spec(command.argv, cwd, options.env,
-                                              options.stdin_data.has_value() || options.stdin_pipe);
+  const bool stdin_pipe = options.stdin_data.has_value() || options.stdin_pipe;
+  auto handler = std::make_shared<OneShotHandler>(core_, state);
   state->set_running();
-  auto sup =
-      detail::Supervisor::start(std::move(spawn), std::make_shared<OneShotHandler>(core_, state));
+  auto sup = detail::take_ready(*core_, handler);
+  if (sup) {
+    sup->send_input(detail::command_message(command.argv, cwd,
+                                            core_->command_environment(options.env), stdin_pipe));
+    if (!stdin_pipe) sup->close_input();
+    sup->wake();  // the command's timeout and cancellation count from here
+  } else {
+    sup = detail::Supervisor::start(core_->spawn_spec(command.argv, cwd, options.env, stdin_pipe),
+                                    handler);
+    core_->add(sup);
+  }
   if (options.stdin_data) sup->send_input(std::move(*options.stdin_data));
   if (options.stdin_data && !options.stdin_pipe) sup->close_input();
-  core_->add(sup);
+  detail::make_ready(*core_);
   {
     std::lock_guard lock(state->mu);
     state->supervisor = sup;

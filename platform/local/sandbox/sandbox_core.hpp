@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 namespace runagents::platform::local::detail {
 
 struct ShellCore;
+class ReadyHandler;
 
 struct SandboxCore {
   SandboxSpec spec;                         // validated, home_dir canonical
@@ -43,9 +45,23 @@ struct SandboxCore {
   Clock::duration suspended_time() const;
   // Throws PlatformError(conflict) when suspended or destroyed. Takes mu.
   void check_can_start() const;
+  // A container started ahead of the next one-shot command, waiting for it on stdin (sandbox.cpp,
+  // "Ready containers"), and what forwards its events once a command is in it. Guarded by
+  // lifecycle_mu.
+  std::shared_ptr<Supervisor> ready;
+  std::shared_ptr<ReadyHandler> ready_handler;
+  std::size_t ready_used = 0;  // commands that ran in a ready container
+
   // How to start a container running `argv` in `cwd` (a sandbox path) with `env` added.
   SpawnSpec spawn_spec(const std::vector<std::string>& argv, const std::string& cwd,
                        const std::map<std::string, std::string>& env, bool pipe_stdin) const;
+  // How to start a ready container (sandbox.cpp), or nullopt when this server makes none.
+  std::optional<SpawnSpec> ready_spec() const;
+  // How to start a container whose first program is `command`.
+  SpawnSpec container_spec(const std::vector<std::string>& command, const std::string& cwd,
+                           std::vector<std::string> env, bool pipe_stdin) const;
+  // The environment of a command: the base, the sandbox's variables, then `env`.
+  std::vector<std::string> command_environment(const std::map<std::string, std::string>& env) const;
   void add(const std::shared_ptr<Supervisor>& sup);
   std::vector<std::shared_ptr<Supervisor>> live_supervisors() const;
 };
