@@ -104,8 +104,6 @@ void ToolRegistry::add(ToolDefinition tool) {
     throw std::invalid_argument("tool " + tool.name + ": inputSchema must be an object schema");
   }
   auto entry = std::make_unique<Entry>();
-  entry->input = std::make_unique<SchemaValidator>(tool.input_schema);
-  if (tool.output_schema) entry->output = std::make_unique<SchemaValidator>(*tool.output_schema);
   index_header_params(tool);
   order_.push_back(tool.name);
   std::string name = tool.name;
@@ -201,9 +199,26 @@ json ToolRegistry::list_page(const json& params, size_t page_size, bool task_sup
   return result;
 }
 
+const ToolRegistry::Entry& ToolRegistry::Entry::validators() const {
+  std::call_once(compiled, [this] {
+    try {
+      input = std::make_unique<SchemaValidator>(tool.input_schema);
+      if (tool.output_schema) output = std::make_unique<SchemaValidator>(*tool.output_schema);
+    } catch (const std::exception& e) {
+      input.reset();
+      throw std::invalid_argument("tool " + tool.name + ": " + e.what());
+    }
+  });
+  return *this;
+}
+
+void ToolRegistry::compile_schemas() const {
+  for (const auto& name : order_) tools_.at(name)->validators();
+}
+
 std::vector<std::string> ToolRegistry::validate_arguments(const std::string& name,
                                                           const json& arguments) const {
-  return tools_.at(name)->input->validate(arguments);
+  return tools_.at(name)->validators().input->validate(arguments);
 }
 
 std::vector<std::string> ToolRegistry::validate_output(const std::string& name,
@@ -211,7 +226,7 @@ std::vector<std::string> ToolRegistry::validate_output(const std::string& name,
                                                        std::string_view text) const {
   // Larger outputs are validated every time rather than kept in memory.
   constexpr size_t kRememberedBytes = 64 * 1024;
-  const auto& entry = *tools_.at(name);
+  const auto& entry = tools_.at(name)->validators();
   if (!entry.output) return {};
   // The text is what goes on the wire: the same text is the same value, valid as before.
   const bool remember = !text.empty() && text.size() <= kRememberedBytes;

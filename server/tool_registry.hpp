@@ -123,6 +123,9 @@ class ToolRegistry {
   // tools/list result for `params` (cursor), `page_size` tools per page.
   json list_page(const json& params, size_t page_size, bool task_support = false) const;
 
+  // Compiles every tool's schemas now (they are otherwise compiled on each tool's first call);
+  // throws std::invalid_argument naming the first tool whose schema does not compile.
+  void compile_schemas() const;
   // Empty when `arguments` satisfy the input schema; else one line per problem.
   std::vector<std::string> validate_arguments(const std::string& name, const json& arguments) const;
   // `text`, when not empty, must be serialize(structured): an output whose text is the same as the
@@ -132,12 +135,18 @@ class ToolRegistry {
                                            std::string_view text = {}) const;
 
  private:
+  // A tool's validators are compiled on its first call, not when it is added: compiling all of
+  // them was about a third of the product's start-up (valijson, callgrind), for tools most
+  // sessions never call.
   struct Entry {
     ToolDefinition tool;
-    std::unique_ptr<SchemaValidator> input;
-    std::unique_ptr<SchemaValidator> output;
+    mutable std::once_flag compiled;
+    mutable std::unique_ptr<SchemaValidator> input;   // set once by validators()
+    mutable std::unique_ptr<SchemaValidator> output;  // idem; null without an output schema
     mutable std::mutex output_mu;
     mutable std::string last_valid_output;  // guarded by output_mu; serialized
+    // Compiles the validators on first use; throws std::invalid_argument for a bad schema.
+    const Entry& validators() const;
   };
   std::map<std::string, std::unique_ptr<Entry>> tools_;
   std::vector<std::string> order_;

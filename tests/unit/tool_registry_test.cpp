@@ -210,6 +210,19 @@ TEST_SUITE("registry") {
     CHECK_THROWS_AS(r.add(make_tool("ok", "x", true)), std::invalid_argument);
   }
 
+  TEST_CASE("schemas compile on a tool's first call; compile_schemas names one that cannot") {
+    ToolRegistry r;
+    auto broken = make_tool("broken", "x", true);
+    broken.input_schema["properties"]["limit"]["minimum"] = "one";  // not a number
+    r.add(broken);  // kept: its schemas are compiled when first needed
+    r.add(make_tool("fine", "x", true));
+    CHECK_THROWS_WITH_AS(r.compile_schemas(), doctest::Contains("tool broken"),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(r.validate_arguments("broken", json::object()), std::invalid_argument);
+    CHECK(r.validate_arguments("fine", {{"limit", 0}}).size() == 1);
+    CHECK(r.validate_arguments("fine", {{"limit", 5}}).empty());
+  }
+
   TEST_CASE("the list entry carries title, schemas and annotations") {
     ToolRegistry r;
     fill(r);
