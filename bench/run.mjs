@@ -1000,14 +1000,24 @@ async function main() {
     if (startupOf && Object.keys(startupOf).length < Object.values(cmds).filter(Boolean).length) {
       process.stderr.write('  (start-up failed for some servers; see above)\n');
     }
-    for (const who of ['ours', 'peer', 'nul']) {
-      if (!cmds[who]) continue;
-      r[who].stdio = await step(`stdio ${who}`, () => measureStdio(cmds[who], opts.calls, opts.warmup, who === 'ours' ? opts.oursTool : TOOL));
+    // Two rounds, the second in the reverse order (ours, peer, null, ours' read tool; then back),
+    // each server's figures the mean of its two: whatever drifts during the section (the machine
+    // settling after the start-up spawns, say) falls on all alike.
+    // A second tool of ours (--ours-read-tool) is the smallest read a client makes, against the
+    // same floor: the first tool's figure includes the size of its answer.
+    const stdioRuns = [['ours', 'stdio', opts.oursTool], ['peer', 'stdio', TOOL], ['nul', 'stdio', TOOL]]
+      .filter(([who]) => cmds[who]);
+    if (opts.oursReadTool) stdioRuns.push(['ours', 'stdioRead', opts.oursReadTool]);
+    const stdioSeen = {};
+    for (const [who, key, tool] of [...stdioRuns, ...[...stdioRuns].reverse()]) {
+      const m = await step(`stdio ${who}, ${tool}`, () => measureStdio(cmds[who], opts.calls, opts.warmup, tool));
+      if (m) (stdioSeen[`${who}.${key}`] ??= []).push(m);
     }
-    // A second tool of ours (--ours-read-tool), the smallest read a client makes, against the same
-    // floor: the first tool's figure includes the size of its answer.
-    if (opts.oursReadTool) {
-      r.ours.stdioRead = await step(`stdio ours, ${opts.oursReadTool}`, () => measureStdio(cmds.ours, opts.calls, opts.warmup, opts.oursReadTool));
+    const meanOf = (ms) => ({ p50: ms.reduce((a, m) => a + m.p50, 0) / ms.length, p99: ms.reduce((a, m) => a + m.p99, 0) / ms.length,
+      rate: ms.reduce((a, m) => a + m.rate, 0) / ms.length, mem: ms[ms.length - 1].mem });
+    for (const [id, ms] of Object.entries(stdioSeen)) {
+      const [who, key] = id.split('.');
+      r[who][key] = meanOf(ms);
     }
     const wrkRuns = opts.wrk ? ', then wrk' : '';
     if (opts.oursHttp) {
@@ -1070,11 +1080,12 @@ ${mdTable(ratioHeader, ratios)}
   stdout (the request is written right after spawn); median of ${opts.spawns} spawns, each process
   stopped before the next starts.
 - stdio: one process; \`initialize\`, \`notifications/initialized\`, ${opts.warmup} warm-up calls, then
-  ${opts.calls} sequential \`tools/call\` requests, each sent after the previous answer arrived. The
-  null responder (\`bench/null_responder.c\`, built with \`cc -O2\`) answers every line with a
+  ${opts.calls} sequential \`tools/call\` requests, each sent after the previous answer arrived; each
+  server twice, in two rounds of opposite order, its figures the mean of the two (memory: the
+  second). The null responder (\`bench/null_responder.c\`, built with \`cc -O2\`) answers every line with a
   canned result and no JSON parsing: its p50 is the floor of this driver. Its start-up is the
-  cost of spawning a process from the driver.${opts.oursReadTool ? ` Ours is measured twice, here and on HTTP
-  below: with \`${opts.oursTool}\`, then in a fresh process with \`${opts.oursReadTool}\`.` : ''}
+  cost of spawning a process from the driver.${opts.oursReadTool ? ` Ours is measured with two tools, here and on HTTP
+  below: \`${opts.oursTool}\`, and in fresh processes \`${opts.oursReadTool}\`.` : ''}
 - HTTP: Streamable HTTP on 127.0.0.1 \`/mcp\`; at each concurrency C, C workers, **one session
   per worker** (initialize + notifications/initialized, untimed), each with one \`tools/call\` in
   flight at a time over keep-alive connections (${clientDesc}), 0.5 s warm-up
