@@ -200,15 +200,19 @@ json ToolRegistry::list_page(const json& params, size_t page_size, bool task_sup
 }
 
 const ToolRegistry::Entry& ToolRegistry::Entry::validators() const {
-  std::call_once(compiled, [this] {
-    try {
-      input = std::make_unique<SchemaValidator>(tool.input_schema);
-      if (tool.output_schema) output = std::make_unique<SchemaValidator>(*tool.output_schema);
-    } catch (const std::exception& e) {
-      input.reset();
-      throw std::invalid_argument("tool " + tool.name + ": " + e.what());
-    }
-  });
+  if (compiled.load(std::memory_order_acquire)) return *this;
+  std::lock_guard lock(compile_mu);
+  if (compiled.load(std::memory_order_relaxed)) return *this;
+  try {
+    auto in = std::make_unique<SchemaValidator>(tool.input_schema);
+    std::unique_ptr<SchemaValidator> out;
+    if (tool.output_schema) out = std::make_unique<SchemaValidator>(*tool.output_schema);
+    input = std::move(in);
+    output = std::move(out);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument("tool " + tool.name + ": " + e.what());  // tried again next call
+  }
+  compiled.store(true, std::memory_order_release);
   return *this;
 }
 

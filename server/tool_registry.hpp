@@ -7,6 +7,7 @@
 // lock. A handler may run on several threads at once.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -140,7 +141,10 @@ class ToolRegistry {
   // sessions never call.
   struct Entry {
     ToolDefinition tool;
-    mutable std::once_flag compiled;
+    // Not std::call_once: a schema that does not compile throws out of it, and ThreadSanitizer's
+    // pthread_once then never lets the next caller in (it hung the TSan pass).
+    mutable std::atomic<bool> compiled{false};
+    mutable std::mutex compile_mu;
     mutable std::unique_ptr<SchemaValidator> input;   // set once by validators()
     mutable std::unique_ptr<SchemaValidator> output;  // idem; null without an output schema
     mutable std::mutex output_mu;
