@@ -243,9 +243,6 @@ bool makes_ready_containers() {
   return server_is_root() && !helper_in_container().empty();
 }
 
-// A ready container's processes: bwrap, its init and the waiting helper.
-constexpr std::uint64_t kReadyContainerProcesses = 3;
-
 // What runs the command as `uid`/`gid` with no capabilities and no way to gain any (setuid
 // binaries are inert: no_new_privs, and bwrap mounts everything nosuid): the helper at `helper`
 // (its path as the container sees it), or setpriv without it. Empty when not root.
@@ -708,12 +705,10 @@ Sandbox::Sandbox(SandboxSpec spec) : core_(std::make_shared<detail::SandboxCore>
   if (!support.usable) throw PlatformError(ErrorKind::unavailable, support.message);
   core_->bwrap = support.bwrap_path;
   if (server_is_root()) adopt_home(spec.home_dir, *spec.uid, *spec.gid);
-  // The container kept ready for the next command is none of the commands': the process limit
-  // grows by its processes, so that the commands keep all of max_processes.
-  ResourceLimits cgroup_limits = spec.limits;
-  if (makes_ready_containers()) cgroup_limits.max_processes += kReadyContainerProcesses;
-  core_->cgroups =
-      std::make_shared<detail::SandboxCgroups>(spec.id, cgroup_limits, spec.use_cgroups);
+  // max_processes caps everything of the sandbox, the container kept ready for the next command
+  // (bwrap, its init, the helper: 3 processes) included: a cap raised by its share would let a
+  // command take that share while the ready container cannot start (a fork bomb).
+  core_->cgroups = std::make_shared<detail::SandboxCgroups>(spec.id, spec.limits, spec.use_cgroups);
   detail::NetworkPlan plan;
   plan.holder_argv = holder_args(core_->bwrap, spec.network);
   plan.user_namespace = !server_is_root();
