@@ -562,7 +562,6 @@ std::shared_ptr<Supervisor> take_ready(SandboxCore& core,
     sup->kill();  // none is left waiting
     return nullptr;
   }
-  ++core.ready_used;
   return sup;
 }
 

@@ -50,7 +50,6 @@ struct SandboxCore {
   // lifecycle_mu.
   std::shared_ptr<Supervisor> ready;
   std::shared_ptr<ReadyHandler> ready_handler;
-  std::size_t ready_used = 0;  // commands that ran in a ready container
 
   // How to start a container running `argv` in `cwd` (a sandbox path) with `env` added.
   SpawnSpec spawn_spec(const std::vector<std::string>& argv, const std::string& cwd,
