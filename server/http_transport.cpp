@@ -203,6 +203,7 @@ void HttpTransport::stop() {
     hs->core->cancel_all("the server is shutting down");
     hs->close_all();
   }
+  impl_->http.signal_stop();
   impl_->http.stop();
   // Connections idle between keep-alive requests would wait out their keep-alive timeout (30 s).
   if (impl_->port > 0) end_reads_on_accepted(impl_->port);

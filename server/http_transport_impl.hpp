@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "platform/common/http1_server.hpp"
 #include "server/connection_threads.hpp"
 #include "server/event_stream.hpp"
 #include "server/http_session.hpp"
@@ -32,7 +33,7 @@ namespace runagents::mcp {
 struct HttpTransport::Impl {
   McpServer& server;
   HttpOptions opts;
-  httplib::Server http;
+  common::Http1Server http;  // cpp-httplib over our SocketStream
   WorkerPool pool;
   std::atomic<bool> stopping{false};
   std::atomic<bool> serve_returned{false};

@@ -24,23 +24,25 @@ std::optional<Message> PendingClientRequest::wait(std::chrono::steady_clock::tim
 }
 
 Session::Session(std::string id)
-    : id_(std::move(id)), last_activity_(std::chrono::steady_clock::now()) {}
+    : id_(std::move(id)), last_activity_(std::chrono::steady_clock::now().time_since_epoch()) {}
 
 bool Session::initialized() const {
-  std::lock_guard lock(mu_);
-  return initialized_;
+  return initialized_.load(std::memory_order_acquire);
 }
 
 void Session::set_initialized(std::string version, json client_capabilities, json client_info) {
   std::lock_guard lock(mu_);
-  initialized_ = true;
+  if (initialized_.load(std::memory_order_relaxed)) return;  // the first initialize stands
   version_ = std::move(version);
   client_capabilities_ =
       client_capabilities.is_object() ? std::move(client_capabilities) : json::object();
   client_info_ = std::move(client_info);
+  initialized_.store(true, std::memory_order_release);
 }
 
 std::string Session::protocol_version() const {
+  // Written once, before `initialized_` turns true, and never again.
+  if (initialized_.load(std::memory_order_acquire)) return version_;
   std::lock_guard lock(mu_);
   return version_;
 }
@@ -182,13 +184,12 @@ bool Session::send_unsolicited(const json& message) {
 }
 
 void Session::touch() {
-  std::lock_guard lock(mu_);
-  last_activity_ = std::chrono::steady_clock::now();
+  last_activity_.store(std::chrono::steady_clock::now().time_since_epoch(),
+                       std::memory_order_relaxed);
 }
 
 std::chrono::steady_clock::time_point Session::last_activity() const {
-  std::lock_guard lock(mu_);
-  return last_activity_;
+  return std::chrono::steady_clock::time_point(last_activity_.load(std::memory_order_relaxed));
 }
 
 void Session::close() {

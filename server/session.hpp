@@ -114,7 +114,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string id_;
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
-  bool initialized_ = false;
+  std::atomic<bool> initialized_{false};  // set once, after version_ and the rest (under mu_)
   std::string version_;
   json client_capabilities_ = json::object();
   json client_info_ = json::object();
@@ -123,7 +123,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::map<std::string, std::shared_ptr<PendingClientRequest>> awaiting_;
   std::set<std::string> subscriptions_;
   std::shared_ptr<Outbound> unsolicited_;
-  std::chrono::steady_clock::time_point last_activity_;
+  std::atomic<std::chrono::steady_clock::duration> last_activity_;  // since the clock's epoch
   bool closed_ = false;
   std::atomic<long long> next_outgoing_{0};
 };

@@ -1,28 +1,17 @@
 #include "platform/serve/dual_protocol_server.hpp"
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <charconv>
 #include <stdexcept>
 
-#include "platform/serve/socket_stream.hpp"
+#include "platform/common/socket_stream.hpp"
 
 namespace runagents::platform::serve {
 
 namespace {
 
-using std::chrono::milliseconds;
-
 constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 // A request head longer than this is not looked at for `Upgrade: h2c` (cpp-httplib reads it).
 constexpr size_t kMaxSniffedHead = 64 * 1024;
-
-milliseconds to_ms(time_t sec, time_t usec) {
-  return milliseconds(sec * 1000 + usec / 1000);
-}
 
 // True when the connection opens with the HTTP/2 client preface. Reads only as far as the bytes
 // could still be the preface (a request line differs within its first two bytes).
@@ -32,17 +21,6 @@ bool opens_with_h2_preface(SocketStream& strm) {
     if (!strm.fill_to(strm.buffered().size() + 1)) return false;
   }
   return strm.buffered().substr(0, kH2Preface.size()) == kH2Preface;
-}
-
-// Waits for the next request on a keep-alive connection: true when bytes are there, false on
-// timeout, error, or when `stop_fd` says the server stops.
-bool wait_for_request(int sock, int stop_fd, milliseconds timeout) {
-  pollfd fds[2] = {{sock, POLLIN, 0}, {stop_fd, POLLIN, 0}};
-  int n;
-  do {
-    n = ::poll(fds, 2, static_cast<int>(timeout.count()));
-  } while (n < 0 && errno == EINTR);
-  return n > 0 && (fds[0].revents & POLLIN) && !(fds[1].revents & POLLIN);
 }
 
 bool write_all(SocketStream& strm, std::string_view data) {
@@ -57,18 +35,10 @@ bool write_all(SocketStream& strm, std::string_view data) {
 }  // namespace
 
 DualProtocolServer::DualProtocolServer(size_t stream_threads)
-    : stream_threads_(std::max<size_t>(stream_threads, 1)),
-      stop_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+    : stream_threads_(std::max<size_t>(stream_threads, 1)) {}
 
 DualProtocolServer::~DualProtocolServer() {
   join_stream_workers();
-  if (stop_fd_ >= 0) ::close(stop_fd_);
-}
-
-void DualProtocolServer::signal_stop() {
-  // Never read back: the eventfd stays readable, so every wait on it ends from now on.
-  const uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(stop_fd_, &one, sizeof(one));
 }
 
 void DualProtocolServer::join_stream_workers() {
@@ -90,10 +60,10 @@ void DualProtocolServer::run_on_worker(std::function<void()> task) {
 
 H2ConnectionOptions DualProtocolServer::h2_options() {
   H2ConnectionOptions o;
-  o.idle_timeout = to_ms(read_timeout_sec_, read_timeout_usec_);
-  o.write_timeout = to_ms(write_timeout_sec_, write_timeout_usec_);
+  o.idle_timeout = read_timeout();
+  o.write_timeout = write_timeout();
   o.max_body_bytes = payload_max_length_;
-  o.stop_fd = stop_fd_;
+  o.stop_fd = stop_fd();
   o.serve_exchange = [this](httplib::Stream& strm) {
     bool connection_closed = false;
     process_request(strm, false, connection_closed, nullptr);
@@ -102,39 +72,22 @@ H2ConnectionOptions DualProtocolServer::h2_options() {
   return o;
 }
 
-bool DualProtocolServer::process_and_close_socket(socket_t sock) {
-  {
-    SocketStream strm(sock, to_ms(read_timeout_sec_, read_timeout_usec_),
-                      to_ms(write_timeout_sec_, write_timeout_usec_));
-    serve_connection(strm);
-  }
-  ::shutdown(sock, SHUT_RDWR);
-  ::close(sock);
-  return true;
-}
-
 void DualProtocolServer::serve_connection(SocketStream& strm) {
-  const int sock = strm.socket();
-  const milliseconds keep_alive(keep_alive_timeout_sec_ * 1000);
-  if (!wait_for_request(sock, stop_fd_, keep_alive)) return;
+  if (!wait_for_request(strm)) return;
   if (opens_with_h2_preface(strm)) {
-    serve_h2_connection(sock, strm.take_buffered(), std::nullopt, h2_options());
+    serve_h2_connection(strm.socket(), strm.take_buffered(), std::nullopt, h2_options());
     return;
   }
-  // cpp-httplib's keep-alive loop (detail::process_server_socket_core), plus the h2c check.
-  for (size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
-    if (strm.buffered().empty() && !wait_for_request(sock, stop_fd_, keep_alive)) return;
-    if (const size_t head_end = strm.fill_past("\r\n\r\n", kMaxSniffedHead)) {
-      auto head = parse_request_head(strm.buffered().substr(0, head_end));
-      if (head) {
-        if (auto settings = h2c_upgrade_settings(*head)) {
-          if (upgrade_to_h2(strm, head_end, std::move(*head), std::move(*settings))) return;
-        }
-      }
-    }
-    bool connection_closed = false;
-    if (!process_request(strm, left == 1, connection_closed, nullptr) || connection_closed) return;
-  }
+  Http1Server::serve_connection(strm);
+}
+
+bool DualProtocolServer::before_request(SocketStream& strm) {
+  const size_t head_end = strm.fill_past("\r\n\r\n", kMaxSniffedHead);
+  if (!head_end) return false;
+  auto head = parse_request_head(strm.buffered().substr(0, head_end));
+  if (!head) return false;
+  auto settings = h2c_upgrade_settings(*head);
+  return settings && upgrade_to_h2(strm, head_end, std::move(*head), std::move(*settings));
 }
 
 bool DualProtocolServer::upgrade_to_h2(SocketStream& strm, size_t head_end, RequestHead head,

@@ -10,11 +10,10 @@
 // Protocols and becomes stream 1 of an HTTP/2 connection. Everything else is cpp-httplib's own
 // HTTP/1.1 handling (Server::process_request), with its keep-alive rules and timeouts.
 //
-// Why a subclass: cpp-httplib 0.11.4 serves a connection in a private virtual,
-// process_and_close_socket, which a subclass may override but whose base version it cannot call;
-// so the override runs the keep-alive loop itself over a SocketStream. Every exchange, HTTP/1.1
-// or one h2 stream, still goes through process_request: one route table, one pre-routing guard,
-// one payload limit, one error handler.
+// Built on Http1Server (platform/common/http1_server.hpp), which serves cpp-httplib's HTTP/1.1
+// connections over our SocketStream; this class takes a connection over before it or before one
+// of its requests. Every exchange, HTTP/1.1 or one h2 stream, still goes through
+// process_request: one route table, one pre-routing guard, one payload limit, one error handler.
 //
 // Threads: connections run on cpp-httplib's task queue, as before. HTTP/2 streams run on a
 // separate pool of `stream_threads` workers, started with the first HTTP/2 stream, so a slow or
@@ -29,26 +28,28 @@
 #include <memory>
 #include <mutex>
 
+#include "platform/common/http1_server.hpp"
 #include "platform/serve/h2_connection.hpp"
 
 namespace runagents::platform::serve {
 
-class SocketStream;
+using common::SocketStream;
 
-class DualProtocolServer : public httplib::Server {
+class DualProtocolServer : public common::Http1Server {
  public:
   explicit DualProtocolServer(size_t stream_threads);
   ~DualProtocolServer() override;
 
-  // Makes every connection wind down: idle keep-alive waits end at once, HTTP/2 connections send
-  // GOAWAY and close when their running streams are answered. Thread-safe; call with stop().
-  void signal_stop();
+  // signal_stop() (Http1Server) also makes HTTP/2 connections send GOAWAY and close when their
+  // running streams are answered.
   // Joins the HTTP/2 stream workers; call after listen_after_bind() has returned.
   void join_stream_workers();
 
  private:
-  bool process_and_close_socket(socket_t sock) override;
-  void serve_connection(SocketStream& strm);
+  // HTTP/2 when the connection opens with its preface; else HTTP/1.1.
+  void serve_connection(SocketStream& strm) override;
+  // An HTTP/1.1 request that asks `Upgrade: h2c`.
+  bool before_request(SocketStream& strm) override;
   // Answers an `Upgrade: h2c` request whose head ends at `head_end` in the stream's buffer with
   // 101 and serves the connection as HTTP/2; false (nothing consumed) when it cannot.
   bool upgrade_to_h2(SocketStream& strm, size_t head_end, RequestHead head, std::string settings);
@@ -56,7 +57,6 @@ class DualProtocolServer : public httplib::Server {
   void run_on_worker(std::function<void()> task);
 
   const size_t stream_threads_;
-  const int stop_fd_;
   std::mutex workers_mu_;
   std::unique_ptr<httplib::ThreadPool> workers_;
   bool workers_joined_ = false;

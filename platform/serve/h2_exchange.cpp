@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "platform/serve/socket_stream.hpp"
+#include "platform/common/socket_stream.hpp"
 
 namespace runagents::platform::serve {
 
@@ -65,11 +65,11 @@ bool H2Exchange::is_writable() const {
 }
 
 void H2Exchange::get_remote_ip_and_port(std::string& ip, int& port) const {
-  socket_address(sock_, false, ip, port);
+  common::socket_address(sock_, false, ip, port);
 }
 
 void H2Exchange::get_local_ip_and_port(std::string& ip, int& port) const {
-  socket_address(sock_, true, ip, port);
+  common::socket_address(sock_, true, ip, port);
 }
 
 void H2Exchange::finish() {

@@ -88,6 +88,46 @@ std::string initialize(httplib::Client& c) {
   return sid;
 }
 
+// A plain TCP connection to the test server, for what an HTTP client library would hide.
+int connect_raw(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  return fd;
+}
+
+void send_raw(int fd, const std::string& data) {
+  REQUIRE(::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
+}
+
+// Reads until `marker` has arrived `count` times, the peer closes or 5 s pass.
+std::string read_raw(int fd, const std::string& marker, int count) {
+  std::string got;
+  auto seen = [&] {
+    int n = 0;
+    for (size_t at = got.find(marker); at != std::string::npos; at = got.find(marker, at + 1)) ++n;
+    return n;
+  };
+  char buf[4096];
+  while (seen() < count) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+std::string post_head(const std::string& token, size_t length, const std::string& extra = "") {
+  return "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+         "Accept: application/json, text/event-stream\r\nAuthorization: Bearer " +
+         token + "\r\n" + extra + "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+}
+
 int error_code_of(const httplib::Result& res) {
   return json::parse(res->body)["error"]["code"].get<int>();
 }
@@ -363,6 +403,40 @@ TEST_SUITE("http") {
     auto h = mcp_headers();
     h.emplace("Authorization", "Bearer s3cret-token");
     CHECK(c.Post("/mcp", h, kInit, "application/json")->status == 200);
+  }
+
+  TEST_CASE("a keep-alive connection goes on after a refusal that left the body unread") {
+    HttpOptions opts;
+    opts.auth_token = "s3cret-token";
+    opts.limits.max_message_bytes = 100000;
+    TestServer t(opts);
+    const std::string init = kInit;
+    // Refused before its body is read (no token); the next request follows on the same
+    // connection, in the same packet.
+    int fd = connect_raw(t.port);
+    send_raw(
+        fd, post_head("wrong", init.size()) + init + post_head("s3cret-token", init.size()) + init);
+    std::string got = read_raw(fd, "\"jsonrpc\"", 2);
+    CHECK(got.find("HTTP/1.1 401") != std::string::npos);
+    CHECK(got.find("HTTP/1.1 200") > got.find("HTTP/1.1 401"));
+    CHECK(got.find("HTTP/1.1 400") == std::string::npos);
+    // The refused body arrives after the refusal went out.
+    send_raw(fd, post_head("wrong", init.size()));
+    got = read_raw(fd, "\"jsonrpc\"", 1);
+    CHECK(got.find("HTTP/1.1 401") != std::string::npos);
+    send_raw(fd, init + post_head("s3cret-token", init.size()) + init);
+    got = read_raw(fd, "\"jsonrpc\"", 1);
+    CHECK(got.find("HTTP/1.1 200") != std::string::npos);
+    ::close(fd);
+    // An upload past the limit that waits for 100 Continue gets 413 and the connection closes:
+    // its body will not come.
+    fd = connect_raw(t.port);
+    send_raw(fd, post_head("s3cret-token", 5000000, "Expect: 100-continue\r\n"));
+    got = read_raw(fd, "\r\n\r\n{", 1);
+    CHECK(got.find("HTTP/1.1 413") != std::string::npos);
+    char c;
+    CHECK(::read(fd, &c, 1) == 0);
+    ::close(fd);
   }
 
   TEST_CASE("bad media types, Accept, bodies, versions and methods get the right status") {

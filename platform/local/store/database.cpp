@@ -28,6 +28,15 @@ std::string sqlite_message(sqlite3* db) {
   throw PlatformError(ErrorKind::internal, what + ": " + sqlite_message(db));
 }
 
+// Before SQLite's first use in the process: no memory statistics (they take a global mutex on
+// every allocation, which connection threads queued on under load).
+void configure_sqlite() {
+  static const bool configured = [] {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  }();
+  (void)configured;
+}
+
 }  // namespace
 
 std::string Row::text(std::size_t column) const {
@@ -55,20 +64,21 @@ int latest_schema_version() {
 }
 
 Database::Database(const std::filesystem::path& path) : path_(path) {
+  configure_sqlite();
   int rc =
-      sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+      sqlite3_open_v2(path.c_str(), &main_.db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    std::string message = sqlite_message(db_);
-    sqlite3_close(db_);
-    db_ = nullptr;
+    std::string message = sqlite_message(main_.db);
+    sqlite3_close(main_.db);
+    main_.db = nullptr;
     throw PlatformError(ErrorKind::unavailable, "cannot open the local database " + path.string() +
                                                     ": " + message +
                                                     "; check the data dir (--data-dir, "
                                                     "RUNAGENTS_DATA_DIR) is writable");
   }
-  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(main_.db, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(main_.db, 1);
   try {
     // journal_mode=WAL needs a moment of exclusive access the first time; retry while another
     // process is creating the same database.
@@ -85,36 +95,78 @@ Database::Database(const std::filesystem::path& path) : path_(path) {
     execute("PRAGMA synchronous=NORMAL");
     migrate();
   } catch (...) {
-    close();
+    main_.close();
     throw;
   }
 }
 
 Database::~Database() {
-  close();
+  for (std::size_t i = 0; i < reader_count_; ++i) readers_[i]->connection.close();
+  main_.close();
 }
 
-void Database::close() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-  statements_.clear();
-  if (db_) sqlite3_close(db_);
-  db_ = nullptr;
+void Database::Connection::close() {
+  for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
+  statements.clear();
+  if (db) sqlite3_close(db);
+  db = nullptr;
 }
 
 std::vector<Row> Database::run(const std::string& sql, const std::vector<SqlValue>& params,
                                int* changes) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    if (!changes && sql.starts_with("SELECT ")) {
+      std::unique_lock<std::mutex> reader_lock;
+      if (Reader* reader = free_reader(reader_lock))
+        return reader->connection.run(sql, params, nullptr);
+    }
+    lock.lock();
+  }
+  return main_.run(sql, params, changes);
+}
+
+Database::Reader* Database::free_reader(std::unique_lock<std::mutex>& lock) {
+  auto lock_open_one = [&]() -> Reader* {
+    for (std::size_t i = 0; i < reader_count_.load(std::memory_order_acquire); ++i) {
+      lock = std::unique_lock(readers_[i]->mu, std::try_to_lock);
+      if (lock.owns_lock()) return readers_[i].get();
+    }
+    return nullptr;
+  };
+  if (Reader* r = lock_open_one()) return r;
+  std::lock_guard open_lock(readers_mu_);
+  const std::size_t count = reader_count_.load(std::memory_order_relaxed);
+  if (count >= kMaxReaders) return nullptr;
+  auto reader = std::make_unique<Reader>();
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_close(db);
+    return nullptr;  // the main connection serves it
+  }
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(db, 1);
+  reader->connection.db = db;
+  lock = std::unique_lock(reader->mu);
+  readers_[count] = std::move(reader);
+  reader_count_.store(count + 1, std::memory_order_release);
+  return readers_[count].get();
+}
+
+std::vector<Row> Database::Connection::run(const std::string& sql,
+                                           const std::vector<SqlValue>& params, int* changes) {
   sqlite3_stmt* stmt = nullptr;
   int rc = SQLITE_OK;
   bool cached = false;
-  if (auto it = statements_.find(sql); it != statements_.end()) {
+  if (auto it = statements.find(sql); it != statements.end()) {
     stmt = it->second;
     cached = true;
   } else {
-    rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) fail(db_, rc, "SQL error in '" + sql.substr(0, 60) + "'");
-    if (stmt && statements_.size() < kMaxStatements) {
-      statements_.emplace(sql, stmt);
+    rc = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
+    if (rc != SQLITE_OK) fail(db, rc, "SQL error in '" + sql.substr(0, 60) + "'");
+    if (stmt && statements.size() < kMaxStatements) {
+      statements.emplace(sql, stmt);
       cached = true;
     }
   }
@@ -143,7 +195,7 @@ std::vector<Row> Database::run(const std::string& sql, const std::vector<SqlValu
     } else {
       rc = sqlite3_bind_null(stmt, index);
     }
-    if (rc != SQLITE_OK) fail(db_, rc, "cannot bind parameter " + std::to_string(index));
+    if (rc != SQLITE_OK) fail(db, rc, "cannot bind parameter " + std::to_string(index));
   }
   std::vector<Row> rows;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -170,8 +222,8 @@ std::vector<Row> Database::run(const std::string& sql, const std::vector<SqlValu
     }
     rows.emplace_back(std::move(values));
   }
-  if (rc != SQLITE_DONE) fail(db_, rc, "SQL error in '" + sql.substr(0, 60) + "'");
-  if (changes) *changes = sqlite3_changes(db_);
+  if (rc != SQLITE_DONE) fail(db, rc, "SQL error in '" + sql.substr(0, 60) + "'");
+  if (changes) *changes = sqlite3_changes(db);
   return rows;
 }
 
@@ -192,7 +244,7 @@ void Database::transaction(const std::function<void()>& body) {
     body();
     execute("COMMIT");
   } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(main_.db, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
 }
@@ -217,7 +269,7 @@ void Database::migrate() {
                               "); upgrade runagents-mcp or use another --data-dir");
     for (int v = current + 1; v <= static_cast<int>(migrations.size()); ++v) {
       char* error = nullptr;
-      int rc = sqlite3_exec(db_, migrations[static_cast<std::size_t>(v - 1)].c_str(), nullptr,
+      int rc = sqlite3_exec(main_.db, migrations[static_cast<std::size_t>(v - 1)].c_str(), nullptr,
                             nullptr, &error);
       if (rc != SQLITE_OK) {
         std::string message = error ? error : "unknown error";

@@ -10,13 +10,19 @@
 // migrations recorded in the schema_migrations table; opening a database that a newer build
 // migrated further fails with an error that says so.
 //
-// Thread-safety: a Database is safe for concurrent use from multiple threads; statements run one
-// at a time on its single connection, and a transaction holds the connection (its mutex) for its
-// thread until it ends, so the process's other users of the data dir wait for it rather than for
-// SQLite's busy timeout. Other processes are ordered by SQLite's locks (WAL, busy timeout,
-// IMMEDIATE transactions).
+// Thread-safety: a Database is safe for concurrent use from multiple threads. Statements run one
+// at a time on its main connection, and a transaction holds that connection (its mutex) for its
+// thread until it ends, so the process's other writers wait for it rather than for SQLite's busy
+// timeout. A SELECT that finds the main connection busy (another thread's statement or
+// transaction) runs on a read-only connection instead, opened when first needed (at most
+// kMaxReaders): it sees what was committed when it started, as WAL readers do, and does not wait
+// for the other thread (under load, connection threads queued on the one mutex). A process
+// that never reads from two threads at once opens none. Other processes are ordered by SQLite's
+// locks (WAL, busy timeout, IMMEDIATE transactions).
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -74,18 +80,36 @@ class Database {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  // One SQLite connection and its prepared statements; used by one thread at a time.
+  struct Connection {
+    sqlite3* db = nullptr;
+    // Each SQL text is prepared once (up to kMaxStatements texts) and reset after every use,
+    // which also ends its read snapshot. Parsing the SQL was about a quarter of a list_tools
+    // call.
+    std::unordered_map<std::string, sqlite3_stmt*> statements;
+    std::vector<Row> run(const std::string& sql, const std::vector<SqlValue>& params, int* changes);
+    // Finalizes the cached statements and closes the connection.
+    void close();
+  };
+  struct Reader {
+    std::mutex mu;
+    Connection connection;
+  };
+  static constexpr std::size_t kMaxStatements = 256;
+  static constexpr std::size_t kMaxReaders = 3;
+
   void migrate();
   std::vector<Row> run(const std::string& sql, const std::vector<SqlValue>& params, int* changes);
-  // Finalizes the cached statements and closes the connection.
-  void close();
+  // A free reader, locked through `lock`; opens one when all are busy and fewer than
+  // kMaxReaders are open. Null when none can be had (the caller waits for the main connection).
+  Reader* free_reader(std::unique_lock<std::mutex>& lock);
 
   std::filesystem::path path_;
-  sqlite3* db_ = nullptr;
-  std::recursive_mutex mu_;  // held across a transaction by its thread
-  // Each SQL text is prepared once (up to kMaxStatements texts) and reset after every use, which
-  // also ends its read snapshot. Parsing the SQL was about a quarter of a list_tools call.
-  static constexpr std::size_t kMaxStatements = 256;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  Connection main_;
+  std::recursive_mutex mu_;  // guards main_; held across a transaction by its thread
+  std::mutex readers_mu_;    // guards opening readers
+  std::array<std::unique_ptr<Reader>, kMaxReaders> readers_;
+  std::atomic<std::size_t> reader_count_{0};  // readers_[0, count) are open
 };
 
 // The schema version this build writes.

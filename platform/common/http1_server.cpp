@@ -1,0 +1,118 @@
+#include "platform/common/http1_server.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "platform/common/socket_stream.hpp"
+
+namespace runagents::common {
+
+namespace {
+
+// A request body the handler did not read (a refusal before routing, a 413) that is at most
+// this long and on its way is read and dropped, so the connection can serve the next request.
+constexpr size_t kMaxSkippedBody = 64 * 1024;
+
+std::chrono::milliseconds to_ms(time_t sec, time_t usec) {
+  return std::chrono::milliseconds(sec * 1000 + usec / 1000);
+}
+
+// Where a request's body ends, seen once its head is read.
+struct Framing {
+  bool seen = false;    // the head parsed (else the request was refused before: 400, 414)
+  size_t head_end = 0;  // SocketStream::consumed() at the end of the head
+  size_t length = 0;    // Content-Length
+  bool chunked = false;
+  bool expect_continue = false;  // the client sends the body only when told to
+};
+
+Framing framing_of(const httplib::Request& req, size_t head_end) {
+  Framing f;
+  f.seen = true;
+  f.head_end = head_end;
+  f.chunked = req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+  f.length = static_cast<size_t>(
+      std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10));
+  f.expect_continue = req.has_header("Expect");
+  return f;
+}
+
+// After a request is answered: true when the connection is at the start of the next request,
+// having dropped what is left of this one's body; false when it cannot be (the connection is
+// then closed, as clients expect after a refused upload).
+bool skip_unread_body(SocketStream& strm, const Framing& f) {
+  if (!f.seen) return false;
+  const size_t read = strm.consumed() - f.head_end;
+  if (f.chunked) return read > 0;  // its handler read it whole, or nothing tells where it ends
+  if (read >= f.length) return true;
+  const size_t left = f.length - read;
+  if (f.expect_continue || left > kMaxSkippedBody || !strm.fill_to(left)) return false;
+  strm.consume(left);
+  return true;
+}
+
+}  // namespace
+
+Http1Server::Http1Server() : stop_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+Http1Server::~Http1Server() {
+  if (stop_fd_ >= 0) ::close(stop_fd_);
+}
+
+void Http1Server::signal_stop() {
+  // Never read back: the eventfd stays readable, so every wait on it ends from now on.
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(stop_fd_, &one, sizeof(one));
+}
+
+std::chrono::milliseconds Http1Server::read_timeout() const {
+  return to_ms(read_timeout_sec_, read_timeout_usec_);
+}
+
+std::chrono::milliseconds Http1Server::write_timeout() const {
+  return to_ms(write_timeout_sec_, write_timeout_usec_);
+}
+
+bool Http1Server::wait_for_request(SocketStream& strm) {
+  if (!strm.flush()) return false;
+  pollfd fds[2] = {{strm.socket(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  int n;
+  do {
+    n = ::poll(fds, 2, static_cast<int>(keep_alive_timeout_sec_ * 1000));
+  } while (n < 0 && errno == EINTR);
+  return n > 0 && (fds[0].revents & POLLIN) && !(fds[1].revents & POLLIN);
+}
+
+bool Http1Server::before_request(SocketStream&) {
+  return false;
+}
+
+void Http1Server::serve_connection(SocketStream& strm) {
+  for (size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
+    if (strm.buffered().empty() && !wait_for_request(strm)) return;
+    if (before_request(strm)) return;
+    bool connection_closed = false;
+    Framing framing;
+    const bool served =
+        process_request(strm, left == 1, connection_closed,
+                        [&](httplib::Request& req) { framing = framing_of(req, strm.consumed()); });
+    if (!served || connection_closed || !skip_unread_body(strm, framing)) return;
+  }
+}
+
+bool Http1Server::process_and_close_socket(socket_t sock) {
+  {
+    SocketStream strm(sock, read_timeout(), write_timeout());
+    serve_connection(strm);
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+  return true;
+}
+
+}  // namespace runagents::common
