@@ -17,7 +17,8 @@ void send_refusal(httplib::Response& res, const AuthRefusal& r, const json& id =
 std::optional<AuthGrant> HttpTransport::Impl::authorize(const httplib::Request& req,
                                                         httplib::Response& res) {
   if (!opts.authorizer) return AuthGrant{};
-  auto decision = opts.authorizer->check(req.get_header_value("Authorization"));
+  auto decision =
+      opts.authorizer->check(std::string(common::header_value(req.headers, "Authorization")));
   if (auto* refusal = std::get_if<AuthRefusal>(&decision)) {
     send_refusal(res, *refusal);
     return std::nullopt;

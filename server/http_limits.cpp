@@ -33,7 +33,8 @@ bool HttpTransport::Impl::admit(const httplib::Request& req, httplib::Response& 
     }
   }
   if (msg.kind != Message::Kind::request) return true;
-  if (limits.max_sessions > 0 && msg.method == "initialize" && !req.has_header("Mcp-Session-Id")) {
+  if (limits.max_sessions > 0 && msg.method == "initialize" &&
+      !common::has_header(req.headers, "Mcp-Session-Id")) {
     size_t open = 0;
     {
       std::lock_guard lock(mu);

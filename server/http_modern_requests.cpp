@@ -24,9 +24,9 @@ void HttpTransport::Impl::handle_modern_post(const httplib::Request& req, httpli
   auto mismatch = header_mismatch(
       msg,
       [&](const std::string& name) -> std::optional<std::string> {
-        auto it = req.headers.find(name);  // case-insensitive, one lookup
-        if (it == req.headers.end()) return std::nullopt;
-        return it->second;
+        const std::string* value = common::find_header(req.headers, name);
+        if (!value) return std::nullopt;
+        return *value;
       },
       server.called_tool(msg));
   if (mismatch) return reject(error_code::header_mismatch, "Header mismatch: " + *mismatch);

@@ -28,7 +28,7 @@ void HttpTransport::Impl::send_error(httplib::Response& res, int status, int cod
 
 std::shared_ptr<HttpSession> HttpTransport::Impl::require_session(const httplib::Request& req,
                                                                   httplib::Response& res) {
-  std::string sid = req.get_header_value("Mcp-Session-Id");
+  std::string sid(common::header_value(req.headers, "Mcp-Session-Id"));
   if (sid.empty()) {
     send_error(res, 400, -32000,
                "Bad Request: Mcp-Session-Id header is required (send initialize first to get "
@@ -46,7 +46,7 @@ std::shared_ptr<HttpSession> HttpTransport::Impl::require_session(const httplib:
 
 bool HttpTransport::Impl::check_protocol_header(const httplib::Request& req,
                                                 httplib::Response& res) {
-  std::string v = req.get_header_value("MCP-Protocol-Version");
+  std::string v(common::header_value(req.headers, "MCP-Protocol-Version"));
   if (v.empty() || is_supported_version(v)) return true;
   std::string supported;
   for (auto s : kSupportedVersions) supported += (supported.empty() ? "" : ", ") + std::string(s);
@@ -73,12 +73,12 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
   if (opts.metrics) counted.emplace(CountedPost{*opts.metrics, res, ""});
   auto grant = authorize(req, res);
   if (!grant) return;
-  std::string content_type = req.get_header_value("Content-Type");
+  std::string content_type(common::header_value(req.headers, "Content-Type"));
   if (!header_lists(content_type, "application/json")) {
     send_error(res, 415, -32000, "Unsupported Media Type: Content-Type must be application/json");
     return;
   }
-  std::string accept = req.get_header_value("Accept");
+  std::string accept(common::header_value(req.headers, "Accept"));
   if (!accept.empty() && !header_lists(accept, "*/*") &&
       !(header_lists(accept, "application/json") && header_lists(accept, "text/event-stream"))) {
     send_error(res, 406, -32000,
@@ -102,7 +102,8 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
   std::shared_ptr<void> call_slot;
   if (!admit(req, res, *grant, msg, call_slot)) return;
   if (msg.kind != Message::Kind::response &&
-      era_of(msg, req.has_header("Mcp-Session-Id"), req.get_header_value("MCP-Protocol-Version")) ==
+      era_of(msg, common::has_header(req.headers, "Mcp-Session-Id"),
+             std::string(common::header_value(req.headers, "MCP-Protocol-Version"))) ==
           Era::modern) {
     handle_modern_post(req, res, std::move(msg), std::move(call_slot));
     return;
@@ -111,7 +112,7 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
 
   std::shared_ptr<HttpSession> hs;
   bool fresh = false;
-  if (is_initialize && !req.has_header("Mcp-Session-Id")) {
+  if (is_initialize && !common::has_header(req.headers, "Mcp-Session-Id")) {
     hs = make_session();
     fresh = true;
   } else {
@@ -177,8 +178,8 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
 
 bool HttpTransport::Impl::refuse_modern(const httplib::Request& req, httplib::Response& res,
                                         const std::string& why) {
-  if (req.has_header("Mcp-Session-Id") ||
-      !is_modern_version(req.get_header_value("MCP-Protocol-Version"))) {
+  if (common::has_header(req.headers, "Mcp-Session-Id") ||
+      !is_modern_version(common::header_value(req.headers, "MCP-Protocol-Version"))) {
     return false;
   }
   res.set_header("Allow", "POST");
@@ -188,7 +189,7 @@ bool HttpTransport::Impl::refuse_modern(const httplib::Request& req, httplib::Re
 
 void HttpTransport::Impl::handle_get(const httplib::Request& req, httplib::Response& res) {
   if (!authorize(req, res)) return;
-  std::string accept = req.get_header_value("Accept");
+  std::string accept(common::header_value(req.headers, "Accept"));
   if (!header_lists(accept, "text/event-stream") && !header_lists(accept, "*/*")) {
     send_error(res, 406, -32000, "Not Acceptable: Accept must include text/event-stream");
     return;
@@ -199,7 +200,7 @@ void HttpTransport::Impl::handle_get(const httplib::Request& req, httplib::Respo
   auto hs = require_session(req, res);
   if (!hs || !check_protocol_header(req, res)) return;
 
-  std::string last_id = req.get_header_value("Last-Event-ID");
+  std::string last_id(common::header_value(req.headers, "Last-Event-ID"));
   if (!last_id.empty()) {
     auto parsed = parse_event_id(last_id);
     auto stream = parsed ? hs->find_stream(parsed->first) : nullptr;

@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "platform/common/header_lookup.hpp"
 #include "platform/common/http1_server.hpp"
 #include "server/connection_threads.hpp"
 #include "server/event_stream.hpp"

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "platform/common/header_lookup.hpp"
 #include "platform/common/socket_stream.hpp"
 
 namespace runagents::common {
@@ -35,10 +36,10 @@ Framing framing_of(const httplib::Request& req, size_t head_end) {
   Framing f;
   f.seen = true;
   f.head_end = head_end;
-  f.chunked = req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
-  f.length = static_cast<size_t>(
-      std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10));
-  f.expect_continue = req.has_header("Expect");
+  f.chunked = header_value(req.headers, "Transfer-Encoding").find("chunked") != std::string::npos;
+  if (const std::string* length = find_header(req.headers, "Content-Length"))
+    f.length = static_cast<size_t>(std::strtoull(length->c_str(), nullptr, 10));
+  f.expect_continue = has_header(req.headers, "Expect");
   return f;
 }
 

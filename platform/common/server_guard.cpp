@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include "platform/common/header_lookup.hpp"
 #include "platform/common/host_check.hpp"
 
 namespace runagents::common {
@@ -16,11 +17,11 @@ bool equal_secret(std::string_view given, std::string_view expected) {
 void install_guard(httplib::Server& server, ServerGuard guard) {
   server.set_pre_routing_handler(
       [g = std::move(guard)](const httplib::Request& req, httplib::Response& res) {
-        if (!host_allowed(req.get_header_value("Host"), g.allowed_origins) ||
-            !origin_allowed(req.get_header_value("Origin"), g.allowed_origins)) {
+        const std::string host(header_value(req.headers, "Host"));
+        const std::string origin(header_value(req.headers, "Origin"));
+        if (!host_allowed(host, g.allowed_origins) || !origin_allowed(origin, g.allowed_origins)) {
           spdlog::warn("{}rejected {} {}: Host '{}' Origin '{}' not allowed",
-                       g.name.empty() ? "" : g.name + " ", req.method, req.path,
-                       req.get_header_value("Host"), req.get_header_value("Origin"));
+                       g.name.empty() ? "" : g.name + " ", req.method, req.path, host, origin);
           g.refuse(res, 403);
           return httplib::Server::HandlerResponse::Handled;
         }
@@ -29,10 +30,10 @@ void install_guard(httplib::Server& server, ServerGuard guard) {
                  (g.is_open_path && g.is_open_path(req.path));
         };
         if (!g.auth_token.empty() && !open()) {
-          const std::string key =
-              g.accept_api_key_header ? req.get_header_value("X-RunAgents-API-Key") : "";
+          const std::string_view key =
+              g.accept_api_key_header ? header_value(req.headers, "X-RunAgents-API-Key") : "";
           const bool ok =
-              equal_secret(req.get_header_value("Authorization"), "Bearer " + g.auth_token) ||
+              equal_secret(header_value(req.headers, "Authorization"), "Bearer " + g.auth_token) ||
               (!key.empty() && equal_secret(key, g.auth_token));
           if (!ok) {
             res.set_header("WWW-Authenticate", "Bearer realm=\"" + g.realm + "\"");

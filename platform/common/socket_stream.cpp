@@ -142,6 +142,12 @@ bool SocketStream::is_writable() const {
 }
 
 ssize_t SocketStream::read(char* ptr, size_t size) {
+  // cpp-httplib reads a request's head one byte per call.
+  if (size == 1 && offset_ + 1 < buffer_.size()) {
+    *ptr = buffer_[offset_++];
+    ++consumed_;
+    return 1;
+  }
   if (offset_ >= buffer_.size()) {
     if (size >= kDirectRead) {
       if (!flush()) return -1;
