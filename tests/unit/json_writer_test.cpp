@@ -98,6 +98,21 @@ TEST_CASE("json writer: each escape and each kind of UTF-8 as nlohmann writes it
   }
 }
 
+TEST_CASE("json writer: a special byte at every offset of a word, with plain bytes around it") {
+  // The writer skips 8 plain bytes at a time: each special must be found wherever it falls.
+  const std::string specials[] = {"\"",        "\\",           "\n",
+                                  bytes("\0"), "\x1f",         "\x7f",
+                                  "\xc3\xa9",  "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                  "\xe2\x82",  "\x80",         " "};
+  for (const std::string& special : specials) {
+    for (size_t at = 0; at < 20; ++at) {
+      std::string s = std::string(at, 'a') + special + std::string(19 - at, 'b');
+      CAPTURE(s);
+      CHECK(ours(json(s)) == library(json(s)));
+    }
+  }
+}
+
 TEST_CASE("json writer: numbers at their limits") {
   const json values[] = {0,
                          -1,
