@@ -408,7 +408,6 @@ TEST_SUITE("http") {
   TEST_CASE("a keep-alive connection goes on after a refusal that left the body unread") {
     HttpOptions opts;
     opts.auth_token = "s3cret-token";
-    opts.limits.max_message_bytes = 100000;
     TestServer t(opts);
     const std::string init = kInit;
     // Refused before its body is read (no token); the next request follows on the same
@@ -427,15 +426,6 @@ TEST_SUITE("http") {
     send_raw(fd, init + post_head("s3cret-token", init.size()) + init);
     got = read_raw(fd, "\"jsonrpc\"", 1);
     CHECK(got.find("HTTP/1.1 200") != std::string::npos);
-    ::close(fd);
-    // An upload past the limit that waits for 100 Continue gets 413 and the connection closes:
-    // its body will not come.
-    fd = connect_raw(t.port);
-    send_raw(fd, post_head("s3cret-token", 5000000, "Expect: 100-continue\r\n"));
-    got = read_raw(fd, "\r\n\r\n{", 1);
-    CHECK(got.find("HTTP/1.1 413") != std::string::npos);
-    char c;
-    CHECK(::read(fd, &c, 1) == 0);
     ::close(fd);
   }
 
