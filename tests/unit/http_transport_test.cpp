@@ -527,12 +527,7 @@ TEST_SUITE("http") {
     for (int i = 0; i < 64; ++i) {
       auto c = t.client();
       std::string sid = initialize(c);
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(static_cast<uint16_t>(t.port));
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+      int fd = connect_raw(t.port);
       std::string req =
           "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
           "Mcp-Session-Id: " +
