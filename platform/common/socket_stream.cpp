@@ -14,7 +14,8 @@ namespace runagents::common {
 
 namespace {
 
-// Reads of at least this size go straight to the caller's memory when nothing is buffered.
+// Reads of at least this size go straight to the caller's memory when nothing is buffered;
+// smaller ones fill the buffer with up to this much.
 constexpr size_t kDirectRead = 16384;
 
 int poll_for(int fd, short events, std::chrono::milliseconds timeout) {
@@ -149,13 +150,16 @@ ssize_t SocketStream::read(char* ptr, size_t size) {
     return 1;
   }
   if (offset_ >= buffer_.size()) {
+    if (!flush()) return -1;
     if (size >= kDirectRead) {
-      if (!flush()) return -1;
       const ssize_t n = recv_waiting(sock_, ptr, size, read_timeout_);
       if (n > 0) consumed_ += static_cast<size_t>(n);
       return n;
     }
-    if (!read_more()) return -1;
+    char chunk[kDirectRead];
+    const ssize_t n = recv_waiting(sock_, chunk, sizeof(chunk), read_timeout_);
+    if (n <= 0) return n;  // 0: end of input, as recv() says it
+    append(chunk, static_cast<size_t>(n));
   }
   const size_t n = std::min(size, buffer_.size() - offset_);
   std::copy_n(buffer_.data() + offset_, n, ptr);
@@ -195,16 +199,20 @@ void SocketStream::get_local_ip_and_port(std::string& ip, int& port) const {
   port = local_port_;
 }
 
-bool SocketStream::read_more() {
-  if (!flush()) return false;
-  char chunk[16384];
-  const ssize_t n = recv_waiting(sock_, chunk, sizeof(chunk), read_timeout_);
-  if (n <= 0) return false;
+void SocketStream::append(const char* data, size_t size) {
   if (offset_ > 0 && offset_ == buffer_.size()) {
     buffer_.clear();
     offset_ = 0;
   }
-  buffer_.append(chunk, static_cast<size_t>(n));
+  buffer_.append(data, size);
+}
+
+bool SocketStream::read_more() {
+  if (!flush()) return false;
+  char chunk[kDirectRead];
+  const ssize_t n = recv_waiting(sock_, chunk, sizeof(chunk), read_timeout_);
+  if (n <= 0) return false;
+  append(chunk, static_cast<size_t>(n));
   return true;
 }
 

@@ -61,6 +61,8 @@ class SocketStream : public httplib::Stream {
  private:
   // One recv() into the buffer, waiting up to the read timeout; false on EOF/error/timeout.
   bool read_more();
+  // Adds bytes read from the socket to the buffer.
+  void append(const char* data, size_t size);
   // Sends `a` then `b` whole (one writev when it can), waiting up to the write timeout whenever
   // the socket's buffer is full; false on error or timeout.
   bool send_all(std::string_view a, std::string_view b) const;
