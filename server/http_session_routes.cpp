@@ -1,23 +1,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "server/http_transport_impl.hpp"
 
 namespace runagents::mcp {
 
-namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-}  // namespace
-
-bool HttpTransport::Impl::header_lists(const std::string& header, const char* type) {
-  return lower(header).find(type) != std::string::npos;
+bool HttpTransport::Impl::header_lists(std::string_view header, const char* type) {
+  return common::contains_ignoring_case(header, type);
 }
 
 void HttpTransport::Impl::send_error(httplib::Response& res, int status, int code,
@@ -73,12 +63,11 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
   if (opts.metrics) counted.emplace(CountedPost{*opts.metrics, res, ""});
   auto grant = authorize(req, res);
   if (!grant) return;
-  std::string content_type(common::header_value(req.headers, "Content-Type"));
-  if (!header_lists(content_type, "application/json")) {
+  if (!header_lists(common::header_value(req.headers, "Content-Type"), "application/json")) {
     send_error(res, 415, -32000, "Unsupported Media Type: Content-Type must be application/json");
     return;
   }
-  std::string accept(common::header_value(req.headers, "Accept"));
+  const std::string_view accept = common::header_value(req.headers, "Accept");
   if (!accept.empty() && !header_lists(accept, "*/*") &&
       !(header_lists(accept, "application/json") && header_lists(accept, "text/event-stream"))) {
     send_error(res, 406, -32000,
@@ -103,8 +92,7 @@ void HttpTransport::Impl::handle_post(const httplib::Request& req, httplib::Resp
   if (!admit(req, res, *grant, msg, call_slot)) return;
   if (msg.kind != Message::Kind::response &&
       era_of(msg, common::has_header(req.headers, "Mcp-Session-Id"),
-             std::string(common::header_value(req.headers, "MCP-Protocol-Version"))) ==
-          Era::modern) {
+             common::header_value(req.headers, "MCP-Protocol-Version")) == Era::modern) {
     handle_modern_post(req, res, std::move(msg), std::move(call_slot));
     return;
   }
@@ -189,7 +177,7 @@ bool HttpTransport::Impl::refuse_modern(const httplib::Request& req, httplib::Re
 
 void HttpTransport::Impl::handle_get(const httplib::Request& req, httplib::Response& res) {
   if (!authorize(req, res)) return;
-  std::string accept(common::header_value(req.headers, "Accept"));
+  const std::string_view accept = common::header_value(req.headers, "Accept");
   if (!header_lists(accept, "text/event-stream") && !header_lists(accept, "*/*")) {
     send_error(res, 406, -32000, "Not Acceptable: Accept must include text/event-stream");
     return;

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "platform/common/header_lookup.hpp"
@@ -120,7 +121,7 @@ struct HttpTransport::Impl {
   static void send_error(httplib::Response& res, int status, int code, const std::string& message,
                          const json& id = nullptr);
   // Whether a Content-Type or Accept header value lists `type` (case-insensitively).
-  static bool header_lists(const std::string& header, const char* type);
+  static bool header_lists(std::string_view header, const char* type);
 };
 
 }  // namespace runagents::mcp

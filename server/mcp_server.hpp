@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/json_rpc.hpp"
@@ -47,7 +48,7 @@ using CompletionHandler =
 // request names a session, or has neither _meta nor a protocol-version header, or has no _meta
 // and a legacy version header. Everything else is modern. stdio passes has_session = true once
 // its connection has been initialized.
-Era era_of(const Message& request, bool has_session, const std::string& version_header);
+Era era_of(const Message& request, bool has_session, std::string_view version_header);
 
 // The HTTP status a modern-era error reply maps to (404 for an unknown method, 400 for envelope,
 // header, version and capability errors, 200 otherwise).

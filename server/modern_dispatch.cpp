@@ -28,7 +28,7 @@ json versions_json() {
 
 }  // namespace
 
-Era era_of(const Message& request, bool has_session, const std::string& version_header) {
+Era era_of(const Message& request, bool has_session, std::string_view version_header) {
   if (has_session) return Era::legacy;
   const bool has_meta = request.meta() != nullptr;
   if (!has_meta && (version_header.empty() || is_supported_version(version_header))) {

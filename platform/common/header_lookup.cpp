@@ -1,5 +1,7 @@
 #include "platform/common/header_lookup.hpp"
 
+#include <algorithm>
+
 namespace runagents::common {
 
 namespace {
@@ -15,6 +17,12 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i)
     if (lower(a[i]) != lower(b[i])) return false;
   return true;
+}
+
+bool contains_ignoring_case(std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) return true;
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                     [](char a, char b) { return lower(a) == lower(b); }) != haystack.end();
 }
 
 const std::string* find_header(const httplib::Headers& headers, std::string_view name) {

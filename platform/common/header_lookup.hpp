@@ -13,6 +13,9 @@ namespace runagents::common {
 
 // ASCII case-insensitive equality (header names are ASCII tokens).
 bool equal_ignoring_case(std::string_view a, std::string_view b);
+// Whether `needle` occurs in `haystack`, ASCII case-insensitively (a media type in a
+// Content-Type or Accept value).
+bool contains_ignoring_case(std::string_view haystack, std::string_view needle);
 
 // The first value of header `name`, or nullptr when there is none.
 const std::string* find_header(const httplib::Headers& headers, std::string_view name);

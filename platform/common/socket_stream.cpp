@@ -150,16 +150,14 @@ ssize_t SocketStream::read(char* ptr, size_t size) {
     return 1;
   }
   if (offset_ >= buffer_.size()) {
-    if (!flush()) return -1;
     if (size >= kDirectRead) {
+      if (!flush()) return -1;
       const ssize_t n = recv_waiting(sock_, ptr, size, read_timeout_);
       if (n > 0) consumed_ += static_cast<size_t>(n);
       return n;
     }
-    char chunk[kDirectRead];
-    const ssize_t n = recv_waiting(sock_, chunk, sizeof(chunk), read_timeout_);
+    const ssize_t n = read_more();
     if (n <= 0) return n;  // 0: end of input, as recv() says it
-    append(chunk, static_cast<size_t>(n));
   }
   const size_t n = std::min(size, buffer_.size() - offset_);
   std::copy_n(buffer_.data() + offset_, n, ptr);
@@ -181,44 +179,41 @@ ssize_t SocketStream::write(const char* ptr, size_t size) {
   return send_all({}, data) ? static_cast<ssize_t>(size) : -1;
 }
 
+void SocketStream::look_up_addresses() const {
+  if (have_addresses_) return;
+  socket_address(sock_, false, remote_ip_, remote_port_);
+  socket_address(sock_, true, local_ip_, local_port_);
+  have_addresses_ = true;
+}
+
 void SocketStream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  if (!have_addresses_) {
-    socket_address(sock_, false, remote_ip_, remote_port_);
-    socket_address(sock_, true, local_ip_, local_port_);
-    have_addresses_ = true;
-  }
+  look_up_addresses();
   ip = remote_ip_;
   port = remote_port_;
 }
 
 void SocketStream::get_local_ip_and_port(std::string& ip, int& port) const {
-  std::string ignored_ip;
-  int ignored_port = 0;
-  get_remote_ip_and_port(ignored_ip, ignored_port);
+  look_up_addresses();
   ip = local_ip_;
   port = local_port_;
 }
 
-void SocketStream::append(const char* data, size_t size) {
+ssize_t SocketStream::read_more() {
+  if (!flush()) return -1;
+  char chunk[kDirectRead];
+  const ssize_t n = recv_waiting(sock_, chunk, sizeof(chunk), read_timeout_);
+  if (n <= 0) return n;
   if (offset_ > 0 && offset_ == buffer_.size()) {
     buffer_.clear();
     offset_ = 0;
   }
-  buffer_.append(data, size);
-}
-
-bool SocketStream::read_more() {
-  if (!flush()) return false;
-  char chunk[kDirectRead];
-  const ssize_t n = recv_waiting(sock_, chunk, sizeof(chunk), read_timeout_);
-  if (n <= 0) return false;
-  append(chunk, static_cast<size_t>(n));
-  return true;
+  buffer_.append(chunk, static_cast<size_t>(n));
+  return n;
 }
 
 bool SocketStream::fill_to(size_t size) {
   while (buffer_.size() - offset_ < size)
-    if (!read_more()) return false;
+    if (read_more() <= 0) return false;
   return true;
 }
 
@@ -226,7 +221,7 @@ size_t SocketStream::fill_past(std::string_view marker, size_t limit) {
   for (;;) {
     const size_t at = buffered().find(marker);
     if (at != std::string_view::npos) return at + marker.size();
-    if (buffered().size() >= limit || !read_more()) return 0;
+    if (buffered().size() >= limit || read_more() <= 0) return 0;
   }
 }
 

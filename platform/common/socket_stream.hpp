@@ -59,10 +59,11 @@ class SocketStream : public httplib::Stream {
   size_t consumed() const { return consumed_; }
 
  private:
-  // One recv() into the buffer, waiting up to the read timeout; false on EOF/error/timeout.
-  bool read_more();
-  // Adds bytes read from the socket to the buffer.
-  void append(const char* data, size_t size);
+  // Flushes, then one recv() into the buffer, waiting up to the read timeout: the bytes read,
+  // 0 at end of input, -1 on an error or timeout.
+  ssize_t read_more();
+  // Fills the address fields below on first use.
+  void look_up_addresses() const;
   // Sends `a` then `b` whole (one writev when it can), waiting up to the write timeout whenever
   // the socket's buffer is full; false on error or timeout.
   bool send_all(std::string_view a, std::string_view b) const;

@@ -23,3 +23,12 @@ TEST_CASE("header lookup: any case, the first of repeated headers, absent ones")
   CHECK(equal_ignoring_case("MCP-Protocol-Version", "mcp-protocol-version"));
   CHECK_FALSE(equal_ignoring_case("a[", "A{"));  // only letters fold
 }
+
+TEST_CASE("header lookup: a media type in a Content-Type or Accept value, in any case") {
+  CHECK(contains_ignoring_case("Application/JSON; charset=utf-8", "application/json"));
+  CHECK(contains_ignoring_case("application/json, TEXT/EVENT-STREAM", "text/event-stream"));
+  CHECK(contains_ignoring_case("*/*", "*/*"));
+  CHECK_FALSE(contains_ignoring_case("text/html", "application/json"));
+  CHECK_FALSE(contains_ignoring_case("", "*/*"));
+  CHECK_FALSE(contains_ignoring_case("application/jso", "application/json"));
+}

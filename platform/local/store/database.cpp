@@ -37,6 +37,21 @@ void configure_sqlite() {
   (void)configured;
 }
 
+// Opens a connection to `path` with `flags` (no mutex of SQLite's: each connection is used by one
+// thread at a time), the busy timeout and extended result codes set. Null, with `error` set, when
+// it cannot be opened.
+sqlite3* open_connection(const std::filesystem::path& path, int flags, std::string& error) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    error = sqlite_message(db);
+    sqlite3_close(db);
+    return nullptr;
+  }
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(db, 1);
+  return db;
+}
+
 }  // namespace
 
 std::string Row::text(std::size_t column) const {
@@ -65,20 +80,14 @@ int latest_schema_version() {
 
 Database::Database(const std::filesystem::path& path) : path_(path) {
   configure_sqlite();
-  int rc =
-      sqlite3_open_v2(path.c_str(), &main_.db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string message = sqlite_message(main_.db);
-    sqlite3_close(main_.db);
-    main_.db = nullptr;
+  std::string message;
+  main_.db = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, message);
+  if (!main_.db) {
     throw PlatformError(ErrorKind::unavailable, "cannot open the local database " + path.string() +
                                                     ": " + message +
                                                     "; check the data dir (--data-dir, "
                                                     "RUNAGENTS_DATA_DIR) is writable");
   }
-  sqlite3_busy_timeout(main_.db, kBusyTimeoutMs);
-  sqlite3_extended_result_codes(main_.db, 1);
   try {
     // journal_mode=WAL needs a moment of exclusive access the first time; retry while another
     // process is creating the same database.
@@ -138,15 +147,10 @@ Database::Reader* Database::free_reader(std::unique_lock<std::mutex>& lock) {
   std::lock_guard open_lock(readers_mu_);
   const std::size_t count = reader_count_.load(std::memory_order_relaxed);
   if (count >= kMaxReaders) return nullptr;
+  std::string ignored;
+  sqlite3* db = open_connection(path_, SQLITE_OPEN_READONLY, ignored);
+  if (!db) return nullptr;  // the main connection serves it
   auto reader = std::make_unique<Reader>();
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
-      SQLITE_OK) {
-    sqlite3_close(db);
-    return nullptr;  // the main connection serves it
-  }
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  sqlite3_extended_result_codes(db, 1);
   reader->connection.db = db;
   lock = std::unique_lock(reader->mu);
   readers_[count] = std::move(reader);
