@@ -8,8 +8,9 @@
 #     strace      system calls of the server, counted (strace -c) into $OUT/strace.txt
 #     perf-stat   context switches and CPU time of the server (perf stat) into $OUT/perf-stat.txt
 #     futex       who calls futex, with stacks (perf record) into $OUT/futex.data
-#     callgrind   instructions (valgrind --tool=callgrind) into $OUT/callgrind.out; divide the
-#                 total by wrk's request count for instructions per request
+#     callgrind   instructions (valgrind --tool=callgrind) into $OUT/callgrind.out, collected only
+#                 while wrk runs (after a 1 s warm-up): divide the total by wrk's request count
+#                 for instructions per request
 #
 # BIN (default build/runagents-mcp), PORT (default 18777) and OUT (default /tmp/http-profile)
 # may be set in the environment. Needs curl and wrk; the modes need strace, perf or valgrind.
@@ -19,7 +20,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin=${BIN:-$root/build/runagents-mcp}; port=${PORT:-18777}; out=${OUT:-/tmp/http-profile}
 rm -rf "$out" && mkdir -p "$out/data" && echo '{}' > "$out/none.json"
 server=("$bin" --http --port "$port" --data-dir "$out/data" --config "$out/none.json")
-[ "$mode" = callgrind ] && server=(valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" "${server[@]}")
+[ "$mode" = callgrind ] && server=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" "${server[@]}")
 "${server[@]}" 2>/dev/null &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
@@ -35,7 +36,12 @@ export MCP_BENCH_HEADERS=$'Mcp-Session-Id: '"$sid"$'\nMCP-Protocol-Version: 2025
 drive() { wrk -t1 -c"$c" -d"$1"s -s "$root/bench/wrk_mcp.lua" "http://127.0.0.1:$port/mcp"; }
 [ "$mode" = callgrind ] || drive 1 > /dev/null
 case "$mode" in
-  plain | callgrind) drive "$secs" | grep -E "Requests/sec|MCP_BENCH" ;;
+  plain) drive "$secs" | grep -E "Requests/sec|MCP_BENCH" ;;
+  callgrind)
+    drive 1 > /dev/null
+    callgrind_control -i on "$pid" > /dev/null
+    drive "$secs" | grep -E "Requests/sec|MCP_BENCH"
+    callgrind_control -i off "$pid" > /dev/null ;;
   strace | perf-stat | futex)
     case "$mode" in
       strace) tracer=(strace -f -c -o "$out/strace.txt" -p "$pid") ;;

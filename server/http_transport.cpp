@@ -101,11 +101,14 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
           "or RUNAGENTS_MCP_TOKEN)");
     }
   };
-  common::install_guard(http, std::move(guard));
+  const auto guard_check = common::guard_handler(std::move(guard));
+  http.set_pre_routing_handler(guard_check);
 
   const std::string path = impl_->opts.path;
-  http.Post(path,
-            [self](const httplib::Request& q, httplib::Response& r) { self->handle_post(q, r); });
+  const httplib::Server::Handler post = [self](const httplib::Request& q, httplib::Response& r) {
+    self->handle_post(q, r);
+  };
+  http.Post(path, post);
   http.Get(path,
            [self](const httplib::Request& q, httplib::Response& r) { self->handle_get(q, r); });
   http.Delete(
@@ -120,7 +123,8 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
   http.Patch(path, not_allowed);
   http.Options(path, not_allowed);
 
-  http.set_error_handler([self](const httplib::Request& req, httplib::Response& res) {
+  const httplib::Server::Handler on_error = [self](const httplib::Request& req,
+                                                   httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 413) {
       Impl::send_error(res, 413, -32000,
@@ -131,8 +135,9 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
       Impl::send_error(res, 404, -32000,
                        "Not Found: " + req.path + "; the MCP endpoint is " + self->opts.path);
     }
-  });
-  http.set_exception_handler(
+  };
+  http.set_error_handler(on_error);
+  const httplib::Server::ExceptionHandler on_exception =
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown";
         try {
@@ -143,7 +148,10 @@ HttpTransport::HttpTransport(McpServer& server, HttpOptions options)
         }
         spdlog::error("HTTP handler failed: {}", what);
         Impl::send_error(res, 500, error_code::internal_error, "Internal error: " + what);
-      });
+      };
+  http.set_exception_handler(on_exception);
+  // A client's JSON-RPC POSTs, nearly every request, skip cpp-httplib's parser when plain.
+  http.set_fast_post({path, guard_check, post, on_error, on_exception});
 }
 
 HttpTransport::~HttpTransport() {

@@ -5,10 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
 #include "platform/common/header_lookup.hpp"
+#include "platform/common/plain_request.hpp"
+#include "platform/common/response_writer.hpp"
 #include "platform/common/socket_stream.hpp"
 
 namespace runagents::common {
@@ -57,6 +60,21 @@ bool skip_unread_body(SocketStream& strm, const Framing& f) {
   return true;
 }
 
+// Reads a body of `length` bytes into `body`: what is buffered, then the rest straight from the
+// socket (a large body does not grow the connection's buffer for good).
+bool read_body(SocketStream& strm, size_t length, std::string& body) {
+  body.resize(length);
+  const size_t buffered = std::min(length, strm.buffered().size());
+  std::copy_n(strm.buffered().data(), buffered, body.data());
+  strm.consume(buffered);
+  for (size_t got = buffered; got < length;) {
+    const ssize_t n = strm.read(body.data() + got, length - got);
+    if (n <= 0) return false;
+    got += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 }  // namespace
 
 Http1Server::Http1Server() : stop_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
@@ -93,10 +111,63 @@ bool Http1Server::before_request(SocketStream&) {
   return false;
 }
 
+Http1Server::FastOutcome Http1Server::serve_fast(SocketStream& strm, bool last) {
+  // The head is looked at where it lies: one recv() brings a small request whole. One that came
+  // in pieces goes the usual way.
+  if (strm.buffered().empty() && !strm.fill_to(1)) return FastOutcome::closed;
+  httplib::Request req;
+  const auto head = parse_plain_post(strm.buffered(), fast_->path, payload_max_length_, req);
+  if (!head) return FastOutcome::not_plain;
+  strm.consume(head->head_length);
+  strm.get_remote_ip_and_port(req.remote_addr, req.remote_port);
+  strm.get_local_ip_and_port(req.local_addr, req.local_port);
+
+  httplib::Response res;
+  res.version = "HTTP/1.1";
+  bool body_read = false, body_lost = false;
+  try {
+    if (!fast_->pre_routing || fast_->pre_routing(req, res) == HandlerResponse::Unhandled) {
+      if (read_body(strm, head->content_length, req.body)) {
+        body_read = true;
+        fast_->handler(req, res);
+      } else {
+        body_lost = true;  // as cpp-httplib answers a body that does not arrive: 400, and close
+        res.status = 400;
+      }
+    }
+  } catch (...) {
+    if (fast_->exception_handler) {
+      fast_->exception_handler(req, res, std::current_exception());
+    } else {
+      res.status = 500;
+    }
+  }
+  if (res.status == -1) res.status = 200;
+  if (res.status >= 400 && fast_->error_handler) fast_->error_handler(req, res);
+
+  ResponseFraming framing{last || body_lost, keep_alive_timeout_sec_, keep_alive_max_count_,
+                          [this] { return svr_sock_ == INVALID_SOCKET; }};
+  if (!common::write_response(strm, req, res, framing) || framing.close ||
+      header_value(req.headers, "Connection") == "close") {
+    return FastOutcome::closed;
+  }
+  if (body_read) return FastOutcome::served;
+  // Refused before its body was read: drop a short body, as after process_request.
+  const size_t left = head->content_length;
+  if (left > kMaxSkippedBody || !strm.fill_to(left)) return FastOutcome::closed;
+  strm.consume(left);
+  return FastOutcome::served;
+}
+
 void Http1Server::serve_connection(SocketStream& strm) {
   for (size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
     if (strm.buffered().empty() && !wait_for_request(strm)) return;
     if (before_request(strm)) return;
+    if (fast_) {
+      const FastOutcome outcome = serve_fast(strm, left == 1);
+      if (outcome == FastOutcome::served) continue;
+      if (outcome == FastOutcome::closed) return;
+    }
     bool connection_closed = false;
     Framing framing;
     const bool served =

@@ -11,11 +11,23 @@
 // A subclass may take a connection over: serve_connection() for the connection as a whole,
 // before_request() before each request (DualProtocolServer's HTTP/2 and h2c, in platform/serve).
 // Connections run on cpp-httplib's task queue, as before.
+//
+// The fast route (set_fast_post): the one route a server answers most, served without
+// cpp-httplib's request parsing. A POST to its path whose head is "plain" (plain_request.hpp: one
+// Content-Length, no transfer or content coding, no Expect, Range or form; the common JSON POST)
+// and already buffered is parsed in one pass and its response written as cpp-httplib writes one
+// (response_writer.hpp), running the handlers process_request would run, in its order: the
+// pre-routing handler (the guard) before the body is read, the route's handler, the exception
+// handler when it throws, the error handler for a status of 400 and up. Every other request, and
+// every head that is not plain, goes through process_request as before. It takes about a third of
+// cpp-httplib's instructions for such a request (docs/BENCHMARKS.md).
 #pragma once
 
 #include <httplib.h>
 
 #include <chrono>
+#include <optional>
+#include <string>
 
 namespace runagents::common {
 
@@ -31,6 +43,20 @@ class Http1Server : public httplib::Server {
   // Makes every connection wind down: idle keep-alive waits end at once. Thread-safe; call with
   // stop(). For good: the server does not serve again.
   void signal_stop();
+
+  // The fast route above. Each handler is the one also given to cpp-httplib for the same role
+  // (set_pre_routing_handler, Post(path, ...), set_error_handler, set_exception_handler), so a
+  // request is answered alike whichever way it is read; an empty one is not run. `path` is
+  // matched exactly, so one with '%', '?', '#' or a space never takes the fast route. Set before
+  // listening.
+  struct FastPost {
+    std::string path;
+    HandlerWithResponse pre_routing;
+    Handler handler;
+    Handler error_handler;
+    ExceptionHandler exception_handler;
+  };
+  void set_fast_post(FastPost route) { fast_ = std::move(route); }
 
  protected:
   // Serves one accepted connection: the keep-alive loop of requests. Returns when the client
@@ -50,7 +76,13 @@ class Http1Server : public httplib::Server {
  private:
   bool process_and_close_socket(socket_t sock) override;
 
+  enum class FastOutcome { not_plain, served, closed };
+  // Serves the next request by the fast route when it is plain; `last`: the connection's last
+  // request (keep-alive count).
+  FastOutcome serve_fast(SocketStream& strm, bool last);
+
   const int stop_fd_;
+  std::optional<FastPost> fast_;
 };
 
 }  // namespace runagents::common

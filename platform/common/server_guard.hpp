@@ -12,17 +12,14 @@
 // server's handler; the server may outlive the ServerGuard value it was given.
 #pragma once
 
+#include <httplib.h>
+
 #include <cstddef>
 #include <ctime>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-namespace httplib {
-class Server;
-struct Response;
-}  // namespace httplib
 
 namespace runagents::common {
 
@@ -41,6 +38,9 @@ struct ServerGuard {
   // Writes the body of a refusal: 403 (Host or Origin not allowed) or 401 (no valid token).
   std::function<void(httplib::Response& res, int status)> refuse;
 };
+
+// `guard` as a pre-routing handler (Unhandled: the request goes on).
+httplib::Server::HandlerWithResponse guard_handler(ServerGuard guard);
 
 // Makes `guard` the pre-routing handler of `server`.
 void install_guard(httplib::Server& server, ServerGuard guard);

@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
+#include <map>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "platform/common/host_check.hpp"
@@ -126,6 +130,62 @@ std::string post_head(const std::string& token, size_t length, const std::string
   return "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
          "Accept: application/json, text/event-stream\r\nAuthorization: Bearer " +
          token + "\r\n" + extra + "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+}
+
+// The responses of one raw connection, read one at a time (Content-Length framed).
+struct RawResponses {
+  int fd;
+  std::string pending;
+
+  struct Response {
+    std::string status_line;
+    std::map<std::string, std::string> headers;  // names lowercased
+    std::string body;
+    bool operator==(const Response&) const = default;
+  };
+
+  bool read_more() {
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) return false;
+    pending.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+
+  Response next() {
+    size_t head_end;
+    while ((head_end = pending.find("\r\n\r\n")) == std::string::npos) REQUIRE(read_more());
+    Response r;
+    std::string head = pending.substr(0, head_end + 2);
+    size_t at = head.find("\r\n");
+    r.status_line = head.substr(0, at);
+    for (at += 2; at < head.size();) {
+      const size_t end = head.find("\r\n", at);
+      const std::string line = head.substr(at, end - at);
+      const size_t colon = line.find(": ");
+      std::string name = line.substr(0, colon);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      r.headers[name] = line.substr(colon + 2);
+      at = end + 2;
+    }
+    const size_t length = std::stoul(r.headers.at("content-length"));
+    while (pending.size() < head_end + 4 + length) REQUIRE(read_more());
+    r.body = pending.substr(head_end + 4, length);
+    pending.erase(0, head_end + 4 + length);
+    return r;
+  }
+};
+
+// A POST of `body` with `extra` header lines, framed by Content-Length (a plain request) or, when
+// `chunked`, in one chunk (which cpp-httplib's own parser reads).
+std::string framed_post(const std::string& body, const std::string& extra, bool chunked) {
+  std::string head =
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json, text/event-stream\r\n" +
+      extra;
+  if (!chunked) return head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::ostringstream size;
+  size << std::hex << body.size();
+  return head + "Transfer-Encoding: chunked\r\n\r\n" + size.str() + "\r\n" + body + "\r\n0\r\n\r\n";
 }
 
 int error_code_of(const httplib::Result& res) {
@@ -561,5 +621,102 @@ TEST_SUITE("http") {
     auto res = c.Post("/mcp", mcp_headers(sid), R"({"jsonrpc":"2.0","id":2,"method":"ping"})",
                       "application/json");
     CHECK(res->status == 404);
+  }
+
+  TEST_CASE("a plain POST (the fast route) is answered as cpp-httplib's own parser answers it") {
+    TestServer t;
+    const std::string json_type = "Content-Type: application/json\r\n";
+    const std::string ping = R"({"jsonrpc":"2.0","id":2,"method":"ping"})";
+    struct Case {
+      std::string what, body, extra;
+    };
+    const Case cases[] = {
+        {"initialize", kInit, json_type},
+        {"gzip", kInit, json_type + "Accept-Encoding: gzip\r\n"},
+        {"brotli", kInit, json_type + "Accept-Encoding: br, gzip\r\n"},
+        {"no session", ping, json_type},
+        {"unknown session", ping, json_type + "Mcp-Session-Id: nope\r\n"},
+        {"media type", ping, "Content-Type: text/plain\r\n"},
+        {"not JSON", "{nope", json_type},
+        {"origin", ping, json_type + "Origin: http://evil.example\r\n"},
+        {"notification", R"({"jsonrpc":"2.0","method":"notifications/initialized"})", json_type},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.what);
+      RawResponses::Response answers[2];
+      for (bool chunked : {false, true}) {
+        RawResponses conn{connect_raw(t.port), ""};
+        send_raw(conn.fd, framed_post(c.body, c.extra, chunked));
+        answers[chunked] = conn.next();
+        ::close(conn.fd);
+      }
+      // A new session's id differs; everything else is the same.
+      CHECK(answers[0].headers.erase("mcp-session-id") ==
+            answers[1].headers.erase("mcp-session-id"));
+      CHECK(answers[0] == answers[1]);
+    }
+    // Both compress as asked (the cases above compare the bytes).
+    RawResponses conn{connect_raw(t.port), ""};
+    send_raw(conn.fd, framed_post(kInit, json_type + "Accept-Encoding: gzip\r\n", false));
+    CHECK(conn.next().headers["content-encoding"] == "gzip");
+    ::close(conn.fd);
+  }
+
+  TEST_CASE("pipelined POSTs, plain and not, are answered in order on one connection") {
+    TestServer t;
+    const std::string type = "Content-Type: application/json\r\n";
+    RawResponses conn{connect_raw(t.port), ""};
+    // Three plain ones, then one cpp-httplib reads, then a plain one: one packet.
+    send_raw(conn.fd, framed_post(kInit, type, false) + framed_post(kInit, type, false) +
+                          framed_post(kInit, type, false) + framed_post(kInit, type, true) +
+                          framed_post(kInit, type, false));
+    std::set<std::string> sessions;
+    for (int i = 0; i < 5; ++i) {
+      auto r = conn.next();
+      CHECK(r.status_line == "HTTP/1.1 200 OK");
+      CHECK(json::parse(r.body)["id"] == 1);
+      sessions.insert(r.headers["mcp-session-id"]);
+    }
+    CHECK(sessions.size() == 5);
+    CHECK(t.http->session_count() == 5);
+
+    // Connection: close is honoured: the answer says so and the connection ends.
+    send_raw(conn.fd, framed_post(kInit, type + "Connection: close\r\n", false));
+    auto last = conn.next();
+    CHECK(last.status_line == "HTTP/1.1 200 OK");
+    CHECK(last.headers["connection"] == "close");
+    CHECK_FALSE(conn.read_more());
+    ::close(conn.fd);
+  }
+
+  TEST_CASE("a request that arrives in pieces is answered whole") {
+    TestServer t;
+    const std::string request = framed_post(kInit, "Content-Type: application/json\r\n", false);
+    const size_t head_end = request.find("\r\n\r\n") + 4;
+    RawResponses conn{connect_raw(t.port), ""};
+    // The head at once, the body later (the fast route waits for it).
+    send_raw(conn.fd, request.substr(0, head_end));
+    std::this_thread::sleep_for(100ms);
+    send_raw(conn.fd, request.substr(head_end));
+    CHECK(conn.next().status_line == "HTTP/1.1 200 OK");
+    // The head in two pieces (cpp-httplib reads it), then the body in two.
+    send_raw(conn.fd, request.substr(0, 20));
+    std::this_thread::sleep_for(100ms);
+    send_raw(conn.fd, request.substr(20, head_end + 5 - 20));
+    std::this_thread::sleep_for(100ms);
+    send_raw(conn.fd, request.substr(head_end + 5));
+    CHECK(conn.next().status_line == "HTTP/1.1 200 OK");
+    CHECK(t.http->session_count() == 2);
+    // A body of 300 KB, most of it read past the connection's buffer, comes back whole (as the
+    // request's id, which the answer repeats).
+    auto c = t.client();
+    const std::string sid = initialize(c);
+    const std::string big(300000, 'x');
+    send_raw(
+        conn.fd,
+        framed_post(R"({"jsonrpc":"2.0","id":")" + big + R"(","method":"ping"})",
+                    "Content-Type: application/json\r\nMcp-Session-Id: " + sid + "\r\n", false));
+    CHECK(json::parse(conn.next().body)["id"] == big);
+    ::close(conn.fd);
   }
 }
