@@ -3,6 +3,8 @@
 #include <limits.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +13,17 @@
 
 namespace runagents::mcp {
 
-LineWriter::LineWriter(int fd, LineWriterLimits limits) : fd_(fd), limits_(limits) {}
+namespace {
+
+bool is_socket(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+}  // namespace
+
+LineWriter::LineWriter(int fd, LineWriterLimits limits)
+    : fd_(fd), socket_(is_socket(fd)), limits_(limits) {}
 
 bool LineWriter::write_line(std::string line) {
   line.push_back('\n');
@@ -58,6 +70,22 @@ bool LineWriter::write_all(const std::string& data) {
   auto progress_at = Clock::now();
   while (left > 0) {
     if (broken_) return false;
+    if (socket_) {
+      // A socket (Node.js clients spawn servers with socketpairs) takes what fits without
+      // blocking, so the wait below is only for a full buffer.
+      const ssize_t n = ::send(fd_, p, left, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        p += n;
+        left -= static_cast<size_t>(n);
+        progress_at = Clock::now();
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        give_up("the client closed its stdout", false);
+        return false;
+      }
+    }
     pollfd pfd{fd_, POLLOUT, 0};
     int ready = ::poll(&pfd, 1, 100);
     if (ready < 0 && errno != EINTR) {
@@ -80,6 +108,7 @@ bool LineWriter::write_all(const std::string& data) {
       give_up("the client closed its stdout", false);
       return false;
     }
+    if (socket_) continue;  // room now: send() above
     ssize_t n = ::write(fd_, p, std::min<size_t>(left, PIPE_BUF));
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;

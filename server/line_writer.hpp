@@ -4,7 +4,9 @@
 // The first caller to find the writer idle writes its line and then everything queued behind it
 // (other callers only queue and return). Writes go in slices: the writer waits for the fd to
 // accept more (poll POLLOUT, 100 ms at a time) and writes at most PIPE_BUF bytes, which a pipe
-// takes without blocking. If the client stops reading for `stall_limit`, or more than
+// takes without blocking. A socket (Node.js spawns its children's stdio as socketpairs) is sent
+// to without blocking (MSG_DONTWAIT) first, and waited on only when its buffer is full: one system
+// call per answer instead of two. If the client stops reading for `stall_limit`, or more than
 // `max_queued_bytes` pile up, the writer gives up: it logs why, drops what is queued, and every
 // later send() returns false; stalled() then tells the transport to end the session.
 //
@@ -48,6 +50,7 @@ class LineWriter : public Outbound {
   void give_up(const std::string& why, bool stalled);
 
   const int fd_;
+  const bool socket_;  // fd_ is a socket: send() without blocking
   const LineWriterLimits limits_;
   std::mutex mu_;
   std::deque<std::string> queue_;  // guarded by mu_

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,11 +20,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The client's end of the server's stdout: a pipe, or the socketpair Node.js spawns with.
 struct Pipe {
   int r = -1, w = -1;
-  Pipe() {
+  explicit Pipe(bool socket = false) {
     int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    if (socket) {
+      REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+      ::shutdown(fds[0], SHUT_WR);
+      ::shutdown(fds[1], SHUT_RD);
+    } else {
+      REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    }
     r = fds[0];
     w = fds[1];
   }
@@ -45,8 +53,11 @@ struct Pipe {
 
 }  // namespace
 
-TEST_CASE("line writer: concurrent senders, whole lines in a slow reader's stream") {
-  Pipe pipe;
+namespace {
+
+void check_concurrent_senders(bool socket) {
+  CAPTURE(socket);
+  Pipe pipe(socket);
   LineWriter writer(pipe.w);
   const size_t expected = 8u * 50u * 3001u;
   std::string received;
@@ -84,12 +95,14 @@ TEST_CASE("line writer: concurrent senders, whole lines in a slow reader's strea
   CHECK_FALSE(writer.stalled());
 }
 
-TEST_CASE("line writer: a client that stops reading never blocks other senders, then is dropped") {
-  Pipe pipe;
-  LineWriter writer(pipe.w, {std::chrono::milliseconds(400), 1u << 20});
-  // One sender is caught writing 200 KB into a 64 KB pipe nobody reads.
+void check_stalled_client(bool socket) {
+  CAPTURE(socket);
+  Pipe pipe(socket);
+  LineWriter writer(pipe.w, {std::chrono::milliseconds(400), 16u << 20});
+  // One sender is caught writing 8 MB into a pipe (64 KB) or socket (a few hundred KB) nobody
+  // reads.
   auto big = std::async(std::launch::async,
-                        [&writer] { return writer.write_line(std::string(200000, 'x')); });
+                        [&writer] { return writer.write_line(std::string(8000000, 'x')); });
   std::this_thread::sleep_for(100ms);
   CHECK(big.wait_for(0ms) == std::future_status::timeout);
   // Everyone else only queues: these return while the first is still stuck.
@@ -110,6 +123,18 @@ TEST_CASE("line writer: a client that stops reading never blocks other senders, 
   std::string got = pipe.read_available();
   CHECK(!got.empty());
   CHECK(got.find_first_not_of('x') == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("line writer: concurrent senders, whole lines in a slow reader's stream") {
+  check_concurrent_senders(false);
+  check_concurrent_senders(true);
+}
+
+TEST_CASE("line writer: a client that stops reading never blocks other senders, then is dropped") {
+  check_stalled_client(false);
+  check_stalled_client(true);
 }
 
 TEST_CASE("line writer: too much queued output ends the session at once") {
