@@ -119,16 +119,16 @@ Http1Server::FastOutcome Http1Server::serve_fast(SocketStream& strm, bool last) 
   const auto head = parse_plain_post(strm.buffered(), fast_->path, payload_max_length_, req);
   if (!head) return FastOutcome::not_plain;
   strm.consume(head->head_length);
+  const Framing framing{true, strm.consumed(), head->content_length};
   strm.get_remote_ip_and_port(req.remote_addr, req.remote_port);
   strm.get_local_ip_and_port(req.local_addr, req.local_port);
 
   httplib::Response res;
   res.version = "HTTP/1.1";
-  bool body_read = false, body_lost = false;
+  bool body_lost = false;
   try {
     if (!fast_->pre_routing || fast_->pre_routing(req, res) == HandlerResponse::Unhandled) {
       if (read_body(strm, head->content_length, req.body)) {
-        body_read = true;
         fast_->handler(req, res);
       } else {
         body_lost = true;  // as cpp-httplib answers a body that does not arrive: 400, and close
@@ -145,18 +145,13 @@ Http1Server::FastOutcome Http1Server::serve_fast(SocketStream& strm, bool last) 
   if (res.status == -1) res.status = 200;
   if (res.status >= 400 && fast_->error_handler) fast_->error_handler(req, res);
 
-  ResponseFraming framing{last || body_lost, keep_alive_timeout_sec_, keep_alive_max_count_,
-                          [this] { return svr_sock_ == INVALID_SOCKET; }};
-  if (!common::write_response(strm, req, res, framing) || framing.close ||
-      header_value(req.headers, "Connection") == "close") {
-    return FastOutcome::closed;
-  }
-  if (body_read) return FastOutcome::served;
-  // Refused before its body was read: drop a short body, as after process_request.
-  const size_t left = head->content_length;
-  if (left > kMaxSkippedBody || !strm.fill_to(left)) return FastOutcome::closed;
-  strm.consume(left);
-  return FastOutcome::served;
+  ResponseFraming response{last || body_lost, keep_alive_timeout_sec_, keep_alive_max_count_,
+                           [this] { return svr_sock_ == INVALID_SOCKET; }};
+  // Refused before its body was read: a short body is dropped, as after process_request.
+  return common::write_response(strm, req, res, response) && !response.close &&
+                 skip_unread_body(strm, framing)
+             ? FastOutcome::served
+             : FastOutcome::closed;
 }
 
 void Http1Server::serve_connection(SocketStream& strm) {

@@ -18,18 +18,26 @@ bool write_all(SocketStream& strm, std::string_view data) {
   return data.empty() || strm.write(data.data(), data.size()) == static_cast<ssize_t>(data.size());
 }
 
-// cpp-httplib's compressor for `type`, and the Content-Encoding it makes ("" for none).
-std::unique_ptr<httplib::detail::compressor> compressor_for(EncodingType type,
-                                                            const char*& encoding) {
+// The Content-Encoding cpp-httplib's compressor for `type` makes ("" for none).
+const char* encoding_name(EncodingType type) {
   switch (type) {
     case EncodingType::Gzip:
-      encoding = "gzip";
+      return "gzip";
+    case EncodingType::Brotli:
+      return "br";
+    default:
+      return "";
+  }
+}
+
+// cpp-httplib's compressor for `type`.
+std::unique_ptr<httplib::detail::compressor> compressor_for(EncodingType type) {
+  switch (type) {
+    case EncodingType::Gzip:
       return std::make_unique<httplib::detail::gzip_compressor>();
     case EncodingType::Brotli:
-      encoding = "br";
       return std::make_unique<httplib::detail::brotli_compressor>();
     default:
-      encoding = "";
       return std::make_unique<httplib::detail::nocompressor>();
   }
 }
@@ -189,12 +197,12 @@ const char* reason_phrase(int status) {
 bool write_response(SocketStream& strm, const httplib::Request& req, httplib::Response& res,
                     ResponseFraming& framing) {
   const EncodingType type = httplib::detail::encoding_type(req, res);
-  const char* encoding = "";
-  std::unique_ptr<httplib::detail::compressor> compressor = compressor_for(type, encoding);
+  const char* encoding = encoding_name(type);
   if (!res.body.empty()) {
     if (type != EncodingType::None) {
       std::string compressed;
-      if (compress_into(*compressor, res.body.data(), res.body.size(), true, compressed)) {
+      if (compress_into(*compressor_for(type), res.body.data(), res.body.size(), true,
+                        compressed)) {
         res.body.swap(compressed);
         res.set_header("Content-Encoding", encoding);
       }
@@ -209,7 +217,8 @@ bool write_response(SocketStream& strm, const httplib::Request& req, httplib::Re
     framing.close = true;  // nothing but the end of the connection ends such a body
   }
 
-  if (framing.close || header_value(req.headers, "Connection") == "close") {
+  if (header_value(req.headers, "Connection") == "close") framing.close = true;
+  if (framing.close) {
     res.set_header("Connection", "close");
   } else {
     res.set_header("Keep-Alive", "timeout=" + std::to_string(framing.keep_alive_timeout) +
@@ -229,7 +238,7 @@ bool write_response(SocketStream& strm, const httplib::Request& req, httplib::Re
   if (!res.content_provider_) return true;
   const bool ok =
       res.is_chunked_content_provider_ && res.content_length_ == 0
-          ? write_chunked(strm, res.content_provider_, *compressor, framing.shutting_down)
+          ? write_chunked(strm, res.content_provider_, *compressor_for(type), framing.shutting_down)
           : write_provided(strm, res.content_provider_, res.content_length_, framing.shutting_down);
   res.content_provider_success_ = ok;
   return ok;

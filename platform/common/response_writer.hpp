@@ -24,8 +24,8 @@ struct ResponseFraming {
 };
 
 // Completes `res` (the headers above, the body compressed) and writes it; false when the
-// connection failed or a content provider gave up. A provider that streams without a length
-// ends the connection (set `close` for the caller).
+// connection failed or a content provider gave up. Sets `close` when the connection must end
+// after it: the client sent `Connection: close`, or a provider streams without a length.
 bool write_response(SocketStream& strm, const httplib::Request& req, httplib::Response& res,
                     ResponseFraming& framing);
 
