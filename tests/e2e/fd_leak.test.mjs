@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
-import { PRODUCT, bwrapUsable, connectV2, isolatedProduct, killAll, waitUntil } from './lib.mjs';
+import { PRODUCT, bwrapUsable, connectV2, isolatedProduct, killAll, sleep, waitUntil } from './lib.mjs';
 
 const NO_SANDBOX = bwrapUsable() ? false : 'bubblewrap cannot create sandboxes here (devboxes need it)';
 const COMMANDS = 2000;
@@ -34,6 +34,22 @@ function openFds(pid) {
   return kinds;
 }
 const total = (kinds) => Object.values(kinds).reduce((a, b) => a + b, 0);
+
+/**
+ * openFds once it holds still: the same kinds and counts 200 ms apart (at most 3 s). A command's
+ * supervising thread closes its descriptors just after the result went out, so a count taken at
+ * once can include the last command's.
+ */
+async function settledFds(pid) {
+  let last = openFds(pid);
+  for (let waited = 0; waited < 3000; waited += 200) {
+    await sleep(200);
+    const now = openFds(pid);
+    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    last = now;
+  }
+  return last;
+}
 
 before(async () => {
   if (NO_SANDBOX) return;
@@ -62,7 +78,7 @@ test(`${COMMANDS} devbox_exec calls under a 256-descriptor limit leave no descri
   const devbox = box.structuredContent.id;
   // Warm up (the first commands open what stays open: the shared database, thread pools).
   for (let i = 0; i < 20; i++) await call('devbox_exec', { devbox_id: devbox, command: 'true' });
-  const beforeFds = openFds(pid);
+  const beforeFds = await settledFds(pid);
 
   let next = 0;
   let failures = 0;
@@ -123,7 +139,7 @@ test(`${STDIN_COMMANDS} async executions with a stdin pipe, fed, closed or kille
     return done.execution.status === 'completed' && done.execution.stdout === `${i}\n`;
   };
   for (let i = 1; i <= 5; i++) assert.ok(await once(i));  // warm up
-  const beforeFds = openFds(pid);
+  const beforeFds = await settledFds(pid);
   let next = 0;
   let failures = 0;
   const worker = async () => {
@@ -131,7 +147,7 @@ test(`${STDIN_COMMANDS} async executions with a stdin pipe, fed, closed or kille
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   assert.equal(failures, 0, 'every cat completed with its own input (or was killed)');
-  const afterFds = openFds(pid);
+  const afterFds = await settledFds(pid);
   assert.ok(total(afterFds) <= total(beforeFds) + 4,
     `open descriptors grew from ${total(beforeFds)} to ${total(afterFds)}: ${JSON.stringify(beforeFds)} -> ${JSON.stringify(afterFds)}`);
   assert.equal(afterFds.pipe ?? 0, beforeFds.pipe ?? 0, 'no stdin pipe left per execution');
